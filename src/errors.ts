@@ -1,0 +1,79 @@
+/**
+ * One error type for the whole server. Every failure that reaches a client is an EtcdError carrying
+ * a gRPC status code and etcd's exact message; the HTTP layer maps the code to a status in one table.
+ */
+export enum GrpcCode {
+  OK = 0,
+  Canceled = 1,
+  Unknown = 2,
+  InvalidArgument = 3,
+  DeadlineExceeded = 4,
+  NotFound = 5,
+  AlreadyExists = 6,
+  PermissionDenied = 7,
+  ResourceExhausted = 8,
+  FailedPrecondition = 9,
+  Aborted = 10,
+  OutOfRange = 11,
+  Unimplemented = 12,
+  Internal = 13,
+  Unavailable = 14,
+  DataLoss = 15,
+  Unauthenticated = 16,
+}
+
+export class EtcdError extends Error {
+  constructor(
+    readonly code: GrpcCode,
+    message: string,
+  ) {
+    super(message)
+    this.name = 'EtcdError'
+  }
+}
+
+/** grpc-gateway v1's HTTPStatusFromCode, which etcd 3.4's gateway uses. */
+const httpStatusByCode: Record<GrpcCode, number> = {
+  [GrpcCode.OK]: 200,
+  [GrpcCode.Canceled]: 408,
+  [GrpcCode.Unknown]: 500,
+  [GrpcCode.InvalidArgument]: 400,
+  [GrpcCode.DeadlineExceeded]: 504,
+  [GrpcCode.NotFound]: 404,
+  [GrpcCode.AlreadyExists]: 409,
+  [GrpcCode.PermissionDenied]: 403,
+  [GrpcCode.ResourceExhausted]: 429,
+  [GrpcCode.FailedPrecondition]: 412,
+  [GrpcCode.Aborted]: 409,
+  [GrpcCode.OutOfRange]: 400,
+  [GrpcCode.Unimplemented]: 501,
+  [GrpcCode.Internal]: 500,
+  [GrpcCode.Unavailable]: 503,
+  [GrpcCode.DataLoss]: 500,
+  [GrpcCode.Unauthenticated]: 401,
+}
+
+export function httpStatusOf(code: GrpcCode): number {
+  return httpStatusByCode[code] ?? 500
+}
+
+const make = (code: GrpcCode, message: string) => () => new EtcdError(code, message)
+
+/** etcd's server errors (etcdserver/api/v3rpc/rpctypes), created fresh each time so stacks are useful. */
+export const Errors = {
+  emptyKey: make(GrpcCode.InvalidArgument, 'etcdserver: key is not provided'),
+  keyNotFound: make(GrpcCode.InvalidArgument, 'etcdserver: key not found'),
+  leaseProvided: make(GrpcCode.InvalidArgument, 'etcdserver: lease is provided'),
+  tooManyOps: make(GrpcCode.InvalidArgument, 'etcdserver: too many operations in txn request'),
+  duplicateKey: make(GrpcCode.InvalidArgument, 'etcdserver: duplicate key given in txn request'),
+  requestTooLarge: make(GrpcCode.InvalidArgument, 'etcdserver: request is too large'),
+  compacted: make(GrpcCode.OutOfRange, 'etcdserver: mvcc: required revision has been compacted'),
+  futureRev: make(GrpcCode.OutOfRange, 'etcdserver: mvcc: required revision is a future revision'),
+  noSpace: make(GrpcCode.ResourceExhausted, 'etcdserver: mvcc: database space exceeded'),
+  leaseNotFound: make(GrpcCode.NotFound, 'etcdserver: requested lease not found'),
+  leaseExists: make(GrpcCode.FailedPrecondition, 'etcdserver: lease already exists'),
+  leaseTTLTooLarge: make(GrpcCode.OutOfRange, 'etcdserver: too large lease TTL'),
+  stopped: make(GrpcCode.Unavailable, 'etcdserver: server stopped'),
+  /** A client sent bytes that do not decode (JSON, base64, types): etcd's gateway answers code 3. */
+  badRequest: (message: string) => new EtcdError(GrpcCode.InvalidArgument, message),
+} as const
