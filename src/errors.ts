@@ -63,6 +63,7 @@ const make = (code: GrpcCode, message: string) => () => new EtcdError(code, mess
 export const Errors = {
   emptyKey: make(GrpcCode.InvalidArgument, 'etcdserver: key is not provided'),
   keyNotFound: make(GrpcCode.InvalidArgument, 'etcdserver: key not found'),
+  valueProvided: make(GrpcCode.InvalidArgument, 'etcdserver: value is provided'),
   leaseProvided: make(GrpcCode.InvalidArgument, 'etcdserver: lease is provided'),
   tooManyOps: make(GrpcCode.InvalidArgument, 'etcdserver: too many operations in txn request'),
   duplicateKey: make(GrpcCode.InvalidArgument, 'etcdserver: duplicate key given in txn request'),
