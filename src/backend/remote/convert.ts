@@ -53,6 +53,12 @@ const id = (v: Int64 | undefined): bigint => (v === undefined ? 0n : BigInt(v))
 /** The wire form of a 64-bit ID (protobufjs takes decimal strings for int64 and uint64 fields). */
 export const idOut = (v: bigint): string => v.toString()
 
+/**
+ * An empty bytes field is left off the wire: etcd (gogo) decodes a present empty field as an empty
+ * non-nil slice, and an empty non-nil range_end means "every key >= key", not "this key only".
+ */
+const bytes = (b: Buffer): Buffer | undefined => (b.length > 0 ? b : undefined)
+
 /** The serving member's header, passed through unchanged. */
 export function header(h: PbResponseHeader | null): ResponseHeader {
   return {
@@ -76,8 +82,8 @@ export function keyValue(kv: PbKeyValue): KeyValue {
 
 export function rangeRequest(r: RangeRequest): PbRangeRequest {
   return {
-    key: r.key,
-    range_end: r.rangeEnd,
+    key: bytes(r.key),
+    range_end: bytes(r.rangeEnd),
     limit: r.limit,
     revision: r.revision,
     sort_order: r.sortOrder,
@@ -98,8 +104,8 @@ export function rangeResponse(r: PbRangeResponse): RangeResponse {
 
 export function putRequest(r: PutRequest): PbPutRequest {
   return {
-    key: r.key,
-    value: r.value,
+    key: bytes(r.key),
+    value: bytes(r.value),
     lease: idOut(r.lease),
     prev_kv: r.prevKv,
     ignore_value: r.ignoreValue,
@@ -114,7 +120,7 @@ export function putResponse(r: PbPutResponse): PutResponse {
 }
 
 export function deleteRangeRequest(r: DeleteRangeRequest): PbDeleteRangeRequest {
-  return { key: r.key, range_end: r.rangeEnd, prev_kv: r.prevKv }
+  return { key: bytes(r.key), range_end: bytes(r.rangeEnd), prev_kv: r.prevKv }
 }
 
 export function deleteRangeResponse(r: PbDeleteRangeResponse): DeleteRangeResponse {
@@ -122,7 +128,7 @@ export function deleteRangeResponse(r: PbDeleteRangeResponse): DeleteRangeRespon
 }
 
 function compare(c: Compare): PbCompare {
-  const out: PbCompare = { result: c.result, target: c.target, key: c.key, range_end: c.rangeEnd }
+  const out: PbCompare = { result: c.result, target: c.target, key: bytes(c.key), range_end: bytes(c.rangeEnd) }
   // only the member of etcd's target_union named by target goes on the wire
   switch (c.target) {
     case CompareTarget.VERSION:
@@ -211,8 +217,8 @@ export function leaseLeasesResponse(r: PbLeaseLeasesResponse): LeaseLeasesRespon
 
 export function watchCreateRequest(r: WatchCreateRequest, upstreamId: number, startRevision: number): PbWatchCreateRequest {
   return {
-    key: r.key,
-    range_end: r.rangeEnd,
+    key: bytes(r.key),
+    range_end: bytes(r.rangeEnd),
     start_revision: startRevision,
     progress_notify: r.progressNotify,
     filters: r.filters,

@@ -25,8 +25,8 @@ export interface PbKeyValue {
 }
 
 export interface PbRangeRequest {
-  key: Buffer
-  range_end: Buffer
+  key?: Buffer
+  range_end?: Buffer
   limit: Int64In
   revision: Int64In
   sort_order: number
@@ -48,8 +48,8 @@ export interface PbRangeResponse {
 }
 
 export interface PbPutRequest {
-  key: Buffer
-  value: Buffer
+  key?: Buffer
+  value?: Buffer
   lease: Int64In
   prev_kv: boolean
   ignore_value: boolean
@@ -62,8 +62,8 @@ export interface PbPutResponse {
 }
 
 export interface PbDeleteRangeRequest {
-  key: Buffer
-  range_end: Buffer
+  key?: Buffer
+  range_end?: Buffer
   prev_kv: boolean
 }
 
@@ -91,8 +91,8 @@ export interface PbResponseOp {
 export interface PbCompare {
   result: number
   target: number
-  key: Buffer
-  range_end: Buffer
+  key?: Buffer
+  range_end?: Buffer
   version?: Int64In
   create_revision?: Int64In
   mod_revision?: Int64In
@@ -153,8 +153,8 @@ export interface PbLeaseLeasesResponse {
 }
 
 export interface PbWatchCreateRequest {
-  key: Buffer
-  range_end: Buffer
+  key?: Buffer
+  range_end?: Buffer
   start_revision: Int64In
   progress_notify: boolean
   filters: number[]
