@@ -1,7 +1,7 @@
 import type * as grpc from '@grpc/grpc-js'
 import { Errors } from '../../errors.js'
 import { channelCredentials, type TlsFiles } from './credentials.js'
-import { isNoLeader, isServiceError, isTransportFailure, neverReachedServer, retryableRead, toEtcdError } from './errors.js'
+import { isDeadline, isNoLeader, isServiceError, isTransportFailure, neverReachedServer, retryableRead, toEtcdError } from './errors.js'
 import type { PbStatusResponse } from './messages.js'
 import { Member, requireLeader, type MemberHealth } from './member.js'
 import type { ServiceName } from './proto.js'
@@ -24,6 +24,8 @@ export interface EndpointPoolOptions extends TlsFiles {
 
 const RANK: Record<MemberHealth, number> = { healthy: 0, noLeader: 1, down: 2 }
 const RETRY_PAUSE_MS = 50
+/** Unhealthy members are probed this often, so a new leader or a restarted member is seen quickly. */
+const PROBE_TICK_MS = 250
 
 /**
  * The members of one etcd cluster. Requests go to one preferred member while it is healthy; a probe
@@ -33,7 +35,12 @@ const RETRY_PAUSE_MS = 50
 export class EndpointPool {
   readonly members: Member[]
   readonly requestTimeoutMs: number
+  private readonly healthIntervalMs: number
+  private readonly readAttemptMs: number
+  private readonly lastProbe = new Map<Member, number>()
   private preferred = 0
+  /** etcd's member ID of the leader, as the last probe that saw one reported */
+  private leaderId = ''
   private readonly timer: NodeJS.Timeout
   private readonly probing = new Set<Member>()
   private closed = false
@@ -42,12 +49,22 @@ export class EndpointPool {
     if (opts.endpoints.length === 0) throw new Error('no etcd endpoints given')
     this.members = opts.endpoints.map((ep) => new Member(ep, channelCredentials(ep, opts)))
     this.requestTimeoutMs = opts.requestTimeoutMs
-    this.timer = setInterval(() => void this.probeAll(), opts.healthIntervalMs ?? 1_000)
+    this.readAttemptMs = Math.max(1_000, opts.requestTimeoutMs / 3)
+    this.healthIntervalMs = opts.healthIntervalMs ?? 1_000
+    this.timer = setInterval(() => void this.probeDue(), PROBE_TICK_MS)
     this.timer.unref()
   }
 
-  /** The member to use now: the preferred one unless another is healthier. */
-  pick(exclude?: ReadonlySet<Member>): Member {
+  /**
+   * The member to use now: for requests that need the leader, the leader itself while it is healthy
+   * (no forwarding, and a follower's loss cannot touch them); else the preferred member unless
+   * another is healthier.
+   */
+  pick(exclude?: ReadonlySet<Member>, preferLeader = false): Member {
+    if (preferLeader) {
+      const leader = this.members.find((m) => m.id === this.leaderId && m.health === 'healthy' && !exclude?.has(m))
+      if (leader) return leader
+    }
     let best: Member | undefined
     for (let i = 0; i < this.members.length; i++) {
       const m = this.members[(this.preferred + i) % this.members.length]!
@@ -72,14 +89,18 @@ export class EndpointPool {
     const deadline = Date.now() + this.requestTimeoutMs
     const tried = new Set<Member>()
     for (;;) {
-      const member = this.pick(tried)
+      const member = this.pick(tried, policy !== 'serializable')
       tried.add(member)
       try {
-        return await member.unary<Res>(service, method, req, deadline, policy === 'serializable' ? new Metadata() : requireLeader())
+        // a read may be abandoned and asked elsewhere: one stuck on a follower whose leader just died
+        // would otherwise wait for etcd's own 7 s timeout
+        const attemptDeadline = policy === 'write' ? deadline : Math.min(deadline, Date.now() + this.readAttemptMs)
+        const metadata = policy === 'serializable' ? new Metadata() : requireLeader()
+        return await member.unary<Res>(service, method, req, attemptDeadline, metadata)
       } catch (err) {
         this.reportFailure(member, err)
         if (!isServiceError(err) || this.closed) throw toEtcdError(err)
-        const again = policy === 'write' ? neverReachedServer(err) : retryableRead(err)
+        const again = policy === 'write' ? neverReachedServer(err) : retryableRead(err) || isDeadline(err)
         if (!again || Date.now() >= deadline) throw toEtcdError(err)
         if (tried.size === this.members.length) {
           tried.clear()
@@ -90,14 +111,24 @@ export class EndpointPool {
   }
 
   /** Opens a bidirectional stream on the member `pick` chooses; the caller handles its failure. */
-  duplex<Req, Res>(service: ServiceName, method: string): { member: Member; stream: grpc.ClientDuplexStream<Req, Res> } {
-    const member = this.pick()
+  duplex<Req, Res>(
+    service: ServiceName,
+    method: string,
+    preferLeader = false,
+  ): { member: Member; stream: grpc.ClientDuplexStream<Req, Res> } {
+    const member = this.pick(undefined, preferLeader)
     return { member, stream: member.duplex<Req, Res>(service, method, requireLeader()) }
   }
 
   /** Probes every member once (also run at start-up so the first pick is informed). */
   async probeAll(): Promise<void> {
     await Promise.all(this.members.map((m) => this.probe(m)))
+  }
+
+  private async probeDue(): Promise<void> {
+    const now = Date.now()
+    const due = this.members.filter((m) => m.health !== 'healthy' || now - (this.lastProbe.get(m) ?? 0) >= this.healthIntervalMs)
+    await Promise.all(due.map((m) => this.probe(m)))
   }
 
   close(): void {
@@ -109,10 +140,13 @@ export class EndpointPool {
   private async probe(member: Member): Promise<void> {
     if (this.probing.has(member) || this.closed) return
     this.probing.add(member)
+    this.lastProbe.set(member, Date.now())
     try {
       const deadline = Date.now() + Math.min(1_000, this.requestTimeoutMs)
-      const status = await member.unary<PbStatusResponse>('Maintenance', 'Status', {}, deadline, new Metadata())
-      member.health = status.leader === '0' ? 'noLeader' : 'healthy'
+      const res = await member.unary<PbStatusResponse>('Maintenance', 'Status', {}, deadline, new Metadata())
+      member.id = res.header?.member_id ?? ''
+      member.health = res.leader === '0' ? 'noLeader' : 'healthy'
+      if (res.leader !== '0') this.leaderId = res.leader
     } catch {
       member.health = 'down'
     } finally {

@@ -9,10 +9,18 @@ export function isServiceError(err: unknown): err is ServiceError {
 export function toEtcdError(err: unknown): EtcdError {
   if (err instanceof EtcdError) return err
   if (!isServiceError(err)) return new EtcdError(GrpcCode.Unknown, err instanceof Error ? err.message : String(err))
-  if (err.code === status.DEADLINE_EXCEEDED) return Errors.timeout()
+  if (isDeadline(err)) return Errors.timeout()
   if (err.code === status.CANCELLED) return Errors.clientClosing()
   if (isTransportFailure(err)) return Errors.transportClosing()
   return new EtcdError(err.code as number as GrpcCode, err.details)
+}
+
+/**
+ * Our deadline passed: grpc-js noticed, or etcd did first (it sees the propagated deadline and ends
+ * the call with code 2 "context deadline exceeded").
+ */
+export function isDeadline(err: ServiceError): boolean {
+  return err.code === status.DEADLINE_EXCEEDED || (err.code === status.UNKNOWN && err.details === 'context deadline exceeded')
 }
 
 /** The member could not be reached or the connection broke: grpc-js speaks, not etcd. */

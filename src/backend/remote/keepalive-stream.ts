@@ -61,7 +61,7 @@ export class KeepAliveStream {
 
   private stream(): Upstream {
     if (this.upstream) return this.upstream.stream
-    const upstream = this.pool.duplex<{ ID: string }, PbLeaseKeepAliveResponse>('Lease', 'LeaseKeepAlive')
+    const upstream = this.pool.duplex<{ ID: string }, PbLeaseKeepAliveResponse>('Lease', 'LeaseKeepAlive', true)
     this.upstream = upstream
     upstream.stream.on('data', (res: PbLeaseKeepAliveResponse) => this.answer(res))
     upstream.stream.on('error', (err: Error) => this.broken(upstream, err))

@@ -34,6 +34,8 @@ export function requireLeader(): grpc.Metadata {
 /** One etcd endpoint: a single HTTP/2 channel shared by the clients of every etcd service. */
 export class Member {
   health: MemberHealth = 'healthy'
+  /** etcd's member ID, once a probe has answered */
+  id = ''
   private readonly channel: grpc.Channel
   private readonly clients = new Map<ServiceName, grpc.Client>()
 

@@ -3,7 +3,7 @@
  * main: free loopback ports, temporary data dirs, processes killed by PID.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs'
+import { accessSync, closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs'
 import { Socket, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -94,7 +94,9 @@ async function launchMember(self: Layout, all: Layout[], token: string, opts: Et
   let child: ChildProcess
   let exited: Promise<void>
   const start = () => {
-    child = spawn(ETCD_BIN, args, { stdio: 'ignore' })
+    const log = openSync(join(root, 'etcd.log'), 'a')
+    child = spawn(ETCD_BIN, args, { stdio: ['ignore', log, log] })
+    closeSync(log)
     live.add(child)
     const c = child
     exited = new Promise((resolve) =>
@@ -165,7 +167,7 @@ export async function waitHealthy(url: string): Promise<void> {
   for (;;) {
     const res = await fetch(`${url}/health`).then((r) => r.json() as Promise<{ health?: string }>, () => undefined)
     if (res?.health === 'true') return
-    if (Date.now() > deadline) throw new Error(`etcd at ${url} not healthy`)
+    if (Date.now() > deadline) throw new Error(`etcd at ${url} not healthy: ${JSON.stringify(res)}`)
     await new Promise((r) => setTimeout(r, 50))
   }
 }
