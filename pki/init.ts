@@ -5,7 +5,7 @@ import { isCA, isSignedBy, subjectOf } from './inspect.js'
 import { createCA, issueCert, type KeyPair } from './issue.js'
 import type { KeySize } from './keys.js'
 import { filesOf, type CertFiles } from './layout.js'
-import { CA_NAME, LEAF_NAMES, leafSubject, memberAltNames, type CertSubject, type LeafName, type Member } from './profiles.js'
+import { CA_NAME, leafSubject, memberAltNames, type CertSubject, type LeafName, type Member } from './profiles.js'
 
 export interface InitOptions {
   dir: string
@@ -54,7 +54,7 @@ export async function initPki(options: InitOptions): Promise<InitReport> {
     results.push({ name: CA_NAME, file: caFiles.cert, action: 'created' })
   }
 
-  for (const name of LEAF_NAMES) {
+  for (const name of CREATION_ORDER) {
     const files = filesOf(dir, name)
     const subject = leafSubject(name, member)
     if (!force && (await existingPair(files))) {
@@ -70,6 +70,9 @@ export async function initPki(options: InitOptions): Promise<InitReport> {
   }
   return { results, skippedSans }
 }
+
+/** The order kubeadm's `init phase certs` creates them in. */
+const CREATION_ORDER: readonly LeafName[] = ['etcd-server', 'etcd-peer', 'etcd-healthcheck-client', 'apiserver-etcd-client']
 
 /** Both files present → true; neither → false; only one → an error naming the missing one. */
 async function existingPair(files: CertFiles): Promise<boolean> {
