@@ -28,7 +28,8 @@ export async function writeFileAtomic(path: string, data: string | Buffer, mode:
     await rename(temp, path)
     await syncDir(dir)
   } catch (err) {
-    await rm(temp, { force: true })
+    // best effort: the temp file may never have existed (e.g. the directory could not be made)
+    await rm(temp, { force: true }).catch(() => undefined)
     throw new PkiError(path, `cannot write: ${(err as Error).message}`)
   }
 }
