@@ -44,6 +44,7 @@ t.test('rotate-ca: trust both, re-issue, finalize; status at every stage', async
 t.test('an interrupted stage 1 resumes without losing the new key', async (t) => {
   const dir = await freshPki(t)
   const [oldCa] = await readCertBundle(join(dir, 'etcd/ca.crt'))
+  const [oldSerial] = (await bundle(dir)).map((c) => c.serialNumber)
   await advanceRotation(options(dir))
   const [newCa] = await bundle(dir)
   // simulate a crash after staging: put back the pre-commit state with the staged files present
@@ -52,13 +53,13 @@ t.test('an interrupted stage 1 resumes without losing the new key', async (t) =>
   await writeCertFile(join(dir, 'etcd/ca.crt'), [oldCa!])
   t.equal((await rotationStatus(dir)).stage, 'staged')
   t.same((await advanceRotation(options(dir))).from, 'staged')
-  t.same((await bundle(dir)).map((c) => c.serialNumber), [newCa!.serialNumber, oldCa!.serialNumber.toUpperCase()], 'new CA first, old second')
+  t.same((await bundle(dir)).map((c) => c.serialNumber), [newCa!.serialNumber, oldSerial!], 'new CA first, old second')
   t.equal((await rotationStatus(dir)).stage, 'trust-both')
 
   // a crash after the key rename but before the staging certificate was removed
   await writeCertFile(join(dir, 'etcd/ca-next.crt'), [next.cert])
   t.equal((await rotationStatus(dir)).stage, 'staged')
   await advanceRotation(options(dir))
-  t.same((await bundle(dir)).map((c) => c.serialNumber), [newCa!.serialNumber, oldCa!.serialNumber.toUpperCase()], 'committing twice changes nothing')
+  t.same((await bundle(dir)).map((c) => c.serialNumber), [newCa!.serialNumber, oldSerial!], 'committing twice changes nothing')
   t.same((await readdir(join(dir, 'etcd'))).filter((f) => f.startsWith('ca')).sort(), ['ca.crt', 'ca.key'])
 })
