@@ -13,6 +13,12 @@ interface Waiter {
   timer: NodeJS.Timeout
 }
 
+/**
+ * A stream that answers nothing for this long is given up and its keepalives sent again elsewhere:
+ * a follower whose leader just died holds forwarded keepalives until etcd's own 7 s timeout.
+ */
+const STALL_MS = 1_000
+
 type Upstream = grpc.ClientDuplexStream<{ ID: string }, PbLeaseKeepAliveResponse>
 
 /**
@@ -26,6 +32,7 @@ export class KeepAliveStream {
   /** answers still due for callers that timed out: they must not be given to later callers */
   private readonly orphans = new Map<Int64, number>()
   private reconnecting = false
+  private lastAnswerAt = 0
   private closed = false
 
   constructor(private readonly pool: EndpointPool) {}
@@ -42,7 +49,7 @@ export class KeepAliveStream {
       const list = this.waiting.get(key)
       if (list) list.push(waiter)
       else this.waiting.set(key, [waiter])
-      if (!this.reconnecting) this.stream().write({ ID: key })
+      if (!this.reconnecting) this.send(key)
     })
   }
 
@@ -69,7 +76,19 @@ export class KeepAliveStream {
     return upstream.stream
   }
 
+  private send(key: Int64): void {
+    const upstream = this.stream()
+    upstream.write({ ID: key })
+    const sentAt = Date.now()
+    setTimeout(() => {
+      if (this.upstream?.stream === upstream && this.lastAnswerAt < sentAt && this.waiting.size > 0) {
+        void this.broken(this.upstream, Errors.timeout())
+      }
+    }, STALL_MS).unref()
+  }
+
   private answer(res: PbLeaseKeepAliveResponse): void {
+    this.lastAnswerAt = Date.now()
     const orphans = this.orphans.get(res.ID) ?? 0
     if (orphans > 0) {
       this.orphans.set(res.ID, orphans - 1)
@@ -116,7 +135,6 @@ export class KeepAliveStream {
     await sleep(50)
     this.reconnecting = false
     if (this.closed || this.waiting.size === 0) return
-    const stream = this.stream()
-    for (const [key, list] of this.waiting) for (let i = 0; i < list.length; i++) stream.write({ ID: key })
+    for (const [key, list] of this.waiting) for (let i = 0; i < list.length; i++) this.send(key)
   }
 }

@@ -70,11 +70,7 @@ export class RemoteWatch implements Watch {
     this.watches.clear()
   }
 
-  create(stream: RemoteWatchStream, req: WatchCreateRequest, clientId: number | undefined, refusal?: string): void {
-    if (refusal !== undefined || clientId === undefined) {
-      this.refuse(stream, req, refusal ?? '')
-      return
-    }
+  create(stream: RemoteWatchStream, req: WatchCreateRequest, clientId: number): void {
     const watch: ClientWatch = {
       stream,
       clientId,
@@ -149,7 +145,7 @@ export class RemoteWatch implements Watch {
   }
 
   /** Has etcd itself refuse the create, so the refusal carries etcd's header and text. */
-  private refuse(stream: RemoteWatchStream, req: WatchCreateRequest, reason: string): void {
+  refuse(stream: RemoteWatchStream, req: WatchCreateRequest, reason: string): void {
     const up = this.connected()
     if (!up) {
       stream.deliver(this.local(-1, { created: true, canceled: true, cancelReason: reason }))
@@ -316,14 +312,14 @@ class RemoteWatchStream implements WatchStream {
     const key = req.key.length === 0 ? Buffer.from([0]) : req.key
     const everyKeyFrom = req.rangeEnd.length === 1 && req.rangeEnd[0] === 0
     if (req.rangeEnd.length > 0 && !everyKeyFrom && Buffer.compare(key, req.rangeEnd) >= 0) {
-      return this.mux.create(this, req, undefined, Errors.emptyWatcherRange().message)
+      return this.mux.refuse(this, req, Errors.emptyWatcherRange().message)
     }
     let id = req.watchId
     if (id === 0) {
       while (this.watches.has(this.nextId)) this.nextId++
       id = this.nextId++
     } else if (this.watches.has(id)) {
-      return this.mux.create(this, req, undefined, Errors.duplicateWatchId().message)
+      return this.mux.refuse(this, req, Errors.duplicateWatchId().message)
     }
     this.mux.create(this, req, id)
   }

@@ -49,6 +49,7 @@ else {
       }
     }
 
+    const lease = (await backend.lease.grant({ ttl: 60, id: 0n })).id
     const startRev = (await backend.kv.put(put({ key: 'f/start', value: '' }))).header.revision
     const seen: WatchResponse[][] = WATCHES.map(() => [])
     const streams = WATCHES.map((w, i) => {
@@ -85,6 +86,11 @@ else {
     ),
     loop('range', async () => void (await backend.kv.range(range({ key: 'f/', rangeEnd: 'f0', countOnly: true })))),
     loop('range', async () => void (await backend.kv.range(range({ key: 'f/1/1' })))),
+    loop('keepalive', async () => {
+      const res = await backend.lease.keepAlive(lease)
+      if (res.ttl !== 60) throw new Error(`keepalive answered TTL ${res.ttl}`)
+      await sleep(20)
+    }),
     loop('serializable range', async () => void (await backend.kv.range(range({ key: 'f/', rangeEnd: 'f0', serializable: true })))),
   ]
 
@@ -140,7 +146,7 @@ else {
     if (!entry || entry.key !== key || entry.value !== value) t.fail(`acknowledged put at ${rev} is not in the history`)
   }
   t.ok(acked.size > 100, `${acked.size} puts acknowledged`)
-  t.same(failures.filter((f) => f.op !== 'put'), [], 'no read failed')
+  t.same(failures.filter((f) => f.op !== 'put'), [], 'no read or keepalive failed')
   t.same(failures.filter((f) => f.phase.startsWith('follower')), [], 'no error while a follower was down')
   for (const f of failures.filter((f) => f.op === 'put')) {
     t.equal(f.code, GrpcCode.Unavailable, `failed put: ${f.message} after ${f.ms} ms (${f.phase})`)
