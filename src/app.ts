@@ -8,7 +8,7 @@ import type { Backend } from './backend/backend.js'
 import { EtcdError, GrpcCode, httpStatusOf } from './errors.js'
 import { encodeError } from './http/codec/response.js'
 import { kvRoutes } from './http/routes/kv.js'
-import { RequestLimits } from './http/rpc.js'
+import { asIs, RequestLimits } from './http/rpc.js'
 
 export interface AppOptions {
   backend: Backend
@@ -69,7 +69,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     if (request.rpcStarted || e.code === GrpcCode.ResourceExhausted) {
       reply.trailer('grpc-trailer-content-type', async () => 'application/grpc')
     }
-    return reply.send(encodeError(e.message, e.code))
+    return reply.serializer(asIs).send(encodeError(e.message, e.code))
   })
 
   app.register(kvRoutes, { backend: opts.backend, limits })

@@ -48,10 +48,14 @@ export function bodyValue(request: FastifyRequest): JsonValue | undefined {
   return readFirstValue(body.toString('latin1'))
 }
 
+/** The text as is; a reply serializer also keeps Fastify from appending `; charset=utf-8` to the type. */
+export const asIs = (json: string) => json
+
 export function sendJson(reply: FastifyReply, json: string): FastifyReply {
   return reply
     .header('content-type', 'application/json')
     .header('grpc-metadata-content-type', 'application/grpc')
+    .serializer(asIs)
     .send(json)
 }
 
