@@ -28,8 +28,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   const limits = new RequestLimits(opts.maxRequestBytes)
   const app = Fastify({
     logger: opts.logger ?? false,
-    // etcd reads any body; ours is bounded well above what a JSON encoding of the largest message takes.
-    bodyLimit: 3 * limits.maxMessageBytes,
+    bodyLimit: bodyLimitFor(limits),
     // etcd 3.4 serves /v3beta/ by rewriting it to /v3/ before its mux sees the path.
     rewriteUrl: (req) => (req.url!.startsWith('/v3beta/') ? '/v3/' + req.url!.slice(8) : req.url!),
   })
@@ -76,10 +75,19 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   return app
 }
 
+/**
+ * etcd reads bodies of any length and judges the decoded message. Ours are bounded (memory), well above
+ * the JSON text of the largest acceptable message (base64 takes 4/3, escapes more).
+ */
+function bodyLimitFor(limits: RequestLimits): number {
+  return Math.max(4 * limits.maxMessageBytes, 16 * 1024 * 1024)
+}
+
 function toEtcdError(err: FastifyError | EtcdError, contentLength: string | undefined, limits: RequestLimits): EtcdError {
   if (err instanceof EtcdError) return err
   if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return limits.messageTooLarge(Number(contentLength) || limits.maxMessageBytes * 3 + 1)
+    // Unread, its message size is unknown: the body's length stands in for it.
+    return limits.messageTooLarge(Number(contentLength) || bodyLimitFor(limits) + 1)
   }
   const status = err.statusCode ?? 500
   return new EtcdError(status < 500 ? GrpcCode.InvalidArgument : GrpcCode.Unknown, err.message)
