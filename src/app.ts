@@ -29,8 +29,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: bodyLimitFor(limits),
-    // etcd 3.4 serves /v3beta/ by rewriting it to /v3/ before its mux sees the path.
-    rewriteUrl: (req) => (req.url!.startsWith('/v3beta/') ? '/v3/' + req.url!.slice(8) : req.url!),
+    rewriteUrl: (req) => routedUrl(req.url!),
   })
 
   app.decorateRequest('rpcStarted', false)
@@ -73,6 +72,25 @@ export function buildApp(opts: AppOptions): FastifyInstance {
 
   app.register(kvRoutes, { backend: opts.backend, limits })
   return app
+}
+
+/**
+ * The URL as etcd routes it: Go matches the percent-decoded path (so `/v3%2Fkv/range` is
+ * `/v3/kv/range`), and etcd 3.4 serves /v3beta/ by rewriting it to /v3/ before its mux sees the path.
+ */
+function routedUrl(url: string): string {
+  const q = url.indexOf('?')
+  let path = q === -1 ? url : url.slice(0, q)
+  if (path.includes('%')) {
+    try {
+      const decoded = decodeURIComponent(path)
+      if (!/[?#]/.test(decoded)) path = decoded
+    } catch {
+      // Not valid percent-encoding: routed as sent, it matches nothing.
+    }
+  }
+  if (path.startsWith('/v3beta/')) path = '/v3/' + path.slice(8)
+  return q === -1 ? path : path + url.slice(q)
 }
 
 /**

@@ -53,7 +53,7 @@ t.test('unary success: etcd headers, compact JSON, any content type', async (t) 
     t.equal(r.statusCode, 200, `content-type ${type}`)
     t.match(r.body, /"kvs":\[\{"key":"Zm9v","create_revision":"2","mod_revision":"2","version":"1","value":"YmFy"\}\],"count":"1"\}$/)
   }
-  for (const url of ['/v3beta/kv/range', '/v3/kv/range?x=1', '/v3beta/kv/range?a=b']) {
+  for (const url of ['/v3beta/kv/range', '/v3/kv/range?x=1', '/v3beta/kv/range?a=b', '/v3/kv/%72ange', '/v3%2Fkv/range']) {
     const r = await app.inject({ method: 'POST', url, payload: '{"key":"Zm9v"}' })
     t.match(r.body, /"count":"1"/, url)
   }
