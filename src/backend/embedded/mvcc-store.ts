@@ -254,13 +254,13 @@ export class MvccStore {
     return used * stats.pageSize
   }
 
-  /** Rows of the revisions table and of the other tables, in key order: the data a hash covers. */
-  *dataRows(): Generator<{ key: Buffer; value: Buffer }> {
+  /** The revisions table and the other tables (name, then rows in key order): the data a hash covers. */
+  *dataRows(): Generator<{ table: string; key: Buffer; value: Buffer }> {
     const end = encodeRevKey(this.committedRev + 1, 0)
-    for (const { key, value } of this.revs.getRange({ end })) yield { key, value }
-    for (const name of [...this.tables.keys()].sort()) {
-      const db = this.root.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary' })
-      for (const { key, value } of db.getRange({})) yield { key, value }
+    for (const { key, value } of this.revs.getRange({ end })) yield { table: 'revisions', key, value }
+    for (const table of [...this.tables.keys()].sort()) {
+      const db = this.root.openDB<Buffer, Buffer>({ name: table, keyEncoding: 'binary', encoding: 'binary' })
+      for (const { key, value } of db.getRange({})) yield { table, key, value }
     }
   }
 
