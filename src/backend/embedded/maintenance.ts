@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { open as openFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { crc32 } from 'node:zlib'
 import {
   AlarmAction,
   type AlarmRequest,
@@ -16,6 +15,7 @@ import { EtcdError, GrpcCode } from '../../errors.js'
 import { ETCD_SERVER_VERSION } from '../../version.js'
 import type { AlarmStore } from './alarm-store.js'
 import type { MvccStore } from './mvcc-store.js'
+import { storeHash } from './store-hash.js'
 
 /** etcd's snapshot chunk size. */
 export const SNAPSHOT_CHUNK_BYTES = 32 * 1024
@@ -63,14 +63,7 @@ export class EmbeddedMaintenance implements Maintenance {
 
   async hash(): Promise<HashResponse> {
     const rev = this.store.committedRev
-    // table names count too (as etcd hashes bucket names), so even an empty store has a hash
-    let hash = 0
-    let table = ''
-    for (const row of this.store.dataRows()) {
-      if (row.table !== table) hash = crc32((table = row.table), hash)
-      hash = crc32(row.value, crc32(row.key, hash))
-    }
-    if (table === '') hash = crc32('revisions', hash)
+    const hash = storeHash(this.store)
     return { header: this.header(rev), hash }
   }
 
