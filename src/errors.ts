@@ -74,6 +74,8 @@ export const Errors = {
   leaseNotFound: make(GrpcCode.NotFound, 'etcdserver: requested lease not found'),
   leaseExists: make(GrpcCode.FailedPrecondition, 'etcdserver: lease already exists'),
   leaseTTLTooLarge: make(GrpcCode.OutOfRange, 'etcdserver: too large lease TTL'),
+  emptyWatcherRange: make(GrpcCode.InvalidArgument, 'mvcc: watcher range is empty'),
+  duplicateWatchId: make(GrpcCode.InvalidArgument, 'mvcc: duplicate watch ID provided on the WatchStream'),
   stopped: make(GrpcCode.Unavailable, 'etcdserver: server stopped'),
   /** A client sent bytes that do not decode (JSON, base64, types): etcd's gateway answers code 3. */
   badRequest: (message: string) => new EtcdError(GrpcCode.InvalidArgument, message),

@@ -1,6 +1,9 @@
-import type { Backend } from '../backend.js'
+import type { Backend, ResponseHeader } from '../backend.js'
 import { EmbeddedKV } from './kv.js'
+import { EmbeddedLease } from './lease.js'
+import { Lessor } from './lessor.js'
 import { MvccStore } from './mvcc-store.js'
+import { WatchHub } from './watch-hub.js'
 
 export interface EmbeddedOptions {
   dataDir: string
@@ -8,18 +11,44 @@ export interface EmbeddedOptions {
   name: string
   /** etcd's --max-txn-ops. */
   maxTxnOps: number
+  /** etcd's --experimental-watch-progress-notify-interval, in ms (default 10 minutes). */
+  progressNotifyIntervalMs?: number
+  /** Lease timing; etcd's defaults follow from its 1 s election timeout. */
+  minLeaseTtl?: number
+  leaseCheckIntervalMs?: number
 }
 
 /** A single fresh etcd member reports raft term 2 (its first election); we have no elections. */
 const RAFT_TERM = 2
+const ELECTION_TIMEOUT_MS = 1000
 
 /** The default backend: a durable single-member store with etcd's MVCC semantics. */
 export async function openEmbeddedBackend(opts: EmbeddedOptions): Promise<Backend> {
   const store = await MvccStore.open(opts.dataDir)
-  // no lease can be granted on this backend yet, so every lease a put names is unknown
-  const kv = new EmbeddedKV(store, { maxTxnOps: opts.maxTxnOps, leaseExists: () => false, raftTerm: RAFT_TERM })
+  const header = (revision: number): ResponseHeader => ({
+    clusterId: store.clusterId,
+    memberId: store.memberId,
+    revision,
+    raftTerm: RAFT_TERM,
+  })
+  const lessor = new Lessor(store, store.openTable<number>('leases'), {
+    minTtl: opts.minLeaseTtl ?? Math.ceil((1.5 * ELECTION_TIMEOUT_MS) / 1000),
+    checkIntervalMs: opts.leaseCheckIntervalMs ?? 500,
+    restartExtensionMs: ELECTION_TIMEOUT_MS,
+    now: Date.now,
+  })
+  store.leaseAttachments = lessor
+  lessor.restore()
+  const kv = new EmbeddedKV(store, { maxTxnOps: opts.maxTxnOps, leaseExists: (id) => lessor.exists(id), header })
+  const watch = new WatchHub(store, { header, progressNotifyIntervalMs: opts.progressNotifyIntervalMs ?? 600_000 })
   return {
     kv,
-    close: () => store.close(),
+    lease: new EmbeddedLease(lessor, () => header(store.committedRev)),
+    watch,
+    async close() {
+      watch.close()
+      await lessor.close()
+      await store.close()
+    },
   }
 }

@@ -28,7 +28,7 @@ export interface EmbeddedKVOptions {
   maxTxnOps: number
   /** Whether a lease exists (etcd refuses puts that name an unknown lease). */
   leaseExists: (id: bigint) => boolean
-  raftTerm: number
+  header: (revision: number) => ResponseHeader
 }
 
 /**
@@ -89,7 +89,7 @@ export class EmbeddedKV implements KV {
   }
 
   private header(revision: number): ResponseHeader {
-    return { clusterId: this.store.clusterId, memberId: this.store.memberId, revision, raftTerm: this.opts.raftTerm }
+    return this.opts.header(revision)
   }
 
   private applyPut(txn: WriteTxn, req: PutRequest): PutResponse {

@@ -37,6 +37,12 @@ export interface ReadView {
 /** Called once per revision, in revision order, after the revision is durable. */
 export type CommitListener = (rev: number, changes: readonly StoredChange[]) => void
 
+/** Told of every key write as it is applied, so lease attachments follow the keys (etcd's Attach/Detach). */
+export interface LeaseAttachments {
+  onPut(key: string, lease: bigint): void
+  onDelete(key: string): void
+}
+
 const EMPTY = Buffer.alloc(0)
 const RESOLVED = Promise.resolve()
 const COMPACT_CHUNK_ROWS = 10_000
@@ -63,6 +69,7 @@ export class MvccStore {
   private failure: Error | undefined
   private closed = false
   private readonly listeners = new Set<CommitListener>()
+  leaseAttachments: LeaseAttachments | undefined
 
   private constructor(
     private readonly root: RootDatabase,
@@ -134,13 +141,35 @@ export class MvccStore {
     rows[rev.sub] = change
   }
 
-  /** Writes one revision's rows in one lmdb transaction; resolves when they are durable. */
-  persist(rev: number, changes: StoredChange[]): Promise<void> {
+  /** Root database for the other tables of this store (leases). */
+  openTable<V>(name: string): Database<V, Buffer> {
+    return this.root.openDB<V, Buffer>({ name, keyEncoding: 'binary' })
+  }
+
+  /** The rows of revisions from..to (inclusive, durable ones only), in revision order. */
+  *history(from: number, to: number): Generator<{ rev: Revision; change: StoredChange }> {
+    const range = this.revs.getRange({ start: encodeRevKey(from, 0), end: encodeRevKey(Math.min(to, this.committedRev) + 1, 0) })
+    for (const { key, value } of range) yield { rev: decodeRevKey(key), change: decodeChange(value) }
+  }
+
+  /** Visits every key that exists now, with its lease. */
+  forEachLatest(visit: (key: string, lease: bigint) => void): void {
+    this.index.range('\0', '', this.currentRev, ({ key, rev }) => {
+      visit(key, this.readRow(rev).kv.lease)
+    })
+  }
+
+  /**
+   * Writes one revision's rows (and `alongside`, other writes that must commit with them) in one lmdb
+   * transaction; resolves when they are durable.
+   */
+  persist(rev: number, changes: StoredChange[], alongside?: () => void): Promise<void> {
     this.currentRev = rev
     const written = this.revs.batch(() => {
       for (let sub = 0; sub < changes.length; sub++) {
         void this.revs.put(encodeRevKey(rev, sub), encodeChange(changes[sub]!))
       }
+      alongside?.()
     })
     const done = written.then(
       () => {
@@ -153,6 +182,13 @@ export class MvccStore {
         throw new EtcdError(GrpcCode.Internal, `etcdserver: failed to persist revision ${rev}: ${err.message}`)
       },
     )
+    this.lastWrite = done.catch(() => undefined)
+    return done
+  }
+
+  /** Writes that make no revision, ordered with the revisions around them. */
+  persistOther(writes: () => void): Promise<void> {
+    const done = this.revs.batch(writes).then(() => undefined)
     this.lastWrite = done.catch(() => undefined)
     return done
   }
@@ -294,17 +330,23 @@ export class WriteTxn implements ReadView {
     return [0, this.beginRev]
   }
 
-  /** Commits; resolves when durable (at once when nothing changed). */
-  end(): Promise<void> {
-    if (this.changes.length === 0) return RESOLVED
-    return this.store.persist(this.beginRev + 1, this.changes)
+  /** Commits, with `alongside` in the same lmdb transaction; resolves when durable. */
+  end(alongside?: () => void): Promise<void> {
+    if (this.changes.length === 0) return alongside ? this.store.persistOther(alongside) : RESOLVED
+    return this.store.persist(this.beginRev + 1, this.changes, alongside)
   }
 
   private add(key: string, change: StoredChange): void {
     const rev = { main: this.beginRev + 1, sub: this.changes.length }
     this.store.stage(rev, change)
-    if (change.tombstone) this.store.index.tombstone(key, rev)
-    else this.store.index.put(key, rev)
+    const leases = this.store.leaseAttachments
+    if (change.tombstone) {
+      this.store.index.tombstone(key, rev)
+      leases?.onDelete(key)
+    } else {
+      this.store.index.put(key, rev)
+      leases?.onPut(key, change.kv.lease)
+    }
     this.changes.push(change)
   }
 }
