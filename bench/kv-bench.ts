@@ -1,7 +1,7 @@
 import { runLoad } from './load.js'
 import { checkTargets, summarize, type Cell, CEILING_OP } from './kv-matrix.js'
 import type { OpName } from './ops.js'
-import { kvTable, renderMarkdown, renderText, rssTable, targetsTable, machineFacts, type RssTrack } from './report.js'
+import { kvTable, renderMarkdown, renderText, rssTable, targetsTable, machineFacts, loadAverage, type RssTrack } from './report.js'
 import { startTarget, type Target, type TargetName } from './targets.js'
 
 export interface KvBenchOptions {
@@ -60,20 +60,25 @@ export async function runKvBench(opts: KvBenchOptions): Promise<KvBenchReport> {
         for (const t of targets) {
           if (!opsOf(t).includes(op)) continue
           await sleep(SETTLE_MS)
+          const cpuBefore = t.cpuSeconds()
+          const startedAt = performance.now()
           const result = await runLoad({ url: t.url, op, connections: conns, durationSec: opts.durationSec })
-          cells.push({ run, op, conns, target: t.name, result })
+          const serverCores = (t.cpuSeconds() - cpuBefore) / ((performance.now() - startedAt) / 1000)
+          cells.push({ run, op, conns, target: t.name, result, serverCores })
           const track = rss.get(t.name)!
           track.endBytes = t.rssBytes()
           track.maxBytes = Math.max(track.maxBytes, track.endBytes)
           log(
             `run ${run}/${opts.runs} ${op} @${conns} ${t.name}: ${Math.round(result.rps)} req/s, ` +
-              `p50 ${result.p50Ms.toFixed(3)} ms, p99 ${result.p99Ms.toFixed(3)} ms` +
+              `p50 ${result.p50Ms.toFixed(3)} ms, p99 ${result.p99Ms.toFixed(3)} ms, ` +
+              `CPU server ${serverCores.toFixed(2)} client ${result.clientCores.toFixed(2)} cores` +
               (result.errors ? `, ${result.errors} ERRORS ${JSON.stringify(result.statusCodes)}` : ''),
           )
         }
       }
     }
   }
+  const loadAtEnd = loadAverage()
   for (const t of targets) await t.stop()
 
   const rows = summarize(cells)
@@ -89,12 +94,16 @@ export async function runKvBench(opts: KvBenchOptions): Promise<KvBenchReport> {
     `Run ${startedAt.toISOString()}: ${params}.`,
     '',
     ...facts.map((f) => `- ${f}`),
+    `- load average at end: ${loadAtEnd}`,
     '',
     'Method (spec §7.1): autocannon in its own process, keep-alive, `POST` with a JSON body; range = key `foo` ' +
       '(3-byte value), put = random key `bench/<12 hex>` with a 16-byte value. p50/p99 are per-response ' +
       'latencies in µs resolution from autocannon\'s `response` event (medians over runs). `÷ etcd` and ' +
       '`÷ ceiling` are ratios within one run (same op and connections; the ceiling serves a fixed 219-byte ' +
-      'range answer), then the median over runs. A cell with any socket error, timeout or non-2xx is INVALID.',
+      'range answer), then the median over runs. CPU columns: cores used by the server process (all its threads, ' +
+      'from /proc, over the cell incl. connection set-up) and by the autocannon process. The machine has ' +
+      'only 2 cores for both, so where server + client ≈ 2 the box, not the server, is the limit. ' +
+      'A cell with any socket error, timeout or non-2xx is INVALID.',
     '',
     renderMarkdown(tables.kv),
     '',

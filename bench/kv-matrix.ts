@@ -10,6 +10,8 @@ export interface Cell {
   conns: number
   target: TargetName
   result: LoadResult
+  /** CPU the server process used during the cell, in cores. */
+  serverCores: number
 }
 
 /** A (op, conns, target) row over all runs: medians, and ratios taken within each run before the median. */
@@ -25,6 +27,8 @@ export interface Row {
   vsEtcd: number
   /** rps ÷ the ceiling's rps at the same conns in the same run (the ceiling serves one fixed range answer). */
   vsCeiling: number
+  serverCores: number
+  clientCores: number
   errors: number
 }
 
@@ -54,6 +58,8 @@ export function summarize(cells: readonly Cell[]): Row[] {
       p99Ms: median(group.map((c) => c.result.p99Ms)),
       vsEtcd: ratio((c) => find(c.run, op, conns, 'etcd')),
       vsCeiling: ratio((c) => find(c.run, CEILING_OP, conns, 'ceiling')),
+      serverCores: median(group.map((c) => c.serverCores)),
+      clientCores: median(group.map((c) => c.result.clientCores)),
       errors: group.reduce((n, c) => n + c.result.errors, 0),
     })
   }

@@ -34,6 +34,7 @@ function main(): void {
       : { method: 'POST', path: op.path, setupRequest: (req: object) => ({ ...req, body: body() }) }
   const latencies = new Samples()
   const started = process.hrtime.bigint()
+  const cpuAtStart = process.cpuUsage()
   const instance = autocannon(
     {
       url: spec.url,
@@ -45,6 +46,7 @@ function main(): void {
     (err, res) => {
       if (err) throw err
       const elapsedSec = Number(process.hrtime.bigint() - started) / 1e9
+      const cpu = process.cpuUsage(cpuAtStart)
       const [p50Ms, p99Ms] = latencies.percentiles([50, 99])
       const statusCodes = Object.fromEntries(Object.entries(res.statusCodeStats).map(([code, s]) => [code, s.count]))
       const result: LoadResult = {
@@ -54,6 +56,7 @@ function main(): void {
         p99Ms,
         errors: res.errors + res.timeouts + res.non2xx + res.mismatches,
         statusCodes,
+        clientCores: (cpu.user + cpu.system) / 1e6 / elapsedSec,
       }
       process.send?.(result, () => process.exit(0))
     },

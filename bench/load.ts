@@ -22,6 +22,8 @@ export interface LoadResult {
   /** Socket errors, timeouts, non-2xx responses: any makes the cell invalid. */
   errors: number
   statusCodes: Record<string, number>
+  /** CPU the load generator used, in cores (1 = one core busy for the whole cell). */
+  clientCores: number
 }
 
 const CHILD = fileURLToPath(new URL('./load-child.js', import.meta.url))

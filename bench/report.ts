@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { cpus, freemem, release, totalmem } from 'node:os'
+import { cpus, freemem, loadavg, release, totalmem } from 'node:os'
 import type { Row, TargetCheck } from './kv-matrix.js'
 import { ETCD_BIN, type TargetName } from './targets.js'
 
@@ -29,7 +29,7 @@ const mb = (bytes: number): string => (Number.isFinite(bytes) ? (bytes / 2 ** 20
 
 export function kvTable(rows: readonly Row[]): Table {
   return {
-    header: ['op', 'conns', 'target', 'req/s (median)', 'runs', 'p50 ms', 'p99 ms', '÷ etcd', '÷ ceiling', 'errors'],
+    header: ['op', 'conns', 'target', 'req/s (median)', 'runs', 'p50 ms', 'p99 ms', '÷ etcd', '÷ ceiling', 'CPU server', 'CPU client', 'errors'],
     rows: rows.map((r) => [
       r.op,
       String(r.conns),
@@ -40,6 +40,8 @@ export function kvTable(rows: readonly Row[]): Table {
       ms(r.p99Ms),
       r.target === 'etcd' ? '1' : ratio(r.vsEtcd),
       ratio(r.vsCeiling),
+      ratio(r.serverCores),
+      ratio(r.clientCores),
       r.errors === 0 ? '0' : `${r.errors} INVALID`,
     ]),
   }
@@ -84,8 +86,14 @@ export function machineFacts(): string[] {
   return [
     `CPU: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown'} (nproc), Linux ${release()}`,
     `memory: ${mb(totalmem())} MB total, ${mb(freemem())} MB free at start (free)`,
+    `load average at start: ${loadAverage()} (others share this machine)`,
     `Node ${process.version}, etcd ${etcdVersion}, autocannon ${version('autocannon')}, fastify ${version('fastify')}`,
   ]
+}
+
+/** 1, 5 and 15 minute load averages. */
+export function loadAverage(): string {
+  return loadavg().map((l) => l.toFixed(2)).join(' / ')
 }
 
 /**

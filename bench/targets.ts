@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, openSync, readFileSync, existsSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -14,6 +14,8 @@ export interface Target {
   readonly pid: number
   /** Resident set size of the server process now (from /proc). */
   rssBytes(): number
+  /** CPU seconds (user + system, all threads) the server process has used so far. */
+  cpuSeconds(): number
   stop(): Promise<void>
 }
 
@@ -88,7 +90,7 @@ async function launch(name: TargetName, url: string, dir: string, cmd: string, a
     await stop(child, 'SIGKILL')
     throw new Error(`${name} did not come up on ${url}: ${(err as Error).message}\n--- ${logPath}:\n${tail(logPath)}`)
   }
-  return { name, url, pid, rssBytes: () => rssOf(pid), stop: () => stop(child) }
+  return { name, url, pid, rssBytes: () => rssOf(pid), cpuSeconds: () => cpuOf(pid), stop: () => stop(child) }
 }
 
 /** Ready = it answers a range on the gateway path with 200. */
@@ -129,6 +131,15 @@ const b64 = (s: string): string => Buffer.from(s).toString('base64')
 function rssOf(pid: number): number {
   const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
   return m ? Number(m[1]) * 1024 : NaN
+}
+
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
+
+function cpuOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  // fields after the parenthesised command name; utime and stime are fields 14 and 15 of the whole line
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
 }
 
 function tail(path: string): string {
