@@ -63,6 +63,8 @@ export async function runKvBench(opts: KvBenchOptions): Promise<KvBenchReport> {
           const cpuBefore = t.cpuSeconds()
           const startedAt = performance.now()
           const result = await runLoad({ url: t.url, op, connections: conns, durationSec: opts.durationSec })
+          const gone = t.exited()
+          if (gone) throw new Error(`${t.name} exited (${gone}) during ${op} at ${conns} connections`)
           const serverCores = (t.cpuSeconds() - cpuBefore) / ((performance.now() - startedAt) / 1000)
           cells.push({ run, op, conns, target: t.name, result, serverCores })
           const track = rss.get(t.name)!

@@ -16,6 +16,8 @@ export interface Target {
   rssBytes(): number
   /** CPU seconds (user + system, all threads) the server process has used so far. */
   cpuSeconds(): number
+  /** Why the process is gone (exit code or signal), or undefined while it runs. */
+  exited(): string | undefined
   stop(): Promise<void>
 }
 
@@ -90,16 +92,16 @@ async function launch(name: TargetName, url: string, dir: string, cmd: string, a
     await stop(child, 'SIGKILL')
     throw new Error(`${name} did not come up on ${url}: ${(err as Error).message}\n--- ${logPath}:\n${tail(logPath)}`)
   }
-  return { name, url, pid, rssBytes: () => rssOf(pid), cpuSeconds: () => cpuOf(pid), stop: () => stop(child) }
+  const exited = (): string | undefined =>
+    child.exitCode !== null || child.signalCode !== null ? String(child.signalCode ?? child.exitCode) : undefined
+  return { name, url, pid, rssBytes: () => rssOf(pid), cpuSeconds: () => cpuOf(pid), exited, stop: () => stop(child) }
 }
 
 /** Ready = it answers a range on the gateway path with 200. */
 async function waitReady(child: ChildProcess, url: string): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`exited (${child.signalCode ?? child.exitCode})`)
-    }
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited (${child.signalCode ?? child.exitCode})`)
     try {
       const res = await post(url, '/v3/kv/range', { key: b64(RANGE_KEY) })
       if (res.status === 200) return
