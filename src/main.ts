@@ -1,1 +1,7 @@
-export {}
+#!/usr/bin/env node
+import { Command } from 'commander'
+import { registerCertsCommands } from './cli/certs.js'
+
+const program = new Command('etcdgw').description('etcd v3 API on HTTP/JSON, with kubeadm-compatible etcd PKI tooling')
+registerCertsCommands(program)
+await program.parseAsync()

@@ -18,8 +18,6 @@ export interface EmbeddedOptions {
   leaseCheckIntervalMs?: number
 }
 
-/** A single fresh etcd member reports raft term 2 (its first election); we have no elections. */
-const RAFT_TERM = 2
 const ELECTION_TIMEOUT_MS = 1000
 
 /** The default backend: a durable single-member store with etcd's MVCC semantics. */
@@ -29,7 +27,7 @@ export async function openEmbeddedBackend(opts: EmbeddedOptions): Promise<Backen
     clusterId: store.clusterId,
     memberId: store.memberId,
     revision,
-    raftTerm: RAFT_TERM,
+    raftTerm: store.raftTerm,
   })
   const lessor = new Lessor(store, store.openTable<number>('leases'), {
     minTtl: opts.minLeaseTtl ?? Math.ceil((1.5 * ELECTION_TIMEOUT_MS) / 1000),

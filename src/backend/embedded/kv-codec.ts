@@ -44,6 +44,11 @@ export function decodeChange(b: Buffer): StoredChange {
   }
 }
 
+/** Only what a put needs of the key's previous row, without copying key or value. */
+export function decodeChangeVersion(b: Buffer): { createRevision: number; version: number } {
+  return { createRevision: readU64(b, 1), version: readU64(b, 17) }
+}
+
 /** Only the key of a row, as the index holds it (latin1 string = raw bytes). */
 export function decodeChangeKey(b: Buffer): { key: string; tombstone: boolean } {
   const keyLen = b.readUInt32BE(33)

@@ -5,7 +5,7 @@ import { open, type Database, type RootDatabase } from 'lmdb'
 import type { KeyValue } from '../backend.js'
 import { EtcdError, Errors, GrpcCode } from '../../errors.js'
 import { KeyIndex } from './key-index.js'
-import { decodeChange, decodeChangeKey, encodeChange, type StoredChange } from './kv-codec.js'
+import { decodeChange, decodeChangeKey, decodeChangeVersion, encodeChange, type StoredChange } from './kv-codec.js'
 import { decodeRevKey, encodeRevKey, type Revision } from './revision.js'
 
 export interface RangeOptions {
@@ -77,6 +77,8 @@ export class MvccStore {
     private readonly meta: Database<unknown, string>,
     readonly clusterId: bigint,
     readonly memberId: bigint,
+    /** etcd's term goes up by one at every start of a single member (each start is an election). */
+    readonly raftTerm: number,
   ) {}
 
   static async open(dataDir: string): Promise<MvccStore> {
@@ -86,7 +88,10 @@ export class MvccStore {
     const meta = root.openDB<unknown, string>({ name: 'meta' })
     const clusterId = await loadOrCreateId(meta, 'clusterId')
     const memberId = await loadOrCreateId(meta, 'memberId')
-    const store = new MvccStore(root, revs, meta, clusterId, memberId)
+    // a fresh member's first election makes term 2
+    const raftTerm = ((meta.get('raftTerm') as number | undefined) ?? 1) + 1
+    await meta.put('raftTerm', raftTerm)
+    const store = new MvccStore(root, revs, meta, clusterId, memberId, raftTerm)
     await store.restore()
     return store
   }
@@ -127,11 +132,19 @@ export class MvccStore {
   }
 
   readRow(rev: Revision): StoredChange {
-    const staged = this.pending.get(rev.main)?.[rev.sub]
-    if (staged) return staged
+    return this.pending.get(rev.main)?.[rev.sub] ?? decodeChange(this.durableRow(rev))
+  }
+
+  /** A row's create revision and version (cheaper than readRow: nothing is copied). */
+  readVersion(rev: Revision): { createRevision: number; version: number } {
+    return this.pending.get(rev.main)?.[rev.sub]?.kv ?? decodeChangeVersion(this.durableRow(rev))
+  }
+
+  /** The row in lmdb, in a buffer lmdb reuses on the next read. */
+  private durableRow(rev: Revision): Buffer {
     const raw = this.revs.getBinaryFast(encodeRevKey(rev.main, rev.sub))
     if (!raw) throw new EtcdError(GrpcCode.DataLoss, `etcdserver: revision ${rev.main}/${rev.sub} is missing from the store`)
-    return decodeChange(raw)
+    return raw
   }
 
   /** Keeps an applied row readable until it is durable. */
@@ -295,7 +308,7 @@ export class WriteTxn implements ReadView {
     const main = this.beginRev + 1
     const k = key.toString('latin1')
     const prevRev = this.store.index.get(k, main)
-    const prev = prevRev ? this.store.readRow(prevRev).kv : undefined
+    const prev = prevRev ? this.store.readVersion(prevRev) : undefined
     const kv: KeyValue = {
       key,
       value,
