@@ -77,6 +77,11 @@ export const Errors = {
   emptyWatcherRange: make(GrpcCode.InvalidArgument, 'mvcc: watcher range is empty'),
   duplicateWatchId: make(GrpcCode.InvalidArgument, 'mvcc: duplicate watch ID provided on the WatchStream'),
   stopped: make(GrpcCode.Unavailable, 'etcdserver: server stopped'),
+  timeout: make(GrpcCode.Unavailable, 'etcdserver: request timed out'),
+  /** grpc-go's text for a connection to the member lost mid-request (etcd's gateway shows it as such). */
+  transportClosing: make(GrpcCode.Unavailable, 'transport is closing'),
+  /** grpc-go's text for a request on a closed client connection. */
+  clientClosing: make(GrpcCode.Canceled, 'grpc: the client connection is closing'),
   /** A client sent bytes that do not decode (JSON, base64, types): etcd's gateway answers code 3. */
   badRequest: (message: string) => new EtcdError(GrpcCode.InvalidArgument, message),
 } as const
