@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os'
+import { fdatasyncMs } from './disk.js'
 import { runLoad } from './load.js'
 import { checkTargets, summarize, type Cell, CEILING_OP } from './kv-matrix.js'
 import type { OpName } from './ops.js'
@@ -31,6 +33,7 @@ const SETTLE_MS = 500
 export async function runKvBench(opts: KvBenchOptions): Promise<KvBenchReport> {
   const startedAt = new Date()
   const facts = machineFacts()
+  const syncAtStart = fdatasyncMs()
   const targets: Target[] = []
   for (const name of opts.targets) {
     targets.push(await startTarget(name, name === 'etcdgw' ? { nodeArgs: opts.etcdgwNodeArgs } : {}))
@@ -81,6 +84,7 @@ export async function runKvBench(opts: KvBenchOptions): Promise<KvBenchReport> {
     }
   }
   const loadAtEnd = loadAverage()
+  const syncAtEnd = fdatasyncMs()
   for (const t of targets) await t.stop()
 
   const rows = summarize(cells)
@@ -97,6 +101,8 @@ export async function runKvBench(opts: KvBenchOptions): Promise<KvBenchReport> {
     '',
     ...facts.map((f) => `- ${f}`),
     `- load average at end: ${loadAtEnd}`,
+    `- disk: one 4 KiB write + fdatasync in ${tmpdir()} takes ${syncAtStart.toFixed(2)} ms (median) at start, ` +
+      `${syncAtEnd.toFixed(2)} ms at end`,
     '',
     'Method (spec §7.1): autocannon in its own process, keep-alive, `POST` with a JSON body; range = key `foo` ' +
       '(3-byte value), put = random key `bench/<12 hex>` with a 16-byte value. p50/p99 are per-response ' +

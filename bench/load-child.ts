@@ -58,7 +58,9 @@ function main(): void {
         statusCodes,
         clientCores: (cpu.user + cpu.system) / 1e6 / elapsedSec,
       }
-      process.send?.(result, () => process.exit(0))
+      // run by hand (no IPC channel), it prints the result instead
+      if (process.send) process.send(result, () => process.exit(0))
+      else console.log(JSON.stringify(result))
     },
   )
   // autocannon's 'response' carries the hrtime-based duration in fractional ms; its histogram rounds to ms
