@@ -1,0 +1,113 @@
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { etcdMissing, startEtcd, startEtcdCluster } from '../helpers/etcd.js'
+import { post } from '../helpers/http.js'
+import { normalizeBody } from './transcript.js'
+
+/** Running, i.e. exists and is not a zombie (an orphan's zombie may linger if init does not reap). */
+const isAlive = (pid: number) => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return false
+  }
+}
+
+async function eventually(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+const putFoo = (url: string, value: string) =>
+  post(url, '/v3/kv/put', JSON.stringify({ key: 'Zm9v', value: Buffer.from(value).toString('base64') }))
+const getFoo = async (url: string) => JSON.parse((await post(url, '/v3/kv/range', '{"key":"Zm9v"}')).body)
+
+t.test('normalizeBody hides only cluster_id, member_id and raft_term', async (t) => {
+  const body = '{"header":{"cluster_id":"1","member_id":"-2","revision":"3","raft_term":"4"},"x":"\\u003c\\"cluster_id\\":\\"9\\""}'
+  t.equal(
+    normalizeBody(body),
+    '{"header":{"cluster_id":"<cluster_id>","member_id":"<member_id>","revision":"3","raft_term":"<raft_term>"},"x":"\\u003c\\"cluster_id\\":\\"9\\""}',
+  )
+  t.equal(normalizeBody('"cluster_id":"1" but not JSON'), '"cluster_id":"1" but not JSON')
+})
+
+t.test('etcd helpers', { skip: etcdMissing() }, async (t) => {
+  t.test('startEtcd serves, stop kills the process and removes the data dir', async (t) => {
+    const etcd = await startEtcd({ fastElection: true })
+    t.ok(isAlive(etcd.pid))
+    t.ok(existsSync(etcd.dataDir))
+    const res = await putFoo(etcd.url, 'bar')
+    t.equal(res.status, 200)
+    t.match(JSON.parse(res.body), { header: { revision: '2' } })
+    await etcd.stop()
+    t.notOk(isAlive(etcd.pid))
+    t.notOk(existsSync(etcd.dataDir))
+  })
+
+  t.test('restart keeps the data, after a clean stop and after SIGKILL', async (t) => {
+    const etcd = await startEtcd({ fastElection: true, teardown: t })
+    await putFoo(etcd.url, 'one')
+    const firstPid = etcd.pid
+    await etcd.restart()
+    t.not(etcd.pid, firstPid)
+    t.equal((await getFoo(etcd.url)).kvs[0].mod_revision, '2')
+    await putFoo(etcd.url, 'two')
+    await etcd.kill('SIGKILL')
+    t.notOk(isAlive(etcd.pid))
+    await etcd.restart()
+    t.equal((await getFoo(etcd.url)).kvs[0].mod_revision, '3')
+    await etcd.stopGracefully()
+    t.notOk(existsSync(etcd.dataDir))
+  })
+
+  t.test('extra flags reach etcd', async (t) => {
+    const etcd = await startEtcd({ fastElection: true, flags: ['--max-request-bytes', '100'], teardown: t })
+    const res = await putFoo(etcd.url, 'x'.repeat(200))
+    t.equal(res.status, 400)
+    t.match(res.body, 'request is too large')
+  })
+
+  t.test('a three-member cluster replicates and survives a member restart', async (t) => {
+    const cluster = await startEtcdCluster(3, { teardown: t })
+    t.equal(cluster.members.length, 3)
+    const list = JSON.parse((await post(cluster.members[0]!.url, '/v3/cluster/member/list', '{}')).body)
+    t.equal(list.members.length, 3)
+    await putFoo(cluster.members[0]!.url, 'replicated')
+    for (const member of cluster.members) {
+      t.equal((await getFoo(member.url)).kvs[0].value, Buffer.from('replicated').toString('base64'))
+    }
+    await cluster.members[2]!.kill('SIGKILL')
+    await putFoo(cluster.members[1]!.url, 'while-down')
+    await cluster.members[2]!.restart()
+    t.equal((await getFoo(cluster.members[2]!.url)).kvs[0].mod_revision, '3')
+    await cluster.stop()
+    for (const member of cluster.members) t.notOk(isAlive(member.pid))
+  })
+
+  t.test('a test process killed with SIGKILL leaves no etcd and no directory behind', async (t) => {
+    const helper = fileURLToPath(new URL('../helpers/etcd.js', import.meta.url))
+    const script = `
+      const { startEtcd } = await import(${JSON.stringify(helper)})
+      const etcd = await startEtcd({ fastElection: true })
+      console.log(JSON.stringify({ pid: etcd.pid, dataDir: etcd.dataDir }))
+      setInterval(() => {}, 1000)
+    `
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const line = await new Promise<string>((resolve, reject) => {
+      child.stdout.once('data', (d: Buffer) => resolve(d.toString()))
+      child.once('exit', () => reject(new Error('helper script exited early')))
+    })
+    const { pid, dataDir } = JSON.parse(line) as { pid: number; dataDir: string }
+    t.ok(isAlive(pid), 'etcd runs')
+    child.kill('SIGKILL')
+    await eventually(() => !isAlive(pid), 'etcd is killed by the watchdog')
+    await eventually(() => !existsSync(dataDir), 'the data dir is removed')
+    t.pass('cleaned up')
+  })
+})
