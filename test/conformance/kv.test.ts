@@ -67,7 +67,12 @@ async function runSteps(server: RunningServer, steps: Step[]): Promise<HttpRespo
 }
 
 async function runCase(testCase: ConformanceCase, etcdPool: ServerPool, targetPool: ServerPool): Promise<CaseResult> {
-  const [etcd, ours] = await Promise.all([etcdPool.take(), targetPool.take()])
+  const taken = await Promise.allSettled([etcdPool.take(), targetPool.take()])
+  if (taken[0].status === 'rejected' || taken[1].status === 'rejected') {
+    await Promise.all(taken.map((r) => (r.status === 'fulfilled' ? r.value.stop() : undefined)))
+    throw taken.find((r): r is PromiseRejectedResult => r.status === 'rejected')!.reason
+  }
+  const [etcd, ours] = [taken[0].value, taken[1].value]
   try {
     const [etcdResponses, ourResponses] = await Promise.all([runSteps(etcd, testCase.steps), runSteps(ours, testCase.steps)])
     return { testCase, etcd: etcdResponses, ours: ourResponses }

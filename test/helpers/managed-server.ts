@@ -55,10 +55,11 @@ export async function launch(spec: LaunchSpec): Promise<RunningServer> {
   const url = () => `http://127.0.0.1:${ports[0]}`
 
   async function startOnce(): Promise<void> {
-    const p = spawnServer(spec.command, spec.args(ports, dataDir), logFile, root)
+    const args = spec.args(ports, dataDir)
+    const p = spawnServer(spec.command, args, logFile, root)
     proc = p
     try {
-      await waitUntilReady(p, () => spec.ready(url()), timeoutMs, `${spec.what} (${url()})`)
+      await waitUntilReady(p, () => spec.ready(url()), timeoutMs, `${spec.what} (${[spec.command, ...args].join(' ')})`)
     } catch (err) {
       await p.kill('SIGKILL')
       throw err
