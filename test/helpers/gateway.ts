@@ -4,8 +4,11 @@ import { launch, type RunningServer, type Teardown } from './managed-server.js'
 
 export type { RunningServer, Teardown } from './managed-server.js'
 
-/** The compiled CLI, as `npm start` runs it (this file lives at dist/test/helpers/). */
-export const MAIN_JS = fileURLToPath(new URL('../../src/main.js', import.meta.url))
+/**
+ * The compiled CLI, as `npm start` runs it (this file lives at dist/test/helpers/). ETCDGW_MAIN
+ * points the tests at another build.
+ */
+export const MAIN_JS = process.env.ETCDGW_MAIN ?? fileURLToPath(new URL('../../src/main.js', import.meta.url))
 
 export interface GatewayOptions {
   maxRequestBytes?: number
