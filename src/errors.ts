@@ -63,6 +63,7 @@ const make = (code: GrpcCode, message: string) => () => new EtcdError(code, mess
 export const Errors = {
   emptyKey: make(GrpcCode.InvalidArgument, 'etcdserver: key is not provided'),
   keyNotFound: make(GrpcCode.InvalidArgument, 'etcdserver: key not found'),
+  valueProvided: make(GrpcCode.InvalidArgument, 'etcdserver: value is provided'),
   leaseProvided: make(GrpcCode.InvalidArgument, 'etcdserver: lease is provided'),
   tooManyOps: make(GrpcCode.InvalidArgument, 'etcdserver: too many operations in txn request'),
   duplicateKey: make(GrpcCode.InvalidArgument, 'etcdserver: duplicate key given in txn request'),
@@ -73,7 +74,14 @@ export const Errors = {
   leaseNotFound: make(GrpcCode.NotFound, 'etcdserver: requested lease not found'),
   leaseExists: make(GrpcCode.FailedPrecondition, 'etcdserver: lease already exists'),
   leaseTTLTooLarge: make(GrpcCode.OutOfRange, 'etcdserver: too large lease TTL'),
+  emptyWatcherRange: make(GrpcCode.InvalidArgument, 'mvcc: watcher range is empty'),
+  duplicateWatchId: make(GrpcCode.InvalidArgument, 'mvcc: duplicate watch ID provided on the WatchStream'),
   stopped: make(GrpcCode.Unavailable, 'etcdserver: server stopped'),
+  timeout: make(GrpcCode.Unavailable, 'etcdserver: request timed out'),
+  /** grpc-go's text for a connection to the member lost mid-request (etcd's gateway shows it as such). */
+  transportClosing: make(GrpcCode.Unavailable, 'transport is closing'),
+  /** grpc-go's text for a request on a closed client connection. */
+  clientClosing: make(GrpcCode.Canceled, 'grpc: the client connection is closing'),
   /** A client sent bytes that do not decode (JSON, base64, types): etcd's gateway answers code 3. */
   badRequest: (message: string) => new EtcdError(GrpcCode.InvalidArgument, message),
 } as const

@@ -1,1 +1,9 @@
-export {}
+#!/usr/bin/env node
+import { Command } from 'commander'
+import { registerCertsCommands } from './cli/certs.js'
+import { registerServeCommand } from './cli/serve.js'
+
+const program = new Command('etcdgw').description('etcd v3 API on HTTP/JSON, with kubeadm-compatible etcd PKI tooling')
+registerServeCommand(program)
+registerCertsCommands(program)
+await program.parseAsync()

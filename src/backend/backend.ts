@@ -163,8 +163,125 @@ export interface KV {
   compact(req: CompactionRequest): Promise<CompactionResponse>
 }
 
+export interface LeaseGrantRequest {
+  /** Seconds; below the minimum it becomes the minimum. */
+  ttl: number
+  /** 0 lets the server choose. */
+  id: bigint
+}
+
+export interface LeaseGrantResponse {
+  header: ResponseHeader
+  id: bigint
+  ttl: number
+}
+
+export interface LeaseRevokeResponse {
+  header: ResponseHeader
+}
+
+export interface LeaseKeepAliveResponse {
+  header: ResponseHeader
+  id: bigint
+  /** The granted TTL; 0 when the lease does not exist. */
+  ttl: number
+}
+
+export interface LeaseTimeToLiveRequest {
+  id: bigint
+  keys: boolean
+}
+
+export interface LeaseTimeToLiveResponse {
+  header: ResponseHeader
+  id: bigint
+  /** Remaining seconds; -1 when the lease does not exist. */
+  ttl: number
+  grantedTtl: number
+  keys: Buffer[]
+}
+
+export interface LeaseLeasesResponse {
+  header: ResponseHeader
+  leases: bigint[]
+}
+
+/** etcd's Lease service; the keepalive stream is one keepAlive call per request message. */
+export interface Lease {
+  /** Creates a lease; rejects with etcd's errors for an existing ID or a too large TTL. */
+  grant(req: LeaseGrantRequest): Promise<LeaseGrantResponse>
+  /** Deletes the lease and, in one revision, every key attached to it. */
+  revoke(id: bigint): Promise<LeaseRevokeResponse>
+  /** Restarts the lease's countdown; an unknown lease answers TTL 0 (no error). */
+  keepAlive(id: bigint): Promise<LeaseKeepAliveResponse>
+  /** Remaining and granted TTL (and keys); an unknown lease answers TTL -1 (no error). */
+  timeToLive(req: LeaseTimeToLiveRequest): Promise<LeaseTimeToLiveResponse>
+  leases(): Promise<LeaseLeasesResponse>
+}
+
+export enum WatchFilter {
+  NOPUT = 0,
+  NODELETE = 1,
+}
+
+export interface WatchCreateRequest {
+  key: Buffer
+  rangeEnd: Buffer
+  /** 0 = from the next revision. */
+  startRevision: number
+  progressNotify: boolean
+  filters: WatchFilter[]
+  prevKv: boolean
+  /** 0 = let the stream choose. */
+  watchId: number
+  fragment: boolean
+}
+
+export type WatchRequest =
+  | { kind: 'create'; request: WatchCreateRequest }
+  | { kind: 'cancel'; watchId: number }
+  | { kind: 'progress' }
+
+export enum EventType {
+  PUT = 0,
+  DELETE = 1,
+}
+
+export interface Event {
+  type: EventType
+  /** For DELETE only key and modRevision are set. */
+  kv: KeyValue
+  prevKv?: KeyValue
+}
+
+export interface WatchResponse {
+  header: ResponseHeader
+  watchId: number
+  created: boolean
+  canceled: boolean
+  compactRevision: number
+  cancelReason: string
+  fragment: boolean
+  /** Shared between the watchers of one revision that see the same events: treat as read-only. */
+  events: readonly Event[]
+}
+
+/** One client watch stream (etcd's Watch RPC): watch IDs are per stream. */
+export interface WatchStream {
+  send(req: WatchRequest): void
+  /** Cancels every watch of the stream; no more responses are delivered. */
+  close(): void
+}
+
+export interface Watch {
+  /** Opens a stream; responses arrive through `onResponse` in the order etcd sends them. */
+  open(onResponse: (resp: WatchResponse) => void): WatchStream
+}
+
 export interface Backend {
   readonly kv: KV
+  readonly lease: Lease
+  readonly watch: Watch
   /** Stops accepting work, waits for in-flight writes to become durable, releases files. */
   close(): Promise<void>
 }

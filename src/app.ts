@@ -1,0 +1,140 @@
+/**
+ * The HTTP server: etcd 3.4's gateway surface on Fastify. Routing rules that are not a route of
+ * their own (CORS, OPTIONS, /v3beta/, path cleaning, 404/405 bodies) and the one error mapping live here.
+ */
+import { posix } from 'node:path'
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
+import type { Backend } from './backend/backend.js'
+import { EtcdError, GrpcCode, httpStatusOf } from './errors.js'
+import { encodeError } from './http/codec/response.js'
+import { kvRoutes } from './http/routes/kv.js'
+import { asIs, RequestLimits } from './http/rpc.js'
+
+export interface AppOptions {
+  backend: Backend
+  /** etcd's --max-request-bytes. */
+  maxRequestBytes: number
+  logger?: FastifyServerOptions['logger']
+}
+
+/** etcd's default `--cors '*'` headers, on every response. */
+const corsHeaders = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'POST, GET, OPTIONS, PUT, DELETE',
+  'access-control-allow-headers': 'accept, content-type, authorization',
+}
+
+export function buildApp(opts: AppOptions): FastifyInstance {
+  const limits = new RequestLimits(opts.maxRequestBytes)
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: bodyLimitFor(limits),
+    rewriteUrl: (req) => routedUrl(req.url!),
+  })
+
+  app.decorateRequest('rpcStarted', false)
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.headers(corsHeaders)
+    if (request.method === 'OPTIONS') return reply.code(200).send()
+    // The gateway ignores Content-Type: every body is JSON.
+    delete request.headers['content-type']
+  })
+
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body))
+
+  app.setNotFoundHandler((request, reply) => {
+    const url = request.url
+    const q = url.indexOf('?')
+    const path = q === -1 ? url : url.slice(0, q)
+    const query = q === -1 ? '' : url.slice(q)
+    const clean = cleanPath(path)
+    // Go's ServeMux: unclean paths redirect, and "/v3" redirects to the "/v3/" subtree.
+    if (clean !== path) return redirect(reply, request.method, clean + query)
+    if (path === '/v3') return redirect(reply, request.method, '/v3/' + query)
+    if (app.hasRoute({ method: 'POST', url: path })) return plainError(reply, 405, 'Method Not Allowed')
+    if (path.startsWith('/v3/')) return plainError(reply, 404, 'Not Found')
+    return plainError(reply, 404, '404 page not found')
+  })
+
+  app.setErrorHandler((err: FastifyError | EtcdError, request, reply) => {
+    const e = toEtcdError(err, request.headers['content-length'], limits)
+    const status = httpStatusOf(e.code)
+    if (status >= 500) request.log.error({ err }, 'request failed')
+    reply.code(status).header('content-type', 'application/json')
+    // Errors from the gRPC call end with the trailer grpc-gateway writes; body decode errors do not.
+    if (request.rpcStarted || e.code === GrpcCode.ResourceExhausted) {
+      reply.trailer('grpc-trailer-content-type', async () => 'application/grpc')
+    }
+    return reply.serializer(asIs).send(encodeError(e.message, e.code))
+  })
+
+  app.register(kvRoutes, { backend: opts.backend, limits })
+  return app
+}
+
+/**
+ * The URL as etcd routes it: Go matches the percent-decoded path (so `/v3%2Fkv/range` is
+ * `/v3/kv/range`), and etcd 3.4 serves /v3beta/ by rewriting it to /v3/ before its mux sees the path.
+ */
+function routedUrl(url: string): string {
+  const q = url.indexOf('?')
+  let path = q === -1 ? url : url.slice(0, q)
+  if (path.includes('%')) {
+    try {
+      const decoded = decodeURIComponent(path)
+      if (!/[?#]/.test(decoded)) path = decoded
+    } catch {
+      // Not valid percent-encoding: routed as sent, it matches nothing.
+    }
+  }
+  if (path.startsWith('/v3beta/')) path = '/v3/' + path.slice(8)
+  return q === -1 ? path : path + url.slice(q)
+}
+
+/**
+ * etcd reads bodies of any length and judges the decoded message. Ours are bounded (memory), well above
+ * the JSON text of the largest acceptable message (base64 takes 4/3, escapes more).
+ */
+function bodyLimitFor(limits: RequestLimits): number {
+  return Math.max(4 * limits.maxMessageBytes, 16 * 1024 * 1024)
+}
+
+function toEtcdError(err: FastifyError | EtcdError, contentLength: string | undefined, limits: RequestLimits): EtcdError {
+  if (err instanceof EtcdError) return err
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    // Unread, its message size is unknown: the body's length stands in for it.
+    return limits.messageTooLarge(Number(contentLength) || bodyLimitFor(limits) + 1)
+  }
+  const status = err.statusCode ?? 500
+  return new EtcdError(status < 500 ? GrpcCode.InvalidArgument : GrpcCode.Unknown, err.message)
+}
+
+/** Go's http.Error: text/plain, nosniff, message and a newline. */
+function plainError(reply: FastifyReply, status: number, message: string): FastifyReply {
+  return reply
+    .code(status)
+    .header('content-type', 'text/plain; charset=utf-8')
+    .header('x-content-type-options', 'nosniff')
+    .send(message + '\n')
+}
+
+/** Go's http.Redirect with 301: an HTML note for GET and HEAD, an empty body otherwise. */
+function redirect(reply: FastifyReply, method: string, location: string): FastifyReply {
+  reply.code(301).header('location', location)
+  if (method !== 'GET' && method !== 'HEAD') return reply.send()
+  const href = location.replace(/[&<>"']/g, (c) => htmlEscapes[c]!)
+  return reply.header('content-type', 'text/html; charset=utf-8').send(`<a href="${href}">Moved Permanently</a>.\n\n`)
+}
+
+const htmlEscapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&#34;', "'": '&#39;' }
+
+/** Go's cleanPath: path.Clean, keeping a trailing slash. */
+function cleanPath(p: string): string {
+  if (p === '') return '/'
+  if (p[0] !== '/') p = '/' + p
+  let np = posix.normalize(p)
+  if (np.length > 1 && np.endsWith('/') && !p.endsWith('/')) np = np.slice(0, -1)
+  return np
+}

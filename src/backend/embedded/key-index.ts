@@ -1,0 +1,154 @@
+import sortedBtree from 'sorted-btree'
+import type { Revision } from './revision.js'
+
+/**
+ * The in-memory key index, modelled on etcd's mvcc keyIndex/treeIndex: every key maps to its
+ * generations of revisions; a generation ends with a tombstone (the delete's revision). Keys are held
+ * as latin1 strings, whose code-unit order is the raw byte order, so the B+tree sorts like etcd.
+ */
+type Generation = Revision[]
+
+class KeyHistory {
+  /** The last generation is the live one; it is empty when the key is currently deleted. */
+  generations: Generation[] = [[]]
+
+  put(rev: Revision): void {
+    this.generations[this.generations.length - 1]!.push(rev)
+  }
+
+  /** Records a delete: the tombstone closes the live generation. */
+  tombstone(rev: Revision): void {
+    this.put(rev)
+    this.generations.push([])
+  }
+
+  isEmpty(): boolean {
+    return this.generations.length === 1 && this.generations[0]!.length === 0
+  }
+
+  /** The revision that holds the key's value as of `atRev`, or undefined when the key did not exist then. */
+  get(atRev: number): Revision | undefined {
+    const g = this.findGeneration(atRev)
+    if (!g) return undefined
+    for (let i = g.length - 1; i >= 0; i--) {
+      if (g[i]!.main <= atRev) return g[i]
+    }
+    return undefined
+  }
+
+  private findGeneration(atRev: number): Generation | undefined {
+    const last = this.generations.length - 1
+    for (let i = last; i >= 0; i--) {
+      const g = this.generations[i]!
+      if (g.length === 0) continue
+      // a closed generation whose tombstone is at or before atRev means the key was deleted then
+      if (i !== last && g[g.length - 1]!.main <= atRev) return undefined
+      if (g[0]!.main <= atRev) return g
+    }
+    return undefined
+  }
+
+  has(rev: Revision): boolean {
+    for (const g of this.generations) {
+      for (const r of g) if (r.main === rev.main && r.sub === rev.sub) return true
+    }
+    return false
+  }
+
+  /**
+   * Drops every revision that no read at or after `atRev` can see (etcd's keyIndex.compact): keeps the
+   * newest revision <= atRev of the generation alive at atRev, unless that revision is a lone tombstone.
+   */
+  compact(atRev: number): void {
+    let genIdx = 0
+    let g = this.generations[0]!
+    while (genIdx < this.generations.length - 1) {
+      if (g[g.length - 1]!.main > atRev) break
+      genIdx++
+      g = this.generations[genIdx]!
+    }
+    let keepFrom = -1
+    for (let i = g.length - 1; i >= 0; i--) {
+      if (g[i]!.main <= atRev) {
+        keepFrom = i
+        break
+      }
+    }
+    if (g.length > 0) {
+      if (keepFrom !== -1) this.generations[genIdx] = g = g.slice(keepFrom)
+      if (g.length === 1 && genIdx !== this.generations.length - 1) genIdx++
+    }
+    if (genIdx > 0) this.generations = this.generations.slice(genIdx)
+  }
+}
+
+export interface IndexedKey {
+  key: string
+  rev: Revision
+}
+
+// sorted-btree is CommonJS with the class on `default`
+const BTree = sortedBtree.default
+
+export class KeyIndex {
+  private readonly tree = new BTree<string, KeyHistory>()
+
+  get size(): number {
+    return this.tree.size
+  }
+
+  get(key: string, atRev: number): Revision | undefined {
+    return this.tree.get(key)?.get(atRev)
+  }
+
+  put(key: string, rev: Revision): void {
+    let h = this.tree.get(key)
+    if (!h) {
+      h = new KeyHistory()
+      this.tree.set(key, h)
+    }
+    h.put(rev)
+  }
+
+  tombstone(key: string, rev: Revision): void {
+    let h = this.tree.get(key)
+    if (!h) {
+      // only at start-up, when compaction removed the key's earlier revisions
+      h = new KeyHistory()
+      this.tree.set(key, h)
+    }
+    h.tombstone(rev)
+  }
+
+  /** True while the index still references this revision of the key (compaction keeps its row). */
+  has(key: string, rev: Revision): boolean {
+    return this.tree.get(key)?.has(rev) ?? false
+  }
+
+  /**
+   * Visits the keys alive at `atRev` in byte order: `end` undefined = just `key`, '' = every key >= `key`,
+   * otherwise [key, end). Stop early by returning false from `visit`.
+   */
+  range(key: string, end: string | undefined, atRev: number, visit: (k: IndexedKey) => boolean | void): void {
+    if (end === undefined) {
+      const rev = this.get(key, atRev)
+      if (rev) visit({ key, rev })
+      return
+    }
+    if (end !== '' && end <= key) return
+    for (const [k, h] of this.tree.entries(key)) {
+      if (end !== '' && k >= end) return
+      const rev = h.get(atRev)
+      if (rev && visit({ key: k, rev }) === false) return
+    }
+  }
+
+  compact(atRev: number): void {
+    const emptied: string[] = []
+    this.tree.forEach((h, k) => {
+      h.compact(atRev)
+      if (h.isEmpty()) emptied.push(k)
+    })
+    for (const k of emptied) this.tree.delete(k)
+  }
+}

@@ -1,0 +1,56 @@
+import type { KeyValue } from '../backend.js'
+import { readU64, writeU64 } from './u64.js'
+
+/**
+ * The row format of the revisions table: one change (a put's KeyValue or a delete's tombstone).
+ * Layout: flags u8 | create_revision u64 | mod_revision u64 | version u64 | lease i64 | key length u32 | key | value
+ */
+export interface StoredChange {
+  kv: KeyValue
+  tombstone: boolean
+}
+
+const TOMBSTONE = 1
+const HEADER_BYTES = 1 + 8 + 8 + 8 + 8 + 4
+
+export function encodeChange(c: StoredChange): Buffer {
+  const { kv } = c
+  const b = Buffer.allocUnsafe(HEADER_BYTES + kv.key.length + kv.value.length)
+  b[0] = c.tombstone ? TOMBSTONE : 0
+  writeU64(b, 1, kv.createRevision)
+  writeU64(b, 9, kv.modRevision)
+  writeU64(b, 17, kv.version)
+  b.writeBigInt64BE(kv.lease, 25)
+  b.writeUInt32BE(kv.key.length, 33)
+  kv.key.copy(b, HEADER_BYTES)
+  kv.value.copy(b, HEADER_BYTES + kv.key.length)
+  return b
+}
+
+/** Decodes a row; the returned Buffers are copies, so `b` may be a reused lmdb buffer. */
+export function decodeChange(b: Buffer): StoredChange {
+  const keyLen = b.readUInt32BE(33)
+  const keyEnd = HEADER_BYTES + keyLen
+  return {
+    tombstone: (b[0]! & TOMBSTONE) !== 0,
+    kv: {
+      key: Buffer.from(b.subarray(HEADER_BYTES, keyEnd)),
+      createRevision: readU64(b, 1),
+      modRevision: readU64(b, 9),
+      version: readU64(b, 17),
+      lease: b.readBigInt64BE(25),
+      value: Buffer.from(b.subarray(keyEnd)),
+    },
+  }
+}
+
+/** Only what a put needs of the key's previous row, without copying key or value. */
+export function decodeChangeVersion(b: Buffer): { createRevision: number; version: number } {
+  return { createRevision: readU64(b, 1), version: readU64(b, 17) }
+}
+
+/** Only the key of a row, as the index holds it (latin1 string = raw bytes). */
+export function decodeChangeKey(b: Buffer): { key: string; tombstone: boolean } {
+  const keyLen = b.readUInt32BE(33)
+  return { key: b.toString('latin1', HEADER_BYTES, HEADER_BYTES + keyLen), tombstone: (b[0]! & TOMBSTONE) !== 0 }
+}

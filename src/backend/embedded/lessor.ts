@@ -1,0 +1,147 @@
+import { randomBytes } from 'node:crypto'
+import type { Database } from 'lmdb'
+import type { LeaseGrantRequest } from '../backend.js'
+import { Errors } from '../../errors.js'
+import type { MvccStore } from './mvcc-store.js'
+
+/** etcd's MaxLeaseTTL. */
+const MAX_LEASE_TTL = 9_000_000_000
+/** etcd revokes at most this many expired leases per check (leaseRevokeRate / 2). */
+const REVOKE_PER_CHECK = 500
+
+export interface LessorOptions {
+  /** etcd: ceil(1.5 × election timeout) = 2 s with the default 1 s election timeout. */
+  minTtl: number
+  /** How often expiry is checked (etcd: 500 ms). */
+  checkIntervalMs: number
+  /** Added to every lease's TTL at start-up, as etcd extends leases by an election timeout on promotion. */
+  restartExtensionMs: number
+  now: () => number
+}
+
+export interface LeaseState {
+  readonly id: bigint
+  readonly ttl: number
+  expiry: number
+  readonly keys: Set<string>
+}
+
+/**
+ * etcd's lessor on the embedded store: leases with their TTL persisted in lmdb, expiry timers, and the
+ * key attachments that the store reports through onPut/onDelete while it applies writes.
+ */
+export class Lessor {
+  private readonly leases = new Map<bigint, LeaseState>()
+  /** key (latin1) → the lease it is attached to */
+  private readonly attached = new Map<string, bigint>()
+  private timer: NodeJS.Timeout | undefined
+  private revoking: Promise<unknown> = Promise.resolve()
+
+  constructor(
+    private readonly store: MvccStore,
+    private readonly db: Database<number, Buffer>,
+    private readonly opts: LessorOptions,
+  ) {}
+
+  /** Loads persisted leases (each gets its full TTL again, as etcd's do after a restart) and their keys. */
+  restore(): void {
+    const start = this.opts.now() + this.opts.restartExtensionMs
+    for (const { key, value } of this.db.getRange({})) {
+      const id = Buffer.from(key).readBigInt64BE()
+      this.leases.set(id, { id, ttl: value, expiry: start + value * 1000, keys: new Set() })
+    }
+    this.store.forEachLatest((key, lease) => {
+      if (lease !== 0n) this.onPut(key, lease)
+    })
+    this.timer = setInterval(() => this.revokeExpired(), this.opts.checkIntervalMs)
+    this.timer.unref()
+  }
+
+  exists(id: bigint): boolean {
+    return this.leases.has(id)
+  }
+
+  get(id: bigint): LeaseState | undefined {
+    return this.leases.get(id)
+  }
+
+  ids(): bigint[] {
+    return [...this.leases.keys()]
+  }
+
+  async grant(req: LeaseGrantRequest): Promise<LeaseState> {
+    if (req.ttl > MAX_LEASE_TTL) throw Errors.leaseTTLTooLarge()
+    let id = req.id
+    if (id === 0n) {
+      do id = randomBytes(8).readBigInt64BE() & 0x7fff_ffff_ffff_ffffn
+      while (id === 0n || this.leases.has(id))
+    } else if (this.leases.has(id)) {
+      throw Errors.leaseExists()
+    }
+    const ttl = Math.max(req.ttl, this.opts.minTtl)
+    const lease: LeaseState = { id, ttl, expiry: this.opts.now() + ttl * 1000, keys: new Set() }
+    this.leases.set(id, lease)
+    await this.db.put(leaseKey(id), ttl)
+    return lease
+  }
+
+  /** Returns the granted TTL, or undefined when the lease does not exist (or has just expired). */
+  keepAlive(id: bigint): number | undefined {
+    const lease = this.leases.get(id)
+    if (!lease || lease.expiry <= this.opts.now()) return undefined
+    lease.expiry = this.opts.now() + lease.ttl * 1000
+    return lease.ttl
+  }
+
+  /** Remaining whole seconds (truncated, as etcd). */
+  remaining(lease: LeaseState): number {
+    return Math.max(0, Math.trunc((lease.expiry - this.opts.now()) / 1000))
+  }
+
+  /** Deletes the lease's keys in one revision and the lease row in the same lmdb transaction. */
+  async revoke(id: bigint): Promise<void> {
+    const lease = this.leases.get(id)
+    if (!lease) throw Errors.leaseNotFound()
+    this.leases.delete(id)
+    const txn = this.store.write()
+    for (const key of [...lease.keys].sort()) txn.deleteRange(Buffer.from(key, 'latin1'), undefined)
+    const removeRow = () => void this.db.remove(leaseKey(id))
+    await txn.end(removeRow)
+  }
+
+  onPut(key: string, lease: bigint): void {
+    this.onDelete(key)
+    if (lease === 0n) return
+    this.leases.get(lease)?.keys.add(key)
+    this.attached.set(key, lease)
+  }
+
+  onDelete(key: string): void {
+    const old = this.attached.get(key)
+    if (old === undefined) return
+    this.leases.get(old)?.keys.delete(key)
+    this.attached.delete(key)
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer)
+    await this.revoking
+  }
+
+  private revokeExpired(): void {
+    const now = this.opts.now()
+    const expired: bigint[] = []
+    for (const lease of this.leases.values()) {
+      if (lease.expiry <= now) expired.push(lease.id)
+      if (expired.length >= REVOKE_PER_CHECK) break
+    }
+    if (expired.length === 0) return
+    this.revoking = Promise.allSettled(expired.map((id) => this.revoke(id)))
+  }
+}
+
+function leaseKey(id: bigint): Buffer {
+  const b = Buffer.allocUnsafe(8)
+  b.writeBigInt64BE(id)
+  return b
+}

@@ -1,0 +1,375 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { open, type Database, type RootDatabase } from 'lmdb'
+import type { KeyValue } from '../backend.js'
+import { EtcdError, Errors, GrpcCode } from '../../errors.js'
+import { KeyIndex } from './key-index.js'
+import { decodeChange, decodeChangeKey, decodeChangeVersion, encodeChange, type StoredChange } from './kv-codec.js'
+import { decodeRevKey, encodeRevKey, type Revision } from './revision.js'
+
+export interface RangeOptions {
+  /** At most this many kvs (0 = all); count still covers the whole range. */
+  limit: number
+  /** Read as of this revision; <= 0 means the view's revision. */
+  rev: number
+  /** Only count. */
+  count: boolean
+}
+
+export interface RangeResult {
+  kvs: KeyValue[]
+  count: number
+  /** The view's revision (etcd reports it, not the requested one). */
+  rev: number
+}
+
+/**
+ * A consistent view of the store (etcd's mvcc ReadView). `end`: undefined = the single key,
+ * empty = every key >= key, otherwise the half-open range [key, end).
+ */
+export interface ReadView {
+  readonly rev: number
+  readonly firstRev: number
+  range(key: Buffer, end: Buffer | undefined, opts: RangeOptions): RangeResult
+}
+
+/** Called once per revision, in revision order, after the revision is durable. */
+export type CommitListener = (rev: number, changes: readonly StoredChange[]) => void
+
+/** Told of every key write as it is applied, so lease attachments follow the keys (etcd's Attach/Detach). */
+export interface LeaseAttachments {
+  onPut(key: string, lease: bigint): void
+  onDelete(key: string): void
+}
+
+const EMPTY = Buffer.alloc(0)
+const RESOLVED = Promise.resolve()
+const COMPACT_CHUNK_ROWS = 10_000
+
+/**
+ * etcd's mvcc store on lmdb: a revisions table (row per change, keyed by (main, sub) revision) plus
+ * the in-memory key index rebuilt from it at start-up.
+ *
+ * Two revisions matter: `currentRev` is what writes have applied (the serial apply path sees it) and
+ * `committedRev` is what is durable on disk. Readers read at `committedRev`, so nobody ever sees a
+ * write that a crash could take back; a write resolves once its revision is durable. Concurrent writes
+ * share lmdb transactions (group commit), each committed with an fsync (`overlappingSync: false`).
+ */
+export class MvccStore {
+  currentRev = 1
+  committedRev = 1
+  compactRev = -1
+  private finishedCompactRev = -1
+  readonly index = new KeyIndex()
+  /** Rows applied but not yet durable, by main revision. */
+  private readonly pending = new Map<number, StoredChange[]>()
+  private lastWrite: Promise<unknown> = RESOLVED
+  private compaction: Promise<void> = RESOLVED
+  private failure: Error | undefined
+  private closed = false
+  private readonly listeners = new Set<CommitListener>()
+  leaseAttachments: LeaseAttachments | undefined
+
+  private constructor(
+    private readonly root: RootDatabase,
+    private readonly revs: Database<Buffer, Buffer>,
+    private readonly meta: Database<unknown, string>,
+    readonly clusterId: bigint,
+    readonly memberId: bigint,
+    /** etcd's term goes up by one at every start of a single member (each start is an election). */
+    readonly raftTerm: number,
+  ) {}
+
+  static async open(dataDir: string): Promise<MvccStore> {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+    const root = open({ path: join(dataDir, 'store.mdb'), overlappingSync: false, maxDbs: 4 })
+    const revs = root.openDB<Buffer, Buffer>({ name: 'revisions', keyEncoding: 'binary', encoding: 'binary' })
+    const meta = root.openDB<unknown, string>({ name: 'meta' })
+    const clusterId = await loadOrCreateId(meta, 'clusterId')
+    const memberId = await loadOrCreateId(meta, 'memberId')
+    // a fresh member's first election makes term 2
+    const raftTerm = ((meta.get('raftTerm') as number | undefined) ?? 1) + 1
+    await meta.put('raftTerm', raftTerm)
+    const store = new MvccStore(root, revs, meta, clusterId, memberId, raftTerm)
+    await store.restore()
+    return store
+  }
+
+  onCommit(listener: CommitListener): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  /** A view of what is durable. */
+  read(): ReadView {
+    this.assertUsable()
+    const rev = this.committedRev
+    return { rev, firstRev: this.compactRev, range: (key, end, opts) => this.rangeKeys(key, end, rev, opts) }
+  }
+
+  /** Starts a write; use it synchronously and call end() before yielding to the event loop. */
+  write(): WriteTxn {
+    this.assertUsable()
+    return new WriteTxn(this, this.currentRev)
+  }
+
+  rangeKeys(key: Buffer, end: Buffer | undefined, curRev: number, opts: RangeOptions): RangeResult {
+    let rev = opts.rev
+    if (rev > curRev) throw Errors.futureRev()
+    if (rev <= 0) rev = curRev
+    if (rev < this.compactRev) throw Errors.compacted()
+    const endKey = end === undefined ? undefined : end.toString('latin1')
+    const found: Revision[] = []
+    this.index.range(key.toString('latin1'), endKey, rev, (k) => {
+      found.push(k.rev)
+    })
+    if (opts.count || found.length === 0) return { kvs: [], count: found.length, rev: curRev }
+    const n = opts.limit > 0 && opts.limit < found.length ? opts.limit : found.length
+    const kvs = new Array<KeyValue>(n)
+    for (let i = 0; i < n; i++) kvs[i] = this.readRow(found[i]!).kv
+    return { kvs, count: found.length, rev: curRev }
+  }
+
+  readRow(rev: Revision): StoredChange {
+    return this.pending.get(rev.main)?.[rev.sub] ?? decodeChange(this.durableRow(rev))
+  }
+
+  /** A row's create revision and version (cheaper than readRow: nothing is copied). */
+  readVersion(rev: Revision): { createRevision: number; version: number } {
+    return this.pending.get(rev.main)?.[rev.sub]?.kv ?? decodeChangeVersion(this.durableRow(rev))
+  }
+
+  /** The row in lmdb, in a buffer lmdb reuses on the next read. */
+  private durableRow(rev: Revision): Buffer {
+    const raw = this.revs.getBinaryFast(encodeRevKey(rev.main, rev.sub))
+    if (!raw) throw new EtcdError(GrpcCode.DataLoss, `etcdserver: revision ${rev.main}/${rev.sub} is missing from the store`)
+    return raw
+  }
+
+  /** Keeps an applied row readable until it is durable. */
+  stage(rev: Revision, change: StoredChange): void {
+    let rows = this.pending.get(rev.main)
+    if (!rows) this.pending.set(rev.main, (rows = []))
+    rows[rev.sub] = change
+  }
+
+  /** Root database for the other tables of this store (leases). */
+  openTable<V>(name: string): Database<V, Buffer> {
+    return this.root.openDB<V, Buffer>({ name, keyEncoding: 'binary' })
+  }
+
+  /** The rows of revisions from..to (inclusive, durable ones only), in revision order. */
+  *history(from: number, to: number): Generator<{ rev: Revision; change: StoredChange }> {
+    const range = this.revs.getRange({ start: encodeRevKey(from, 0), end: encodeRevKey(Math.min(to, this.committedRev) + 1, 0) })
+    for (const { key, value } of range) yield { rev: decodeRevKey(key), change: decodeChange(value) }
+  }
+
+  /** Visits every key that exists now, with its lease. */
+  forEachLatest(visit: (key: string, lease: bigint) => void): void {
+    this.index.range('\0', '', this.currentRev, ({ key, rev }) => {
+      visit(key, this.readRow(rev).kv.lease)
+    })
+  }
+
+  /**
+   * Writes one revision's rows (and `alongside`, other writes that must commit with them) in one lmdb
+   * transaction; resolves when they are durable.
+   */
+  persist(rev: number, changes: StoredChange[], alongside?: () => void): Promise<void> {
+    this.currentRev = rev
+    const written = this.revs.batch(() => {
+      for (let sub = 0; sub < changes.length; sub++) {
+        void this.revs.put(encodeRevKey(rev, sub), encodeChange(changes[sub]!))
+      }
+      alongside?.()
+    })
+    const done = written.then(
+      () => {
+        this.pending.delete(rev)
+        if (rev > this.committedRev) this.committedRev = rev
+        for (const l of this.listeners) l(rev, changes)
+      },
+      (err: Error) => {
+        this.failure ??= err
+        throw new EtcdError(GrpcCode.Internal, `etcdserver: failed to persist revision ${rev}: ${err.message}`)
+      },
+    )
+    this.lastWrite = done.catch(() => undefined)
+    return done
+  }
+
+  /** Writes that make no revision, ordered with the revisions around them. */
+  persistOther(writes: () => void): Promise<void> {
+    const done = this.revs.batch(writes).then(() => undefined)
+    this.lastWrite = done.catch(() => undefined)
+    return done
+  }
+
+  /**
+   * etcd's Compact: from now on reads below `rev` fail. Resolves once the compaction is recorded durably;
+   * `physical` resolves when the superseded rows are gone from disk too.
+   */
+  async compact(rev: number): Promise<{ physical: Promise<void> }> {
+    this.assertUsable()
+    if (rev <= this.compactRev) throw Errors.compacted()
+    if (rev > this.currentRev) throw Errors.futureRev()
+    this.compactRev = rev
+    this.index.compact(rev)
+    const recorded = this.meta.put('compactScheduled', rev)
+    const writesBefore = this.lastWrite
+    await recorded
+    this.compaction = this.compaction.then(async () => {
+      await writesBefore
+      await this.deleteSuperseded(rev)
+    })
+    return { physical: this.compaction }
+  }
+
+  /** Waits for in-flight writes and compaction, then closes the files. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.lastWrite
+    await this.compaction.catch(() => undefined)
+    await this.root.close()
+  }
+
+  private assertUsable(): void {
+    if (this.closed) throw Errors.stopped()
+    if (this.failure) throw new EtcdError(GrpcCode.Internal, `etcdserver: store failed: ${this.failure.message}`)
+  }
+
+  /** Removes the rows at or below `rev` that the index no longer references. */
+  private async deleteSuperseded(rev: number): Promise<void> {
+    let batch: Buffer[] = []
+    const flush = async () => {
+      const keys = batch
+      batch = []
+      await this.revs.batch(() => {
+        for (const k of keys) void this.revs.remove(k)
+      })
+    }
+    for (const { key, value } of this.revs.getRange({ start: encodeRevKey(0, 0), end: encodeRevKey(rev + 1, 0) })) {
+      const row = decodeChangeKey(value)
+      if (!this.index.has(row.key, decodeRevKey(key))) batch.push(Buffer.from(key))
+      if (batch.length >= COMPACT_CHUNK_ROWS) await flush()
+    }
+    if (batch.length > 0) await flush()
+    this.finishedCompactRev = rev
+    await this.meta.put('compactFinished', rev)
+  }
+
+  /** Rebuilds the key index from the revisions table and finishes an interrupted compaction. */
+  private async restore(): Promise<void> {
+    let last = 1
+    for (const { key, value } of this.revs.getRange({})) {
+      const rev = decodeRevKey(key)
+      const row = decodeChangeKey(value)
+      if (row.tombstone) this.index.tombstone(row.key, rev)
+      else this.index.put(row.key, rev)
+      last = rev.main
+    }
+    const scheduled = (this.meta.get('compactScheduled') as number | undefined) ?? -1
+    this.finishedCompactRev = (this.meta.get('compactFinished') as number | undefined) ?? -1
+    // a compaction can have removed every row up to its revision, so it bounds the current revision too
+    this.currentRev = this.committedRev = Math.max(last, scheduled, 1)
+    if (scheduled > 0) {
+      this.compactRev = scheduled
+      this.index.compact(scheduled)
+      if (this.finishedCompactRev < scheduled) await this.deleteSuperseded(scheduled)
+    }
+  }
+}
+
+/** One write (etcd's storeTxnWrite): all its changes share revision beginRev + 1. */
+export class WriteTxn implements ReadView {
+  readonly changes: StoredChange[] = []
+
+  constructor(
+    private readonly store: MvccStore,
+    readonly beginRev: number,
+  ) {}
+
+  get rev(): number {
+    return this.changes.length > 0 ? this.beginRev + 1 : this.beginRev
+  }
+
+  get firstRev(): number {
+    return this.store.compactRev
+  }
+
+  range(key: Buffer, end: Buffer | undefined, opts: RangeOptions): RangeResult {
+    return this.store.rangeKeys(key, end, this.rev, opts)
+  }
+
+  /** Returns the revision the put gets. */
+  put(key: Buffer, value: Buffer, lease: bigint): number {
+    const main = this.beginRev + 1
+    const k = key.toString('latin1')
+    const prevRev = this.store.index.get(k, main)
+    const prev = prevRev ? this.store.readVersion(prevRev) : undefined
+    const kv: KeyValue = {
+      key,
+      value,
+      lease,
+      createRevision: prev ? prev.createRevision : main,
+      modRevision: main,
+      version: (prev ? prev.version : 0) + 1,
+    }
+    this.add(k, { kv, tombstone: false })
+    return main
+  }
+
+  /** Returns [deleted count, revision]. */
+  deleteRange(key: Buffer, end: Buffer | undefined): [number, number] {
+    const keys: string[] = []
+    this.store.index.range(key.toString('latin1'), end?.toString('latin1'), this.rev, (k) => {
+      keys.push(k.key)
+    })
+    const main = this.beginRev + 1
+    for (const k of keys) {
+      const kv: KeyValue = {
+        key: Buffer.from(k, 'latin1'),
+        value: EMPTY,
+        lease: 0n,
+        createRevision: 0,
+        modRevision: main,
+        version: 0,
+      }
+      this.add(k, { kv, tombstone: true })
+    }
+    if (keys.length !== 0 || this.changes.length > 0) return [keys.length, main]
+    return [0, this.beginRev]
+  }
+
+  /** Commits, with `alongside` in the same lmdb transaction; resolves when durable. */
+  end(alongside?: () => void): Promise<void> {
+    if (this.changes.length === 0) return alongside ? this.store.persistOther(alongside) : RESOLVED
+    return this.store.persist(this.beginRev + 1, this.changes, alongside)
+  }
+
+  private add(key: string, change: StoredChange): void {
+    const rev = { main: this.beginRev + 1, sub: this.changes.length }
+    this.store.stage(rev, change)
+    const leases = this.store.leaseAttachments
+    if (change.tombstone) {
+      this.store.index.tombstone(key, rev)
+      leases?.onDelete(key)
+    } else {
+      this.store.index.put(key, rev)
+      leases?.onPut(key, change.kv.lease)
+    }
+    this.changes.push(change)
+  }
+}
+
+async function loadOrCreateId(meta: Database<unknown, string>, name: string): Promise<bigint> {
+  const saved = meta.get(name) as string | undefined
+  if (saved !== undefined) return BigInt(saved)
+  // etcd's IDs are random-looking uint64s; keep them nonzero so they are never omitted on the wire
+  let id = randomBytes(8).readBigUInt64BE()
+  if (id === 0n) id = 1n
+  await meta.put(name, id.toString())
+  return id
+}

@@ -1,0 +1,303 @@
+import {
+  EventType,
+  WatchFilter,
+  type Event,
+  type KeyValue,
+  type ResponseHeader,
+  type Watch,
+  type WatchCreateRequest,
+  type WatchRequest,
+  type WatchResponse,
+  type WatchStream,
+} from '../backend.js'
+import { Errors } from '../../errors.js'
+import type { StoredChange } from './kv-codec.js'
+import type { MvccStore } from './mvcc-store.js'
+
+/** etcd sends at most this many revisions of history in one watch response (watchBatchMaxRevs). */
+const MAX_REVS_PER_BATCH = 1000
+
+interface Watcher {
+  readonly id: number
+  readonly stream: HubStream
+  /** latin1 key; `end` undefined = this key only, '' = every key >= key, else [key, end) */
+  readonly key: string
+  readonly end: string | undefined
+  readonly noPut: boolean
+  readonly noDelete: boolean
+  readonly prevKv: boolean
+  readonly progressNotify: boolean
+  /** the first revision this watcher still has to see */
+  minRev: number
+  /** whether events went out since the last progress tick */
+  active: boolean
+}
+
+export interface WatchHubOptions {
+  header: (revision: number) => ResponseHeader
+  /** etcd's --experimental-watch-progress-notify-interval. */
+  progressNotifyIntervalMs: number
+}
+
+/**
+ * etcd's watchable store and v3rpc watch stream for the embedded backend. Every watcher is "synced":
+ * history a watcher asks for is replayed when it is created (the event loop orders that before the
+ * next commit), and later revisions arrive from the store's commit listener in revision order.
+ */
+export class WatchHub implements Watch {
+  /** single-key watchers by key */
+  private readonly byKey = new Map<string, Set<Watcher>>()
+  /** range watchers */
+  private readonly ranged = new Set<Watcher>()
+  private readonly progressWatchers = new Set<Watcher>()
+  private readonly timer: NodeJS.Timeout
+  private readonly stopListening: () => void
+
+  constructor(
+    private readonly store: MvccStore,
+    private readonly opts: WatchHubOptions,
+  ) {
+    this.stopListening = store.onCommit((rev, changes) => this.notify(rev, changes))
+    this.timer = setInterval(() => this.progressTick(), opts.progressNotifyIntervalMs)
+    this.timer.unref()
+  }
+
+  open(onResponse: (resp: WatchResponse) => void): WatchStream {
+    return new HubStream(this, onResponse)
+  }
+
+  close(): void {
+    clearInterval(this.timer)
+    this.stopListening()
+  }
+
+  header(revision: number): ResponseHeader {
+    return this.opts.header(revision)
+  }
+
+  get currentRev(): number {
+    return this.store.committedRev
+  }
+
+  /** Registers a watcher, first replaying what it asked for from the past; false when compacted away. */
+  add(w: Watcher): boolean {
+    if (w.minRev <= this.store.committedRev) {
+      if (w.minRev < this.store.compactRev) {
+        w.stream.deliver(response(this.opts.header(0), w.id, { canceled: true, compactRevision: this.store.compactRev }))
+        return false
+      }
+      this.replay(w)
+    }
+    if (w.end === undefined) {
+      let set = this.byKey.get(w.key)
+      if (!set) this.byKey.set(w.key, (set = new Set()))
+      set.add(w)
+    } else {
+      this.ranged.add(w)
+    }
+    if (w.progressNotify) this.progressWatchers.add(w)
+    return true
+  }
+
+  remove(w: Watcher): void {
+    if (w.end === undefined) {
+      const set = this.byKey.get(w.key)
+      set?.delete(w)
+      if (set?.size === 0) this.byKey.delete(w.key)
+    } else {
+      this.ranged.delete(w)
+    }
+    this.progressWatchers.delete(w)
+  }
+
+  private replay(w: Watcher): void {
+    const upTo = this.store.committedRev
+    let batch: Event[] = []
+    let revs = 0
+    let lastRev = 0
+    const flush = () => {
+      this.send(w, upTo, batch)
+      batch = []
+      revs = 0
+    }
+    for (const { rev, change } of this.store.history(w.minRev, upTo)) {
+      if (!matches(w, change.kv.key.toString('latin1'))) continue
+      if (rev.main !== lastRev) {
+        if (revs === MAX_REVS_PER_BATCH) flush()
+        revs++
+        lastRev = rev.main
+      }
+      batch.push(toEvent(change))
+    }
+    if (batch.length > 0) flush()
+    w.minRev = upTo + 1
+  }
+
+  private notify(rev: number, changes: readonly StoredChange[]): void {
+    const perWatcher = new Map<Watcher, Event[]>()
+    changes.forEach((change) => {
+      const key = change.kv.key.toString('latin1')
+      const event = toEvent(change)
+      const single = this.byKey.get(key)
+      if (single) for (const w of single) addEvent(perWatcher, w, event)
+      for (const w of this.ranged) if (matches(w, key)) addEvent(perWatcher, w, event)
+    })
+    if (perWatcher.size === 0) return
+    const header = this.opts.header(rev)
+    // watchers of the same key see the same events: share the array so the wire encoding can be shared too
+    const shared = new Map<string, Event[]>()
+    for (const [w, events] of perWatcher) {
+      if (rev < w.minRev) continue
+      w.minRev = rev + 1
+      const key = events.map((e) => e.kv.key.toString('latin1')).join('\0')
+      const same = shared.get(key)
+      this.send(w, rev, same ?? events, header)
+      if (!same) shared.set(key, events)
+    }
+  }
+
+  /** Applies the watcher's filters and prev_kv, then delivers (nothing when every event was filtered). */
+  private send(w: Watcher, rev: number, events: readonly Event[], header = this.opts.header(rev)): void {
+    let out = events
+    if (w.noPut || w.noDelete) {
+      out = events.filter((e) => !(e.type === EventType.PUT ? w.noPut : w.noDelete))
+      if (out.length === 0) return
+    }
+    if (w.prevKv) out = out.map((e) => ({ ...e, prevKv: this.previous(e.kv) }))
+    w.active = true
+    w.stream.deliver(response(header, w.id, { events: out }))
+  }
+
+  /** The key's value just before this event (etcd reads it at mod_revision - 1; absent once compacted). */
+  private previous(kv: KeyValue): KeyValue | undefined {
+    try {
+      return this.store.rangeKeys(kv.key, undefined, this.store.committedRev, { limit: 0, rev: kv.modRevision - 1, count: false })
+        .kvs[0]
+    } catch {
+      return undefined
+    }
+  }
+
+  private progressTick(): void {
+    const header = this.opts.header(this.store.committedRev)
+    for (const w of this.progressWatchers) {
+      if (!w.active) w.stream.deliver(response(header, w.id, {}))
+      w.active = false
+    }
+  }
+}
+
+class HubStream implements WatchStream {
+  private readonly watchers = new Map<number, Watcher>()
+  private nextId = 0
+  private closed = false
+
+  constructor(
+    private readonly hub: WatchHub,
+    private readonly onResponse: (resp: WatchResponse) => void,
+  ) {}
+
+  deliver(resp: WatchResponse): void {
+    if (!this.closed) this.onResponse(resp)
+  }
+
+  send(req: WatchRequest): void {
+    if (this.closed) return
+    switch (req.kind) {
+      case 'create':
+        return this.create(req.request)
+      case 'cancel': {
+        const w = this.watchers.get(req.watchId)
+        // canceling an unknown id is silently ignored, as etcd does
+        if (!w) return
+        this.watchers.delete(req.watchId)
+        this.hub.remove(w)
+        this.deliver(response(this.hub.header(this.hub.currentRev), req.watchId, { canceled: true }))
+        return
+      }
+      case 'progress':
+        this.deliver(response(this.hub.header(this.hub.currentRev), -1, {}))
+        return
+    }
+  }
+
+  close(): void {
+    this.closed = true
+    for (const w of this.watchers.values()) this.hub.remove(w)
+    this.watchers.clear()
+  }
+
+  private create(req: WatchCreateRequest): void {
+    const currentRev = this.hub.currentRev
+    const header = this.hub.header(currentRev)
+    // as etcd's v3rpc: no key means "\0"; a range_end of "\0" means every key >= key
+    const key = req.key.length === 0 ? '\0' : req.key.toString('latin1')
+    const end =
+      req.rangeEnd.length === 0 ? undefined : req.rangeEnd.length === 1 && req.rangeEnd[0] === 0 ? '' : req.rangeEnd.toString('latin1')
+    let id = req.watchId
+    let failure: string | undefined
+    if (end !== undefined && end !== '' && key >= end) failure = Errors.emptyWatcherRange().message
+    else if (id === 0) {
+      while (this.watchers.has(this.nextId)) this.nextId++
+      id = this.nextId++
+    } else if (this.watchers.has(id)) failure = Errors.duplicateWatchId().message
+    if (failure !== undefined) {
+      this.deliver(response(header, -1, { created: true, canceled: true, cancelReason: failure }))
+      return
+    }
+    const startRev = req.startRevision === 0 ? currentRev + 1 : req.startRevision
+    const w: Watcher = {
+      id,
+      stream: this,
+      key,
+      end,
+      noPut: req.filters.includes(WatchFilter.NOPUT),
+      noDelete: req.filters.includes(WatchFilter.NODELETE),
+      prevKv: req.prevKv,
+      progressNotify: req.progressNotify,
+      minRev: startRev,
+      active: false,
+    }
+    this.watchers.set(id, w)
+    this.deliver(response(header, id, { created: true }))
+    // a compacted watcher keeps its id on the stream (etcd answers a later cancel for it)
+    this.hub.add(w)
+  }
+}
+
+function matches(w: Watcher, key: string): boolean {
+  if (w.end === undefined) return key === w.key
+  return key >= w.key && (w.end === '' || key < w.end)
+}
+
+function addEvent(perWatcher: Map<Watcher, Event[]>, w: Watcher, e: Event): void {
+  const list = perWatcher.get(w)
+  if (list) list.push(e)
+  else perWatcher.set(w, [e])
+}
+
+function toEvent(change: StoredChange): Event {
+  if (!change.tombstone) return { type: EventType.PUT, kv: change.kv }
+  const kv = change.kv
+  return {
+    type: EventType.DELETE,
+    kv: { key: kv.key, modRevision: kv.modRevision, createRevision: 0, version: 0, value: kv.value, lease: 0n },
+  }
+}
+
+function response(
+  header: ResponseHeader,
+  watchId: number,
+  fields: Partial<Pick<WatchResponse, 'created' | 'canceled' | 'compactRevision' | 'cancelReason' | 'events'>>,
+): WatchResponse {
+  return {
+    header,
+    watchId,
+    created: fields.created ?? false,
+    canceled: fields.canceled ?? false,
+    compactRevision: fields.compactRevision ?? 0,
+    cancelReason: fields.cancelReason ?? '',
+    fragment: false,
+    events: fields.events ?? [],
+  }
+}

@@ -1,0 +1,50 @@
+import { status, type ServiceError } from '@grpc/grpc-js'
+import { EtcdError, Errors, GrpcCode } from '../../errors.js'
+
+export function isServiceError(err: unknown): err is ServiceError {
+  return err instanceof Error && typeof (err as ServiceError).code === 'number' && 'details' in err
+}
+
+/** etcd's own errors keep their code and text ("etcdserver: key is not provided"); transport failures get grpc-go's words. */
+export function toEtcdError(err: unknown): EtcdError {
+  if (err instanceof EtcdError) return err
+  if (!isServiceError(err)) return new EtcdError(GrpcCode.Unknown, err instanceof Error ? err.message : String(err))
+  if (isDeadline(err)) return Errors.timeout()
+  if (err.code === status.CANCELLED) return Errors.clientClosing()
+  if (isTransportFailure(err)) return Errors.transportClosing()
+  return new EtcdError(err.code as number as GrpcCode, err.details)
+}
+
+/**
+ * Our deadline passed: grpc-js noticed, or etcd did first (it sees the propagated deadline and ends
+ * the call with code 2 "context deadline exceeded").
+ */
+export function isDeadline(err: ServiceError): boolean {
+  return err.code === status.DEADLINE_EXCEEDED || (err.code === status.UNKNOWN && err.details === 'context deadline exceeded')
+}
+
+/** The member could not be reached or the connection broke: grpc-js speaks, not etcd. */
+export function isTransportFailure(err: ServiceError): boolean {
+  return err.code === status.UNAVAILABLE && !err.details.startsWith('etcdserver:')
+}
+
+/** etcd's answer under the `hasleader` metadata when the member has no leader: rejected before any work. */
+export function isNoLeader(err: ServiceError): boolean {
+  return err.code === status.UNAVAILABLE && err.details === 'etcdserver: no leader'
+}
+
+/**
+ * The request provably never reached an etcd server that could apply it, so even a write may be sent
+ * again: no connection could be picked, or etcd refused it up front for want of a leader.
+ */
+export function neverReachedServer(err: ServiceError): boolean {
+  return isNoLeader(err) || (err.code === status.UNAVAILABLE && err.details.startsWith('No connection established'))
+}
+
+/**
+ * A read may be repeated on another member after any unavailability: a broken connection, no leader,
+ * `leader changed`, or `request timed out`.
+ */
+export function retryableRead(err: ServiceError): boolean {
+  return err.code === status.UNAVAILABLE
+}

@@ -1,0 +1,37 @@
+import type { Backend } from '../backend.js'
+import { EndpointPool } from './endpoint-pool.js'
+import { RemoteKV } from './kv.js'
+import { RemoteLease } from './lease.js'
+import { RemoteWatch } from './watch.js'
+
+export interface RemoteOptions {
+  /** etcdctl's --endpoints: `https://host:port`, `http://host:port` or `host:port`. */
+  endpoints: string[]
+  /** etcdctl's --cacert, --cert, --key (files). */
+  cacert?: string
+  cert?: string
+  key?: string
+  /** Each request, retries included, ends within this time. */
+  requestTimeoutMs: number
+}
+
+/**
+ * The Backend in front of a real etcd cluster over gRPC. Cluster and Maintenance join as more
+ * services on the same pool; every member connection already carries all of etcd's services.
+ */
+export async function openRemoteBackend(opts: RemoteOptions): Promise<Backend> {
+  const pool = new EndpointPool(opts)
+  await pool.probeAll()
+  const lease = new RemoteLease(pool)
+  const watch = new RemoteWatch(pool)
+  return {
+    kv: new RemoteKV(pool),
+    lease,
+    watch,
+    async close() {
+      watch.close()
+      lease.close()
+      pool.close()
+    },
+  }
+}

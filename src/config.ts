@@ -1,0 +1,88 @@
+/**
+ * `etcdgw serve` settings under etcd's flag names; each flag also reads etcd's environment variable
+ * (ETCD_ + the flag in upper snake case). Flags win over the environment, the environment over defaults.
+ */
+import { Option } from 'commander'
+
+export interface ServeConfig {
+  name: string
+  dataDir: string
+  listenClientUrls: URL[]
+  advertiseClientUrls: URL[]
+  maxRequestBytes: number
+  maxTxnOps: number
+  logLevel: LogLevel
+}
+
+export const logLevels = ['debug', 'info', 'warn', 'error'] as const
+export type LogLevel = (typeof logLevels)[number]
+
+/** The values as commander hands them over (strings, or undefined when neither flag nor env is set). */
+export interface ServeFlags {
+  name: string
+  dataDir?: string
+  listenClientUrls: string
+  advertiseClientUrls?: string
+  maxRequestBytes: string
+  maxTxnOps: string
+  logLevel: LogLevel
+}
+
+export class ConfigError extends Error {}
+
+const envName = (flag: string) => 'ETCD_' + flag.replace(/-/g, '_').toUpperCase()
+
+const flag = (name: string, description: string) => new Option(`--${name} <value>`, description).env(envName(name))
+
+export function serveOptions(): Option[] {
+  return [
+    flag('name', 'human-readable name for this member').default('default'),
+    flag('data-dir', 'path to the data directory (default: <name>.etcdgw)'),
+    flag('listen-client-urls', 'comma-separated URLs to listen on for client traffic').default('http://127.0.0.1:2379'),
+    flag('advertise-client-urls', 'comma-separated client URLs to advertise (default: the listen URLs)'),
+    flag('max-request-bytes', 'maximum client request size in bytes the server will accept').default('1572864'),
+    flag('max-txn-ops', 'maximum number of operations permitted in a transaction').default('128'),
+    flag('log-level', 'log level').choices(logLevels).default('warn'),
+  ]
+}
+
+/** Validates the flags; throws ConfigError with a message naming the flag. */
+export function resolveServeConfig(flags: ServeFlags): ServeConfig {
+  if (flags.name === '') throw new ConfigError('--name must not be empty')
+  const listenClientUrls = urlList('--listen-client-urls', flags.listenClientUrls)
+  return {
+    name: flags.name,
+    dataDir: flags.dataDir || `${flags.name}.etcdgw`,
+    listenClientUrls,
+    advertiseClientUrls: flags.advertiseClientUrls
+      ? urlList('--advertise-client-urls', flags.advertiseClientUrls)
+      : listenClientUrls,
+    maxRequestBytes: positiveInteger('--max-request-bytes', flags.maxRequestBytes),
+    maxTxnOps: positiveInteger('--max-txn-ops', flags.maxTxnOps),
+    logLevel: flags.logLevel,
+  }
+}
+
+function urlList(name: string, value: string): URL[] {
+  const urls = value.split(',').map((s) => s.trim()).filter((s) => s !== '')
+  if (urls.length === 0) throw new ConfigError(`${name}: at least one URL is required`)
+  return urls.map((s) => {
+    let url: URL
+    try {
+      url = new URL(s)
+    } catch {
+      throw new ConfigError(`${name}: "${s}" is not a URL (expected e.g. http://127.0.0.1:2379)`)
+    }
+    if (url.protocol !== 'http:') throw new ConfigError(`${name}: "${s}": only http:// URLs are supported`)
+    if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
+      throw new ConfigError(`${name}: "${s}" must not have a path, query or fragment`)
+    }
+    return url
+  })
+}
+
+function positiveInteger(name: string, value: string): number {
+  const n = /^\d+$/.test(value.trim()) ? Number(value) : NaN
+  if (!Number.isSafeInteger(n) || n <= 0) throw new ConfigError(`${name}: "${value}" is not a positive integer`)
+  return n
+}

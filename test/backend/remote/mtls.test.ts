@@ -1,0 +1,46 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { DEFAULT_CA_VALIDITY_MS, DEFAULT_CERT_VALIDITY_MS, DEFAULT_KEY_SIZE, filesOf, initPki } from '../../../pki/index.js'
+import { openRemoteBackend } from '../../../src/backend/remote/index.js'
+import { EtcdError, GrpcCode } from '../../../src/errors.js'
+import { etcdMissing, startEtcd } from './helpers/local-etcd.js'
+import { put, range } from './helpers/requests.js'
+
+const missing = etcdMissing()
+if (missing) t.plan(0, missing)
+else {
+  t.test('mTLS to an etcd started with --client-cert-auth, certificates from the pki module', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'etcdgw-remote-mtls-'))
+    t.teardown(() => rm(dir, { recursive: true, force: true }))
+    await initPki({
+      dir,
+      member: { nodeName: 'm0', advertiseAddress: '127.0.0.1' },
+      keySize: DEFAULT_KEY_SIZE,
+      certValidityMs: DEFAULT_CERT_VALIDITY_MS,
+      caValidityMs: DEFAULT_CA_VALIDITY_MS,
+      now: new Date(),
+    })
+    const ca = filesOf(dir, 'etcd-ca').cert
+    const server = filesOf(dir, 'etcd-server')
+    const client = filesOf(dir, 'apiserver-etcd-client')
+    const etcd = await startEtcd({ tls: { ca, cert: server.cert, key: server.key } })
+    t.teardown(() => etcd.stop())
+    t.match(etcd.url, /^https:/)
+
+    const backend = await openRemoteBackend({ endpoints: [etcd.url], cacert: ca, cert: client.cert, key: client.key, requestTimeoutMs: 5_000 })
+    t.teardown(() => backend.close())
+    const written = await backend.kv.put(put({ key: 'tls', value: 'yes' }))
+    const read = await backend.kv.range(range({ key: 'tls' }))
+    t.same(read.kvs.map((kv) => [kv.key.toString(), kv.value.toString(), kv.modRevision]), [['tls', 'yes', written.header.revision]])
+
+    const anonymous = await openRemoteBackend({ endpoints: [etcd.url], cacert: ca, requestTimeoutMs: 1_000 })
+    t.teardown(() => anonymous.close())
+    const refused = await anonymous.kv.range(range({ key: 'tls' })).then(
+      () => undefined,
+      (err: unknown) => err,
+    )
+    t.ok(refused instanceof EtcdError && refused.code === GrpcCode.Unavailable, 'without a client certificate etcd refuses the connection (503)')
+  })
+}
