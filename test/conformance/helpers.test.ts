@@ -4,6 +4,10 @@ import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { etcdMissing, startEtcd, startEtcdCluster } from '../helpers/etcd.js'
 import { post } from '../helpers/http.js'
+import { startGateway } from '../helpers/gateway.js'
+import { launch } from '../helpers/managed-server.js'
+import { freePort, listensOn } from '../helpers/process.js'
+import { createServer } from 'node:http'
 import { normalizeBody } from './transcript.js'
 
 /** Running, i.e. exists and is not a zombie (an orphan's zombie may linger if init does not reap). */
@@ -35,6 +39,26 @@ t.test('normalizeBody hides only cluster_id, member_id and raft_term', async (t)
     '{"header":{"cluster_id":"<cluster_id>","member_id":"<member_id>","revision":"3","raft_term":"<raft_term>"},"x":"\\u003c\\"cluster_id\\":\\"9\\""}',
   )
   t.equal(normalizeBody('"cluster_id":"1" but not JSON'), '"cluster_id":"1" but not JSON')
+})
+
+t.test('a stranger answering on our port is not taken for our server', async (t) => {
+  const port = await freePort()
+  const stranger = createServer((_req, res) => res.end('hi'))
+  await new Promise<void>((resolve) => stranger.listen(port, '127.0.0.1', resolve))
+  t.teardown(() => stranger.close())
+  t.ok(listensOn(process.pid, port), 'listensOn sees our own listener')
+  await t.rejects(
+    launch({
+      what: 'idle',
+      command: process.execPath,
+      portCount: 1,
+      ports: [port],
+      args: () => ['-e', 'setInterval(() => {}, 1000)'],
+      ready: async () => true,
+      startTimeoutMs: 1_000,
+    }),
+    /not ready after 1000 ms/,
+  )
 })
 
 t.test('etcd helpers', { skip: etcdMissing() }, async (t) => {
@@ -110,4 +134,27 @@ t.test('etcd helpers', { skip: etcdMissing() }, async (t) => {
     await eventually(() => !existsSync(dataDir), 'the data dir is removed')
     t.pass('cleaned up')
   })
+})
+
+t.test('gateway helper: our CLI serves, restarts on its data dir, and stops cleanly', async (t) => {
+  const gw = await startGateway({ teardown: t })
+  t.ok(isAlive(gw.pid))
+  t.match(JSON.parse((await putFoo(gw.url, 'one')).body), { header: { revision: '2' } })
+  await gw.restart()
+  t.equal((await getFoo(gw.url)).kvs[0].mod_revision, '2')
+  await putFoo(gw.url, 'two')
+  await gw.kill('SIGKILL')
+  await gw.restart()
+  t.equal((await getFoo(gw.url)).kvs[0].mod_revision, '3')
+  const pid = gw.pid
+  await gw.stopGracefully()
+  t.notOk(isAlive(pid))
+  t.notOk(existsSync(gw.dataDir))
+})
+
+t.test('gateway helper passes --max-request-bytes', async (t) => {
+  const gw = await startGateway({ maxRequestBytes: 100, teardown: t })
+  const res = await putFoo(gw.url, 'x'.repeat(200))
+  t.equal(res.status, 400)
+  t.match(res.body, 'request is too large')
 })

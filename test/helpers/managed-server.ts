@@ -1,7 +1,7 @@
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ExitedEarly, freePort, onProcessExit, spawnServer, waitUntilReady, type ServerProcess } from './process.js'
+import { ExitedEarly, freePort, listensOn, onProcessExit, spawnServer, waitUntilReady, type ServerProcess } from './process.js'
 
 /** A server process started for a test: real etcd or our own. */
 export interface RunningServer {
@@ -59,7 +59,8 @@ export async function launch(spec: LaunchSpec): Promise<RunningServer> {
     const p = spawnServer(spec.command, args, logFile, root)
     proc = p
     try {
-      await waitUntilReady(p, () => spec.ready(url()), timeoutMs, `${spec.what} (${[spec.command, ...args].join(' ')})`)
+      const ready = async () => (await spec.ready(url())) && listensOn(p.pid, ports[0]!)
+      await waitUntilReady(p, ready, timeoutMs, `${spec.what} (${[spec.command, ...args].join(' ')})`)
     } catch (err) {
       await p.kill('SIGKILL')
       throw err

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { closeSync, openSync, readFileSync } from 'node:fs'
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import { createServer } from 'node:net'
 
 /**
@@ -160,4 +160,44 @@ export async function waitUntilReady(
 /** The process died before it was ready (most often: a port taken between freePort() and bind). */
 export class ExitedEarly extends Error {
   override name = 'ExitedEarly'
+}
+
+/**
+ * Whether process pid holds the listening socket on 127.0.0.1:port. A readiness probe alone cannot
+ * tell: when another process takes the port first, our server exits, but the probe may already have
+ * been answered by the stranger. Linux only (procfs); elsewhere the probe has to be trusted.
+ */
+export function listensOn(pid: number, port: number): boolean {
+  let inodes: Set<string>
+  try {
+    inodes = listeningInodes(port)
+  } catch {
+    return true
+  }
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        const target = readlinkSync(`/proc/${pid}/fd/${fd}`)
+        return target.startsWith('socket:[') && inodes.has(target.slice(8, -1))
+      } catch {
+        return false
+      }
+    })
+  } catch {
+    return false
+  }
+}
+
+const TCP_LISTEN = '0A'
+
+function listeningInodes(port: number): Set<string> {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0')
+  const inodes = new Set<string>()
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/)
+      if (fields.length > 9 && fields[1]!.endsWith(`:${hexPort}`) && fields[3] === TCP_LISTEN) inodes.add(fields[9]!)
+    }
+  }
+  return inodes
 }
