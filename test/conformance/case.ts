@@ -7,6 +7,8 @@ export interface Step {
   method?: string
   /** Extra request headers; null removes a default (content-type is application/json unless given). */
   headers?: Record<string, string | null>
+  /** What this step checks, shown in the report (for cases that chain several checks). */
+  label?: string
 }
 
 /** Flags both servers are started with for a case. */

@@ -103,7 +103,7 @@ async function runGroup(options: ServerOptions, cases: ConformanceCase[]): Promi
 function describe(s: Step): string {
   const body = s.body ?? ''
   const shown = body.length > 300 ? `${body.slice(0, 300)}... (${body.length} bytes)` : body
-  return `${s.method ?? 'POST'} ${s.path} ${shown}`
+  return `${s.label ? `${s.label}: ` : ''}${s.method ?? 'POST'} ${s.path} ${shown}`
 }
 
 t.test(`KV conformance: real etcd vs ${target}`, { skip: etcdMissing() }, async (t) => {
@@ -124,10 +124,9 @@ t.test(`KV conformance: real etcd vs ${target}`, { skip: etcdMissing() }, async 
   for (const group of groups.values()) results.push(...(await runGroup(group.options, group.cases)))
   const seconds = ((performance.now() - started) / 1000).toFixed(1)
 
-  let mismatched = 0
+  const mismatched: string[] = []
   for (const { testCase, etcd, ours } of results) {
-    const differs = testCase.steps.some((_, i) => transcript(etcd[i]!) !== transcript(ours[i]!))
-    if (differs) mismatched++
+    if (testCase.steps.some((_, i) => transcript(etcd[i]!) !== transcript(ours[i]!))) mismatched.push(testCase.name)
     t.test(testCase.name, async (t) => {
       testCase.steps.forEach((s, i) => {
         t.equal(transcript(ours[i]!), transcript(etcd[i]!), `step ${i + 1}: ${describe(s)}`, {
@@ -136,5 +135,6 @@ t.test(`KV conformance: real etcd vs ${target}`, { skip: etcdMissing() }, async 
       })
     })
   }
-  t.comment(`${results.length} cases, ${mismatched} mismatched, ${seconds} s (target ${target})`)
+  t.comment(`${results.length} cases, ${mismatched.length} mismatched, ${seconds} s (target ${target})`)
+  for (const name of mismatched) t.comment(`mismatch: ${name}`)
 })

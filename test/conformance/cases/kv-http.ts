@@ -1,41 +1,42 @@
-import type { ConformanceCase } from '../case.js'
-import { b64, put, range, step } from './requests.js'
+import type { ConformanceCase, Step } from '../case.js'
+import { b64, chained, put, range, step } from './requests.js'
 
 const FOO = `{"key":"${b64('foo')}"}`
 
-/** Routing, methods and CORS: each case first writes foo so a working route shows data. */
-const routed = (name: string, path: string, method = 'POST', body = FOO): ConformanceCase => ({
-  name,
-  steps: [put('foo', 'bar'), step(path, body, { method })],
-})
+/** Routing, methods and CORS, after writing foo so that a working route shows data. */
+const routed = (label: string, path: string, method = 'POST', body = FOO): [string, Step] => [label, step(path, body, { method })]
 
-const routingCases: ConformanceCase[] = [
-  routed('http/v3beta alias range', '/v3beta/kv/range'),
-  routed('http/v3beta alias put', '/v3beta/kv/put', 'POST', `{"key":"${b64('foo')}","value":"${b64('beta')}"}`),
-  routed('http/v3beta alias txn', '/v3beta/kv/txn', 'POST', '{}'),
-  routed('http/v3alpha is not served', '/v3alpha/kv/range'),
-  routed('http/unknown method under kv', '/v3/kv/get'),
-  routed('http/unknown service under v3', '/v3/nothing/here'),
-  routed('http/unknown path outside v3', '/foo'),
-  routed('http/root path', '/'),
-  routed('http/v3 alone', '/v3'),
-  routed('http/v3 with slash', '/v3/'),
-  routed('http/trailing slash', '/v3/kv/range/'),
-  routed('http/paths are case-sensitive', '/v3/KV/range'),
-  routed('http/double slash redirects', '//v3/kv/range'),
-  routed('http/inner double slash redirects', '/v3//kv/range'),
-  routed('http/dot segment redirects', '/v3/kv/../kv/range'),
-  routed('http/query string ignored', '/v3/kv/range?key=Zm9v&x=1'),
-  routed('http/empty query string', '/v3/kv/range?'),
-  routed('http/GET on an RPC path', '/v3/kv/range', 'GET', ''),
-  routed('http/PUT on an RPC path', '/v3/kv/put', 'PUT'),
-  routed('http/DELETE on an RPC path', '/v3/kv/deleterange', 'DELETE'),
-  routed('http/PATCH on an RPC path', '/v3/kv/txn', 'PATCH'),
-  routed('http/GET on an unknown path', '/v3/kv/nope', 'GET', ''),
-  routed('http/OPTIONS preflight', '/v3/kv/range', 'OPTIONS', ''),
-  routed('http/OPTIONS on an unknown path', '/v3/kv/nope', 'OPTIONS', ''),
-  routed('http/OPTIONS on v3beta', '/v3beta/kv/put', 'OPTIONS', ''),
-]
+const routingCases: ConformanceCase[] = chained(
+  'http/routing',
+  [
+    routed('v3beta alias range', '/v3beta/kv/range'),
+    routed('v3beta alias put', '/v3beta/kv/put', 'POST', `{"key":"${b64('foo')}","value":"${b64('beta')}"}`),
+    routed('v3beta alias txn', '/v3beta/kv/txn', 'POST', '{}'),
+    routed('v3alpha is not served', '/v3alpha/kv/range'),
+    routed('unknown method under kv', '/v3/kv/get'),
+    routed('unknown service under v3', '/v3/nothing/here'),
+    routed('unknown path outside v3', '/foo'),
+    routed('root path', '/'),
+    routed('v3 alone', '/v3'),
+    routed('v3 with slash', '/v3/'),
+    routed('trailing slash', '/v3/kv/range/'),
+    routed('paths are case-sensitive', '/v3/KV/range'),
+    routed('double slash redirects', '//v3/kv/range'),
+    routed('inner double slash redirects', '/v3//kv/range'),
+    routed('dot segment redirects', '/v3/kv/../kv/range'),
+    routed('query string ignored', '/v3/kv/range?key=Zm9v&x=1'),
+    routed('empty query string', '/v3/kv/range?'),
+    routed('GET on an RPC path', '/v3/kv/range', 'GET', ''),
+    routed('PUT on an RPC path', '/v3/kv/put', 'PUT'),
+    routed('DELETE on an RPC path', '/v3/kv/deleterange', 'DELETE'),
+    routed('PATCH on an RPC path', '/v3/kv/txn', 'PATCH'),
+    routed('GET on an unknown path', '/v3/kv/nope', 'GET', ''),
+    routed('OPTIONS preflight', '/v3/kv/range', 'OPTIONS', ''),
+    routed('OPTIONS on an unknown path', '/v3/kv/nope', 'OPTIONS', ''),
+    routed('OPTIONS on v3beta', '/v3beta/kv/put', 'OPTIONS', ''),
+  ],
+  [put('foo', 'bar')],
+)
 
 const preflight: ConformanceCase = {
   name: 'http/CORS preflight with request headers',

@@ -1,5 +1,5 @@
 import type { ConformanceCase } from '../case.js'
-import { b64, cmp, opDel, opPut, opRange, opTxn, prefixEnd, put, range, rangeAll, seed, step, txn } from './requests.js'
+import { b64, chained, cmp, opDel, opPut, opRange, opTxn, prefixEnd, put, range, rangeAll, seed, step, txn } from './requests.js'
 
 const RESULTS = ['EQUAL', 'GREATER', 'LESS', 'NOT_EQUAL'] as const
 
@@ -34,26 +34,22 @@ const branches = {
 }
 
 const compareCases: ConformanceCase[] = Object.keys(TARGET_OPERANDS).flatMap((target) =>
-  RESULTS.flatMap((result) => [
-    {
-      name: `txn/compare ${target} ${result} at the stored value`,
-      steps: [...seed, txn({ compare: [cmp('a', target, result, TARGET_OPERANDS[target])], ...branches })],
-    },
-    {
-      name: `txn/compare ${target} ${result} below the stored value`,
-      steps: [...seed, txn({ compare: [cmp('a', target, result, LOWER_OPERANDS[target])], ...branches })],
-    },
-    {
-      name: `txn/compare ${target} ${result} above the stored value`,
-      steps: [...seed, txn({ compare: [cmp('a', target, result, HIGHER_OPERANDS[target])], ...branches })],
-    },
-  ]),
+  RESULTS.flatMap((result) =>
+    chained(`txn/compare ${target} ${result}`, [
+      [`${target} ${result} at the stored value`, txn({ compare: [cmp('a', target, result, TARGET_OPERANDS[target])], ...branches })],
+      [`${target} ${result} below the stored value`, txn({ compare: [cmp('a', target, result, LOWER_OPERANDS[target])], ...branches })],
+      [`${target} ${result} above the stored value`, txn({ compare: [cmp('a', target, result, HIGHER_OPERANDS[target])], ...branches })],
+    ]),
+  ),
 )
 
-const missingKeyCases: ConformanceCase[] = Object.keys(TARGET_OPERANDS).map((target) => ({
-  name: `txn/compare ${target} on a missing key`,
-  steps: [...seed, txn({ compare: [cmp('nope', target, 'EQUAL', LOWER_OPERANDS[target])], ...branches })],
-}))
+const missingKeyCases: ConformanceCase[] = chained(
+  'txn/compare on a missing key',
+  Object.keys(TARGET_OPERANDS).map((target) => [
+    `${target} on a missing key`,
+    txn({ compare: [cmp('nope', target, 'EQUAL', LOWER_OPERANDS[target])], ...branches }),
+  ]),
+)
 
 const manyPuts = (n: number, prefix = 'k') => Array.from({ length: n }, (_, i) => opPut(`${prefix}${i}`, 'v'))
 const manyCompares = (n: number) => Array.from({ length: n }, () => cmp('a', 'VERSION', 'GREATER', { version: 0 }))
