@@ -59,6 +59,7 @@ async function runSteps(server: RunningServer, steps: Step[]): Promise<HttpRespo
       await send(server.url, s.path, s.body ?? '', { method: s.method, headers: s.headers }).catch((err: Error) => ({
         status: 0,
         headers: {},
+        trailers: {},
         body: `transport error: ${(err as NodeJS.ErrnoException).code ?? err.message}`,
       })),
     )

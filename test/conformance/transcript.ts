@@ -1,12 +1,15 @@
 import type { HttpResponse } from '../helpers/http.js'
 
 /**
- * The response headers a client can observe and etcd sets deliberately. Date, Content-Length (implied
- * by the body) and the framing of error bodies (chunked with a gRPC trailer) are not compared.
+ * The response headers etcd sets deliberately, including the gRPC trailer that ends errors raised by
+ * the call (which implies a chunked body). Not compared: Date, Connection/Keep-Alive, and the choice
+ * between Content-Length and chunked otherwise, an artifact of Go's net/http (it chunks any response
+ * body over 2,048 bytes) that no client can tell apart.
  */
 export const COMPARED_HEADERS = [
   'content-type',
   'grpc-metadata-content-type',
+  'trailer',
   'access-control-allow-origin',
   'access-control-allow-methods',
   'access-control-allow-headers',
@@ -35,9 +38,13 @@ export function normalizeBody(body: string): string {
 export function transcript(res: HttpResponse): string {
   const lines = [`HTTP ${res.status}`]
   for (const name of COMPARED_HEADERS) {
-    const value = res.headers[name]
-    if (value !== undefined) lines.push(`${name}: ${Array.isArray(value) ? value.join(', ') : value}`)
+    const raw = res.headers[name]
+    if (raw === undefined) continue
+    const value = Array.isArray(raw) ? raw.join(', ') : raw
+    // Trailer lists header names, which HTTP compares without regard to case.
+    lines.push(`${name}: ${name === 'trailer' ? value.toLowerCase() : value}`)
   }
   lines.push('', normalizeBody(res.body))
+  for (const [name, value] of Object.entries(res.trailers)) lines.push(`(trailer) ${name}: ${value}`)
   return lines.join('\n')
 }

@@ -5,6 +5,8 @@ export interface HttpResponse {
   headers: IncomingHttpHeaders
   /** The raw body text, byte for byte as the server sent it (decoded as UTF-8). */
   body: string
+  /** Trailers after a chunked body (etcd sends Grpc-Trailer-Content-Type after errors). */
+  trailers: Record<string, string | undefined>
 }
 
 export interface RequestOptions {
@@ -48,7 +50,12 @@ export function send(
         const chunks: Buffer[] = []
         res.on('data', (chunk: Buffer) => chunks.push(chunk))
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+            trailers: res.trailers,
+          }),
         )
         res.on('error', reject)
       },
