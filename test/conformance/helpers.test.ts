@@ -106,10 +106,17 @@ t.test('etcd helpers', { skip: etcdMissing() }, async (t) => {
     for (const member of cluster.members) {
       t.equal((await getFoo(member.url)).kvs[0].value, Buffer.from('replicated').toString('base64'))
     }
-    await cluster.members[2]!.kill('SIGKILL')
-    await putFoo(cluster.members[1]!.url, 'while-down')
-    await cluster.members[2]!.restart()
-    t.equal((await getFoo(cluster.members[2]!.url)).kvs[0].mod_revision, '3')
+    // Stop a follower: a write in flight while the leader dies may hang for 7 s (spec §6).
+    const statuses = await Promise.all(
+      cluster.members.map(async (m) => JSON.parse((await post(m.url, '/v3/maintenance/status', '{}')).body)),
+    )
+    const followerIndex = statuses.findIndex((s) => s.leader !== s.header.member_id)
+    const follower = cluster.members[followerIndex]!
+    const other = cluster.members.find((m) => m !== follower)!
+    await follower.kill('SIGKILL')
+    t.equal((await putFoo(other.url, 'while-down')).status, 200)
+    await follower.restart()
+    t.equal((await getFoo(follower.url)).kvs[0].mod_revision, '3')
     await cluster.stop()
     for (const member of cluster.members) t.notOk(isAlive(member.pid))
   })
