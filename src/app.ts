@@ -3,19 +3,30 @@
  * their own (CORS, OPTIONS, /v3beta/, path cleaning, 404/405 bodies) and the one error mapping live here.
  */
 import { posix } from 'node:path'
+import websocket from '@fastify/websocket'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import type { Backend } from './backend/backend.js'
 import { EtcdError, GrpcCode, httpStatusOf } from './errors.js'
 import { encodeError } from './http/codec/response.js'
 import { kvRoutes } from './http/routes/kv.js'
+import { leaseRoutes } from './http/routes/lease.js'
+import { watchRoutes } from './http/routes/watch.js'
 import { asIs, RequestLimits } from './http/rpc.js'
+import { WsHeartbeat } from './http/stream/ws-heartbeat.js'
 
 export interface AppOptions {
   backend: Backend
   /** etcd's --max-request-bytes. */
   maxRequestBytes: number
+  /** A watch stream whose client leaves more than this many bytes unread loses its watches. */
+  watchSendBufferBytes?: number
+  /** How often silent WebSockets are pinged; a peer silent for two intervals more is dropped. */
+  wsPingIntervalMs?: number
   logger?: FastifyServerOptions['logger']
 }
+
+export const defaultWatchSendBufferBytes = 8 * 1024 * 1024
+const defaultWsPingIntervalMs = 30_000
 
 /** etcd's default `--cors '*'` headers, on every response. */
 const corsHeaders = {
@@ -70,7 +81,18 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     return reply.serializer(asIs).send(encodeError(e.message, e.code))
   })
 
+  const heartbeat = new WsHeartbeat(opts.wsPingIntervalMs ?? defaultWsPingIntervalMs)
+  app.addHook('onClose', async () => heartbeat.stop())
+  // etcd answers WebSocket upgrades without compression.
+  app.register(websocket, { options: { perMessageDeflate: false, maxPayload: limits.maxMessageBytes } })
   app.register(kvRoutes, { backend: opts.backend, limits })
+  app.register(leaseRoutes, { lease: opts.backend.lease, limits, heartbeat })
+  app.register(watchRoutes, {
+    watch: opts.backend.watch,
+    limits,
+    sendBufferBytes: opts.watchSendBufferBytes ?? defaultWatchSendBufferBytes,
+    heartbeat,
+  })
   return app
 }
 

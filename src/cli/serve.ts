@@ -33,7 +33,12 @@ export function registerServeCommand(program: Command): void {
 }
 
 async function serveUntilSignalled(config: ServeConfig): Promise<void> {
-  const backend = await openEmbeddedBackend({ dataDir: config.dataDir, name: config.name, maxTxnOps: config.maxTxnOps })
+  const backend = await openEmbeddedBackend({
+    dataDir: config.dataDir,
+    name: config.name,
+    maxTxnOps: config.maxTxnOps,
+    progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
+  })
   const apps: FastifyInstance[] = []
   let stopping = false
   const stop = async (signal: NodeJS.Signals) => {
@@ -52,7 +57,12 @@ async function serveUntilSignalled(config: ServeConfig): Promise<void> {
   const logger = { level: config.logLevel }
   try {
     for (const url of config.listenClientUrls) {
-      const app = buildApp({ backend, maxRequestBytes: config.maxRequestBytes, logger })
+      const app = buildApp({
+        backend,
+        maxRequestBytes: config.maxRequestBytes,
+        watchSendBufferBytes: config.watchSendBufferBytes,
+        logger,
+      })
       apps.push(app)
       await app.listen({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80) })
     }
