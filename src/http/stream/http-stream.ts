@@ -77,6 +77,8 @@ export class HttpStreamResponse implements MessageSink {
       `{"error":{"grpc_code":${err.code},"http_code":${status},"message":${goJsonString(err.message)},` +
         `"http_status":"${statusText[status] ?? 'Internal Server Error'}"}}`,
     )
+    // The request body may still be open: the connection cannot serve another request, let it go.
+    this.res.once('finish', () => this.res.socket?.destroy())
   }
 
   onClose(fn: () => void): void {
