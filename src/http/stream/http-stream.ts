@@ -78,7 +78,8 @@ export class HttpStreamResponse implements MessageSink {
         `"http_status":"${statusText[status] ?? 'Internal Server Error'}"}}`,
     )
     // The request body may still be open: the connection cannot serve another request, let it go.
-    this.res.once('finish', () => this.res.socket?.destroy())
+    const socket = this.res.socket
+    this.res.once('finish', () => socket?.destroySoon())
   }
 
   onClose(fn: () => void): void {
