@@ -4,12 +4,17 @@
  */
 import { posix } from 'node:path'
 import websocket from '@fastify/websocket'
+import { Registry } from 'prom-client'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import type { Backend } from './backend/backend.js'
 import { EtcdError, GrpcCode, httpStatusOf } from './errors.js'
 import { encodeError } from './http/codec/response.js'
+import { clusterRoutes } from './http/routes/cluster.js'
+import { healthRoutes } from './http/routes/health.js'
 import { kvRoutes } from './http/routes/kv.js'
 import { leaseRoutes } from './http/routes/lease.js'
+import { maintenanceRoutes } from './http/routes/maintenance.js'
+import { countedWatch, metricsRoutes, observeRequests } from './http/routes/metrics.js'
 import { watchRoutes } from './http/routes/watch.js'
 import { asIs, RequestLimits } from './http/rpc.js'
 import { WsHeartbeat } from './http/stream/ws-heartbeat.js'
@@ -81,18 +86,25 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     return reply.serializer(asIs).send(encodeError(e.message, e.code))
   })
 
+  const registry = new Registry()
+  const backend: Backend = { ...opts.backend, watch: countedWatch(opts.backend.watch, registry) }
+  observeRequests(app, registry)
   const heartbeat = new WsHeartbeat(opts.wsPingIntervalMs ?? defaultWsPingIntervalMs)
   app.addHook('onClose', async () => heartbeat.stop())
   // etcd answers WebSocket upgrades without compression.
   app.register(websocket, { options: { perMessageDeflate: false, maxPayload: limits.maxMessageBytes } })
-  app.register(kvRoutes, { backend: opts.backend, limits })
-  app.register(leaseRoutes, { lease: opts.backend.lease, limits, heartbeat })
+  app.register(metricsRoutes, { backend, registry })
+  app.register(kvRoutes, { backend, limits })
+  app.register(leaseRoutes, { lease: backend.lease, limits, heartbeat })
   app.register(watchRoutes, {
-    watch: opts.backend.watch,
+    watch: backend.watch,
     limits,
     sendBufferBytes: opts.watchSendBufferBytes ?? defaultWatchSendBufferBytes,
     heartbeat,
   })
+  app.register(maintenanceRoutes, { backend, limits })
+  app.register(clusterRoutes, { backend, limits })
+  app.register(healthRoutes, { backend })
   return app
 }
 

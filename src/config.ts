@@ -15,7 +15,18 @@ export interface ServeConfig {
   watchProgressNotifyIntervalMs: number
   /** Unread bytes a watch client may leave before its watches are canceled. */
   watchSendBufferBytes: number
+  /** etcd's --quota-backend-bytes (0: etcd's default of 2 GiB; negative: no quota). */
+  quotaBackendBytes: number
+  /** Remote mode: the etcd cluster to front (etcdctl's --endpoints); embedded when absent. */
+  remote?: RemoteConfig
   logLevel: LogLevel
+}
+
+export interface RemoteConfig {
+  endpoints: string[]
+  cacert?: string
+  cert?: string
+  key?: string
 }
 
 export const logLevels = ['debug', 'info', 'warn', 'error'] as const
@@ -31,6 +42,11 @@ export interface ServeFlags {
   maxTxnOps: string
   experimentalWatchProgressNotifyInterval: string
   watchSendBufferBytes: string
+  quotaBackendBytes: string
+  endpoints?: string
+  cacert?: string
+  cert?: string
+  key?: string
   logLevel: LogLevel
 }
 
@@ -39,6 +55,9 @@ export class ConfigError extends Error {}
 const envName = (flag: string) => 'ETCD_' + flag.replace(/-/g, '_').toUpperCase()
 
 const flag = (name: string, description: string) => new Option(`--${name} <value>`, description).env(envName(name))
+/** The remote backend's flags are etcdctl's, and read etcdctl's environment variables. */
+const clientFlag = (name: string, description: string) =>
+  new Option(`--${name} <value>`, description).env('ETCDCTL_' + name.toUpperCase())
 
 export function serveOptions(): Option[] {
   return [
@@ -52,6 +71,11 @@ export function serveOptions(): Option[] {
     flag('watch-send-buffer-bytes', 'unread bytes a watch client may leave before its watches are canceled').default(
       String(8 * 1024 * 1024),
     ),
+    flag('quota-backend-bytes', 'raise the NOSPACE alarm when the backend exceeds this size (0: 2 GiB)').default('0'),
+    clientFlag('endpoints', 'remote mode: comma-separated etcd endpoints to front instead of the embedded store'),
+    clientFlag('cacert', 'remote mode: CA bundle verifying the etcd servers'),
+    clientFlag('cert', 'remote mode: client certificate for etcd'),
+    clientFlag('key', 'remote mode: client key for etcd'),
     flag('log-level', 'log level').choices(logLevels).default('warn'),
   ]
 }
@@ -74,6 +98,8 @@ export function resolveServeConfig(flags: ServeFlags): ServeConfig {
       flags.experimentalWatchProgressNotifyInterval,
     ),
     watchSendBufferBytes: positiveInteger('--watch-send-buffer-bytes', flags.watchSendBufferBytes),
+    quotaBackendBytes: integer('--quota-backend-bytes', flags.quotaBackendBytes),
+    remote: remoteConfig(flags),
     logLevel: flags.logLevel,
   }
 }
@@ -94,6 +120,22 @@ function urlList(name: string, value: string): URL[] {
     }
     return url
   })
+}
+
+function remoteConfig(flags: ServeFlags): RemoteConfig | undefined {
+  const endpoints = (flags.endpoints ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')
+  if (endpoints.length === 0) {
+    if (flags.cacert || flags.cert || flags.key) throw new ConfigError('--cacert, --cert and --key need --endpoints')
+    return undefined
+  }
+  if ((flags.cert === undefined) !== (flags.key === undefined)) throw new ConfigError('--cert and --key must be given together')
+  return { endpoints, cacert: flags.cacert, cert: flags.cert, key: flags.key }
+}
+
+function integer(name: string, value: string): number {
+  const n = /^-?\d+$/.test(value.trim()) ? Number(value) : NaN
+  if (!Number.isSafeInteger(n)) throw new ConfigError(`${name}: "${value}" is not an integer`)
+  return n
 }
 
 function positiveInteger(name: string, value: string): number {

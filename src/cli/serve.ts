@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../app.js'
 import type { Backend } from '../backend/backend.js'
 import { openEmbeddedBackend } from '../backend/embedded/index.js'
+import { openRemoteBackend } from '../backend/remote/index.js'
 import { ConfigError, resolveServeConfig, type ServeConfig, type ServeFlags, serveOptions } from '../config.js'
 
 /** Exit status for unusable flags (as etcd and most CLIs use for usage errors). */
@@ -13,7 +14,7 @@ const usageExitCode = 2
 export function registerServeCommand(program: Command): void {
   const serve = program
     .command('serve')
-    .description('serve the etcd v3 API (JSON gateway) on the embedded store')
+    .description('serve the etcd v3 API (JSON gateway) on the embedded store, or in front of etcd with --endpoints')
     .exitOverride((err) => {
       // commander has already printed its message (unknown flag, missing value, bad choice).
       process.exit(err.exitCode === 0 ? 0 : usageExitCode)
@@ -33,12 +34,7 @@ export function registerServeCommand(program: Command): void {
 }
 
 async function serveUntilSignalled(config: ServeConfig): Promise<void> {
-  const backend = await openEmbeddedBackend({
-    dataDir: config.dataDir,
-    name: config.name,
-    maxTxnOps: config.maxTxnOps,
-    progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
-  })
+  const backend = await openBackend(config)
   const apps: FastifyInstance[] = []
   let stopping = false
   const stop = async (signal: NodeJS.Signals) => {
@@ -72,11 +68,27 @@ async function serveUntilSignalled(config: ServeConfig): Promise<void> {
   }
 
   const listening = apps.map((app) => urlOf(app.server.address() as AddressInfo))
-  for (const url of listening) process.stdout.write(`etcdgw: serving the etcd v3 API on ${url} (data dir ${config.dataDir})\n`)
+  const store = config.remote ? `etcd at ${config.remote.endpoints.join(',')}` : `data dir ${config.dataDir}`
+  for (const url of listening) process.stdout.write(`etcdgw: serving the etcd v3 API on ${url} (${store})\n`)
   process.stdout.write(
     `etcdgw: try: curl -s -X POST ${listening[0]}/v3/kv/put -d '{"key":"Zm9v","value":"YmFy"}'` +
       ` && curl -s -X POST ${listening[0]}/v3/kv/range -d '{"key":"Zm9v"}'\n`,
   )
+}
+
+/** etcd's own request timeout for the remote backend: a write without quorum fails after 7 s there too. */
+const REMOTE_REQUEST_TIMEOUT_MS = 7_000
+
+function openBackend(config: ServeConfig): Promise<Backend> {
+  if (config.remote) return openRemoteBackend({ ...config.remote, requestTimeoutMs: REMOTE_REQUEST_TIMEOUT_MS })
+  return openEmbeddedBackend({
+    dataDir: config.dataDir,
+    name: config.name,
+    maxTxnOps: config.maxTxnOps,
+    quotaBackendBytes: config.quotaBackendBytes,
+    progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
+    clientUrls: config.advertiseClientUrls.map((u) => u.origin),
+  })
 }
 
 async function shutdown(apps: FastifyInstance[], backend: Backend): Promise<void> {

@@ -14,30 +14,30 @@ import type {
 import type { JsonValue } from '../json.js'
 import { bool, int64, int64Big } from './fields.js'
 import { varintFieldSize } from './proto-size.js'
-import { type Decoded, requestBody } from './request.js'
+import { type Decoded, body } from './request.js'
 import { encodeHeader } from './response.js'
 
 export function decodeLeaseGrant(v: JsonValue | undefined): Decoded<LeaseGrantRequest> {
-  const o = requestBody(v)
+  const o = body(v)
   const request: LeaseGrantRequest = { ttl: int64(o.get('TTL')), id: int64Big(o.get('ID')) }
   return { request, size: varintFieldSize(request.ttl) + varintFieldSize(request.id) }
 }
 
 /** LeaseRevokeRequest and LeaseKeepAliveRequest: only an ID. */
 export function decodeLeaseId(v: JsonValue | undefined): Decoded<bigint> {
-  const id = int64Big(requestBody(v).get('ID'))
+  const id = int64Big(body(v).get('ID'))
   return { request: id, size: varintFieldSize(id) }
 }
 
 export function decodeLeaseTimeToLive(v: JsonValue | undefined): Decoded<LeaseTimeToLiveRequest> {
-  const o = requestBody(v)
+  const o = body(v)
   const request: LeaseTimeToLiveRequest = { id: int64Big(o.get('ID')), keys: bool(o.get('keys')) }
   return { request, size: varintFieldSize(request.id) + (request.keys ? 2 : 0) }
 }
 
 /** LeaseLeasesRequest has no fields; the body must still be an object. */
 export function decodeLeaseLeases(v: JsonValue | undefined): Decoded<null> {
-  requestBody(v)
+  body(v)
   return { request: null, size: 0 }
 }
 

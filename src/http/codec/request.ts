@@ -28,7 +28,7 @@ export interface Decoded<T> {
 const emptyObject = new JsonObject()
 
 /** The top-level body: Go's Decoder yields nothing (empty body) or null for an empty request. */
-export function requestBody(v: JsonValue | undefined): JsonObject {
+export function body(v: JsonValue | undefined): JsonObject {
   if (v === undefined || v === null) return emptyObject
   if (v instanceof JsonObject) return v
   throw Errors.badRequest(`json: cannot unmarshal ${kindOf(v)} into Go value of type map[string]json.RawMessage`)
@@ -201,8 +201,8 @@ function compactionRequest(o: JsonObject): Decoded<CompactionRequest> {
 }
 
 /** Each takes the body's first JSON value (undefined for an empty body). */
-export const decodeRange = (v: JsonValue | undefined) => rangeRequest(requestBody(v))
-export const decodePut = (v: JsonValue | undefined) => putRequest(requestBody(v))
-export const decodeDeleteRange = (v: JsonValue | undefined) => deleteRangeRequest(requestBody(v))
-export const decodeTxn = (v: JsonValue | undefined) => txnRequest(requestBody(v))
-export const decodeCompaction = (v: JsonValue | undefined) => compactionRequest(requestBody(v))
+export const decodeRange = (v: JsonValue | undefined) => rangeRequest(body(v))
+export const decodePut = (v: JsonValue | undefined) => putRequest(body(v))
+export const decodeDeleteRange = (v: JsonValue | undefined) => deleteRangeRequest(body(v))
+export const decodeTxn = (v: JsonValue | undefined) => txnRequest(body(v))
+export const decodeCompaction = (v: JsonValue | undefined) => compactionRequest(body(v))

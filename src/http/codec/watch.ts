@@ -13,7 +13,7 @@ import {
 import { goJsonString } from '../go-text.js'
 import type { JsonObject, JsonValue } from '../json.js'
 import { bool, bytes, enumValue, field, int64, message, repeated } from './fields.js'
-import { requestBody } from './request.js'
+import { body } from './request.js'
 import { encodeHeader, encodeKeyValue } from './response.js'
 
 const filterTypes = new Map([['NOPUT', 0], ['NODELETE', 1]])
@@ -36,7 +36,7 @@ function createRequest(o: JsonObject): WatchCreateRequest {
  * Every member given is decoded (a bad one fails); the first in proto order is the request.
  */
 export function decodeWatchRequest(v: JsonValue | undefined): WatchRequest | undefined {
-  const o = requestBody(v)
+  const o = body(v)
   const create = message(field(o, 'create_request', 'createRequest'))
   const cancel = message(field(o, 'cancel_request', 'cancelRequest'))
   const progress = message(field(o, 'progress_request', 'progressRequest'))
