@@ -1,7 +1,6 @@
 /**
  * The two servers every stream conformance test compares: real etcd, and etcdgw on its embedded
- * backend (in this process, on a real port). etcd comes from the remote backend's launcher until the
- * shared test/helpers/etcd.ts lands on main.
+ * backend (in this process, on a real port).
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
@@ -11,7 +10,7 @@ import type { Test } from 'tap'
 import { type AppOptions, buildApp } from '../../../src/app.js'
 import type { Backend } from '../../../src/backend/backend.js'
 import { type EmbeddedOptions, openEmbeddedBackend } from '../../../src/backend/embedded/index.js'
-import { etcdMissing, startEtcd } from '../../backend/remote/helpers/local-etcd.js'
+import { etcdMissing, startEtcd } from '../../helpers/etcd.js'
 
 export { etcdMissing }
 
@@ -23,9 +22,7 @@ export interface Server {
 }
 
 export async function startRealEtcd(t: Test, flags: string[] = []): Promise<Server> {
-  const m = await startEtcd({ flags })
-  t.teardown(() => m.stop())
-  return m
+  return startEtcd({ flags, teardown: t })
 }
 
 export interface GatewayOptions {
