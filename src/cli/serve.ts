@@ -53,7 +53,12 @@ async function serveUntilSignalled(config: ServeConfig): Promise<void> {
   const logger = { level: config.logLevel }
   try {
     for (const url of config.listenClientUrls) {
-      const app = buildApp({ backend, maxRequestBytes: config.maxRequestBytes, logger })
+      const app = buildApp({
+        backend,
+        maxRequestBytes: config.maxRequestBytes,
+        watchSendBufferBytes: config.watchSendBufferBytes,
+        logger,
+      })
       apps.push(app)
       await app.listen({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80) })
     }
@@ -81,6 +86,7 @@ function openBackend(config: ServeConfig): Promise<Backend> {
     name: config.name,
     maxTxnOps: config.maxTxnOps,
     quotaBackendBytes: config.quotaBackendBytes,
+    progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
     clientUrls: config.advertiseClientUrls.map((u) => u.origin),
   })
 }
