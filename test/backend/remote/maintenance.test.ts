@@ -71,8 +71,6 @@ else {
     t.same(self.ours.json, self.etcd.json)
     const bad = await both('/v3/maintenance/transfer-leadership', { targetID: '5' })
     t.same([bad.ours.status, bad.ours.json], [bad.etcd.status, bad.etcd.json])
-    const add = await both('/v3/cluster/member/remove', { ID: '5' })
-    t.same([add.ours.status, add.ours.json], [add.etcd.status, add.etcd.json])
   })
 
   await t.test('snapshot stream: the same framing as etcd\'s gateway', async (t) => {
