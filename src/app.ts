@@ -3,18 +3,22 @@
  * their own (CORS, OPTIONS, /v3beta/, path cleaning, 404/405 bodies) and the one error mapping live here.
  */
 import { posix } from 'node:path'
+import type { ServerOptions as HttpsOptions } from 'node:https'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import type { Backend } from './backend/backend.js'
 import { EtcdError, GrpcCode, httpStatusOf } from './errors.js'
 import { encodeError } from './http/codec/response.js'
 import { kvRoutes } from './http/routes/kv.js'
 import { asIs, RequestLimits } from './http/rpc.js'
+import { metricsRoutes } from './metrics.js'
 
 export interface AppOptions {
   backend: Backend
   /** etcd's --max-request-bytes. */
   maxRequestBytes: number
   logger?: FastifyServerOptions['logger']
+  /** serve HTTPS with these options; plain HTTP without them */
+  https?: HttpsOptions
 }
 
 /** etcd's default `--cors '*'` headers, on every response. */
@@ -26,11 +30,13 @@ const corsHeaders = {
 
 export function buildApp(opts: AppOptions): FastifyInstance {
   const limits = new RequestLimits(opts.maxRequestBytes)
+  // One instance type for both: the routes never see whether the server is HTTP or HTTPS.
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: bodyLimitFor(limits),
     rewriteUrl: (req) => routedUrl(req.url!),
-  })
+    ...(opts.https ? { https: opts.https } : {}),
+  }) as unknown as FastifyInstance
 
   app.decorateRequest('rpcStarted', false)
 
@@ -71,6 +77,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   })
 
   app.register(kvRoutes, { backend: opts.backend, limits })
+  app.register(metricsRoutes)
   return app
 }
 
