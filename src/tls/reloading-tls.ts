@@ -47,10 +47,6 @@ export class ReloadingTls {
     return tls
   }
 
-  get current(): TlsMaterial {
-    return this.material
-  }
-
   /** The options an HTTPS server starts with: the current files and etcd's client certificate rule. */
   serverOptions(): ServerOptions {
     return { ...this.secureOptions(), ...this.clientAuth() }
