@@ -57,8 +57,10 @@ export class ReloadingTls {
     // etcd logs every failed handshake (no client certificate, unknown CA, …) as a warning.
     server.on('tlsClientError', (err, socket) => {
       // Node closes a verified-but-rejected client (unknown CA, expired, wrong usage) after the handshake,
-      // so the error is a hang-up and the reason OpenSSL's verify code (e.g. CERT_HAS_EXPIRED).
-      this.log?.warn({ error: socket.authorizationError ?? err.message }, 'rejected connection')
+      // so the error is a hang-up and the reason OpenSSL's verify code (e.g. CERT_HAS_EXPIRED); a missing
+      // certificate fails the handshake itself (OpenSSL's reason: "peer did not return a certificate").
+      const reason = socket.authorizationError ?? (err as Error & { reason?: string }).reason ?? err.message
+      this.log?.warn({ error: String(reason) }, 'rejected connection')
     })
     server.on('close', () => this.servers.delete(server))
     this.servers.add(server)
