@@ -114,9 +114,10 @@ function tlsConfig(flags: ServeFlags, urls: URL[]): { tls?: TlsConfig; tlsFlagsG
   ].filter((name): name is string => typeof name === 'string' && name !== '')
   const https = urls.find((url) => url.protocol === 'https:')
   if (!https) return { tlsFlagsGiven }
-  if (!flags.certFile || !flags.keyFile) {
+  if (!flags.certFile && !flags.keyFile) {
     throw new ConfigError(`TLS key/cert (--cert-file, --key-file) must be provided for client url ${https.origin} with HTTPS scheme`)
   }
+  if (!flags.certFile || !flags.keyFile) throw new ConfigError('--cert-file and --key-file must both be given')
   // etcd would verify client certificates against the system roots; no one means that.
   if (flags.clientCertAuth === true && !flags.trustedCaFile) {
     throw new ConfigError('--client-cert-auth needs --trusted-ca-file (the CA bundle client certificates must chain to)')

@@ -1,7 +1,7 @@
 /** `etcdgw serve`: the etcd v3 JSON gateway on the embedded store. */
+import type { Server as HttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { Command } from 'commander'
-import type { Server as HttpsServer } from 'node:https'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../app.js'
 import type { Backend } from '../backend/backend.js'

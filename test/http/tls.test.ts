@@ -228,7 +228,8 @@ t.test('unusable TLS flags and files: the flag, the file and the reason; exit st
   await writeFileAtomic(garbage, 'not a certificate\n', 0o644)
   const cases: [string[], string | RegExp][] = [
     [https, /TLS key\/cert \(--cert-file, --key-file\) must be provided for client url https:\/\/127\.0\.0\.1:0 with HTTPS scheme/],
-    [[...https, '--cert-file', pki.server.cert], /must be provided for client url/],
+    [[...https, '--cert-file', pki.server.cert], '--cert-file and --key-file must both be given'],
+    [[...https, '--key-file', pki.server.key], '--cert-file and --key-file must both be given'],
     [[...https, '--cert-file', join(pki.dir, 'nope.crt'), '--key-file', pki.server.key], `--cert-file ${join(pki.dir, 'nope.crt')}: file not found`],
     [[...https, '--cert-file', pki.server.cert, '--key-file', pki.dir], `--key-file ${pki.dir}: is a directory, not a PEM file`],
     [[...https, '--cert-file', pki.server.cert, '--key-file', filesOf(pki.dir, 'etcd-peer').key], `--key-file ${filesOf(pki.dir, 'etcd-peer').key}: private key does not match the certificate in ${pki.server.cert}`],
