@@ -169,6 +169,35 @@ t.test('txn: compares, branches, nested txns and checks', async (t) => {
   t.equal(missingValue.succeeded, false, 'a value compare on a missing key fails')
 })
 
+t.test('a txn that fails part way leaves nothing behind (etcd 3.4 panics on it)', async (t) => {
+  const state = await fresh(t)
+  const { backend } = state
+  await backend.kv.put(putReq('a/1', 'one'))
+  await backend.kv.put(putReq('b', 'two'))
+  const txn = backend.kv.txn({
+    compare: [],
+    success: [
+      // deletes every key >= a/1 (range_end "\0" is invisible to etcd's duplicate-key check) ...
+      { kind: 'deleteRange', request: { key: b('a/1'), rangeEnd: Buffer.from([0]), prevKv: false } },
+      // ... then a nested branch puts one of them with ignore_value: its key existed when checked
+      {
+        kind: 'txn',
+        request: { compare: [cmp('nope', { result: CompareResult.GREATER })], success: [], failure: [{ kind: 'put', request: putReq('b', '', { ignoreValue: true }) }] },
+      },
+    ],
+    failure: [],
+  })
+  await t.rejects(txn, { code: 3, message: 'etcdserver: key not found' })
+  const all = await backend.kv.range(rangeReq('a', { rangeEnd: Buffer.from([0]) }))
+  t.same(all.kvs.map((kv) => `${kv.key}=${kv.value}@${kv.modRevision}`), ['a/1=one@2', 'b=two@3'], 'no change was applied')
+  t.equal(all.header.revision, 3)
+  const next = await backend.kv.put(putReq('b', 'three'))
+  t.equal(next.header.revision, 4, 'the next write takes the next revision')
+  const reopened = await state.reopen()
+  const after = await reopened.kv.range(rangeReq('a', { rangeEnd: Buffer.from([0]) }))
+  t.same(after.kvs.map((kv) => `${kv.key}=${kv.value}@${kv.modRevision}/v${kv.version}`), ['a/1=one@2/v1', 'b=three@4/v2'])
+})
+
 t.test('compaction and restart', async (t) => {
   const state = await fresh(t)
   for (let i = 0; i < 5; i++) await state.backend.kv.put(putReq('k', `v${i}`))

@@ -22,6 +22,12 @@ class KeyHistory {
     this.generations.push([])
   }
 
+  /** Takes back the last put or tombstone (a write that failed before it was committed). */
+  undo(): void {
+    if (this.generations[this.generations.length - 1]!.length === 0 && this.generations.length > 1) this.generations.pop()
+    this.generations[this.generations.length - 1]!.pop()
+  }
+
   isEmpty(): boolean {
     return this.generations.length === 1 && this.generations[0]!.length === 0
   }
@@ -118,6 +124,14 @@ export class KeyIndex {
       this.tree.set(key, h)
     }
     h.tombstone(rev)
+  }
+
+  /** Takes back the key's last put or tombstone. */
+  undo(key: string): void {
+    const h = this.tree.get(key)
+    if (!h) return
+    h.undo()
+    if (h.isEmpty()) this.tree.delete(key)
   }
 
   /** True while the index still references this revision of the key (compaction keeps its row). */

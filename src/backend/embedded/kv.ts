@@ -52,7 +52,7 @@ export class EmbeddedKV implements KV {
     checkPutRequest(req)
     if (req.lease !== 0n && !this.opts.leaseExists(req.lease)) throw Errors.leaseNotFound()
     const txn = this.store.write()
-    const resp = this.applyPut(txn, req)
+    const resp = applyOrAbort(txn, () => this.applyPut(txn, req))
     await txn.end()
     resp.header = this.header(resp.header.revision)
     return resp
@@ -61,7 +61,7 @@ export class EmbeddedKV implements KV {
   async deleteRange(req: DeleteRangeRequest): Promise<DeleteRangeResponse> {
     checkDeleteRequest(req)
     const txn = this.store.write()
-    const resp = applyDeleteRange(txn, req)
+    const resp = applyOrAbort(txn, () => applyDeleteRange(txn, req))
     await txn.end()
     resp.header = this.header(resp.header.revision)
     return resp
@@ -75,7 +75,9 @@ export class EmbeddedKV implements KV {
     const path = compareToPath(view, req)
     if (isWrite) checkRequests(req, new TxnPath(path), (op) => this.checkPut(view, op))
     checkRequests(req, new TxnPath(path), (op) => checkRange(view, op))
-    const resp = this.applyTxn(view, req, new TxnPath(path))
+    const resp = isWrite
+      ? applyOrAbort(view as WriteTxn, () => this.applyTxn(view, req, new TxnPath(path)))
+      : this.applyTxn(view, req, new TxnPath(path))
     const rev = view.rev
     if (isWrite) await (view as WriteTxn).end()
     resp.header = this.header(rev)
@@ -153,6 +155,16 @@ class TxnPath {
 
   next(): boolean {
     return this.outcomes[this.at++]!
+  }
+}
+
+/** Runs a write's apply step; if it throws, the write's changes are taken back before the error goes on. */
+function applyOrAbort<T>(txn: WriteTxn, apply: () => T): T {
+  try {
+    return apply()
+  } catch (err) {
+    txn.abort()
+    throw err
   }
 }
 

@@ -116,6 +116,10 @@ export class Lessor {
     this.attached.set(key, lease)
   }
 
+  leaseOf(key: string): bigint {
+    return this.attached.get(key) ?? 0n
+  }
+
   onDelete(key: string): void {
     const old = this.attached.get(key)
     if (old === undefined) return

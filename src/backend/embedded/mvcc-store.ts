@@ -41,6 +41,8 @@ export type CommitListener = (rev: number, changes: readonly StoredChange[]) => 
 export interface LeaseAttachments {
   onPut(key: string, lease: bigint): void
   onDelete(key: string): void
+  /** The lease the key is attached to now (0 when none), so a failed write can be taken back. */
+  leaseOf(key: string): bigint
 }
 
 const EMPTY = Buffer.alloc(0)
@@ -152,6 +154,10 @@ export class MvccStore {
     let rows = this.pending.get(rev.main)
     if (!rows) this.pending.set(rev.main, (rows = []))
     rows[rev.sub] = change
+  }
+
+  unstage(main: number): void {
+    this.pending.delete(main)
   }
 
   /** Root database for the other tables of this store (leases). */
@@ -285,6 +291,8 @@ export class MvccStore {
 /** One write (etcd's storeTxnWrite): all its changes share revision beginRev + 1. */
 export class WriteTxn implements ReadView {
   readonly changes: StoredChange[] = []
+  /** per change: its key and the lease the key had before, to take the change back */
+  private readonly undo: { key: string; lease: bigint }[] = []
 
   constructor(
     private readonly store: MvccStore,
@@ -343,6 +351,26 @@ export class WriteTxn implements ReadView {
     return [0, this.beginRev]
   }
 
+  /**
+   * Takes back every change of a write that failed part way (the index and lease attachments return
+   * to how they were; nothing was persisted). etcd 3.4 panics instead, e.g. on a txn that deletes a key
+   * and then puts it with ignore_value in a nested branch.
+   */
+  abort(): void {
+    const leases = this.store.leaseAttachments
+    for (let i = this.undo.length - 1; i >= 0; i--) {
+      const { key, lease } = this.undo[i]!
+      this.store.index.undo(key)
+      if (leases) {
+        if (lease === 0n) leases.onDelete(key)
+        else leases.onPut(key, lease)
+      }
+    }
+    this.store.unstage(this.beginRev + 1)
+    this.changes.length = 0
+    this.undo.length = 0
+  }
+
   /** Commits, with `alongside` in the same lmdb transaction; resolves when durable. */
   end(alongside?: () => void): Promise<void> {
     if (this.changes.length === 0) return alongside ? this.store.persistOther(alongside) : RESOLVED
@@ -353,6 +381,7 @@ export class WriteTxn implements ReadView {
     const rev = { main: this.beginRev + 1, sub: this.changes.length }
     this.store.stage(rev, change)
     const leases = this.store.leaseAttachments
+    this.undo.push({ key, lease: leases?.leaseOf(key) ?? 0n })
     if (change.tombstone) {
       this.store.index.tombstone(key, rev)
       leases?.onDelete(key)
