@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { type Agent, request } from 'node:https'
-import { connect } from 'node:tls'
+import { connect, type TLSSocket } from 'node:tls'
 import type { CertFiles } from '../../pki/index.js'
 
 export interface ClientTls {
@@ -25,6 +25,8 @@ export interface Reply {
   /** serial of the server certificate on the connection that carried it */
   serial: string
   reusedSocket: boolean
+  /** the TLS handshake resumed an earlier session */
+  sessionReused: boolean
 }
 
 /** POSTs `body` with Node's https; rejects when the connection is refused or closed. */
@@ -40,9 +42,11 @@ function nodeRequest(method: string, url: string, body: string, tls: ClientTls, 
   return new Promise((resolve, reject) => {
     const req = request(url, { method, ...nodeTlsOptions(tls), ...(agent ? { agent } : { agent: false }), timeout: 10_000 }, (res) => {
       const chunks: Buffer[] = []
-      const serial = (res.socket as import('node:tls').TLSSocket).getPeerCertificate().serialNumber
+      const socket = res.socket as TLSSocket
+      const serial = socket.getPeerCertificate().serialNumber
+      const sessionReused = socket.isSessionReused()
       res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString(), serial, reusedSocket: req.reusedSocket }))
+      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString(), serial, reusedSocket: req.reusedSocket, sessionReused }))
       res.on('error', reject)
     })
     req.on('timeout', () => req.destroy(new Error('timed out')))

@@ -168,8 +168,14 @@ t.test('rotate-ca through all stages: new-CA clients accepted after stage 1, old
   t.ok(await eventually(async () => sameSerial(await servedSerial(server.url, newClient), newServerSerial)), 'stage 2: the server certificate from the new CA is served')
   t.ok(await accepted(oldClient), 'stage 2: old-CA clients still accepted')
 
+  // TLS 1.2 so that the session is cached on the agent when the request ends
+  const resuming = new Agent({ keepAlive: false, maxVersion: 'TLSv1.2', ca: readFileSync(pki.ca), cert: readFileSync(oldClientFiles.cert), key: readFileSync(oldClientFiles.key) })
+  await nodePost(`${server.url}/v3/kv/range`, RANGE, oldClient, resuming)
+  t.ok((await nodePost(`${server.url}/v3/kv/range`, RANGE, oldClient, resuming)).sessionReused, 'the old-CA client resumes its TLS session')
+
   await stage(3)
   t.ok(await eventually(async () => !(await accepted(oldClient))), 'stage 3: a client of the old CA is rejected')
+  await t.rejects(nodePost(`${server.url}/v3/kv/range`, RANGE, oldClient, resuming), 'stage 3: resuming a session from before does not get it past the new trust')
   t.ok(await accepted(newClient), 'stage 3: a client of the new CA is accepted')
   t.equal(server.child.exitCode, null, 'no restart')
   await stop(server)
