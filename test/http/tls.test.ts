@@ -253,6 +253,11 @@ t.test('unusable TLS flags and files: the flag, the file and the reason; exit st
     t.equal(r.status, 2, args.join(' '))
     t.match(r.stderr, message)
   }
+  // etcd's environment variables, booleans included
+  const env = { ...process.env, ETCD_LISTEN_CLIENT_URLS: 'https://127.0.0.1:0', ETCD_CERT_FILE: pki.server.cert, ETCD_KEY_FILE: pki.server.key, ETCD_CLIENT_CERT_AUTH: 'true' }
+  const r = spawnSync(process.execPath, [MAIN, 'serve', '--data-dir', join(pki.dir, 'data')], { encoding: 'utf8', timeout: 20_000, env })
+  t.equal(r.status, 2)
+  t.match(r.stderr, '--client-cert-auth needs --trusted-ca-file')
 })
 
 t.test('plain HTTP on a non-loopback address with --insecure-listen-non-loopback: served, with a warning', async (t) => {
