@@ -1,97 +1,13 @@
 import { X509Certificate } from 'node:crypto'
-import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { Agent } from 'node:https'
 import { join } from 'node:path'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { clientSubject, filesAt, filesOf, issueCert, leafSubject, readKeyPair, writeFileAtomic, writeKeyPair } from '../../pki/index.js'
 import { certsCli } from '../pki/cli-runner.js'
-import { MAIN, startServe, type ServeProcess } from '../helpers/serve-process.js'
-import { makeTestPki, removeTestPki, type TestPki } from '../helpers/tls-certs.js'
-import { curlPost, eventually, nodeGet, nodePost, opensslServedSerial, run, sameSerial, servedSerial, type ClientTls } from '../helpers/tls-client.js'
-
-const PUT = '{"key":"Zm9v","value":"YmFy"}'
-const RANGE = '{"key":"Zm9v"}'
-
-async function pkiFor(t: Test): Promise<TestPki> {
-  const pki = await makeTestPki()
-  t.teardown(() => removeTestPki(pki))
-  return pki
-}
-
-function mtlsArgs(pki: TestPki, dataDir: string, extra: string[] = []): string[] {
-  return [
-    '--listen-client-urls', 'https://127.0.0.1:0', '--data-dir', dataDir,
-    '--cert-file', pki.server.cert, '--key-file', pki.server.key,
-    '--client-cert-auth', '--trusted-ca-file', pki.ca, ...extra,
-  ]
-}
-
-const serialOfFile = (file: string) => new X509Certificate(readFileSync(file)).serialNumber
-
-async function stop(server: ServeProcess): Promise<void> {
-  const exited = new Promise((resolve) => server.child.once('exit', resolve))
-  server.child.kill('SIGTERM')
-  await exited
-}
-
-t.test('HTTPS with a server certificate only: curl and Node clients, no client certificate asked', async (t) => {
-  const pki = await pkiFor(t)
-  // cert and key from etcd's environment variables
-  const server = await startServe(t, ['--listen-client-urls', 'https://127.0.0.1:0', '--data-dir', join(pki.dir, 'data')], {
-    ETCD_CERT_FILE: pki.server.cert,
-    ETCD_KEY_FILE: pki.server.key,
-  })
-  t.match(server.url, /^https:\/\/127\.0\.0\.1:\d+$/)
-  t.match(server.output(), `try: curl -s --cacert CA.crt -X POST ${server.url}/v3/kv/put`)
-  const anon: ClientTls = { ca: pki.ca }
-  const put = await curlPost(`${server.url}/v3/kv/put`, PUT, anon)
-  t.equal(put.exitCode, 0, put.stderr)
-  t.match(put.stdout, /"revision":"2"/)
-  const range = await nodePost(`${server.url}/v3/kv/range`, RANGE, anon)
-  t.equal(range.status, 200)
-  t.match(range.body, /"value":"YmFy"/)
-  t.ok(sameSerial(range.serial, serialOfFile(pki.server.cert)))
-  // as etcd without --trusted-ca-file: a client certificate, even one from another CA, is not looked at
-  t.equal((await nodePost(`${server.url}/v3/kv/range`, RANGE, { ca: pki.ca, client: pki.otherCaClient })).status, 200)
-  const plain = await run('curl', ['-sS', '-m', '5', '-X', 'POST', server.url.replace('https:', 'http:') + '/v3/kv/range', '-d', RANGE])
-  t.not(plain.exitCode, 0, 'plain HTTP to the HTTPS port fails')
-  t.notMatch(plain.stdout, /header/)
-  await stop(server)
-})
-
-t.test('mTLS: a client from the trusted CA is accepted; none, another CA, expired, serverAuth-only are rejected', async (t) => {
-  const pki = await pkiFor(t)
-  // etcd 3.4.23 behaves the same with --client-cert-auth and with --trusted-ca-file alone (measured)
-  for (const extra of [[], ['--client-cert-auth=false']]) {
-    const args = mtlsArgs(pki, join(pki.dir, `data${extra.length}`), extra)
-    const server = await startServe(t, args)
-    const url = `${server.url}/v3/kv/range`
-    const name = extra.length ? 'trusted CA file alone' : '--client-cert-auth'
-    const valid = await nodePost(url, RANGE, { ca: pki.ca, client: pki.client })
-    t.equal(valid.status, 200, `${name}: node, valid client`)
-    const curlValid = await curlPost(url, RANGE, { ca: pki.ca, client: pki.client })
-    t.match(curlValid.stdout, /"header":\{/, `${name}: curl, valid client`)
-    t.equal((await curlPost(url, RANGE, { ca: pki.ca, client: pki.client }, ['--tls-max', '1.2'])).exitCode, 0, `${name}: curl TLS 1.2`)
-
-    const rejected: [string, ClientTls, string][] = [
-      ['no certificate', { ca: pki.ca }, 'peer did not return a certificate'],
-      ['another CA', { ca: pki.ca, client: pki.otherCaClient }, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'],
-      ['expired', { ca: pki.ca, client: pki.expiredClient }, 'CERT_HAS_EXPIRED'],
-      ['serverAuth only', { ca: pki.ca, client: pki.serverAuthOnlyClient }, 'INVALID_PURPOSE'],
-    ]
-    for (const [what, tls, reason] of rejected) {
-      await t.rejects(nodePost(url, RANGE, tls), `${name}: node, ${what}`)
-      for (const tlsMax of [[], ['--tls-max', '1.2']]) {
-        const r = await curlPost(url, RANGE, tls, tlsMax)
-        t.not(r.exitCode, 0, `${name}: curl ${tlsMax.join(' ')}, ${what}: ${r.stderr.trim()}`)
-        t.notMatch(r.stdout, /header/)
-      }
-      await server.waitForOutput(new RegExp(`"error":"${reason}","msg":"rejected connection"`))
-    }
-    await stop(server)
-  }
-})
+import { startServe } from '../helpers/serve-process.js'
+import { eventually, nodeGet, nodePost, opensslServedSerial, sameSerial, servedSerial, type ClientTls } from '../helpers/tls-client.js'
+import { mtlsArgs, pkiFor, PUT, RANGE, serialOfFile, stopServe } from '../helpers/tls-serve-fixture.js'
 
 t.test('renew on disk: the next handshake shows the new serial, an open keep-alive connection keeps working', async (t) => {
   const pki = await pkiFor(t)
@@ -117,7 +33,7 @@ t.test('renew on disk: the next handshake shows the new serial, an open keep-ali
   t.ok(sameSerial(again.serial, oldSerial), 'that connection still has the old certificate')
   t.match(again.body, /"value":"YmFy"/)
   t.equal(server.child.exitCode, null, 'no restart')
-  await stop(server)
+  await stopServe(server)
 })
 
 t.test('a key and certificate that do not match are logged and ignored until a good pair arrives', async (t) => {
@@ -140,7 +56,7 @@ t.test('a key and certificate that do not match are logged and ignored until a g
   await writeKeyPair(pki.server, pair)
   const fixed = serialOfFile(pki.server.cert)
   t.ok(await eventually(async () => sameSerial(await servedSerial(server.url, tls), fixed)), 'the good pair is picked up')
-  await stop(server)
+  await stopServe(server)
 })
 
 t.test('rotate-ca through all stages: new-CA clients accepted after stage 1, old ones rejected after stage 3, no restart', async (t) => {
@@ -178,7 +94,7 @@ t.test('rotate-ca through all stages: new-CA clients accepted after stage 1, old
   await t.rejects(nodePost(`${server.url}/v3/kv/range`, RANGE, oldClient, resuming), 'stage 3: resuming a session from before does not get it past the new trust')
   t.ok(await accepted(newClient), 'stage 3: a client of the new CA is accepted')
   t.equal(server.child.exitCode, null, 'no restart')
-  await stop(server)
+  await stopServe(server)
 })
 
 t.test('metrics: not-after and seconds-to-expiry of the served certificate and each trusted CA; warnings under 30 days', async (t) => {
@@ -224,57 +140,5 @@ t.test('metrics: not-after and seconds-to-expiry of the served certificate and e
   // rotate-ca stage 1: both CAs of the bundle are trusted and both show up
   t.equal((await certsCli('rotate-ca', '--dir', pki.dir)).code, 0)
   t.ok(await eventually(async () => (await scrape()).match(/^etcdgw_tls_certificate_not_after_seconds\{role="trusted_ca"/gm)?.length === 2))
-  await stop(server)
-})
-
-t.test('unusable TLS flags and files: the flag, the file and the reason; exit status 2', async (t) => {
-  const pki = await pkiFor(t)
-  const https = ['--listen-client-urls', 'https://127.0.0.1:0']
-  const garbage = join(pki.dir, 'garbage.pem')
-  await writeFileAtomic(garbage, 'not a certificate\n', 0o644)
-  const cases: [string[], string | RegExp][] = [
-    [https, /TLS key\/cert \(--cert-file, --key-file\) must be provided for client url https:\/\/127\.0\.0\.1:0 with HTTPS scheme/],
-    [[...https, '--cert-file', pki.server.cert], '--cert-file and --key-file must both be given'],
-    [[...https, '--key-file', pki.server.key], '--cert-file and --key-file must both be given'],
-    [[...https, '--cert-file', join(pki.dir, 'nope.crt'), '--key-file', pki.server.key], `--cert-file ${join(pki.dir, 'nope.crt')}: file not found`],
-    [[...https, '--cert-file', pki.server.cert, '--key-file', pki.dir], `--key-file ${pki.dir}: is a directory, not a PEM file`],
-    [[...https, '--cert-file', pki.server.cert, '--key-file', filesOf(pki.dir, 'etcd-peer').key], `--key-file ${filesOf(pki.dir, 'etcd-peer').key}: private key does not match the certificate in ${pki.server.cert}`],
-    [[...https, '--cert-file', garbage, '--key-file', pki.server.key], `--cert-file ${garbage}: no PEM CERTIFICATE block`],
-    [[...https, '--cert-file', pki.server.cert, '--key-file', garbage], `--key-file ${garbage}: cannot parse private key`],
-    [[...https, '--cert-file', pki.server.cert, '--key-file', pki.server.key, '--trusted-ca-file', garbage], `--trusted-ca-file ${garbage}: no PEM CERTIFICATE block`],
-    [[...https, '--cert-file', pki.server.cert, '--key-file', pki.server.key, '--client-cert-auth'], '--client-cert-auth needs --trusted-ca-file'],
-    [[...https, '--client-cert-auth=maybe'], /"maybe" is not a boolean/],
-    [['--listen-client-urls', 'http://0.0.0.0:2379'], 'http://0.0.0.0:2379 would serve plain HTTP on a non-loopback address; use an https:// URL with --cert-file and --key-file, or pass --insecure-listen-non-loopback'],
-    [['--listen-client-urls', 'http://127.0.0.1:0,http://[::]:0'], 'http://[::]:0 would serve plain HTTP on a non-loopback address'],
-    [['--listen-client-urls', 'http://etcd.example.com:2379'], 'would serve plain HTTP on a non-loopback address'],
-  ]
-  for (const [args, message] of cases) {
-    const r = spawnSync(process.execPath, [MAIN, 'serve', '--data-dir', join(pki.dir, 'data'), ...args], { encoding: 'utf8', timeout: 20_000 })
-    t.equal(r.status, 2, args.join(' '))
-    t.match(r.stderr, message)
-  }
-  // etcd's environment variables, booleans included
-  const env = { ...process.env, ETCD_LISTEN_CLIENT_URLS: 'https://127.0.0.1:0', ETCD_CERT_FILE: pki.server.cert, ETCD_KEY_FILE: pki.server.key, ETCD_CLIENT_CERT_AUTH: 'true' }
-  const r = spawnSync(process.execPath, [MAIN, 'serve', '--data-dir', join(pki.dir, 'data')], { encoding: 'utf8', timeout: 20_000, env })
-  t.equal(r.status, 2)
-  t.match(r.stderr, '--client-cert-auth needs --trusted-ca-file')
-})
-
-t.test('plain HTTP on a non-loopback address with --insecure-listen-non-loopback: served, with a warning', async (t) => {
-  const pki = await pkiFor(t)
-  const server = await startServe(t, ['--listen-client-urls', 'http://0.0.0.0:0', '--data-dir', join(pki.dir, 'data'), '--cert-file', pki.server.cert], {
-    ETCDGW_INSECURE_LISTEN_NON_LOOPBACK: 'true',
-  })
-  // the log and the start-up lines are separate streams: wait for the log lines
-  await server.waitForOutput(/"clientUrl":"http:\/\/0\.0\.0\.0:0","msg":"serving plain HTTP on a non-loopback address \(--insecure-listen-non-loopback\)/)
-  await server.waitForOutput(/"ignored":\["--cert-file"\],"msg":"scheme is HTTP; ignoring the TLS flags for this URL"/)
-  const port = new URL(server.url).port
-  const r = await fetch(`http://127.0.0.1:${port}/v3/kv/put`, { method: 'POST', body: PUT })
-  t.equal(r.status, 200)
-  await stop(server)
-  // loopback needs no opt-in, whatever the spelling
-  for (const url of ['http://localhost:0', 'http://[::1]:0', 'http://127.0.0.2:0']) {
-    const r = spawnSync(process.execPath, [MAIN, 'serve', '--data-dir', join(pki.dir, 'data'), '--listen-client-urls', url, '--max-txn-ops', 'x'], { encoding: 'utf8', timeout: 20_000 })
-    t.match(r.stderr, /--max-txn-ops: "x"/, `${url} passes the loopback check`)
-  }
+  await stopServe(server)
 })
