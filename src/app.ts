@@ -2,15 +2,19 @@
  * The HTTP server: etcd 3.4's gateway surface on Fastify. Routing rules that are not a route of
  * their own (CORS, OPTIONS, /v3beta/, path cleaning, 404/405 bodies) and the one error mapping live here.
  */
-import { posix } from 'node:path'
 import type { ServerOptions as HttpsOptions } from 'node:https'
+import { posix } from 'node:path'
+import { Registry } from 'prom-client'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import type { Backend } from './backend/backend.js'
 import { EtcdError, GrpcCode, httpStatusOf } from './errors.js'
 import { encodeError } from './http/codec/response.js'
+import { clusterRoutes } from './http/routes/cluster.js'
+import { healthRoutes } from './http/routes/health.js'
 import { kvRoutes } from './http/routes/kv.js'
+import { maintenanceRoutes } from './http/routes/maintenance.js'
+import { countedWatch, metricsRoutes, observeRequests } from './http/routes/metrics.js'
 import { asIs, RequestLimits } from './http/rpc.js'
-import { metricsRoutes } from './metrics.js'
 
 export interface AppOptions {
   backend: Backend
@@ -76,8 +80,14 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     return reply.serializer(asIs).send(encodeError(e.message, e.code))
   })
 
-  app.register(kvRoutes, { backend: opts.backend, limits })
-  app.register(metricsRoutes)
+  const registry = new Registry()
+  const backend: Backend = { ...opts.backend, watch: countedWatch(opts.backend.watch, registry) }
+  observeRequests(app, registry)
+  app.register(metricsRoutes, { backend, registry })
+  app.register(kvRoutes, { backend, limits })
+  app.register(maintenanceRoutes, { backend, limits })
+  app.register(clusterRoutes, { backend, limits })
+  app.register(healthRoutes, { backend })
   return app
 }
 

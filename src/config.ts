@@ -12,6 +12,10 @@ export interface ServeConfig {
   advertiseClientUrls: URL[]
   maxRequestBytes: number
   maxTxnOps: number
+  /** etcd's --quota-backend-bytes (0: etcd's default of 2 GiB; negative: no quota). */
+  quotaBackendBytes: number
+  /** Remote mode: the etcd cluster to front (etcdctl's --endpoints); embedded when absent. */
+  remote?: RemoteConfig
   logLevel: LogLevel
   /** set when any listen URL is https:// */
   tls?: TlsConfig
@@ -28,6 +32,13 @@ export interface TlsConfig {
   trustedCaFile?: string
 }
 
+export interface RemoteConfig {
+  endpoints: string[]
+  cacert?: string
+  cert?: string
+  key?: string
+}
+
 export const logLevels = ['debug', 'info', 'warn', 'error'] as const
 export type LogLevel = (typeof logLevels)[number]
 
@@ -39,6 +50,11 @@ export interface ServeFlags {
   advertiseClientUrls?: string
   maxRequestBytes: string
   maxTxnOps: string
+  quotaBackendBytes: string
+  endpoints?: string
+  cacert?: string
+  cert?: string
+  key?: string
   logLevel: LogLevel
   certFile?: string
   keyFile?: string
@@ -52,6 +68,9 @@ export class ConfigError extends Error {}
 const envName = (flag: string) => 'ETCD_' + flag.replace(/-/g, '_').toUpperCase()
 
 const flag = (name: string, description: string) => new Option(`--${name} <value>`, description).env(envName(name))
+/** The remote backend's flags are etcdctl's, and read etcdctl's environment variables. */
+const clientFlag = (name: string, description: string) =>
+  new Option(`--${name} <value>`, description).env('ETCDCTL_' + name.toUpperCase())
 
 /** A Go-style bool flag: `--x`, `--x=true|false` or the env var's value (commander's plain booleans ignore it). */
 const boolFlag = (name: string, envVar: string, description: string) =>
@@ -65,6 +84,11 @@ export function serveOptions(): Option[] {
     flag('advertise-client-urls', 'comma-separated client URLs to advertise (default: the listen URLs)'),
     flag('max-request-bytes', 'maximum client request size in bytes the server will accept').default('1572864'),
     flag('max-txn-ops', 'maximum number of operations permitted in a transaction').default('128'),
+    flag('quota-backend-bytes', 'raise the NOSPACE alarm when the backend exceeds this size (0: 2 GiB)').default('0'),
+    clientFlag('endpoints', 'remote mode: comma-separated etcd endpoints to front instead of the embedded store'),
+    clientFlag('cacert', 'remote mode: CA bundle verifying the etcd servers'),
+    clientFlag('cert', 'remote mode: client certificate for etcd'),
+    clientFlag('key', 'remote mode: client key for etcd'),
     flag('log-level', 'log level').choices(logLevels).default('warn'),
     flag('cert-file', 'path to the client server TLS cert file (served on https:// listen URLs)'),
     flag('key-file', 'path to the client server TLS key file'),
@@ -98,6 +122,8 @@ export function resolveServeConfig(flags: ServeFlags): ServeConfig {
       : listenClientUrls,
     maxRequestBytes: positiveInteger('--max-request-bytes', flags.maxRequestBytes),
     maxTxnOps: positiveInteger('--max-txn-ops', flags.maxTxnOps),
+    quotaBackendBytes: integer('--quota-backend-bytes', flags.quotaBackendBytes),
+    remote: remoteConfig(flags),
     logLevel: flags.logLevel,
     ...tlsConfig(flags, listenClientUrls),
     insecureNonLoopbackUrls,
@@ -156,6 +182,22 @@ function urlList(name: string, value: string): URL[] {
     }
     return url
   })
+}
+
+function remoteConfig(flags: ServeFlags): RemoteConfig | undefined {
+  const endpoints = (flags.endpoints ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')
+  if (endpoints.length === 0) {
+    if (flags.cacert || flags.cert || flags.key) throw new ConfigError('--cacert, --cert and --key need --endpoints')
+    return undefined
+  }
+  if ((flags.cert === undefined) !== (flags.key === undefined)) throw new ConfigError('--cert and --key must be given together')
+  return { endpoints, cacert: flags.cacert, cert: flags.cert, key: flags.key }
+}
+
+function integer(name: string, value: string): number {
+  const n = /^-?\d+$/.test(value.trim()) ? Number(value) : NaN
+  if (!Number.isSafeInteger(n)) throw new ConfigError(`${name}: "${value}" is not an integer`)
+  return n
 }
 
 function positiveInteger(name: string, value: string): number {

@@ -71,6 +71,10 @@ export const Errors = {
   compacted: make(GrpcCode.OutOfRange, 'etcdserver: mvcc: required revision has been compacted'),
   futureRev: make(GrpcCode.OutOfRange, 'etcdserver: mvcc: required revision is a future revision'),
   noSpace: make(GrpcCode.ResourceExhausted, 'etcdserver: mvcc: database space exceeded'),
+  corrupt: make(GrpcCode.DataLoss, 'etcdserver: corrupt cluster'),
+  /** What a single-member store answers to membership changes: it has no raft to change. */
+  singleMember: make(GrpcCode.FailedPrecondition, 'etcdserver: membership change is not supported: etcdgw serves a single member (use the remote backend in front of an etcd cluster)'),
+  memberNotFound: make(GrpcCode.NotFound, 'etcdserver: member not found'),
   leaseNotFound: make(GrpcCode.NotFound, 'etcdserver: requested lease not found'),
   leaseExists: make(GrpcCode.FailedPrecondition, 'etcdserver: lease already exists'),
   leaseTTLTooLarge: make(GrpcCode.OutOfRange, 'etcdserver: too large lease TTL'),

@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 import { Command } from 'commander'
 import { registerCertsCommands } from './cli/certs.js'
+import { registerClusterStatusCommands } from './cli/cluster-status.js'
 import { registerServeCommand } from './cli/serve.js'
+import { registerSnapshotCommands } from './cli/snapshot.js'
 
 const program = new Command('etcdgw').description('etcd v3 API on HTTP/JSON, with kubeadm-compatible etcd PKI tooling')
 registerServeCommand(program)
 registerCertsCommands(program)
+registerSnapshotCommands(program)
+registerClusterStatusCommands(program)
 await program.parseAsync()

@@ -282,6 +282,120 @@ export interface Backend {
   readonly kv: KV
   readonly lease: Lease
   readonly watch: Watch
+  readonly maintenance: Maintenance
+  readonly cluster: Cluster
+  /** The etcd endpoints behind a remote backend and how the last probe found each (absent when embedded). */
+  upstreams?(): UpstreamEndpoint[]
   /** Stops accepting work, waits for in-flight writes to become durable, releases files. */
   close(): Promise<void>
+}
+
+export enum AlarmType {
+  NONE = 0,
+  NOSPACE = 1,
+  CORRUPT = 2,
+}
+
+export enum AlarmAction {
+  GET = 0,
+  ACTIVATE = 1,
+  DEACTIVATE = 2,
+}
+
+export interface AlarmMember {
+  memberId: bigint
+  alarm: AlarmType
+}
+
+export interface AlarmRequest {
+  action: AlarmAction
+  /** For GET: 0 lists every member's alarms (etcd ignores it); for the others the member raising it. */
+  memberId: bigint
+  /** For GET: NONE lists every type, otherwise only that type. */
+  alarm: AlarmType
+}
+
+/** etcd's Alarm response has no header. */
+export interface AlarmResponse {
+  alarms: AlarmMember[]
+}
+
+export interface StatusResponse {
+  header: ResponseHeader
+  version: string
+  /** Bytes of the backend file. */
+  dbSize: number
+  /** Bytes of it holding live data (the rest is free pages that defragment gives back). */
+  dbSizeInUse: number
+  /** The leader's member ID; 0 when there is none. */
+  leader: bigint
+  raftIndex: number
+  raftTerm: number
+  raftAppliedIndex: number
+  /** etcd's text for each active alarm ("memberID:… alarm:NOSPACE ") and "etcdserver: no leader". */
+  errors: string[]
+  isLearner: boolean
+}
+
+export interface HashResponse {
+  header: ResponseHeader
+  /** etcd 3.4's Hash: a crc32 over the backend's data, equal on members holding the same data. */
+  hash: number
+}
+
+/**
+ * One message of etcd's Snapshot stream: data chunks with the bytes still to come, then one last
+ * message whose blob is the sha256 of every preceding blob byte.
+ */
+export interface SnapshotChunk {
+  remainingBytes: number
+  blob: Buffer
+}
+
+/** etcd's Maintenance service. */
+export interface Maintenance {
+  /** Lists, raises or clears alarms. */
+  alarm(req: AlarmRequest): Promise<AlarmResponse>
+  /** The serving member's view: version, backend size, raft position, leader, active alarms. */
+  status(): Promise<StatusResponse>
+  hash(): Promise<HashResponse>
+  /** Rewrites the backend into a fresh file without free pages; writes wait meanwhile. */
+  defragment(): Promise<void>
+  /** A consistent point-in-time copy of the backend, chunk by chunk; the last chunk carries its sha256. */
+  snapshot(): AsyncIterable<SnapshotChunk>
+  /** Hands leadership to `targetId`; only the leader can (etcd: "not leader"). */
+  moveLeader(targetId: bigint): Promise<void>
+}
+
+export interface Member {
+  id: bigint
+  /** Empty for a member that has not started yet. */
+  name: string
+  peerUrls: string[]
+  clientUrls: string[]
+  isLearner: boolean
+}
+
+export interface MemberListResponse {
+  /** Cluster RPC headers carry no revision. */
+  header: ResponseHeader
+  members: Member[]
+}
+
+export interface MemberAddResponse extends MemberListResponse {
+  member: Member
+}
+
+/** etcd's Cluster service. */
+export interface Cluster {
+  memberList(): Promise<MemberListResponse>
+  memberAdd(peerUrls: string[], isLearner: boolean): Promise<MemberAddResponse>
+  memberRemove(id: bigint): Promise<MemberListResponse>
+  memberUpdate(id: bigint, peerUrls: string[]): Promise<MemberListResponse>
+  memberPromote(id: bigint): Promise<MemberListResponse>
+}
+
+export interface UpstreamEndpoint {
+  endpoint: string
+  health: 'healthy' | 'noLeader' | 'down'
 }

@@ -1,4 +1,4 @@
-/** `etcdgw serve`: the etcd v3 JSON gateway on the embedded store. */
+/** `etcdgw serve`: the etcd v3 JSON gateway on the embedded store or in front of etcd, over HTTP or HTTPS. */
 import type { Server as HttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { Command } from 'commander'
@@ -6,7 +6,9 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../app.js'
 import type { Backend } from '../backend/backend.js'
 import { openEmbeddedBackend } from '../backend/embedded/index.js'
+import { openRemoteBackend } from '../backend/remote/index.js'
 import { ConfigError, resolveServeConfig, type ServeConfig, type ServeFlags, serveOptions } from '../config.js'
+import { trackClientCertificate } from '../tls/cert-expiry.js'
 import { ReloadingTls } from '../tls/reloading-tls.js'
 import { TlsFileError } from '../tls/tls-files.js'
 
@@ -16,7 +18,7 @@ const usageExitCode = 2
 export function registerServeCommand(program: Command): void {
   const serve = program
     .command('serve')
-    .description('serve the etcd v3 API (JSON gateway) on the embedded store')
+    .description('serve the etcd v3 API (JSON gateway) on the embedded store, or in front of etcd with --endpoints')
     .exitOverride((err) => {
       // commander has already printed its message (unknown flag, missing value, bad choice).
       process.exit(err.exitCode === 0 ? 0 : usageExitCode)
@@ -44,7 +46,7 @@ export function registerServeCommand(program: Command): void {
 }
 
 async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | undefined): Promise<void> {
-  const backend = await openEmbeddedBackend({ dataDir: config.dataDir, name: config.name, maxTxnOps: config.maxTxnOps })
+  const backend = await openBackend(config)
   const apps: FastifyInstance[] = []
   let stopping = false
   const stop = async (signal: NodeJS.Signals) => {
@@ -76,6 +78,7 @@ async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | unde
       await app.listen({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || (secure ? 443 : 80)) })
     }
     tls?.watch(apps[0]!.log)
+    if (config.remote?.cert) trackClientCertificate(config.remote.cert, apps[0]!.log)
   } catch (err) {
     await shutdown(apps, backend, tls)
     throw err
@@ -83,11 +86,26 @@ async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | unde
 
   const listening = apps.map((app, i) => urlOf(config.listenClientUrls[i]!.protocol, app.server.address() as AddressInfo))
   const curlTls = listening[0]!.startsWith('https:') ? curlTlsFlags(config) : ''
-  for (const url of listening) process.stdout.write(`etcdgw: serving the etcd v3 API on ${url} (data dir ${config.dataDir})\n`)
+  const store = config.remote ? `etcd at ${config.remote.endpoints.join(',')}` : `data dir ${config.dataDir}`
+  for (const url of listening) process.stdout.write(`etcdgw: serving the etcd v3 API on ${url} (${store})\n`)
   process.stdout.write(
     `etcdgw: try: curl -s${curlTls} -X POST ${listening[0]}/v3/kv/put -d '{"key":"Zm9v","value":"YmFy"}'` +
       ` && curl -s${curlTls} -X POST ${listening[0]}/v3/kv/range -d '{"key":"Zm9v"}'\n`,
   )
+}
+
+/** etcd's own request timeout for the remote backend: a write without quorum fails after 7 s there too. */
+const REMOTE_REQUEST_TIMEOUT_MS = 7_000
+
+function openBackend(config: ServeConfig): Promise<Backend> {
+  if (config.remote) return openRemoteBackend({ ...config.remote, requestTimeoutMs: REMOTE_REQUEST_TIMEOUT_MS })
+  return openEmbeddedBackend({
+    dataDir: config.dataDir,
+    name: config.name,
+    maxTxnOps: config.maxTxnOps,
+    quotaBackendBytes: config.quotaBackendBytes,
+    clientUrls: config.advertiseClientUrls.map((u) => u.origin),
+  })
 }
 
 async function shutdown(apps: FastifyInstance[], backend: Backend, tls: ReloadingTls | undefined): Promise<void> {

@@ -3,7 +3,7 @@ import { mkdir, readFile, rm, symlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import { buildApp } from '../../src/app.js'
-import type { Backend } from '../../src/backend/backend.js'
+import { openEmbeddedBackend } from '../../src/backend/embedded/index.js'
 import { ReloadingTls, type TlsLog } from '../../src/tls/reloading-tls.js'
 import { DEFAULT_CERT_VALIDITY_MS, renewCert } from '../../pki/index.js'
 import { makeTestPki, removeTestPki } from '../helpers/tls-certs.js'
@@ -19,8 +19,8 @@ t.test('files behind symlinks into another directory: fs.watch sees nothing ther
   await symlink(pki.server.key, join(mount, 'tls.key'))
   await symlink(pki.ca, join(mount, 'ca.crt'))
   const tls = await ReloadingTls.open({ certFile: join(mount, 'tls.crt'), keyFile: join(mount, 'tls.key'), trustedCaFile: join(mount, 'ca.crt') })
-  // the store is never reached: only /metrics and handshakes are used
-  const app = buildApp({ backend: {} as Backend, maxRequestBytes: 1 << 20, https: tls.serverOptions() })
+  const backend = await openEmbeddedBackend({ dataDir: join(pki.dir, 'data'), name: 'default', maxTxnOps: 128 })
+  const app = buildApp({ backend, maxRequestBytes: 1 << 20, https: tls.serverOptions() })
   tls.follow(app.server as never)
   const messages: string[] = []
   const log: TlsLog = { info: (_o, msg) => messages.push(msg), warn: (_o, msg) => messages.push(msg) }
@@ -28,6 +28,7 @@ t.test('files behind symlinks into another directory: fs.watch sees nothing ther
   t.teardown(async () => {
     await tls.close()
     await app.close()
+    await backend.close()
   })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const url = `https://127.0.0.1:${(app.server.address() as { port: number }).port}`

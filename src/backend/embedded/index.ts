@@ -1,7 +1,11 @@
 import type { Backend, ResponseHeader } from '../backend.js'
+import { AlarmGuard } from './alarm-guard.js'
+import { AlarmStore } from './alarm-store.js'
+import { EmbeddedCluster } from './cluster.js'
 import { EmbeddedKV } from './kv.js'
 import { EmbeddedLease } from './lease.js'
 import { Lessor } from './lessor.js'
+import { EmbeddedMaintenance } from './maintenance.js'
 import { MvccStore } from './mvcc-store.js'
 import { WatchHub } from './watch-hub.js'
 
@@ -9,6 +13,10 @@ export interface EmbeddedOptions {
   dataDir: string
   /** This member's name (etcd's --name). */
   name: string
+  /** Client URLs this member advertises (etcd's --advertise-client-urls), for member list. */
+  clientUrls?: string[]
+  /** etcd's --quota-backend-bytes: 0 means etcd's default (2 GiB), negative means none. */
+  quotaBackendBytes?: number
   /** etcd's --max-txn-ops. */
   maxTxnOps: number
   /** etcd's --experimental-watch-progress-notify-interval, in ms (default 10 minutes). */
@@ -19,6 +27,8 @@ export interface EmbeddedOptions {
 }
 
 const ELECTION_TIMEOUT_MS = 1000
+/** etcd's DefaultQuotaBytes. */
+export const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024
 
 /** The default backend: a durable single-member store with etcd's MVCC semantics. */
 export async function openEmbeddedBackend(opts: EmbeddedOptions): Promise<Backend> {
@@ -29,7 +39,7 @@ export async function openEmbeddedBackend(opts: EmbeddedOptions): Promise<Backen
     revision,
     raftTerm: store.raftTerm,
   })
-  const lessor = new Lessor(store, store.openTable<number>('leases'), {
+  const lessor = new Lessor(store, () => store.table<number>('leases'), {
     minTtl: opts.minLeaseTtl ?? Math.ceil((1.5 * ELECTION_TIMEOUT_MS) / 1000),
     checkIntervalMs: opts.leaseCheckIntervalMs ?? 500,
     restartExtensionMs: ELECTION_TIMEOUT_MS,
@@ -39,10 +49,20 @@ export async function openEmbeddedBackend(opts: EmbeddedOptions): Promise<Backen
   lessor.restore()
   const kv = new EmbeddedKV(store, { maxTxnOps: opts.maxTxnOps, leaseExists: (id) => lessor.exists(id), header })
   const watch = new WatchHub(store, { header, progressNotifyIntervalMs: opts.progressNotifyIntervalMs ?? 600_000 })
+  const alarms = new AlarmStore(store)
+  const quota = opts.quotaBackendBytes ?? 0
+  const guard = new AlarmGuard(alarms, {
+    quotaBytes: quota === 0 ? DEFAULT_QUOTA_BYTES : quota,
+    dbSize: () => store.fileSize(),
+    memberId: store.memberId,
+  })
+  const self = { id: store.memberId, name: opts.name, peerUrls: [], clientUrls: opts.clientUrls ?? [], isLearner: false }
   return {
-    kv,
-    lease: new EmbeddedLease(lessor, () => header(store.committedRev)),
+    kv: guard.kv(kv),
+    lease: guard.lease(new EmbeddedLease(lessor, () => header(store.committedRev))),
     watch,
+    maintenance: new EmbeddedMaintenance(store, alarms, opts.dataDir, header),
+    cluster: new EmbeddedCluster(self, () => header(0)),
     async close() {
       watch.close()
       await lessor.close()

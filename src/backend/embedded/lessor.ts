@@ -39,14 +39,15 @@ export class Lessor {
 
   constructor(
     private readonly store: MvccStore,
-    private readonly db: Database<number, Buffer>,
+    /** The lease table (looked up at each use: defragment replaces the handle). */
+    private readonly table: () => Database<number, Buffer>,
     private readonly opts: LessorOptions,
   ) {}
 
   /** Loads persisted leases (each gets its full TTL again, as etcd's do after a restart) and their keys. */
   restore(): void {
     const start = this.opts.now() + this.opts.restartExtensionMs
-    for (const { key, value } of this.db.getRange({})) {
+    for (const { key, value } of this.table().getRange({})) {
       const id = Buffer.from(key).readBigInt64BE()
       this.leases.set(id, { id, ttl: value, expiry: start + value * 1000, keys: new Set() })
     }
@@ -81,7 +82,7 @@ export class Lessor {
     const ttl = Math.max(req.ttl, this.opts.minTtl)
     const lease: LeaseState = { id, ttl, expiry: this.opts.now() + ttl * 1000, keys: new Set() }
     this.leases.set(id, lease)
-    await this.db.put(leaseKey(id), ttl)
+    await this.store.persistOther(() => void this.table().put(leaseKey(id), ttl))
     return lease
   }
 
@@ -105,7 +106,7 @@ export class Lessor {
     this.leases.delete(id)
     const txn = this.store.write()
     for (const key of [...lease.keys].sort()) txn.deleteRange(Buffer.from(key, 'latin1'), undefined)
-    const removeRow = () => void this.db.remove(leaseKey(id))
+    const removeRow = () => void this.table().remove(leaseKey(id))
     await txn.end(removeRow)
   }
 

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { open, type Database, type RootDatabase } from 'lmdb'
@@ -72,11 +72,19 @@ export class MvccStore {
   private closed = false
   private readonly listeners = new Set<CommitListener>()
   leaseAttachments: LeaseAttachments | undefined
+  /** While set, writes wait for it before they reach lmdb (defragment swaps the file underneath). */
+  private writesHeld: Promise<void> | undefined
+  private defragmenting: Promise<void> | undefined
+  /** Counts finished lmdb writes, so the file's size is looked up only when it can have changed. */
+  private writesDone = 0
+  private sizeSeen = { writes: -1, size: 0 }
+  private readonly tables = new Map<string, Database<unknown, Buffer>>()
 
   private constructor(
-    private readonly root: RootDatabase,
-    private readonly revs: Database<Buffer, Buffer>,
-    private readonly meta: Database<unknown, string>,
+    private readonly dataDir: string,
+    private root: RootDatabase,
+    private revs: Database<Buffer, Buffer>,
+    private meta: Database<unknown, string>,
     readonly clusterId: bigint,
     readonly memberId: bigint,
     /** etcd's term goes up by one at every start of a single member (each start is an election). */
@@ -85,15 +93,19 @@ export class MvccStore {
 
   static async open(dataDir: string): Promise<MvccStore> {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 })
-    const root = open({ path: join(dataDir, 'store.mdb'), overlappingSync: false, maxDbs: 4 })
-    const revs = root.openDB<Buffer, Buffer>({ name: 'revisions', keyEncoding: 'binary', encoding: 'binary' })
-    const meta = root.openDB<unknown, string>({ name: 'meta' })
+    // a defragment that did not finish leaves its copy behind; the old file is still whole
+    rmSync(join(dataDir, DEFRAG_FILE), { force: true })
+    rmSync(join(dataDir, DEFRAG_FILE + '-lock'), { force: true })
+    for (const name of readdirSync(dataDir)) {
+      if (/^snapshot-[0-9a-f]+\.mdb$/.test(name)) rmSync(join(dataDir, name), { force: true })
+    }
+    const { root, revs, meta } = openFiles(join(dataDir, STORE_FILE))
     const clusterId = await loadOrCreateId(meta, 'clusterId')
     const memberId = await loadOrCreateId(meta, 'memberId')
     // a fresh member's first election makes term 2
     const raftTerm = ((meta.get('raftTerm') as number | undefined) ?? 1) + 1
     await meta.put('raftTerm', raftTerm)
-    const store = new MvccStore(root, revs, meta, clusterId, memberId, raftTerm)
+    const store = new MvccStore(dataDir, root, revs, meta, clusterId, memberId, raftTerm)
     await store.restore()
     return store
   }
@@ -160,9 +172,11 @@ export class MvccStore {
     this.pending.delete(main)
   }
 
-  /** Root database for the other tables of this store (leases). */
-  openTable<V>(name: string): Database<V, Buffer> {
-    return this.root.openDB<V, Buffer>({ name, keyEncoding: 'binary' })
+  /** Another table of this store (leases). Ask again after an await: defragment replaces the handles. */
+  table<V>(name: string): Database<V, Buffer> {
+    let db = this.tables.get(name)
+    if (!db) this.tables.set(name, (db = this.root.openDB<V, Buffer>({ name, keyEncoding: 'binary' })))
+    return db as Database<V, Buffer>
   }
 
   /** The rows of revisions from..to (inclusive, durable ones only), in revision order. */
@@ -184,7 +198,7 @@ export class MvccStore {
    */
   persist(rev: number, changes: StoredChange[], alongside?: () => void): Promise<void> {
     this.currentRev = rev
-    const written = this.revs.batch(() => {
+    const written = this.batch(() => {
       for (let sub = 0; sub < changes.length; sub++) {
         void this.revs.put(encodeRevKey(rev, sub), encodeChange(changes[sub]!))
       }
@@ -207,9 +221,98 @@ export class MvccStore {
 
   /** Writes that make no revision, ordered with the revisions around them. */
   persistOther(writes: () => void): Promise<void> {
-    const done = this.revs.batch(writes).then(() => undefined)
+    const done = this.batch(writes).then(() => undefined)
     this.lastWrite = done.catch(() => undefined)
     return done
+  }
+
+  /** One lmdb write transaction, after any defragment in progress. */
+  private batch(writes: () => void): Promise<unknown> {
+    const held = this.writesHeld
+    const done = held ? held.then(() => this.revs.batch(writes)) : this.revs.batch(writes)
+    return done.finally(() => this.writesDone++)
+  }
+
+  /** A value of the store's own table, written with the writes around it. */
+  getMeta<T>(name: string): T | undefined {
+    return this.meta.get(name) as T | undefined
+  }
+
+  setMeta(name: string, value: unknown): Promise<void> {
+    return this.persistOther(() => void this.meta.put(name, value))
+  }
+
+  /** Bytes of the backend file (etcd's dbSize); looked up again only after writes. */
+  fileSize(): number {
+    if (this.sizeSeen.writes !== this.writesDone) {
+      this.sizeSeen = { writes: this.writesDone, size: statSync(join(this.dataDir, STORE_FILE)).size }
+    }
+    return this.sizeSeen.size
+  }
+
+  /** Bytes of the file's pages that hold data (etcd's dbSizeInUse): meta pages plus every table's tree. */
+  sizeInUse(): number {
+    const pages = (s: { treeBranchPageCount: number; treeLeafPageCount: number; overflowPages: number }) =>
+      s.treeBranchPageCount + s.treeLeafPageCount + s.overflowPages
+    const stats = this.root.getStats() as LmdbStats
+    let used = 2 + pages(stats.root) + pages(stats.free)
+    for (const db of [this.revs, this.meta, ...this.tables.values()]) used += pages(db.getStats() as LmdbStats)
+    return used * stats.pageSize
+  }
+
+  /** The revisions table and the other tables (name, then rows in key order): the data a hash covers. */
+  *dataRows(): Generator<{ table: string; key: Buffer; value: Buffer }> {
+    const end = encodeRevKey(this.committedRev + 1, 0)
+    for (const { key, value } of this.revs.getRange({ end })) yield { table: 'revisions', key, value }
+    for (const table of [...this.tables.keys()].sort()) {
+      const db = this.root.openDB<Buffer, Buffer>({ name: table, keyEncoding: 'binary', encoding: 'binary' })
+      for (const { key, value } of db.getRange({})) yield { table, key, value }
+    }
+  }
+
+  /** A compacted, consistent copy of the whole store at `path` (writes go on meanwhile). */
+  async copyTo(path: string): Promise<void> {
+    this.assertUsable()
+    await this.root.backup(path, true)
+  }
+
+  /**
+   * etcd's defragment: the live data is copied into a fresh file, which then replaces the store's
+   * file. Writes wait from the start of the copy until the new file is in use; reads go on (from the
+   * old file until the swap, which happens between two reads).
+   */
+  defragment(): Promise<void> {
+    this.assertUsable()
+    this.defragmenting ??= this.swapInCompactCopy().finally(() => (this.defragmenting = undefined))
+    return this.defragmenting
+  }
+
+  private async swapInCompactCopy(): Promise<void> {
+    const writesBefore = this.lastWrite
+    let release!: () => void
+    this.writesHeld = new Promise<void>((resolve) => (release = resolve))
+    try {
+      await writesBefore
+      await this.compaction.catch(() => undefined)
+      const copy = join(this.dataDir, DEFRAG_FILE)
+      await this.root.backup(copy, true)
+      syncFile(copy)
+      const old = this.root
+      const files = openFiles(copy)
+      this.root = files.root
+      this.revs = files.revs
+      this.meta = files.meta
+      for (const name of this.tables.keys()) this.tables.set(name, this.root.openDB({ name, keyEncoding: 'binary' }))
+      // the open environment keeps its file across the rename; lmdb tells environments apart by inode
+      renameSync(copy, join(this.dataDir, STORE_FILE))
+      syncFile(this.dataDir)
+      await old.close()
+      this.writesDone++
+      renameSync(copy + '-lock', join(this.dataDir, STORE_FILE + '-lock'))
+    } finally {
+      this.writesHeld = undefined
+      release()
+    }
   }
 
   /**
@@ -220,6 +323,7 @@ export class MvccStore {
     this.assertUsable()
     if (rev <= this.compactRev) throw Errors.compacted()
     if (rev > this.currentRev) throw Errors.futureRev()
+    if (this.writesHeld) await this.writesHeld
     this.compactRev = rev
     this.index.compact(rev)
     const recorded = this.meta.put('compactScheduled', rev)
@@ -252,6 +356,7 @@ export class MvccStore {
     const flush = async () => {
       const keys = batch
       batch = []
+      // not held by a defragment: it waits for this compaction before copying
       await this.revs.batch(() => {
         for (const k of keys) void this.revs.remove(k)
       })
@@ -390,6 +495,34 @@ export class WriteTxn implements ReadView {
       leases?.onPut(key, change.kv.lease)
     }
     this.changes.push(change)
+  }
+}
+
+const STORE_FILE = 'store.mdb'
+const DEFRAG_FILE = 'defrag.mdb'
+
+interface LmdbStats {
+  pageSize: number
+  treeBranchPageCount: number
+  treeLeafPageCount: number
+  overflowPages: number
+  root: LmdbStats
+  free: LmdbStats
+}
+
+function openFiles(path: string) {
+  const root = open({ path, overlappingSync: false, maxDbs: 8 })
+  const revs = root.openDB<Buffer, Buffer>({ name: 'revisions', keyEncoding: 'binary', encoding: 'binary' })
+  const meta = root.openDB<unknown, string>({ name: 'meta' })
+  return { root, revs, meta }
+}
+
+function syncFile(path: string): void {
+  const fd = openSync(path, 'r')
+  try {
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
   }
 }
 

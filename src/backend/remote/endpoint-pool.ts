@@ -120,6 +120,20 @@ export class EndpointPool {
     return { member, stream: member.duplex<Req, Res>(service, method, requireLeader()) }
   }
 
+  /** Starts a server-streaming call on the member `pick` chooses; the caller handles its failure. */
+  serverStream<Res>(service: ServiceName, method: string, req: unknown): grpc.ClientReadableStream<Res> {
+    if (this.closed) throw Errors.clientClosing()
+    const member = this.pick()
+    const stream = member.serverStream<Res>(service, method, req, new Metadata())
+    stream.on('error', (err) => this.reportFailure(member, err))
+    return stream
+  }
+
+  /** Each member's endpoint and health as the probes last saw it. */
+  health(): { endpoint: string; health: MemberHealth }[] {
+    return this.members.map((m) => ({ endpoint: m.endpoint, health: m.health }))
+  }
+
   /** Probes every member once (also run at start-up so the first pick is informed). */
   async probeAll(): Promise<void> {
     await Promise.all(this.members.map((m) => this.probe(m)))

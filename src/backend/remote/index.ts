@@ -1,7 +1,9 @@
 import type { Backend } from '../backend.js'
+import { RemoteCluster } from './cluster.js'
 import { EndpointPool } from './endpoint-pool.js'
 import { RemoteKV } from './kv.js'
 import { RemoteLease } from './lease.js'
+import { RemoteMaintenance } from './maintenance.js'
 import { RemoteWatch } from './watch.js'
 
 export interface RemoteOptions {
@@ -16,8 +18,8 @@ export interface RemoteOptions {
 }
 
 /**
- * The Backend in front of a real etcd cluster over gRPC. Cluster and Maintenance join as more
- * services on the same pool; every member connection already carries all of etcd's services.
+ * The Backend in front of a real etcd cluster over gRPC; every member connection carries all of
+ * etcd's services.
  */
 export async function openRemoteBackend(opts: RemoteOptions): Promise<Backend> {
   const pool = new EndpointPool(opts)
@@ -28,6 +30,9 @@ export async function openRemoteBackend(opts: RemoteOptions): Promise<Backend> {
     kv: new RemoteKV(pool),
     lease,
     watch,
+    maintenance: new RemoteMaintenance(pool),
+    cluster: new RemoteCluster(pool),
+    upstreams: () => pool.health(),
     async close() {
       watch.close()
       lease.close()

@@ -10,6 +10,8 @@ type UnaryMethod = (
   callback: (err: grpc.ServiceError | null, res: unknown) => void,
 ) => grpc.ClientUnaryCall
 
+type ServerStreamMethod = (req: unknown, metadata: grpc.Metadata) => grpc.ClientReadableStream<unknown>
+
 type DuplexMethod = (metadata: grpc.Metadata) => grpc.ClientDuplexStream<unknown, unknown>
 
 const CHANNEL_OPTIONS: grpc.ChannelOptions = {
@@ -51,6 +53,10 @@ export class Member {
     return new Promise((resolve, reject) => {
       fn(req, metadata, { deadline: new Date(deadline) }, (err, res) => (err ? reject(err) : resolve(res as Res)))
     })
+  }
+
+  serverStream<Res>(service: ServiceName, method: string, req: unknown, metadata: grpc.Metadata): grpc.ClientReadableStream<Res> {
+    return (this.method(service, method) as ServerStreamMethod)(req, metadata) as grpc.ClientReadableStream<Res>
   }
 
   duplex<Req, Res>(service: ServiceName, method: string, metadata: grpc.Metadata): grpc.ClientDuplexStream<Req, Res> {

@@ -190,3 +190,49 @@ export interface PbStatusResponse {
   leader: Int64
   errors: string[]
 }
+
+export interface PbFullStatusResponse extends PbStatusResponse {
+  version: string
+  dbSize: Int64
+  raftIndex: Int64
+  raftTerm: Int64
+  raftAppliedIndex: Int64
+  dbSizeInUse: Int64
+  isLearner: boolean
+}
+
+export interface PbAlarmMember {
+  memberID: Int64
+  alarm: number
+}
+
+export interface PbAlarmResponse {
+  alarms: PbAlarmMember[]
+}
+
+export interface PbHashResponse {
+  header: PbResponseHeader | null
+  hash: number
+}
+
+export interface PbSnapshotResponse {
+  remaining_bytes: Int64
+  blob: Buffer
+}
+
+export interface PbMember {
+  ID: Int64
+  name: string
+  peerURLs: string[]
+  clientURLs: string[]
+  isLearner: boolean
+}
+
+export interface PbMemberListResponse {
+  header: PbResponseHeader | null
+  members: PbMember[]
+}
+
+export interface PbMemberAddResponse extends PbMemberListResponse {
+  member: PbMember | null
+}

@@ -40,12 +40,13 @@ export function bool(v: JsonValue | undefined): boolean {
 
 const maxInt64 = 9223372036854775807n
 const minInt64 = -9223372036854775808n
+const maxUint64 = 18446744073709551615n
 
 /**
  * An int64 field's literal text, or undefined when not set. jsonpb strips the quotes of a string
  * and reads what is left as JSON, so `" 5"` works and `"1.5"`, `"x"` fail as Go's parser does.
  */
-function int64Literal(v: JsonValue | undefined): string | undefined {
+function int64Literal(v: JsonValue | undefined, goType = 'int64', min = minInt64, max = maxInt64): string | undefined {
   if (v === undefined || v === null) return undefined
   let literal: string
   if (v instanceof JsonNumber) {
@@ -56,17 +57,18 @@ function int64Literal(v: JsonValue | undefined): string | undefined {
     } else {
       const inner = parseWhole(v)
       if (inner === null) return undefined
-      if (!(inner instanceof JsonNumber)) throw typeError(kindOf(inner), 'int64')
+      if (!(inner instanceof JsonNumber)) throw typeError(kindOf(inner), goType)
       literal = inner.text
     }
   } else {
-    throw typeError(kindOf(v), 'int64')
+    throw typeError(kindOf(v), goType)
   }
-  if (!isInteger(literal)) throw typeError(`number ${literal}`, 'int64')
-  const digits = literal.charCodeAt(0) === 0x2d ? literal.length - 1 : literal.length
-  if (digits > 18) {
+  if (!isInteger(literal)) throw typeError(`number ${literal}`, goType)
+  const negative = literal.charCodeAt(0) === 0x2d
+  const digits = negative ? literal.length - 1 : literal.length
+  if (digits > 18 || (negative && min === 0n)) {
     const n = BigInt(literal)
-    if (n > maxInt64 || n < minInt64) throw typeError(`number ${literal}`, 'int64')
+    if (n > max || n < min) throw typeError(`number ${literal}`, goType)
   }
   return literal
 }
@@ -81,6 +83,20 @@ export function int64(v: JsonValue | undefined): number {
 export function int64Big(v: JsonValue | undefined): bigint {
   const literal = int64Literal(v)
   return literal === undefined ? 0n : BigInt(literal)
+}
+
+/** A uint64 field (member IDs use all 64 bits). */
+export function uint64Big(v: JsonValue | undefined): bigint {
+  const literal = int64Literal(v, 'uint64', 0n, maxUint64)
+  return literal === undefined ? 0n : BigInt(literal)
+}
+
+/** A string field. */
+export function string(v: JsonValue | undefined): string {
+  if (v === undefined || v === null) return ''
+  // the body was read as bytes (latin1): the string's UTF-8 is decoded here
+  if (typeof v === 'string') return Buffer.from(unquote(v), 'latin1').toString('utf8')
+  throw typeError(kindOf(v), 'string')
 }
 
 /** An enum field: its exact name (not unescaped, as jsonpb compares raw text) or any int32. */

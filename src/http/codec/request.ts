@@ -28,7 +28,7 @@ export interface Decoded<T> {
 const emptyObject = new JsonObject()
 
 /** The top-level body: Go's Decoder yields nothing (empty body) or null for an empty request. */
-function body(v: JsonValue | undefined): JsonObject {
+export function body(v: JsonValue | undefined): JsonObject {
   if (v === undefined || v === null) return emptyObject
   if (v instanceof JsonObject) return v
   throw Errors.badRequest(`json: cannot unmarshal ${kindOf(v)} into Go value of type map[string]json.RawMessage`)

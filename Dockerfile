@@ -1,0 +1,26 @@
+# etcdgw: build with the dev dependencies, run on the production ones only.
+FROM node:20-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts
+COPY tsconfig.json ./
+COPY src ./src
+COPY pki ./pki
+COPY test ./test
+COPY bench ./bench
+RUN npx tsc -p tsconfig.json
+
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+COPY --from=build /src/dist/src ./dist/src
+COPY --from=build /src/dist/pki ./dist/pki
+# the remote backend loads etcd's .proto files from the source tree at run time
+COPY src/backend/remote/proto ./src/backend/remote/proto
+RUN ln -s /app/dist/src/main.js /usr/local/bin/etcdgw && chmod +x /app/dist/src/main.js
+USER node
+EXPOSE 2379
+ENTRYPOINT ["etcdgw"]
+CMD ["serve", "--listen-client-urls", "http://0.0.0.0:2379", "--data-dir", "/data"]

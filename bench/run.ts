@@ -1,0 +1,71 @@
+import { parseArgs } from 'node:util'
+import { fileURLToPath } from 'node:url'
+import { runKvBench } from './kv-bench.js'
+import { isOpName, OPS, type OpName } from './ops.js'
+import { killAllOnExit } from './processes.js'
+import { updateResults } from './report.js'
+import { TARGET_NAMES, type TargetName } from './targets.js'
+
+const USAGE = `npm run bench -- [options]
+  --duration S      seconds per cell (10)
+  --runs N          runs; medians over them (3)
+  --conns 1,10,50   connection counts
+  --only range|put  one op only
+  --targets LIST    subset of ${TARGET_NAMES.join(',')}
+  --warmup S        unrecorded load per target and op before run 1 (2; 0 = none)
+  --profile DIR     run etcdgw under node --cpu-prof, profile written to DIR when it stops
+  --no-write        print only; leave bench/RESULTS.md alone`
+
+const RESULTS = fileURLToPath(new URL('../../bench/RESULTS.md', import.meta.url))
+
+function list<T extends string>(value: string, allowed: (s: string) => s is T, what: string): T[] {
+  const items = value.split(',').map((s) => s.trim()).filter(Boolean)
+  for (const s of items) if (!allowed(s)) throw new Error(`unknown ${what}: ${s}`)
+  return items as T[]
+}
+
+function positive(value: string, what: string): number {
+  const n = Number(value)
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${what} must be a positive number, got ${value}`)
+  return n
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: 'string', default: '10' },
+      runs: { type: 'string', default: '3' },
+      conns: { type: 'string', default: '1,10,50' },
+      only: { type: 'string' },
+      targets: { type: 'string', default: TARGET_NAMES.join(',') },
+      warmup: { type: 'string', default: '2' },
+      profile: { type: 'string' },
+      'no-write': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  })
+  if (values.help) {
+    console.log(USAGE)
+    return
+  }
+  killAllOnExit()
+  const report = await runKvBench({
+    durationSec: positive(values.duration, '--duration'),
+    runs: Math.round(positive(values.runs, '--runs')),
+    conns: values.conns.split(',').map((c) => Math.round(positive(c, '--conns'))),
+    ops: values.only ? list(values.only, isOpName, 'op') : (Object.keys(OPS) as OpName[]),
+    targets: list(values.targets, (s): s is TargetName => (TARGET_NAMES as string[]).includes(s), 'target'),
+    warmupSec: Number(values.warmup),
+    etcdgwNodeArgs: values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile] : [],
+  })
+  console.log(report.text)
+  if (!values['no-write']) {
+    updateResults(RESULTS, 'kv', report.markdown)
+    console.error(`bench: wrote ${RESULTS}`)
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`bench: ${err instanceof Error ? err.message : String(err)}`)
+  process.exit(1) // the exit handler kills every server and load process
+})

@@ -1,0 +1,7 @@
+/** Median of the finite values (mean of the middle two for an even count); NaN when there are none. */
+export function median(values: readonly number[]): number {
+  const xs = values.filter(Number.isFinite).sort((a, b) => a - b)
+  if (xs.length === 0) return NaN
+  const mid = xs.length >> 1
+  return xs.length % 2 ? xs[mid] : (xs[mid - 1] + xs[mid]) / 2
+}

@@ -1,0 +1,89 @@
+/** etcd's Maintenance service: POST /v3/maintenance/{alarm,status,defragment,hash,snapshot,transfer-leadership}. */
+import { Readable } from 'node:stream'
+import { STATUS_CODES } from 'node:http'
+import type { FastifyPluginAsync } from 'fastify'
+import type { Backend, SnapshotChunk } from '../../backend/backend.js'
+import { EtcdError, GrpcCode, httpStatusOf } from '../../errors.js'
+import {
+  decodeAlarm,
+  decodeEmpty,
+  decodeMoveLeader,
+  encodeAlarmResponse,
+  encodeHashResponse,
+  encodeNoHeader,
+  encodeSnapshotChunk,
+  encodeStatusResponse,
+} from '../codec/maintenance.js'
+import { asIs, bodyValue, type RequestLimits, unaryHandler } from '../rpc.js'
+
+export interface MaintenanceRoutesOptions {
+  backend: Backend
+  limits: RequestLimits
+}
+
+// 3.4 declares HashKV on the same path as Hash, so /v3/maintenance/hashkv is not served (404).
+export const maintenanceRoutes: FastifyPluginAsync<MaintenanceRoutesOptions> = async (app, { backend, limits }) => {
+  const m = backend.maintenance
+  app.post(
+    '/v3/maintenance/alarm',
+    unaryHandler(limits, { decode: decodeAlarm, proposal: () => true, call: (req) => m.alarm(req), encode: encodeAlarmResponse }),
+  )
+  app.post(
+    '/v3/maintenance/status',
+    unaryHandler(limits, { decode: decodeEmpty, proposal: () => false, call: () => m.status(), encode: encodeStatusResponse }),
+  )
+  app.post(
+    '/v3/maintenance/defragment',
+    unaryHandler(limits, { decode: decodeEmpty, proposal: () => false, call: () => m.defragment(), encode: encodeNoHeader }),
+  )
+  app.post(
+    '/v3/maintenance/hash',
+    // the body's `revision` (HashKV's) is ignored: 3.4 answers with the plain Hash
+    unaryHandler(limits, { decode: decodeEmpty, proposal: () => false, call: () => m.hash(), encode: encodeHashResponse }),
+  )
+  app.post(
+    '/v3/maintenance/transfer-leadership',
+    unaryHandler(limits, { decode: decodeMoveLeader, proposal: () => false, call: (id) => m.moveLeader(id), encode: encodeNoHeader }),
+  )
+
+  app.post('/v3/maintenance/snapshot', async (request, reply) => {
+    decodeEmpty(bodyValue(request))
+    request.rpcStarted = true
+    const chunks = m.snapshot()[Symbol.asyncIterator]()
+    // as the gateway: nothing is sent before the first message, so a failed start gets its own status
+    let first: IteratorResult<SnapshotChunk>
+    try {
+      first = await chunks.next()
+    } catch (err) {
+      const e = err instanceof EtcdError ? err : new EtcdError(GrpcCode.Unknown, String(err))
+      return reply.code(httpStatusOf(e.code)).header('content-type', 'application/json').serializer(asIs).send(streamError(e))
+    }
+    reply
+      .header('content-type', 'application/json')
+      .header('grpc-metadata-content-type', 'application/grpc')
+      .serializer(asIs)
+    return reply.send(Readable.from(messages(first, chunks), { objectMode: false }))
+  })
+}
+
+async function* messages(first: IteratorResult<SnapshotChunk>, rest: AsyncIterator<SnapshotChunk>): AsyncGenerator<string> {
+  let next = first
+  try {
+    while (!next.done) {
+      yield '{"result":' + encodeSnapshotChunk(next.value) + '}\n'
+      next = await rest.next()
+    }
+  } catch (err) {
+    yield streamError(err instanceof EtcdError ? err : new EtcdError(GrpcCode.Unknown, String(err)))
+  } finally {
+    await rest.return?.()
+  }
+}
+
+/** grpc-gateway's in-stream error: its own shape, and no newline after it. */
+export function streamError(e: EtcdError): string {
+  const http = httpStatusOf(e.code)
+  return JSON.stringify({
+    error: { grpc_code: e.code, http_code: http, message: e.message, http_status: STATUS_CODES[http] ?? '' },
+  })
+}

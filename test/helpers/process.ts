@@ -1,0 +1,203 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
+import { createServer } from 'node:net'
+
+/**
+ * Server processes started by tests. Every child is tracked here and killed when this process exits
+ * (normally, by an uncaught error or by SIGINT/SIGTERM). A watchdog shell per child also kills it when
+ * this process dies by SIGKILL, which no exit hook can see: the watchdog blocks reading a pipe from us
+ * and the kernel closes that pipe when we die.
+ */
+export interface ServerProcess {
+  readonly pid: number
+  readonly exited: Promise<number | null>
+  hasExited(): boolean
+  kill(signal: NodeJS.Signals): Promise<number | null>
+  /** The last lines the process wrote to stdout/stderr, for error messages. */
+  logTail(lines?: number): string
+}
+
+const live = new Set<ChildProcess>()
+const exitTasks = new Set<() => void>()
+let hooksInstalled = false
+
+function killAllNow(): void {
+  for (const child of live) {
+    try {
+      child.kill('SIGKILL')
+    } catch {
+      // already gone
+    }
+  }
+  live.clear()
+  for (const task of exitTasks) task()
+  exitTasks.clear()
+}
+
+/** Run a synchronous cleanup when this process exits; returns a function that cancels it. */
+export function onProcessExit(task: () => void): () => void {
+  installExitHooks()
+  exitTasks.add(task)
+  return () => exitTasks.delete(task)
+}
+
+function installExitHooks(): void {
+  if (hooksInstalled) return
+  hooksInstalled = true
+  process.on('exit', killAllNow)
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    // Re-raise after cleanup so the default action (exit by that signal) still happens.
+    process.once(signal, () => {
+      killAllNow()
+      process.kill(process.pid, signal)
+    })
+  }
+}
+
+function startWatchdog(pid: number, cleanupDir: string): ChildProcess {
+  // `read` fails only at EOF, i.e. when we died; a line written by disarm() lets it exit quietly.
+  const script = 'read x || { kill -9 "$0" 2>/dev/null; sleep 0.2; rm -rf "$1"; }'
+  const watchdog = spawn('sh', ['-c', script, String(pid), cleanupDir], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+  })
+  watchdog.unref()
+  ;(watchdog.stdin as unknown as { unref(): void }).unref()
+  watchdog.on('error', () => {})
+  watchdog.stdin?.on('error', () => {})
+  return watchdog
+}
+
+function disarm(watchdog: ChildProcess): void {
+  watchdog.stdin?.end('ok\n')
+}
+
+/**
+ * Spawn a long-running server with its output going to logFile. If this process dies without
+ * stopping it, the server is killed and cleanupDir removed.
+ */
+export function spawnServer(command: string, args: string[], logFile: string, cleanupDir: string): ServerProcess {
+  installExitHooks()
+  const fd = openSync(logFile, 'a')
+  const child = spawn(command, args, { stdio: ['ignore', fd, fd] })
+  closeSync(fd)
+  if (child.pid === undefined) {
+    // spawn failures (ENOENT) are reported asynchronously; surface them now.
+    throw new Error(`cannot start ${command}`)
+  }
+  const pid = child.pid
+  // A server a test forgot to stop must not keep the test process alive; the exit hook kills it.
+  child.unref()
+  live.add(child)
+  const watchdog = startWatchdog(pid, cleanupDir)
+  let done = false
+  const exited = new Promise<number | null>((resolve) => {
+    child.on('exit', (code, signal) => {
+      done = true
+      live.delete(child)
+      // Our child is gone: end the watchdog without letting it kill a recycled PID.
+      disarm(watchdog)
+      resolve(code ?? (signal ? -1 : null))
+    })
+  })
+  child.on('error', () => {})
+  return {
+    pid,
+    exited,
+    hasExited: () => done,
+    async kill(signal) {
+      if (!done) {
+        // Waiting for the exit must keep this process alive.
+        child.ref()
+        child.kill(signal)
+      }
+      return exited
+    },
+    logTail(lines = 30) {
+      try {
+        return readFileSync(logFile, 'utf8').split('\n').slice(-lines).join('\n')
+      } catch {
+        return ''
+      }
+    },
+  }
+}
+
+/**
+ * A TCP port that was free a moment ago on 127.0.0.1. Another process can take it before the caller
+ * binds it, so callers retry with a new port when their server fails to start.
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.unref()
+    server.on('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** Poll probe until it resolves true; fail early when the process exits, or after timeoutMs. */
+export async function waitUntilReady(
+  proc: ServerProcess,
+  probe: () => Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (let delay = 10; ; delay = Math.min(delay * 2, 100)) {
+    if (proc.hasExited()) throw new ExitedEarly(`${what} exited during start-up:\n${proc.logTail()}`)
+    if (await probe().catch(() => false)) return
+    if (Date.now() > deadline) {
+      throw new Error(`${what} not ready after ${timeoutMs} ms:\n${proc.logTail()}`)
+    }
+    await new Promise((r) => setTimeout(r, delay))
+  }
+}
+
+/** The process died before it was ready (most often: a port taken between freePort() and bind). */
+export class ExitedEarly extends Error {
+  override name = 'ExitedEarly'
+}
+
+/**
+ * Whether process pid holds the listening socket on 127.0.0.1:port. A readiness probe alone cannot
+ * tell: when another process takes the port first, our server exits, but the probe may already have
+ * been answered by the stranger. Linux only (procfs); elsewhere the probe has to be trusted.
+ */
+export function listensOn(pid: number, port: number): boolean {
+  let inodes: Set<string>
+  try {
+    inodes = listeningInodes(port)
+  } catch {
+    return true
+  }
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        const target = readlinkSync(`/proc/${pid}/fd/${fd}`)
+        return target.startsWith('socket:[') && inodes.has(target.slice(8, -1))
+      } catch {
+        return false
+      }
+    })
+  } catch {
+    return false
+  }
+}
+
+const TCP_LISTEN = '0A'
+
+function listeningInodes(port: number): Set<string> {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0')
+  const inodes = new Set<string>()
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/)
+      if (fields.length > 9 && fields[1]!.endsWith(`:${hexPort}`) && fields[3] === TCP_LISTEN) inodes.add(fields[9]!)
+    }
+  }
+  return inodes
+}
