@@ -4,6 +4,7 @@
  */
 import type { ServerOptions as HttpsOptions } from 'node:https'
 import { posix } from 'node:path'
+import websocket from '@fastify/websocket'
 import { Registry } from 'prom-client'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import type { Backend } from './backend/backend.js'
@@ -12,18 +13,28 @@ import { encodeError } from './http/codec/response.js'
 import { clusterRoutes } from './http/routes/cluster.js'
 import { healthRoutes } from './http/routes/health.js'
 import { kvRoutes } from './http/routes/kv.js'
+import { leaseRoutes } from './http/routes/lease.js'
 import { maintenanceRoutes } from './http/routes/maintenance.js'
 import { countedWatch, metricsRoutes, observeRequests } from './http/routes/metrics.js'
+import { watchRoutes } from './http/routes/watch.js'
 import { asIs, RequestLimits } from './http/rpc.js'
+import { WsHeartbeat } from './http/stream/ws-heartbeat.js'
 
 export interface AppOptions {
   backend: Backend
   /** etcd's --max-request-bytes. */
   maxRequestBytes: number
+  /** A watch stream whose client leaves more than this many bytes unread loses its watches. */
+  watchSendBufferBytes?: number
+  /** How often silent WebSockets are pinged; a peer silent for two intervals more is dropped. */
+  wsPingIntervalMs?: number
   logger?: FastifyServerOptions['logger']
   /** serve HTTPS with these options; plain HTTP without them */
   https?: HttpsOptions
 }
+
+export const defaultWatchSendBufferBytes = 8 * 1024 * 1024
+const defaultWsPingIntervalMs = 30_000
 
 /** etcd's default `--cors '*'` headers, on every response. */
 const corsHeaders = {
@@ -83,8 +94,19 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   const registry = new Registry()
   const backend: Backend = { ...opts.backend, watch: countedWatch(opts.backend.watch, registry) }
   observeRequests(app, registry)
+  const heartbeat = new WsHeartbeat(opts.wsPingIntervalMs ?? defaultWsPingIntervalMs)
+  app.addHook('onClose', async () => heartbeat.stop())
+  // etcd answers WebSocket upgrades without compression.
+  app.register(websocket, { options: { perMessageDeflate: false, maxPayload: limits.maxMessageBytes } })
   app.register(metricsRoutes, { backend, registry })
   app.register(kvRoutes, { backend, limits })
+  app.register(leaseRoutes, { lease: backend.lease, limits, heartbeat })
+  app.register(watchRoutes, {
+    watch: backend.watch,
+    limits,
+    sendBufferBytes: opts.watchSendBufferBytes ?? defaultWatchSendBufferBytes,
+    heartbeat,
+  })
   app.register(maintenanceRoutes, { backend, limits })
   app.register(clusterRoutes, { backend, limits })
   app.register(healthRoutes, { backend })

@@ -12,6 +12,10 @@ export interface ServeConfig {
   advertiseClientUrls: URL[]
   maxRequestBytes: number
   maxTxnOps: number
+  /** etcd's --experimental-watch-progress-notify-interval, in ms. */
+  watchProgressNotifyIntervalMs: number
+  /** Unread bytes a watch client may leave before its watches are canceled. */
+  watchSendBufferBytes: number
   /** etcd's --quota-backend-bytes (0: etcd's default of 2 GiB; negative: no quota). */
   quotaBackendBytes: number
   /** Remote mode: the etcd cluster to front (etcdctl's --endpoints); embedded when absent. */
@@ -50,6 +54,8 @@ export interface ServeFlags {
   advertiseClientUrls?: string
   maxRequestBytes: string
   maxTxnOps: string
+  experimentalWatchProgressNotifyInterval: string
+  watchSendBufferBytes: string
   quotaBackendBytes: string
   endpoints?: string
   cacert?: string
@@ -84,6 +90,10 @@ export function serveOptions(): Option[] {
     flag('advertise-client-urls', 'comma-separated client URLs to advertise (default: the listen URLs)'),
     flag('max-request-bytes', 'maximum client request size in bytes the server will accept').default('1572864'),
     flag('max-txn-ops', 'maximum number of operations permitted in a transaction').default('128'),
+    flag('experimental-watch-progress-notify-interval', 'duration of periodic watch progress notifications').default('10m0s'),
+    flag('watch-send-buffer-bytes', 'unread bytes a watch client may leave before its watches are canceled').default(
+      String(8 * 1024 * 1024),
+    ),
     flag('quota-backend-bytes', 'raise the NOSPACE alarm when the backend exceeds this size (0: 2 GiB)').default('0'),
     clientFlag('endpoints', 'remote mode: comma-separated etcd endpoints to front instead of the embedded store'),
     clientFlag('cacert', 'remote mode: CA bundle verifying the etcd servers'),
@@ -122,6 +132,11 @@ export function resolveServeConfig(flags: ServeFlags): ServeConfig {
       : listenClientUrls,
     maxRequestBytes: positiveInteger('--max-request-bytes', flags.maxRequestBytes),
     maxTxnOps: positiveInteger('--max-txn-ops', flags.maxTxnOps),
+    watchProgressNotifyIntervalMs: positiveDuration(
+      '--experimental-watch-progress-notify-interval',
+      flags.experimentalWatchProgressNotifyInterval,
+    ),
+    watchSendBufferBytes: positiveInteger('--watch-send-buffer-bytes', flags.watchSendBufferBytes),
     quotaBackendBytes: integer('--quota-backend-bytes', flags.quotaBackendBytes),
     remote: remoteConfig(flags),
     logLevel: flags.logLevel,
@@ -204,4 +219,25 @@ function positiveInteger(name: string, value: string): number {
   const n = /^\d+$/.test(value.trim()) ? Number(value) : NaN
   if (!Number.isSafeInteger(n) || n <= 0) throw new ConfigError(`${name}: "${value}" is not a positive integer`)
   return n
+}
+
+const durationUnitsMs: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
+
+/** A Go duration (`10m`, `1m30s`, `500ms`, `1.5h`) in whole milliseconds, at least 1. */
+function positiveDuration(name: string, value: string): number {
+  const text = value.trim()
+  const part = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y
+  let ms = 0
+  let at = 0
+  while (at < text.length) {
+    part.lastIndex = at
+    const m = part.exec(text)
+    if (!m) break
+    ms += Number(m[1]) * durationUnitsMs[m[2]!]!
+    at = part.lastIndex
+  }
+  if (at === 0 || at !== text.length || !(ms >= 1) || !Number.isFinite(ms)) {
+    throw new ConfigError(`${name}: "${value}" is not a positive duration (e.g. 10m, 5s, 500ms)`)
+  }
+  return Math.round(ms)
 }

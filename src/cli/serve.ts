@@ -66,7 +66,13 @@ async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | unde
   try {
     for (const url of config.listenClientUrls) {
       const secure = url.protocol === 'https:'
-      const app = buildApp({ backend, maxRequestBytes: config.maxRequestBytes, logger, ...(secure ? { https: tls!.serverOptions() } : {}) })
+      const app = buildApp({
+        backend,
+        maxRequestBytes: config.maxRequestBytes,
+        watchSendBufferBytes: config.watchSendBufferBytes,
+        logger,
+        ...(secure ? { https: tls!.serverOptions() } : {}),
+      })
       if (secure) tls!.follow(app.server as unknown as HttpsServer)
       apps.push(app)
       if (!secure && config.tlsFlagsGiven.length > 0) {
@@ -104,6 +110,7 @@ function openBackend(config: ServeConfig): Promise<Backend> {
     name: config.name,
     maxTxnOps: config.maxTxnOps,
     quotaBackendBytes: config.quotaBackendBytes,
+    progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
     clientUrls: config.advertiseClientUrls.map((u) => u.origin),
   })
 }

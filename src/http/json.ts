@@ -54,6 +54,19 @@ export function readFirstValue(text: string): JsonValue | undefined {
   return p.value()
 }
 
+/**
+ * Reads the next value of a JSON stream from `start`, as successive json.Decoder.Decode calls do.
+ * Returns undefined when only whitespace is left; `end` is the index just after the value.
+ */
+export function readValueAt(text: string, start: number): { value: JsonValue; end: number } | undefined {
+  const p = new Parser(text, true)
+  p.i = start
+  p.skipSpace()
+  if (p.i >= text.length) return undefined
+  const value = p.value()
+  return { value, end: p.i }
+}
+
 /** Parses `text` as exactly one JSON value, as Go's json.Unmarshal does (its messages at EOF and after the value). */
 export function parseWhole(text: string): JsonValue {
   const p = new Parser(text, false)

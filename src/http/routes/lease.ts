@@ -1,0 +1,110 @@
+/**
+ * etcd's Lease service: POST /v3/lease/{grant,revoke,timetolive,leases} (and etcd 3.4's aliases under
+ * /v3/kv/lease/), and /v3/lease/keepalive as an HTTP stream or over WebSocket.
+ */
+import type {} from '@fastify/websocket'
+import type { FastifyPluginAsync } from 'fastify'
+import type { WebSocket } from 'ws'
+import type { Lease } from '../../backend/backend.js'
+import {
+  decodeLeaseGrant,
+  decodeLeaseId,
+  decodeLeaseLeases,
+  decodeLeaseTimeToLive,
+  encodeLeaseGrantResponse,
+  encodeLeaseLeasesResponse,
+  encodeLeaseRevokeResponse,
+  encodeLeaseTimeToLiveResponse,
+} from '../codec/lease.js'
+import type { JsonValue } from '../json.js'
+import { KeepAliveSession } from '../keepalive-session.js'
+import { type RequestLimits, unaryHandler } from '../rpc.js'
+import type { HttpStreamResponse } from '../stream/http-stream.js'
+import { JsonMessageReader } from '../stream/json-message-reader.js'
+import { readHttpRequestMessages, readWsRequestMessages } from '../stream/request-messages.js'
+import { failWebSocket, reportWebSocketError, startError } from '../stream/stream-errors.js'
+import { endStreamsOnClose, leaveBodiesUnread, openHttpStream } from '../stream/streaming-route.js'
+import type { WsHeartbeat } from '../stream/ws-heartbeat.js'
+import { WsSink } from '../stream/ws-sink.js'
+
+export interface LeaseRoutesOptions {
+  lease: Lease
+  limits: RequestLimits
+  heartbeat: WsHeartbeat
+}
+
+export const leaseRoutes: FastifyPluginAsync<LeaseRoutesOptions> = async (app, { lease, limits, heartbeat }) => {
+  const grant = unaryHandler(limits, {
+    decode: decodeLeaseGrant,
+    proposal: () => true,
+    call: (req) => lease.grant(req),
+    encode: encodeLeaseGrantResponse,
+  })
+  const revoke = unaryHandler(limits, {
+    decode: decodeLeaseId,
+    proposal: () => true,
+    call: (id) => lease.revoke(id),
+    encode: encodeLeaseRevokeResponse,
+  })
+  const timeToLive = unaryHandler(limits, {
+    decode: decodeLeaseTimeToLive,
+    proposal: () => false,
+    call: (req) => lease.timeToLive(req),
+    encode: encodeLeaseTimeToLiveResponse,
+  })
+  const leases = unaryHandler(limits, {
+    decode: decodeLeaseLeases,
+    proposal: () => false,
+    call: () => lease.leases(),
+    encode: encodeLeaseLeasesResponse,
+  })
+  app.post('/v3/lease/grant', grant)
+  for (const prefix of ['/v3/lease', '/v3/kv/lease']) {
+    app.post(`${prefix}/revoke`, revoke)
+    app.post(`${prefix}/timetolive`, timeToLive)
+    app.post(`${prefix}/leases`, leases)
+  }
+  app.register(keepAliveRoutes, { lease, limits, heartbeat })
+}
+
+const keepAliveRoutes: FastifyPluginAsync<LeaseRoutesOptions> = async (app, { lease, limits, heartbeat }) => {
+  const open = new Set<HttpStreamResponse>()
+  leaveBodiesUnread(app)
+  endStreamsOnClose(app, open)
+  const newReader = () => new JsonMessageReader(limits.maxMessageBytes, (size) => limits.messageTooLarge(size))
+  const handle = (session: KeepAliveSession) => (v: JsonValue) => session.request(decodeLeaseId(v).request)
+
+  app.post('/v3/lease/keepalive', async (request, reply) => {
+    const stream = openHttpStream(reply, open)
+    const session = new KeepAliveSession(lease, stream, (err) => stream.abort(err))
+    stream.onClose(() => session.close())
+    readHttpRequestMessages(request.raw, newReader(), {
+      message: handle(session),
+      firstError: (err) => {
+        session.close()
+        stream.fail(startError(err))
+      },
+      // Unlike watch, the keepalive stream ends with its request body (etcd 3.4).
+      end: () => void session.drained().then(() => stream.end()),
+    })
+  })
+
+  app.route({
+    method: 'GET',
+    url: '/v3/lease/keepalive',
+    handler: (_request, reply) => reply.callNotFound(),
+    wsHandler: (socket: WebSocket) => {
+      heartbeat.watch(socket)
+      const session = new KeepAliveSession(lease, new WsSink(socket), (err) => failWebSocket(socket, err))
+      socket.on('close', () => session.close())
+      readWsRequestMessages(socket, newReader(), {
+        message: handle(session),
+        firstError: (err) => {
+          session.close()
+          failWebSocket(socket, err)
+        },
+        laterError: (err) => reportWebSocketError(socket, err),
+      })
+    },
+  })
+}

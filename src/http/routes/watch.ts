@@ -1,0 +1,75 @@
+/**
+ * etcd's Watch service: POST /v3/watch as an HTTP stream, and a WebSocket upgrade of GET /v3/watch
+ * (etcd's grpc-websocket-proxy). Any number of watches share one stream.
+ */
+import type {} from '@fastify/websocket'
+import type { FastifyPluginAsync } from 'fastify'
+import type { WebSocket } from 'ws'
+import type { Watch } from '../../backend/backend.js'
+import { decodeWatchRequest } from '../codec/watch.js'
+import type { JsonValue } from '../json.js'
+import type { RequestLimits } from '../rpc.js'
+import type { HttpStreamResponse } from '../stream/http-stream.js'
+import { JsonMessageReader } from '../stream/json-message-reader.js'
+import { readHttpRequestMessages, readWsRequestMessages } from '../stream/request-messages.js'
+import { failWebSocket, reportWebSocketError, startError } from '../stream/stream-errors.js'
+import { endStreamsOnClose, leaveBodiesUnread, openHttpStream } from '../stream/streaming-route.js'
+import type { WsHeartbeat } from '../stream/ws-heartbeat.js'
+import { WsSink } from '../stream/ws-sink.js'
+import { WatchSession } from '../watch-session.js'
+
+export interface WatchRoutesOptions {
+  watch: Watch
+  limits: RequestLimits
+  /** --watch-send-buffer-bytes */
+  sendBufferBytes: number
+  heartbeat: WsHeartbeat
+}
+
+export const watchRoutes: FastifyPluginAsync<WatchRoutesOptions> = async (app, opts) => {
+  const { limits } = opts
+  const open = new Set<HttpStreamResponse>()
+  leaveBodiesUnread(app)
+  endStreamsOnClose(app, open)
+  const newReader = () => new JsonMessageReader(limits.maxMessageBytes, (size) => limits.messageTooLarge(size))
+
+  const handle = (session: WatchSession) => (v: JsonValue) => {
+    const req = decodeWatchRequest(v)
+    if (req) session.request(req)
+  }
+
+  app.post('/v3/watch', async (request, reply) => {
+    const stream = openHttpStream(reply, open)
+    const session = new WatchSession(opts.watch, stream, opts.sendBufferBytes)
+    stream.onClose(() => session.close())
+    readHttpRequestMessages(request.raw, newReader(), {
+      message: handle(session),
+      firstError: (err) => {
+        session.close()
+        stream.fail(startError(err))
+      },
+      // The watch stream outlives the request body, until the client goes away.
+      end: () => {},
+    })
+  })
+
+  app.route({
+    method: 'GET',
+    url: '/v3/watch',
+    // A plain GET is not an RPC: 405 as for any other method.
+    handler: (_request, reply) => reply.callNotFound(),
+    wsHandler: (socket: WebSocket) => {
+      opts.heartbeat.watch(socket)
+      const session = new WatchSession(opts.watch, new WsSink(socket), opts.sendBufferBytes)
+      socket.on('close', () => session.close())
+      readWsRequestMessages(socket, newReader(), {
+        message: handle(session),
+        firstError: (err) => {
+          session.close()
+          failWebSocket(socket, err)
+        },
+        laterError: (err) => reportWebSocketError(socket, err),
+      })
+    },
+  })
+}

@@ -1,0 +1,7 @@
+/** Where a stream's response messages go: an HTTP chunked response or a WebSocket. */
+export interface MessageSink {
+  /** Sends one `{"result":…}\n` line (WebSocket frames drop the newline). The Buffer may be shared: never modify it. */
+  send(line: Buffer): void
+  /** Bytes accepted by send() and not yet handed to the network. */
+  bufferedBytes(): number
+}
