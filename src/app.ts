@@ -2,6 +2,7 @@
  * The HTTP server: etcd 3.4's gateway surface on Fastify. Routing rules that are not a route of
  * their own (CORS, OPTIONS, /v3beta/, path cleaning, 404/405 bodies) and the one error mapping live here.
  */
+import type { ServerOptions as HttpsOptions } from 'node:https'
 import { posix } from 'node:path'
 import websocket from '@fastify/websocket'
 import { Registry } from 'prom-client'
@@ -28,6 +29,8 @@ export interface AppOptions {
   /** How often silent WebSockets are pinged; a peer silent for two intervals more is dropped. */
   wsPingIntervalMs?: number
   logger?: FastifyServerOptions['logger']
+  /** serve HTTPS with these options; plain HTTP without them */
+  https?: HttpsOptions
 }
 
 export const defaultWatchSendBufferBytes = 8 * 1024 * 1024
@@ -42,11 +45,13 @@ const corsHeaders = {
 
 export function buildApp(opts: AppOptions): FastifyInstance {
   const limits = new RequestLimits(opts.maxRequestBytes)
+  // One instance type for both: the routes never see whether the server is HTTP or HTTPS.
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: bodyLimitFor(limits),
     rewriteUrl: (req) => routedUrl(req.url!),
-  })
+    ...(opts.https ? { https: opts.https } : {}),
+  }) as unknown as FastifyInstance
 
   app.decorateRequest('rpcStarted', false)
 

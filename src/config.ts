@@ -2,7 +2,8 @@
  * `etcdgw serve` settings under etcd's flag names; each flag also reads etcd's environment variable
  * (ETCD_ + the flag in upper snake case). Flags win over the environment, the environment over defaults.
  */
-import { Option } from 'commander'
+import { isIPv4 } from 'node:net'
+import { InvalidArgumentError, Option } from 'commander'
 
 export interface ServeConfig {
   name: string
@@ -20,6 +21,19 @@ export interface ServeConfig {
   /** Remote mode: the etcd cluster to front (etcdctl's --endpoints); embedded when absent. */
   remote?: RemoteConfig
   logLevel: LogLevel
+  /** set when any listen URL is https:// */
+  tls?: TlsConfig
+  /** plain-HTTP listen URLs that are not on a loopback address (allowed only with --insecure-listen-non-loopback) */
+  insecureNonLoopbackUrls: URL[]
+  /** TLS flags given: http:// URLs ignore them, as etcd does (with a warning) */
+  tlsFlagsGiven: string[]
+}
+
+export interface TlsConfig {
+  certFile: string
+  keyFile: string
+  /** with it, every client must present a certificate chaining to one of its CAs */
+  trustedCaFile?: string
 }
 
 export interface RemoteConfig {
@@ -48,6 +62,11 @@ export interface ServeFlags {
   cert?: string
   key?: string
   logLevel: LogLevel
+  certFile?: string
+  keyFile?: string
+  trustedCaFile?: string
+  clientCertAuth?: boolean
+  insecureListenNonLoopback?: boolean
 }
 
 export class ConfigError extends Error {}
@@ -58,6 +77,10 @@ const flag = (name: string, description: string) => new Option(`--${name} <value
 /** The remote backend's flags are etcdctl's, and read etcdctl's environment variables. */
 const clientFlag = (name: string, description: string) =>
   new Option(`--${name} <value>`, description).env('ETCDCTL_' + name.toUpperCase())
+
+/** A Go-style bool flag: `--x`, `--x=true|false` or the env var's value (commander's plain booleans ignore it). */
+const boolFlag = (name: string, envVar: string, description: string) =>
+  new Option(`--${name} [bool]`, description).env(envVar).argParser(parseGoBool)
 
 export function serveOptions(): Option[] {
   return [
@@ -77,6 +100,15 @@ export function serveOptions(): Option[] {
     clientFlag('cert', 'remote mode: client certificate for etcd'),
     clientFlag('key', 'remote mode: client key for etcd'),
     flag('log-level', 'log level').choices(logLevels).default('warn'),
+    flag('cert-file', 'path to the client server TLS cert file (served on https:// listen URLs)'),
+    flag('key-file', 'path to the client server TLS key file'),
+    flag('trusted-ca-file', 'path to the client server TLS trusted CA bundle; clients must present a certificate from one of its CAs'),
+    boolFlag('client-cert-auth', envName('client-cert-auth'), 'require clients to present a certificate chaining to --trusted-ca-file'),
+    boolFlag(
+      'insecure-listen-non-loopback',
+      'ETCDGW_INSECURE_LISTEN_NON_LOOPBACK',
+      'allow plain http:// listen URLs on non-loopback addresses (anyone on the network can read and write)',
+    ),
   ]
 }
 
@@ -84,6 +116,13 @@ export function serveOptions(): Option[] {
 export function resolveServeConfig(flags: ServeFlags): ServeConfig {
   if (flags.name === '') throw new ConfigError('--name must not be empty')
   const listenClientUrls = urlList('--listen-client-urls', flags.listenClientUrls)
+  const insecureNonLoopbackUrls = listenClientUrls.filter((url) => url.protocol === 'http:' && !isLoopbackHost(url.hostname))
+  if (insecureNonLoopbackUrls.length > 0 && flags.insecureListenNonLoopback !== true) {
+    throw new ConfigError(
+      `--listen-client-urls: ${insecureNonLoopbackUrls[0]!.origin} would serve plain HTTP on a non-loopback address; ` +
+        'use an https:// URL with --cert-file and --key-file, or pass --insecure-listen-non-loopback to accept that',
+    )
+  }
   return {
     name: flags.name,
     dataDir: flags.dataDir || `${flags.name}.etcdgw`,
@@ -101,7 +140,45 @@ export function resolveServeConfig(flags: ServeFlags): ServeConfig {
     quotaBackendBytes: integer('--quota-backend-bytes', flags.quotaBackendBytes),
     remote: remoteConfig(flags),
     logLevel: flags.logLevel,
+    ...tlsConfig(flags, listenClientUrls),
+    insecureNonLoopbackUrls,
   }
+}
+
+/** etcd's rules: an https:// URL needs cert and key; a trusted CA file alone already requires client certificates. */
+function tlsConfig(flags: ServeFlags, urls: URL[]): { tls?: TlsConfig; tlsFlagsGiven: string[] } {
+  const tlsFlagsGiven = [
+    flags.certFile && '--cert-file',
+    flags.keyFile && '--key-file',
+    flags.trustedCaFile && '--trusted-ca-file',
+    flags.clientCertAuth === true && '--client-cert-auth',
+  ].filter((name): name is string => typeof name === 'string' && name !== '')
+  const https = urls.find((url) => url.protocol === 'https:')
+  if (!https) return { tlsFlagsGiven }
+  if (!flags.certFile && !flags.keyFile) {
+    throw new ConfigError(`TLS key/cert (--cert-file, --key-file) must be provided for client url ${https.origin} with HTTPS scheme`)
+  }
+  if (!flags.certFile || !flags.keyFile) throw new ConfigError('--cert-file and --key-file must both be given')
+  // etcd would verify client certificates against the system roots; no one means that.
+  if (flags.clientCertAuth === true && !flags.trustedCaFile) {
+    throw new ConfigError('--client-cert-auth needs --trusted-ca-file (the CA bundle client certificates must chain to)')
+  }
+  return {
+    tls: { certFile: flags.certFile, keyFile: flags.keyFile, ...(flags.trustedCaFile ? { trustedCaFile: flags.trustedCaFile } : {}) },
+    tlsFlagsGiven,
+  }
+}
+
+/** Hosts that reach only this machine (URL has normalized IP spellings). Any other name might resolve anywhere. */
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || (isIPv4(hostname) && hostname.startsWith('127.'))
+}
+
+/** Go's strconv.ParseBool, as etcd's bool flags and env vars accept. */
+function parseGoBool(value: string): boolean {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false
+  throw new InvalidArgumentError(`"${value}" is not a boolean (true or false)`)
 }
 
 function urlList(name: string, value: string): URL[] {
@@ -114,7 +191,7 @@ function urlList(name: string, value: string): URL[] {
     } catch {
       throw new ConfigError(`${name}: "${s}" is not a URL (expected e.g. http://127.0.0.1:2379)`)
     }
-    if (url.protocol !== 'http:') throw new ConfigError(`${name}: "${s}": only http:// URLs are supported`)
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`${name}: "${s}": only http:// and https:// URLs are supported`)
     if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
       throw new ConfigError(`${name}: "${s}" must not have a path, query or fragment`)
     }

@@ -1,4 +1,5 @@
-/** `etcdgw serve`: the etcd v3 JSON gateway on the embedded store. */
+/** `etcdgw serve`: the etcd v3 JSON gateway on the embedded store or in front of etcd, over HTTP or HTTPS. */
+import type { Server as HttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { Command } from 'commander'
 import type { FastifyInstance } from 'fastify'
@@ -7,6 +8,9 @@ import type { Backend } from '../backend/backend.js'
 import { openEmbeddedBackend } from '../backend/embedded/index.js'
 import { openRemoteBackend } from '../backend/remote/index.js'
 import { ConfigError, resolveServeConfig, type ServeConfig, type ServeFlags, serveOptions } from '../config.js'
+import { trackClientCertificate } from '../tls/cert-expiry.js'
+import { ReloadingTls } from '../tls/reloading-tls.js'
+import { TlsFileError } from '../tls/tls-files.js'
 
 /** Exit status for unusable flags (as etcd and most CLIs use for usage errors). */
 const usageExitCode = 2
@@ -29,11 +33,19 @@ export function registerServeCommand(program: Command): void {
       process.stderr.write(`etcdgw serve: ${err.message}\n`)
       process.exit(usageExitCode)
     }
-    await serveUntilSignalled(config)
+    let tls: ReloadingTls | undefined
+    try {
+      tls = config.tls && (await ReloadingTls.open(config.tls))
+    } catch (err) {
+      if (!(err instanceof TlsFileError)) throw err
+      process.stderr.write(`etcdgw serve: ${err.message}\n`)
+      process.exit(usageExitCode)
+    }
+    await serveUntilSignalled(config, tls)
   })
 }
 
-async function serveUntilSignalled(config: ServeConfig): Promise<void> {
+async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | undefined): Promise<void> {
   const backend = await openBackend(config)
   const apps: FastifyInstance[] = []
   let stopping = false
@@ -44,7 +56,7 @@ async function serveUntilSignalled(config: ServeConfig): Promise<void> {
     }
     stopping = true
     process.stdout.write(`etcdgw: ${signal}: finishing in-flight requests and closing the store\n`)
-    await shutdown(apps, backend)
+    await shutdown(apps, backend, tls)
     process.exit(0)
   }
   process.on('SIGINT', stop)
@@ -53,26 +65,38 @@ async function serveUntilSignalled(config: ServeConfig): Promise<void> {
   const logger = { level: config.logLevel }
   try {
     for (const url of config.listenClientUrls) {
+      const secure = url.protocol === 'https:'
       const app = buildApp({
         backend,
         maxRequestBytes: config.maxRequestBytes,
         watchSendBufferBytes: config.watchSendBufferBytes,
         logger,
+        ...(secure ? { https: tls!.serverOptions() } : {}),
       })
+      if (secure) tls!.follow(app.server as unknown as HttpsServer)
       apps.push(app)
-      await app.listen({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80) })
+      if (!secure && config.tlsFlagsGiven.length > 0) {
+        app.log.warn({ clientUrl: url.origin, ignored: config.tlsFlagsGiven }, 'scheme is HTTP; ignoring the TLS flags for this URL')
+      }
+      if (config.insecureNonLoopbackUrls.includes(url)) {
+        app.log.warn({ clientUrl: url.origin }, 'serving plain HTTP on a non-loopback address (--insecure-listen-non-loopback): anyone who can reach it can read and write every key')
+      }
+      await app.listen({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || (secure ? 443 : 80)) })
     }
+    tls?.watch(apps[0]!.log)
+    if (config.remote?.cert) trackClientCertificate(config.remote.cert, apps[0]!.log)
   } catch (err) {
-    await shutdown(apps, backend)
+    await shutdown(apps, backend, tls)
     throw err
   }
 
-  const listening = apps.map((app) => urlOf(app.server.address() as AddressInfo))
+  const listening = apps.map((app, i) => urlOf(config.listenClientUrls[i]!.protocol, app.server.address() as AddressInfo))
+  const curlTls = listening[0]!.startsWith('https:') ? curlTlsFlags(config) : ''
   const store = config.remote ? `etcd at ${config.remote.endpoints.join(',')}` : `data dir ${config.dataDir}`
   for (const url of listening) process.stdout.write(`etcdgw: serving the etcd v3 API on ${url} (${store})\n`)
   process.stdout.write(
-    `etcdgw: try: curl -s -X POST ${listening[0]}/v3/kv/put -d '{"key":"Zm9v","value":"YmFy"}'` +
-      ` && curl -s -X POST ${listening[0]}/v3/kv/range -d '{"key":"Zm9v"}'\n`,
+    `etcdgw: try: curl -s${curlTls} -X POST ${listening[0]}/v3/kv/put -d '{"key":"Zm9v","value":"YmFy"}'` +
+      ` && curl -s${curlTls} -X POST ${listening[0]}/v3/kv/range -d '{"key":"Zm9v"}'\n`,
   )
 }
 
@@ -91,12 +115,18 @@ function openBackend(config: ServeConfig): Promise<Backend> {
   })
 }
 
-async function shutdown(apps: FastifyInstance[], backend: Backend): Promise<void> {
+async function shutdown(apps: FastifyInstance[], backend: Backend, tls: ReloadingTls | undefined): Promise<void> {
+  await tls?.close()
   await Promise.all(apps.map((app) => app.close()))
   await backend.close()
 }
 
-function urlOf(address: AddressInfo): string {
+function curlTlsFlags(config: ServeConfig): string {
+  const ca = config.tls?.trustedCaFile
+  return ca === undefined ? ' --cacert CA.crt' : ` --cacert ${ca} --cert CLIENT.crt --key CLIENT.key`
+}
+
+function urlOf(protocol: string, address: AddressInfo): string {
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
-  return `http://${host}:${address.port}`
+  return `${protocol}//${host}:${address.port}`
 }

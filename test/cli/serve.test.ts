@@ -95,7 +95,7 @@ t.test('bad flags: a clear message and exit status 2', async (t) => {
   const dir = tempDir(t)
   const cases: [string[], RegExp][] = [
     [['--listen-client-urls', 'foo'], /--listen-client-urls: "foo" is not a URL/],
-    [['--listen-client-urls', 'https://127.0.0.1:2379'], /only http:\/\/ URLs are supported/],
+    [['--listen-client-urls', 'unix://127.0.0.1:2379'], /only http:\/\/ and https:\/\/ URLs are supported/],
     [['--max-request-bytes', 'lots'], /--max-request-bytes: "lots" is not a positive integer/],
     [['--max-txn-ops', '0'], /--max-txn-ops: "0" is not a positive integer/],
     [['--log-level', 'loud'], /Allowed choices are debug, info, warn, error/],

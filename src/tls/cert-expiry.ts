@@ -1,0 +1,89 @@
+/**
+ * Certificate expiry made visible: Prometheus gauges for every certificate in use (computed at scrape time)
+ * and the warning text for those close to their end.
+ */
+import { X509Certificate } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { Gauge } from 'prom-client'
+import { registry } from '../metrics.js'
+
+export interface CertInUse {
+  /** served: the server certificate; trusted_ca: a CA client certificates may chain to; client: a certificate we present */
+  role: 'served' | 'trusted_ca' | 'client'
+  file: string
+  cert: X509Certificate
+}
+
+const DAY_MS = 86_400_000
+export const EXPIRY_WARNING_MS = 30 * DAY_MS
+
+const sources = new Set<() => CertInUse[]>()
+const labelNames = ['role', 'file', 'subject', 'serial'] as const
+
+function labelsOf(c: CertInUse): Record<(typeof labelNames)[number], string> {
+  return { role: c.role, file: c.file, subject: subjectLine(c.cert), serial: c.cert.serialNumber.toUpperCase() }
+}
+
+function collectEach(gauge: Gauge<(typeof labelNames)[number]>, value: (c: CertInUse) => number): void {
+  gauge.reset()
+  for (const source of sources) for (const c of source()) gauge.set(labelsOf(c), value(c))
+}
+
+new Gauge({
+  name: 'etcdgw_tls_certificate_not_after_seconds',
+  help: 'End of validity (unix seconds) of each certificate in use',
+  labelNames,
+  registers: [registry],
+  collect() {
+    collectEach(this, (c) => notAfter(c.cert) / 1000)
+  },
+})
+
+new Gauge({
+  name: 'etcdgw_tls_certificate_expires_in_seconds',
+  help: 'Seconds until each certificate in use expires (negative once expired)',
+  labelNames,
+  registers: [registry],
+  collect() {
+    const now = Date.now()
+    collectEach(this, (c) => Math.round((notAfter(c.cert) - now) / 1000))
+  },
+})
+
+/** Adds certificates to the gauges; `source` is asked at every scrape. Returns the function that removes them. */
+export function trackCertificates(source: () => CertInUse[]): () => void {
+  sources.add(source)
+  return () => sources.delete(source)
+}
+
+/**
+ * Remote mode: the client certificate presented to etcd, as read at start (the remote backend reads it once),
+ * in the gauges for the life of the process, and warned about when close to its end.
+ */
+export function trackClientCertificate(file: string, log: { warn(obj: object, msg: string): void }): void {
+  const cert = new X509Certificate(readFileSync(file))
+  const inUse: CertInUse[] = [{ role: 'client', file, cert }]
+  for (const warning of expiryWarnings(inUse, new Date())) log.warn({}, warning)
+  trackCertificates(() => inUse)
+}
+
+/** One message per certificate that has expired or expires within 30 days of `now`. */
+export function expiryWarnings(certs: CertInUse[], now: Date): string[] {
+  const warnings: string[] = []
+  for (const c of certs) {
+    const left = notAfter(c.cert) - now.getTime()
+    if (left >= EXPIRY_WARNING_MS) continue
+    const what = `${c.role.replace('_', ' ')} certificate ${c.file} (${subjectLine(c.cert)}, serial ${c.cert.serialNumber.toUpperCase()})`
+    const end = new Date(notAfter(c.cert)).toISOString()
+    warnings.push(left <= 0 ? `${what} expired at ${end}` : `${what} expires in ${Math.floor(left / DAY_MS)} days, at ${end}`)
+  }
+  return warnings
+}
+
+function notAfter(cert: X509Certificate): number {
+  return Date.parse(cert.validTo)
+}
+
+function subjectLine(cert: X509Certificate): string {
+  return cert.subject.split('\n').join(', ')
+}

@@ -1,0 +1,178 @@
+/**
+ * The TLS side of every https:// listener: the options servers start with and, when the certificate, key or CA bundle
+ * changes on disk, gives new handshakes the new files (open connections keep theirs). Unlike etcd, the CA
+ * bundle reloads too, so a CA rotation needs no restart. A change that does not load (half-written, key
+ * and certificate from different pairs) is logged and ignored: the previous files stay in use.
+ */
+import { watch, type FSWatcher } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import type { Server, ServerOptions } from 'node:https'
+import { dirname, resolve } from 'node:path'
+import type { TlsConfig } from '../config.js'
+import { expiryWarnings, trackCertificates, type CertInUse } from './cert-expiry.js'
+import { loadTlsMaterial, sameMaterial, type TlsMaterial } from './tls-files.js'
+
+export interface TlsLog {
+  info(obj: object, msg: string): void
+  warn(obj: object, msg: string): void
+}
+
+export interface WatchOptions {
+  /** the stat check that catches changes fs.watch missed */
+  pollIntervalMs?: number
+  /** how long the files must be quiet before they are read (a renewal writes the key, then the certificate) */
+  settleMs?: number
+}
+
+export class ReloadingTls {
+  private readonly servers = new Set<Server>()
+  private readonly watchers: FSWatcher[] = []
+  private log: TlsLog | undefined
+  private poll: NodeJS.Timeout | undefined
+  private settle: NodeJS.Timeout | undefined
+  private untrack: (() => void) | undefined
+  private lastSeen = ''
+  private checking: Promise<void> | undefined
+  private checkAgain = false
+
+  private constructor(
+    private readonly config: TlsConfig,
+    private material: TlsMaterial,
+  ) {}
+
+  /** Loads and checks the files; throws TlsFileError naming the file and the reason. */
+  static async open(config: TlsConfig): Promise<ReloadingTls> {
+    const tls = new ReloadingTls(config, await loadTlsMaterial(config))
+    tls.lastSeen = await tls.fileVersions()
+    return tls
+  }
+
+  /** The options an HTTPS server starts with: the current files and etcd's client certificate rule. */
+  serverOptions(): ServerOptions {
+    return { ...this.secureOptions(), ...this.clientAuth() }
+  }
+
+  /** Makes `server` use the files as they change from now on. */
+  follow(server: Server): void {
+    // etcd logs every failed handshake (no client certificate, unknown CA, …) as a warning.
+    server.on('tlsClientError', (err, socket) => {
+      // Node closes a verified-but-rejected client (unknown CA, expired, wrong usage) after the handshake,
+      // so the error is a hang-up and the reason OpenSSL's verify code (e.g. CERT_HAS_EXPIRED); a missing
+      // certificate fails the handshake itself (OpenSSL's reason: "peer did not return a certificate").
+      const reason = socket.authorizationError ?? (err as Error & { reason?: string }).reason ?? err.message
+      this.log?.warn({ error: String(reason) }, 'rejected connection')
+    })
+    server.on('close', () => this.servers.delete(server))
+    this.servers.add(server)
+  }
+
+  /** Logs expiry warnings, exposes the certificates' expiry metrics and starts following the files. */
+  watch(log: TlsLog, options: WatchOptions = {}): void {
+    this.log = log
+    this.warnAboutExpiry()
+    this.untrack = trackCertificates(() => this.certsInUse())
+    const settleMs = options.settleMs ?? 200
+    const schedule = () => {
+      clearTimeout(this.settle)
+      this.settle = setTimeout(() => void this.check(), settleMs)
+    }
+    for (const dir of new Set(this.files().map((file) => dirname(resolve(file))))) {
+      try {
+        const watcher = watch(dir, schedule)
+        watcher.on('error', (err) => log.warn({ dir, error: err.message }, 'cannot watch TLS files; checking them periodically only'))
+        this.watchers.push(watcher)
+      } catch (err) {
+        log.warn({ dir, error: (err as Error).message }, 'cannot watch TLS files; checking them periodically only')
+      }
+    }
+    this.poll = setInterval(() => void this.check(), options.pollIntervalMs ?? 5_000)
+    this.poll.unref()
+  }
+
+  async close(): Promise<void> {
+    for (const watcher of this.watchers) watcher.close()
+    clearInterval(this.poll)
+    clearTimeout(this.settle)
+    this.untrack?.()
+    await this.checking
+  }
+
+  /** Reloads if any file changed since the last look; one check at a time, a request meanwhile runs after it. */
+  private check(): Promise<void> {
+    if (this.checking) {
+      this.checkAgain = true
+      return this.checking
+    }
+    this.checking = (async () => {
+      do {
+        this.checkAgain = false
+        await this.reloadIfChanged()
+      } while (this.checkAgain)
+    })().finally(() => {
+      this.checking = undefined
+    })
+    return this.checking
+  }
+
+  private async reloadIfChanged(): Promise<void> {
+    const seen = await this.fileVersions()
+    if (seen === this.lastSeen) return
+    this.lastSeen = seen
+    let next: TlsMaterial
+    try {
+      next = await loadTlsMaterial(this.config)
+    } catch (err) {
+      this.log?.warn({ error: (err as Error).message }, 'TLS files changed but cannot be used; still serving the previous ones')
+      return
+    }
+    if (sameMaterial(next, this.material)) return
+    for (const server of this.servers) server.setSecureContext(this.secureOptions(next))
+    this.material = next
+    this.log?.info(
+      { certFile: this.config.certFile, serial: next.served.serialNumber, trustedCas: next.trusted.length },
+      'TLS files reloaded; new connections use them',
+    )
+    this.warnAboutExpiry()
+  }
+
+  /** A fingerprint of the files' identities and times: any replacement or write changes it. */
+  private async fileVersions(): Promise<string> {
+    const versions = await Promise.all(
+      this.files().map(async (file) => {
+        try {
+          const s = await stat(file, { bigint: true })
+          return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`
+        } catch {
+          return 'absent'
+        }
+      }),
+    )
+    return versions.join('|')
+  }
+
+  private files(): string[] {
+    const { certFile, keyFile, trustedCaFile } = this.config
+    return trustedCaFile === undefined ? [certFile, keyFile] : [certFile, keyFile, trustedCaFile]
+  }
+
+  private secureOptions(material: TlsMaterial = this.material): ServerOptions {
+    return { cert: material.cert, key: material.key, ...(material.ca === undefined ? {} : { ca: material.ca }) }
+  }
+
+  /** etcd: a trusted CA file alone already makes every client present a certificate chaining to it. */
+  private clientAuth(): ServerOptions {
+    const required = this.config.trustedCaFile !== undefined
+    return { requestCert: required, rejectUnauthorized: required }
+  }
+
+  private certsInUse(): CertInUse[] {
+    return [
+      { role: 'served', file: this.config.certFile, cert: this.material.served },
+      ...this.material.trusted.map((cert) => ({ role: 'trusted_ca' as const, file: this.config.trustedCaFile!, cert })),
+    ]
+  }
+
+  private warnAboutExpiry(): void {
+    for (const warning of expiryWarnings(this.certsInUse(), new Date())) this.log?.warn({}, warning)
+  }
+}
