@@ -95,13 +95,16 @@ export async function runRemoteBench(opts: RemoteBenchOptions): Promise<{ text: 
   return { text, markdown }
 }
 
+/** The KV table without its ceiling column (no ceiling here), plus the member's CPU per row. */
 function withUpstreamCores(table: Table, rows: readonly Row[], upstream: Map<string, number[]>): Table {
+  const ceiling = table.header.indexOf('÷ ceiling')
+  const without = (cells: string[]) => cells.filter((_, i) => i !== ceiling)
   return {
-    header: [...table.header, 'CPU etcd'],
+    header: [...without(table.header), 'CPU etcd'],
     rows: table.rows.map((cells, i) => {
       const r = rows[i]!
       const cores = r.target === 'etcd' ? r.serverCores : median(upstream.get(`${r.op}|${r.conns}`) ?? [NaN])
-      return [...cells, Number.isFinite(cores) ? cores.toFixed(2) : '–']
+      return [...without(cells), Number.isFinite(cores) ? cores.toFixed(2) : '–']
     }),
   }
 }
