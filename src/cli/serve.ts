@@ -100,11 +100,8 @@ async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | unde
   )
 }
 
-/** etcd's own request timeout for the remote backend: a write without quorum fails after 7 s there too. */
-const REMOTE_REQUEST_TIMEOUT_MS = 7_000
-
 function openBackend(config: ServeConfig): Promise<Backend> {
-  if (config.remote) return openRemoteBackend({ ...config.remote, requestTimeoutMs: REMOTE_REQUEST_TIMEOUT_MS })
+  if (config.remote) return openRemoteBackend({ ...config.remote, requestTimeoutMs: config.remote.commandTimeoutMs })
   return openEmbeddedBackend({
     dataDir: config.dataDir,
     name: config.name,
