@@ -16,6 +16,8 @@ export const RANGE_VALUE = 'bar'
 export const OPS = {
   /** Range of one existing key (spec §7.1). */
   range: { path: '/v3/kv/range', body: JSON.stringify({ key: b64(RANGE_KEY) }) },
+  /** The same range served from the member's local store, without a linearizability round (remote section). */
+  'range-serializable': { path: '/v3/kv/range', body: JSON.stringify({ key: b64(RANGE_KEY), serializable: true }) },
   /** Put of a fresh random key `bench/<12 hex>` with a 16-byte value (spec §7.1). */
   put: {
     path: '/v3/kv/put',
@@ -29,3 +31,6 @@ export type OpName = keyof typeof OPS
 export function isOpName(name: string): name is OpName {
   return Object.hasOwn(OPS, name)
 }
+
+/** The ops of the KV matrix (spec §7.1); range-serializable is only in the remote section. */
+export const KV_OPS: OpName[] = ['range', 'put']

@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { runKvBench } from './kv-bench.js'
-import { isOpName, OPS, type OpName } from './ops.js'
+import { isOpName, KV_OPS } from './ops.js'
 import { killAllOnExit } from './processes.js'
+import { runRemoteBench } from './remote-bench.js'
 import { updateResults } from './report.js'
 import { TARGET_NAMES, type TargetName } from './targets.js'
 
@@ -11,6 +12,8 @@ const USAGE = `npm run bench -- [options]
   --runs N          runs; medians over them (3)
   --conns 1,10,50   connection counts
   --only range|put  one op only
+  --remote          the remote section instead: etcd's gateway vs etcdgw in front of that etcd
+                    (ops range-serializable, range, put; --only and --targets do not apply)
   --targets LIST    subset of ${TARGET_NAMES.join(',')}
   --warmup S        unrecorded load per target and op before run 1 (2; 0 = none)
   --profile DIR     run etcdgw under node --cpu-prof, profile written to DIR when it stops
@@ -40,6 +43,7 @@ async function main(): Promise<void> {
       targets: { type: 'string', default: TARGET_NAMES.join(',') },
       warmup: { type: 'string', default: '2' },
       profile: { type: 'string' },
+      remote: { type: 'boolean', default: false },
       'no-write': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -49,18 +53,22 @@ async function main(): Promise<void> {
     return
   }
   killAllOnExit()
-  const report = await runKvBench({
+  const common = {
     durationSec: positive(values.duration, '--duration'),
     runs: Math.round(positive(values.runs, '--runs')),
     conns: values.conns.split(',').map((c) => Math.round(positive(c, '--conns'))),
-    ops: values.only ? list(values.only, isOpName, 'op') : (Object.keys(OPS) as OpName[]),
-    targets: list(values.targets, (s): s is TargetName => (TARGET_NAMES as string[]).includes(s), 'target'),
     warmupSec: Number(values.warmup),
     etcdgwNodeArgs: values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile] : [],
+  }
+  const section = values.remote ? 'remote' : 'kv'
+  const report = values.remote ? await runRemoteBench(common) : await runKvBench({
+    ...common,
+    ops: values.only ? list(values.only, isOpName, 'op') : KV_OPS,
+    targets: list(values.targets, (s): s is TargetName => (TARGET_NAMES as string[]).includes(s), 'target'),
   })
   console.log(report.text)
   if (!values['no-write']) {
-    updateResults(RESULTS, 'kv', report.markdown)
+    updateResults(RESULTS, section, report.markdown)
     console.error(`bench: wrote ${RESULTS}`)
   }
 }

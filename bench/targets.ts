@@ -21,7 +21,8 @@ export interface Target {
   stop(): Promise<void>
 }
 
-export type TargetName = 'etcd' | 'etcdgw' | 'ceiling'
+export type TargetName = 'etcd' | 'etcdgw' | 'ceiling' | 'etcdgw-remote'
+/** The KV matrix's targets; etcdgw-remote runs in the remote section, in front of that section's etcd. */
 export const TARGET_NAMES: readonly TargetName[] = ['etcd', 'etcdgw', 'ceiling']
 
 export const ETCD_BIN = '/usr/bin/etcd'
@@ -32,6 +33,8 @@ const READY_TIMEOUT_MS = 30_000
 export interface StartOptions {
   /** Extra flags for node when the target is a Node process (e.g. --cpu-prof). */
   nodeArgs?: string[]
+  /** etcdgw-remote: the etcd client URL it fronts. */
+  upstream?: string
 }
 
 export async function startTarget(name: TargetName, opts: StartOptions = {}): Promise<Target> {
@@ -42,6 +45,9 @@ export async function startTarget(name: TargetName, opts: StartOptions = {}): Pr
       return startEtcdgw(opts.nodeArgs ?? [])
     case 'ceiling':
       return startCeiling(opts.nodeArgs ?? [])
+    case 'etcdgw-remote':
+      if (!opts.upstream) throw new Error('etcdgw-remote needs the upstream etcd URL')
+      return startEtcdgwRemote(opts.upstream, opts.nodeArgs ?? [])
   }
 }
 
@@ -69,6 +75,16 @@ async function startEtcdgw(nodeArgs: string[]): Promise<Target> {
   const url = `http://127.0.0.1:${await freePort()}`
   return launch('etcdgw', url, dir, process.execPath, [
     ...nodeArgs, ETCDGW_MAIN, 'serve', '--listen-client-urls', url, '--data-dir', join(dir, 'data'),
+  ])
+}
+
+/** etcdgw in front of a running etcd (remote mode), started the way users start it. */
+async function startEtcdgwRemote(upstream: string, nodeArgs: string[]): Promise<Target> {
+  if (!existsSync(ETCDGW_MAIN)) throw new Error(`${ETCDGW_MAIN} is missing: run npm run build`)
+  const dir = trackDir(mkdtempSync(join(tmpdir(), 'etcdgw-bench-remote-')))
+  const url = `http://127.0.0.1:${await freePort()}`
+  return launch('etcdgw-remote', url, dir, process.execPath, [
+    ...nodeArgs, ETCDGW_MAIN, 'serve', '--listen-client-urls', url, '--endpoints', upstream,
   ])
 }
 

@@ -38,6 +38,8 @@ export interface TlsConfig {
 
 export interface RemoteConfig {
   endpoints: string[]
+  /** Each request to etcd, retries included, ends within this time (etcdctl's --command-timeout). */
+  commandTimeoutMs: number
   cacert?: string
   cert?: string
   key?: string
@@ -58,6 +60,7 @@ export interface ServeFlags {
   watchSendBufferBytes: string
   quotaBackendBytes: string
   endpoints?: string
+  commandTimeout: string
   cacert?: string
   cert?: string
   key?: string
@@ -76,7 +79,7 @@ const envName = (flag: string) => 'ETCD_' + flag.replace(/-/g, '_').toUpperCase(
 const flag = (name: string, description: string) => new Option(`--${name} <value>`, description).env(envName(name))
 /** The remote backend's flags are etcdctl's, and read etcdctl's environment variables. */
 const clientFlag = (name: string, description: string) =>
-  new Option(`--${name} <value>`, description).env('ETCDCTL_' + name.toUpperCase())
+  new Option(`--${name} <value>`, description).env('ETCDCTL_' + name.replace(/-/g, '_').toUpperCase())
 
 /** A Go-style bool flag: `--x`, `--x=true|false` or the env var's value (commander's plain booleans ignore it). */
 const boolFlag = (name: string, envVar: string, description: string) =>
@@ -96,6 +99,7 @@ export function serveOptions(): Option[] {
     ),
     flag('quota-backend-bytes', 'raise the NOSPACE alarm when the backend exceeds this size (0: 2 GiB)').default('0'),
     clientFlag('endpoints', 'remote mode: comma-separated etcd endpoints to front instead of the embedded store'),
+    clientFlag('command-timeout', 'remote mode: a request to etcd, retries included, fails after this (503)').default('5s'),
     clientFlag('cacert', 'remote mode: CA bundle verifying the etcd servers'),
     clientFlag('cert', 'remote mode: client certificate for etcd'),
     clientFlag('key', 'remote mode: client key for etcd'),
@@ -206,7 +210,8 @@ function remoteConfig(flags: ServeFlags): RemoteConfig | undefined {
     return undefined
   }
   if ((flags.cert === undefined) !== (flags.key === undefined)) throw new ConfigError('--cert and --key must be given together')
-  return { endpoints, cacert: flags.cacert, cert: flags.cert, key: flags.key }
+  const commandTimeoutMs = positiveDuration('--command-timeout', flags.commandTimeout)
+  return { endpoints, commandTimeoutMs, cacert: flags.cacert, cert: flags.cert, key: flags.key }
 }
 
 function integer(name: string, value: string): number {

@@ -46,7 +46,7 @@ export function registerServeCommand(program: Command): void {
 }
 
 async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | undefined): Promise<void> {
-  const remote = config.remote && (await openRemoteBackend({ ...config.remote, requestTimeoutMs: REMOTE_REQUEST_TIMEOUT_MS }))
+  const remote = config.remote && (await openRemoteBackend({ ...config.remote, requestTimeoutMs: config.remote.commandTimeoutMs }))
   const backend = remote || (await openEmbedded(config))
   const apps: FastifyInstance[] = []
   let remoteTls: RemoteTlsFollower | undefined
@@ -101,9 +101,6 @@ async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | unde
       ` && curl -s${curlTls} -X POST ${listening[0]}/v3/kv/range -d '{"key":"Zm9v"}'\n`,
   )
 }
-
-/** etcd's own request timeout for the remote backend: a write without quorum fails after 7 s there too. */
-const REMOTE_REQUEST_TIMEOUT_MS = 7_000
 
 function openEmbedded(config: ServeConfig): Promise<Backend> {
   return openEmbeddedBackend({

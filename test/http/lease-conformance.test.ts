@@ -1,7 +1,7 @@
 /** Lease RPCs and keepalive streams (HTTP and WebSocket), compared with real etcd's gateway. */
 import t from 'tap'
 import { runScenario, type Scenario, type Step } from './helpers/scenario.js'
-import { etcdMissing, startOurs, startRealEtcd } from './helpers/servers.js'
+import { etcdMissing, OUR_TARGETS, startRealEtcd } from './helpers/servers.js'
 import { b64 } from './helpers/stream-clients.js'
 
 const missing = etcdMissing()
@@ -82,8 +82,8 @@ const keepalives = (transport: 'ws' | 'http'): Scenario[] => [
   },
 ]
 
-t.test('leases: etcd vs etcdgw', async (t) => {
-  const [etcd, ours] = await Promise.all([startRealEtcd(t), startOurs(t)])
+for (const [target, startTarget] of OUR_TARGETS) t.test(`leases: etcd vs ${target}`, async (t) => {
+  const [etcd, ours] = await Promise.all([startRealEtcd(t), startTarget(t)])
   const [want, got] = await Promise.all([runScenario(unary, 'http', etcd.url), runScenario(unary, 'http', ours.url)])
   t.strictSame(got, want, unary.name)
   for (const transport of ['http', 'ws'] as const) {

@@ -1,6 +1,6 @@
 /**
- * The two servers every stream conformance test compares: real etcd, and etcdgw on its embedded
- * backend (in this process, on a real port).
+ * The servers every stream conformance test compares: real etcd, and etcdgw (in this process, on a
+ * real port) on its embedded backend or in front of a real etcd of its own.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
@@ -10,6 +10,7 @@ import type { Test } from 'tap'
 import { type AppOptions, buildApp } from '../../../src/app.js'
 import type { Backend } from '../../../src/backend/backend.js'
 import { type EmbeddedOptions, openEmbeddedBackend } from '../../../src/backend/embedded/index.js'
+import { openRemoteBackend } from '../../../src/backend/remote/index.js'
 import { etcdMissing, startEtcd } from '../../helpers/etcd.js'
 
 export { etcdMissing }
@@ -66,3 +67,33 @@ export async function startOurs(t: Test, opts: GatewayOptions = {}): Promise<Ser
     },
   }
 }
+
+/** etcdgw in front of a fresh 1-node etcd (so its revisions follow the reference's). */
+export async function startOursRemote(t: Test): Promise<Server> {
+  const upstream = await startEtcd({ teardown: t })
+  const backend = await openRemoteBackend({ endpoints: [upstream.url], requestTimeoutMs: 7_000 })
+  const app = buildApp({ backend, maxRequestBytes: 1572864 })
+  let closed = false
+  const close = async () => {
+    if (closed) return
+    closed = true
+    await app.close()
+    await backend.close()
+  }
+  t.teardown(close)
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  return {
+    url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
+    restart: () => upstream.restart(),
+    stop: async () => {
+      await close()
+      await upstream.stop()
+    },
+  }
+}
+
+/** The etcdgw variants each stream conformance test runs against. */
+export const OUR_TARGETS = [
+  ['etcdgw', startOurs],
+  ['etcdgw remote', startOursRemote],
+] as const
