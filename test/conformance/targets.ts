@@ -1,11 +1,13 @@
 import type { ServerOptions } from './case.js'
 import { startEtcd } from '../helpers/etcd.js'
 import type { AddressInfo } from 'node:net'
-import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
 import type { Backend } from '../../src/backend/backend.js'
 import { openRemoteBackend } from '../../src/backend/remote/index.js'
-import { startGateway } from '../helpers/gateway.js'
+import { openEmbeddedBackend } from '../../src/backend/embedded/index.js'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { RunningServer } from '../helpers/managed-server.js'
 
 /**
@@ -35,36 +37,81 @@ export function startTargetFor(target: Target, options: ServerOptions): Promise<
     case 'etcd':
       return startEtcdFor(options)
     case 'etcdgw':
-      return startGateway({ maxRequestBytes: options.maxRequestBytes })
+      return startEmbedded(options)
     case 'remote':
       return startRemote(options)
   }
 }
 
 /**
+ * Ours on a fresh embedded store in a temporary directory, built in this process as `etcdgw serve`
+ * builds it: spawning Node per case costs ~0.4 s of start-up each, more than the case itself. The CLI
+ * path is covered by the serve, random differential, crash and restart tests.
+ */
+async function startEmbedded(options: ServerOptions): Promise<RunningServer> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'etcdgw-conformance-'))
+  let served: InProcess | undefined
+  try {
+    served = await serveInProcess(
+      await openEmbeddedBackend({ dataDir, name: 'default', maxTxnOps: 128 }),
+      options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
+    )
+  } catch (err) {
+    await rm(dataDir, { recursive: true, force: true })
+    throw err
+  }
+  const { url, stop } = served
+  const stopAndRemove = async () => {
+    await stop()
+    await rm(dataDir, { recursive: true, force: true })
+  }
+  return {
+    url,
+    pid: process.pid,
+    dataDir,
+    stop: stopAndRemove,
+    stopGracefully: stopAndRemove,
+    kill: stopAndRemove,
+    restart: () => Promise.reject(new Error('the in-process conformance target cannot restart')),
+  }
+}
+
+interface InProcess {
+  url: string
+  stop(): Promise<void>
+}
+
+/** `backend` behind our HTTP app on a free loopback port; stop() closes both (also when listen fails). */
+async function serveInProcess(backend: Backend, maxRequestBytes: number): Promise<InProcess> {
+  const app = buildApp({ backend, maxRequestBytes })
+  const stop = async () => {
+    await app.close()
+    await backend.close()
+  }
+  try {
+    await app.listen({ host: '127.0.0.1', port: 0 })
+  } catch (err) {
+    await stop()
+    throw err
+  }
+  return { url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, stop }
+}
+
+/**
  * etcd with the case's flags (its own request limit applies upstream too) and our server in front of
- * it with the same limit. Ours runs in this process, as `etcdgw serve --endpoints` would build it:
- * spawning Node per case costs ~0.4 s of start-up each, more than the case itself. Stopping it stops
- * both.
+ * it with the same limit, in this process as for the embedded target. Stopping it stops both.
  */
 async function startRemote(options: ServerOptions): Promise<RunningServer> {
   const upstream = await startEtcdFor(options)
-  let backend: Backend | undefined
-  let app: FastifyInstance | undefined
-  const stopOurs = async () => {
-    await app?.close()
-    await backend?.close()
-  }
+  let served: InProcess
   try {
-    backend = await openRemoteBackend({ endpoints: [upstream.url], requestTimeoutMs: REQUEST_TIMEOUT_MS })
-    app = buildApp({ backend, maxRequestBytes: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES })
-    await app.listen({ host: '127.0.0.1', port: 0 })
+    const backend = await openRemoteBackend({ endpoints: [upstream.url], requestTimeoutMs: REQUEST_TIMEOUT_MS })
+    served = await serveInProcess(backend, options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES)
   } catch (err) {
-    await stopOurs()
     await upstream.stop()
     throw err
   }
-  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+  const { url, stop: stopOurs } = served
   const stopBoth = async (stopUpstream: () => Promise<void>) => {
     await stopOurs()
     await stopUpstream()
