@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { runKvBench } from './kv-bench.js'
+import { runFanoutBench } from './watch-fanout.js'
 import { isOpName, OPS, type OpName } from './ops.js'
 import { killAllOnExit } from './processes.js'
 import { updateResults } from './report.js'
@@ -10,7 +11,11 @@ const USAGE = `npm run bench -- [options]
   --duration S      seconds per cell (10)
   --runs N          runs; medians over them (3)
   --conns 1,10,50   connection counts
-  --only range|put  one op only
+  --only range|put|fanout
+                    one KV op only, or the watch fan-out (spec §7.3) instead of the KV matrix
+  --watchers 1000,10000
+                    fan-out: WebSocket watchers on etcdgw (etcd runs at the smallest count)
+  --puts N          fan-out: puts, 100 ms apart (100)
   --targets LIST    subset of ${TARGET_NAMES.join(',')}
   --warmup S        unrecorded load per target and op before run 1 (2; 0 = none)
   --profile DIR     run etcdgw under node --cpu-prof, profile written to DIR when it stops
@@ -39,6 +44,8 @@ async function main(): Promise<void> {
       only: { type: 'string' },
       targets: { type: 'string', default: TARGET_NAMES.join(',') },
       warmup: { type: 'string', default: '2' },
+      watchers: { type: 'string', default: '1000,10000' },
+      puts: { type: 'string', default: '100' },
       profile: { type: 'string' },
       'no-write': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -49,14 +56,32 @@ async function main(): Promise<void> {
     return
   }
   killAllOnExit()
+  const targets = list(values.targets, (s): s is TargetName => (TARGET_NAMES as string[]).includes(s), 'target')
+  const etcdgwNodeArgs = values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile] : []
+  if (values.only === 'fanout') {
+    const report = await runFanoutBench({
+      watchers: values.watchers.split(',').map((w) => Math.round(positive(w, '--watchers'))),
+      puts: Math.round(positive(values.puts, '--puts')),
+      putIntervalMs: 100,
+      runs: Math.round(positive(values.runs, '--runs')),
+      targets,
+      etcdgwNodeArgs,
+    })
+    console.log(report.text)
+    if (!values['no-write']) {
+      updateResults(RESULTS, 'fanout', report.markdown)
+      console.error(`bench: wrote ${RESULTS}`)
+    }
+    return
+  }
   const report = await runKvBench({
     durationSec: positive(values.duration, '--duration'),
     runs: Math.round(positive(values.runs, '--runs')),
     conns: values.conns.split(',').map((c) => Math.round(positive(c, '--conns'))),
     ops: values.only ? list(values.only, isOpName, 'op') : (Object.keys(OPS) as OpName[]),
-    targets: list(values.targets, (s): s is TargetName => (TARGET_NAMES as string[]).includes(s), 'target'),
+    targets,
     warmupSec: Number(values.warmup),
-    etcdgwNodeArgs: values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile] : [],
+    etcdgwNodeArgs,
   })
   console.log(report.text)
   if (!values['no-write']) {
