@@ -106,9 +106,9 @@ process.on('message', (msg: FanoutClientRequest) => {
     )
   } else {
     void collect(msg.puts, msg.waitMs).then((result) => {
-      reply({ type: 'result', ...result })
       for (const w of watchers) w.socket.terminate()
-      process.disconnect()
+      // a large result is still being written when send() returns: disconnect once it is out
+      process.send!({ type: 'result', ...result }, undefined, {}, () => process.disconnect())
     })
   }
 })

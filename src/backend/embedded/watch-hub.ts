@@ -13,6 +13,7 @@ import {
 import { Errors } from '../../errors.js'
 import type { StoredChange } from './kv-codec.js'
 import type { MvccStore } from './mvcc-store.js'
+import { fragments } from './watch-fragments.js'
 
 /** etcd sends at most this many revisions of history in one watch response (watchBatchMaxRevs). */
 const MAX_REVS_PER_BATCH = 1000
@@ -27,6 +28,8 @@ interface Watcher {
   readonly noDelete: boolean
   readonly prevKv: boolean
   readonly progressNotify: boolean
+  /** split responses over the size limit, as etcd does when the create request asked for it */
+  readonly fragment: boolean
   /** the first revision this watcher still has to see */
   minRev: number
   /** whether events went out since the last progress tick */
@@ -37,6 +40,8 @@ export interface WatchHubOptions {
   header: (revision: number) => ResponseHeader
   /** etcd's --experimental-watch-progress-notify-interval. */
   progressNotifyIntervalMs: number
+  /** Protobuf size from which etcd fragments a watch response: --max-request-bytes + gRPC's 512 KiB. */
+  maxResponseBytes: number
 }
 
 /**
@@ -165,7 +170,9 @@ export class WatchHub implements Watch {
     }
     if (w.prevKv) out = out.map((e) => ({ ...e, prevKv: this.previous(e.kv) }))
     w.active = true
-    w.stream.deliver(response(header, w.id, { events: out }))
+    const resp = response(header, w.id, { events: out })
+    if (!w.fragment) return w.stream.deliver(resp)
+    for (const part of fragments(resp, this.opts.maxResponseBytes)) w.stream.deliver(part)
   }
 
   /** The key's value just before this event (etcd reads it at mod_revision - 1; absent once compacted). */
@@ -255,6 +262,7 @@ class HubStream implements WatchStream {
       noDelete: req.filters.includes(WatchFilter.NODELETE),
       prevKv: req.prevKv,
       progressNotify: req.progressNotify,
+      fragment: req.fragment,
       minRev: startRev,
       active: false,
     }
