@@ -11,10 +11,10 @@ import type { FanoutClientReply, FanoutClientResult, PutTiming } from './fanout-
 import { track } from './processes.js'
 import { loadAverage, machineFacts, renderMarkdown, renderText, type Table } from './report.js'
 import { median } from './stats.js'
-import { startTarget, type TargetName } from './targets.js'
+import { startFanoutCeiling, startTarget, type TargetName } from './targets.js'
 
 export interface FanoutOptions {
-  /** Watcher counts for etcdgw; real etcd runs at the smallest only. */
+  /** Watcher counts for etcdgw and the ceiling; real etcd runs at the smallest only. */
   watchers: number[]
   puts: number
   putIntervalMs: number
@@ -38,6 +38,8 @@ interface Measured {
   kbPerWatcher: number
   rssMb: [number, number, number]
   openMs: number
+  /** Server CPU (user + system) over the puts and their fan-out, per (watcher, put). */
+  cpuUsPerDelivery: number
 }
 
 const CLIENT = fileURLToPath(new URL('./fanout-client.js', import.meta.url))
@@ -56,7 +58,9 @@ export async function runFanoutBench(opts: FanoutOptions): Promise<FanoutReport>
   const cells: { target: TargetName; watchers: number }[] = []
   const smallest = Math.min(...opts.watchers)
   if (opts.targets.includes('etcd')) cells.push({ target: 'etcd', watchers: smallest })
-  if (opts.targets.includes('etcdgw')) for (const n of opts.watchers) cells.push({ target: 'etcdgw', watchers: n })
+  for (const n of opts.watchers) {
+    for (const target of ['etcdgw', 'ceiling'] as const) if (opts.targets.includes(target)) cells.push({ target, watchers: n })
+  }
   const runs: Measured[][] = cells.map(() => [])
   for (let run = 1; run <= opts.runs; run++) {
     for (const [i, cell] of cells.entries()) {
@@ -92,7 +96,8 @@ export async function runFanoutBench(opts: FanoutOptions): Promise<FanoutReport>
 }
 
 async function measure(name: TargetName, watchers: number, opts: FanoutOptions): Promise<Measured> {
-  const target = await startTarget(name, name === 'etcdgw' ? { nodeArgs: opts.etcdgwNodeArgs } : {})
+  const target =
+    name === 'ceiling' ? await startFanoutCeiling() : await startTarget(name, name === 'etcdgw' ? { nodeArgs: opts.etcdgwNodeArgs } : {})
   try {
     const idle = target.rssBytes()
     const clients: ChildProcess[] = []
@@ -104,10 +109,12 @@ async function measure(name: TargetName, watchers: number, opts: FanoutOptions):
       clients.map((c, i) => ask(c, { type: 'open', url: target.url, key: KEY, count: counts[i] }, 'ready')),
     )
     const withWatchers = target.rssBytes()
+    const cpuBefore = target.cpuSeconds()
     const puts = await putSeries(target.url, opts.puts, opts.putIntervalMs)
     const results = await Promise.all(
       clients.map((c) => ask(c, { type: 'collect', puts, waitMs: DELIVERY_WAIT_MS }, 'result')),
     )
+    const serverCpu = target.cpuSeconds() - cpuBefore
     const afterPuts = target.rssBytes()
     const gone = target.exited()
     if (gone) throw new Error(`${name} exited (${gone}) during the fan-out`)
@@ -126,6 +133,7 @@ async function measure(name: TargetName, watchers: number, opts: FanoutOptions):
       kbPerWatcher: (withWatchers - idle) / 1024 / watchers,
       rssMb: [idle, withWatchers, afterPuts].map((b) => b / 2 ** 20) as [number, number, number],
       openMs: Math.max(...ready.map((r) => r.openMs)),
+      cpuUsPerDelivery: (serverCpu * 1e6) / (watchers * puts.length),
     }
   } finally {
     await target.stop()
@@ -211,6 +219,7 @@ interface Row {
   kbPerWatcher: number
   rssMb: [number, number, number]
   openMs: number
+  cpuUsPerDelivery: number
 }
 
 function summarizeRuns(runs: Measured[]): Row {
@@ -226,6 +235,7 @@ function summarizeRuns(runs: Measured[]): Row {
     kbPerWatcher: med((m) => m.kbPerWatcher),
     rssMb: [med((m) => m.rssMb[0]), med((m) => m.rssMb[1]), med((m) => m.rssMb[2])],
     openMs: med((m) => m.openMs),
+    cpuUsPerDelivery: med((m) => m.cpuUsPerDelivery),
   }
 }
 
@@ -244,6 +254,7 @@ function fanoutTable(rows: Row[]): Table {
       'missing',
       'RSS idle / watching / after puts MB',
       'KB per watcher',
+      'server CPU µs per delivery',
       'open + create s',
     ],
     rows: rows.map((r) => [
@@ -256,6 +267,7 @@ function fanoutTable(rows: Row[]): Table {
       String(r.missing),
       r.rssMb.map(f1).join(' / '),
       f1(r.kbPerWatcher),
+      f1(r.cpuUsPerDelivery),
       (r.openMs / 1000).toFixed(1),
     ]),
   }
