@@ -140,24 +140,38 @@ export class WatchHub implements Watch {
 
   private notify(rev: number, changes: readonly StoredChange[]): void {
     const perWatcher = new Map<Watcher, Event[]>()
+    // watchers of one key see the same events: one array per key, so the wire encoding is shared too
+    const byKeyEvents = new Map<string, Event[]>()
     changes.forEach((change) => {
       const key = change.kv.key.toString('latin1')
       const event = toEvent(change)
       const single = this.byKey.get(key)
-      if (single) for (const w of single) addEvent(perWatcher, w, event)
+      if (single) {
+        let list = byKeyEvents.get(key)
+        if (!list) {
+          byKeyEvents.set(key, (list = []))
+          for (const w of single) perWatcher.set(w, list)
+        }
+        list.push(event)
+      }
       for (const w of this.ranged) if (matches(w, key)) addEvent(perWatcher, w, event)
     })
     if (perWatcher.size === 0) return
     const header = this.opts.header(rev)
-    // watchers of the same key see the same events: share the array so the wire encoding can be shared too
+    // a range watcher that saw the same keys shares their array as well
     const shared = new Map<string, Event[]>()
+    if (this.ranged.size > 0) for (const list of byKeyEvents.values()) shared.set(keysOf(list), list)
     for (const [w, events] of perWatcher) {
       if (rev < w.minRev) continue
       w.minRev = rev + 1
-      const key = events.map((e) => e.kv.key.toString('latin1')).join('\0')
-      const same = shared.get(key)
+      if (w.end === undefined) {
+        this.send(w, rev, events, header)
+        continue
+      }
+      const keys = keysOf(events)
+      const same = shared.get(keys)
       this.send(w, rev, same ?? events, header)
-      if (!same) shared.set(key, events)
+      if (!same) shared.set(keys, events)
     }
   }
 
@@ -276,6 +290,10 @@ class HubStream implements WatchStream {
 function matches(w: Watcher, key: string): boolean {
   if (w.end === undefined) return key === w.key
   return key >= w.key && (w.end === '' || key < w.end)
+}
+
+function keysOf(events: readonly Event[]): string {
+  return events.map((e) => e.kv.key.toString('latin1')).join('\0')
 }
 
 function addEvent(perWatcher: Map<Watcher, Event[]>, w: Watcher, e: Event): void {
