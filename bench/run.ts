@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { runKvBench } from './kv-bench.js'
+import { runFanoutBench } from './watch-fanout.js'
 import { isOpName, KV_OPS } from './ops.js'
 import { killAllOnExit } from './processes.js'
 import { runRemoteBench } from './remote-bench.js'
@@ -11,7 +12,11 @@ const USAGE = `npm run bench -- [options]
   --duration S      seconds per cell (10)
   --runs N          runs; medians over them (3)
   --conns 1,10,50   connection counts
-  --only range|put  one op only
+  --only range|put|fanout
+                    one KV op only, or the watch fan-out (spec §7.3) instead of the KV matrix
+  --watchers 1000,10000
+                    fan-out: WebSocket watchers on etcdgw (etcd runs at the smallest count)
+  --puts N          fan-out: puts, 100 ms apart (100)
   --remote          the remote section instead: etcd's gateway vs etcdgw in front of that etcd
                     (ops range-serializable, range, put; --only and --targets do not apply)
   --targets LIST    subset of ${TARGET_NAMES.join(',')}
@@ -42,6 +47,8 @@ async function main(): Promise<void> {
       only: { type: 'string' },
       targets: { type: 'string', default: TARGET_NAMES.join(',') },
       warmup: { type: 'string', default: '2' },
+      watchers: { type: 'string', default: '1000,10000' },
+      puts: { type: 'string', default: '100' },
       profile: { type: 'string' },
       remote: { type: 'boolean', default: false },
       'no-write': { type: 'boolean', default: false },
@@ -53,6 +60,23 @@ async function main(): Promise<void> {
     return
   }
   killAllOnExit()
+  const targets = list(values.targets, (s): s is TargetName => (TARGET_NAMES as string[]).includes(s), 'target')
+  if (values.only === 'fanout') {
+    const report = await runFanoutBench({
+      watchers: values.watchers.split(',').map((w) => Math.round(positive(w, '--watchers'))),
+      puts: Math.round(positive(values.puts, '--puts')),
+      putIntervalMs: 100,
+      runs: Math.round(positive(values.runs, '--runs')),
+      targets,
+      etcdgwNodeArgs: values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile] : [],
+    })
+    console.log(report.text)
+    if (!values['no-write']) {
+      updateResults(RESULTS, 'fanout', report.markdown)
+      console.error(`bench: wrote ${RESULTS}`)
+    }
+    return
+  }
   const common = {
     durationSec: positive(values.duration, '--duration'),
     runs: Math.round(positive(values.runs, '--runs')),
@@ -64,7 +88,7 @@ async function main(): Promise<void> {
   const report = values.remote ? await runRemoteBench(common) : await runKvBench({
     ...common,
     ops: values.only ? list(values.only, isOpName, 'op') : KV_OPS,
-    targets: list(values.targets, (s): s is TargetName => (TARGET_NAMES as string[]).includes(s), 'target'),
+    targets,
   })
   console.log(report.text)
   if (!values['no-write']) {

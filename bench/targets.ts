@@ -28,6 +28,7 @@ export const TARGET_NAMES: readonly TargetName[] = ['etcd', 'etcdgw', 'ceiling']
 export const ETCD_BIN = '/usr/bin/etcd'
 export const ETCDGW_MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url))
 const BARE_FASTIFY = fileURLToPath(new URL('./bare-fastify.js', import.meta.url))
+const BARE_WS_FANOUT = fileURLToPath(new URL('./bare-ws-fanout.js', import.meta.url))
 const READY_TIMEOUT_MS = 30_000
 
 export interface StartOptions {
@@ -93,6 +94,13 @@ async function startCeiling(nodeArgs: string[]): Promise<Target> {
   const dir = trackDir(mkdtempSync(join(tmpdir(), 'etcdgw-bench-ceiling-')))
   const port = await freePort()
   return launch('ceiling', `http://127.0.0.1:${port}`, dir, process.execPath, [...nodeArgs, BARE_FASTIFY, String(port)])
+}
+
+/** The ceiling for the watch fan-out: node:http + a bare `ws` server sending etcd-shaped frames. */
+export async function startFanoutCeiling(): Promise<Target> {
+  const dir = trackDir(mkdtempSync(join(tmpdir(), 'etcdgw-bench-ws-ceiling-')))
+  const port = await freePort()
+  return launch('ceiling', `http://127.0.0.1:${port}`, dir, process.execPath, [BARE_WS_FANOUT, String(port)])
 }
 
 async function launch(name: TargetName, url: string, dir: string, cmd: string, args: string[]): Promise<Target> {

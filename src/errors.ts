@@ -70,6 +70,7 @@ export const Errors = {
   requestTooLarge: make(GrpcCode.InvalidArgument, 'etcdserver: request is too large'),
   compacted: make(GrpcCode.OutOfRange, 'etcdserver: mvcc: required revision has been compacted'),
   futureRev: make(GrpcCode.OutOfRange, 'etcdserver: mvcc: required revision is a future revision'),
+  tooManyRequests: make(GrpcCode.ResourceExhausted, 'etcdserver: too many requests'),
   noSpace: make(GrpcCode.ResourceExhausted, 'etcdserver: mvcc: database space exceeded'),
   corrupt: make(GrpcCode.DataLoss, 'etcdserver: corrupt cluster'),
   /** What a single-member store answers to membership changes: it has no raft to change. */

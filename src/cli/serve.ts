@@ -107,6 +107,7 @@ function openEmbedded(config: ServeConfig): Promise<Backend> {
     dataDir: config.dataDir,
     name: config.name,
     maxTxnOps: config.maxTxnOps,
+    maxRequestBytes: config.maxRequestBytes,
     quotaBackendBytes: config.quotaBackendBytes,
     progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
     clientUrls: config.advertiseClientUrls.map((u) => u.origin),

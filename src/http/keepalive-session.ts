@@ -1,12 +1,20 @@
 /** One client's lease keepalive stream: each request message gets one response, in request order. */
 import type { Lease } from '../backend/backend.js'
-import { EtcdError, GrpcCode } from '../errors.js'
+import { Errors, EtcdError, GrpcCode } from '../errors.js'
 import { encodeLeaseKeepAliveResponse } from './codec/lease.js'
 import { resultLine } from './codec/watch.js'
 import type { MessageSink } from './stream/message-sink.js'
 
+/**
+ * Requests one stream may have waiting for their answer. etcd's gRPC stream reads the next request only
+ * after answering the last (HTTP/2 flow control holds the rest back); one JSON chunk or frame can carry
+ * any number of requests, so past this the stream fails instead of queueing without bound.
+ */
+export const MAX_PENDING_KEEPALIVES = 10_000
+
 export class KeepAliveSession {
   private pending: Promise<void> = Promise.resolve()
+  private waiting = 0
   private closed = false
 
   constructor(
@@ -17,16 +25,24 @@ export class KeepAliveSession {
   ) {}
 
   request(id: bigint): void {
+    if (this.closed) return
+    if (this.waiting === MAX_PENDING_KEEPALIVES) return this.fail(Errors.tooManyRequests())
+    this.waiting++
     this.pending = this.pending.then(async () => {
+      this.waiting--
       if (this.closed) return
       try {
         const response = await this.lease.keepAlive(id)
         if (!this.closed) this.sink.send(resultLine(encodeLeaseKeepAliveResponse(response)))
       } catch (err) {
-        this.close()
-        this.onError(err instanceof EtcdError ? err : new EtcdError(GrpcCode.Unknown, String(err)))
+        this.fail(err instanceof EtcdError ? err : new EtcdError(GrpcCode.Unknown, String(err)))
       }
     })
+  }
+
+  private fail(err: EtcdError): void {
+    this.close()
+    this.onError(err)
   }
 
   /** Resolves once every request so far has been answered. */

@@ -21,12 +21,17 @@ export interface EmbeddedOptions {
   maxTxnOps: number
   /** etcd's --experimental-watch-progress-notify-interval, in ms (default 10 minutes). */
   progressNotifyIntervalMs?: number
+  /** etcd's --max-request-bytes (default 1.5 MiB): watches created with `fragment` split responses above it. */
+  maxRequestBytes?: number
   /** Lease timing; etcd's defaults follow from its 1 s election timeout. */
   minLeaseTtl?: number
   leaseCheckIntervalMs?: number
 }
 
 const ELECTION_TIMEOUT_MS = 1000
+/** etcd's --max-request-bytes default, and the allowance gRPC adds to it (grpcOverheadBytes). */
+const DEFAULT_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024
+const GRPC_OVERHEAD_BYTES = 512 * 1024
 /** etcd's DefaultQuotaBytes. */
 export const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024
 
@@ -48,7 +53,11 @@ export async function openEmbeddedBackend(opts: EmbeddedOptions): Promise<Backen
   store.leaseAttachments = lessor
   lessor.restore()
   const kv = new EmbeddedKV(store, { maxTxnOps: opts.maxTxnOps, leaseExists: (id) => lessor.exists(id), header })
-  const watch = new WatchHub(store, { header, progressNotifyIntervalMs: opts.progressNotifyIntervalMs ?? 600_000 })
+  const watch = new WatchHub(store, {
+    header,
+    progressNotifyIntervalMs: opts.progressNotifyIntervalMs ?? 600_000,
+    maxResponseBytes: (opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES) + GRPC_OVERHEAD_BYTES,
+  })
   const alarms = new AlarmStore(store)
   const quota = opts.quotaBackendBytes ?? 0
   const guard = new AlarmGuard(alarms, {

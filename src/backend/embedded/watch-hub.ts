@@ -13,6 +13,7 @@ import {
 import { Errors } from '../../errors.js'
 import type { StoredChange } from './kv-codec.js'
 import type { MvccStore } from './mvcc-store.js'
+import { fragments } from './watch-fragments.js'
 
 /** etcd sends at most this many revisions of history in one watch response (watchBatchMaxRevs). */
 const MAX_REVS_PER_BATCH = 1000
@@ -27,6 +28,8 @@ interface Watcher {
   readonly noDelete: boolean
   readonly prevKv: boolean
   readonly progressNotify: boolean
+  /** split responses over the size limit, as etcd does when the create request asked for it */
+  readonly fragment: boolean
   /** the first revision this watcher still has to see */
   minRev: number
   /** whether events went out since the last progress tick */
@@ -37,6 +40,8 @@ export interface WatchHubOptions {
   header: (revision: number) => ResponseHeader
   /** etcd's --experimental-watch-progress-notify-interval. */
   progressNotifyIntervalMs: number
+  /** Protobuf size from which etcd fragments a watch response: --max-request-bytes + gRPC's 512 KiB. */
+  maxResponseBytes: number
 }
 
 /**
@@ -135,24 +140,38 @@ export class WatchHub implements Watch {
 
   private notify(rev: number, changes: readonly StoredChange[]): void {
     const perWatcher = new Map<Watcher, Event[]>()
+    // watchers of one key see the same events: one array per key, so the wire encoding is shared too
+    const byKeyEvents = new Map<string, Event[]>()
     changes.forEach((change) => {
       const key = change.kv.key.toString('latin1')
       const event = toEvent(change)
       const single = this.byKey.get(key)
-      if (single) for (const w of single) addEvent(perWatcher, w, event)
+      if (single) {
+        let list = byKeyEvents.get(key)
+        if (!list) {
+          byKeyEvents.set(key, (list = []))
+          for (const w of single) perWatcher.set(w, list)
+        }
+        list.push(event)
+      }
       for (const w of this.ranged) if (matches(w, key)) addEvent(perWatcher, w, event)
     })
     if (perWatcher.size === 0) return
     const header = this.opts.header(rev)
-    // watchers of the same key see the same events: share the array so the wire encoding can be shared too
+    // a range watcher that saw the same keys shares their array as well
     const shared = new Map<string, Event[]>()
+    if (this.ranged.size > 0) for (const list of byKeyEvents.values()) shared.set(keysOf(list), list)
     for (const [w, events] of perWatcher) {
       if (rev < w.minRev) continue
       w.minRev = rev + 1
-      const key = events.map((e) => e.kv.key.toString('latin1')).join('\0')
-      const same = shared.get(key)
+      if (w.end === undefined) {
+        this.send(w, rev, events, header)
+        continue
+      }
+      const keys = keysOf(events)
+      const same = shared.get(keys)
       this.send(w, rev, same ?? events, header)
-      if (!same) shared.set(key, events)
+      if (!same) shared.set(keys, events)
     }
   }
 
@@ -165,7 +184,9 @@ export class WatchHub implements Watch {
     }
     if (w.prevKv) out = out.map((e) => ({ ...e, prevKv: this.previous(e.kv) }))
     w.active = true
-    w.stream.deliver(response(header, w.id, { events: out }))
+    const resp = response(header, w.id, { events: out })
+    if (!w.fragment) return w.stream.deliver(resp)
+    for (const part of fragments(resp, this.opts.maxResponseBytes)) w.stream.deliver(part)
   }
 
   /** The key's value just before this event (etcd reads it at mod_revision - 1; absent once compacted). */
@@ -255,6 +276,7 @@ class HubStream implements WatchStream {
       noDelete: req.filters.includes(WatchFilter.NODELETE),
       prevKv: req.prevKv,
       progressNotify: req.progressNotify,
+      fragment: req.fragment,
       minRev: startRev,
       active: false,
     }
@@ -268,6 +290,10 @@ class HubStream implements WatchStream {
 function matches(w: Watcher, key: string): boolean {
   if (w.end === undefined) return key === w.key
   return key >= w.key && (w.end === '' || key < w.end)
+}
+
+function keysOf(events: readonly Event[]): string {
+  return events.map((e) => e.kv.key.toString('latin1')).join('\0')
 }
 
 function addEvent(perWatcher: Map<Watcher, Event[]>, w: Watcher, e: Event): void {
