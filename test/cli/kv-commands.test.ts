@@ -1,5 +1,10 @@
 import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import t from 'tap'
+import { startServe } from '../helpers/serve-process.js'
+import { mtlsArgs, pkiFor } from '../helpers/tls-serve-fixture.js'
 import { etcdMissing, startEtcd } from '../helpers/etcd.js'
 import { MAIN_JS, startGateway } from '../helpers/gateway.js'
 
@@ -129,4 +134,20 @@ t.test('etcdgw get/put/del/watch print as etcdctl does', { skip: etcdMissing() }
     background(process.execPath, [MAIN_JS, ...args, '--endpoints', embedded.url]),
   )
   t.same(gotWatch, expectedWatch, 'watch output')
+})
+
+t.test('--cacert --cert --key reach a server that requires client certificates', async (t) => {
+  const pki = await pkiFor(t)
+  const dataDir = mkdtempSync(join(tmpdir(), 'etcdgw-cli-tls-'))
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
+  const server = await startServe(t, mtlsArgs(pki, dataDir))
+  const tls = ['--cacert', pki.ca, '--cert', pki.client.cert, '--key', pki.client.key]
+  const client = ours(server.url)
+  t.same(await client(['put', 'secure', 'yes', ...tls]), { code: 0, stdout: 'OK\n', error: '' })
+  t.same(await client(['get', 'secure', ...tls]), { code: 0, stdout: 'secure\nyes\n', error: '' })
+  const refused = await client(['get', 'secure', '--cacert', pki.ca])
+  t.equal(refused.code, 1, 'no client certificate: refused')
+  t.match(refused.error, /^Error: /)
+  const untrusted = await client(['get', 'secure'])
+  t.equal(untrusted.code, 1, 'no CA: the self-made server certificate is not trusted')
 })
