@@ -152,7 +152,7 @@ export function registerKvCommands(program: Command): void {
         if (!r) throw new Error(parsed.message ?? parsed.error?.message ?? line)
         if (r.canceled) fail(`watch is canceled by the server${r.cancel_reason ? ` (${r.cancel_reason})` : ''}`)
         if (!r.events?.length) return
-        write([opts.writeOut === 'json' ? watchJson(r) : r.events.flatMap(simpleEvent), opts.writeOut === 'json' ? '\n' : ''].flat())
+        write(opts.writeOut === 'json' ? [watchJson(r), '\n'] : r.events.flatMap(simpleEvent))
       })
       fail('watch stream closed by the server')
     }),

@@ -55,7 +55,7 @@ function readText(v: JsonValue | undefined): Buffer {
     return decodeBase64(unquote(v.values[0]))
   }
   throw Errors.badRequest(
-    `etcdgw: with ?encoding=utf8 a bytes field is a string or {"base64":"..."}, not ${kindOf(v as JsonValue)}`,
+    `etcdgw: with ?encoding=utf8 a bytes field is a string or {"base64":"..."}, not ${kindOf(v)}`,
   )
 }
 
