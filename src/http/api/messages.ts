@@ -159,7 +159,7 @@ export const messages: Record<string, Schema> = {
   MemberListResponse: obj({ header: ref('ResponseHeader'), members: array(ref('Member')) }),
   MemberResponse: obj({ header: ref('ResponseHeader'), member: ref('Member'), members: array(ref('Member')) }),
   Health: obj({ health: { type: 'string', enum: ['true', 'false'] }, reason: str }),
-  Version: obj({ etcdserver: str, etcdcluster: str }),
+  Version: obj({ etcdserver: str, etcdcluster: str, etcdgw: str }),
 }
 
 /** A route of the API: an RPC (one message each way), a stream of messages, or a plain GET. */
