@@ -1,6 +1,6 @@
 /** `etcdgw endpoint health|status` and `etcdgw member list`: etcdctl's commands and layouts, over a gateway's HTTP. */
 import type { Command } from 'commander'
-import { endpointList, endpointsOption, fail, rpc, writeOutOption } from './gateway-client.js'
+import { addTlsOptions, clientTls, type ClientTls, endpointList, endpointsOption, fail, rpc, type TlsFlags, writeOutOption } from './gateway-client.js'
 import { goDuration, hexId, humanBytes, table } from './output.js'
 
 type Format = 'simple' | 'table' | 'json'
@@ -34,8 +34,8 @@ function etcdctlJson(gatewayJson: string): string {
   )
 }
 
-async function rawRpc(endpoint: string, path: string): Promise<string> {
-  return JSON.stringify(await rpc<unknown>(endpoint, path))
+async function rawRpc(endpoint: string, path: string, tls: ClientTls): Promise<string> {
+  return JSON.stringify(await rpc<unknown>(endpoint, path, {}, tls))
 }
 
 interface Health {
@@ -46,16 +46,16 @@ interface Health {
 }
 
 /** etcdctl's check: a linearizable read of "health", then no active alarm. */
-async function checkHealth(endpoint: string): Promise<Health> {
+async function checkHealth(endpoint: string, tls: ClientTls): Promise<Health> {
   const start = process.hrtime.bigint()
   try {
-    await rpc(endpoint, 'kv/range', { key: Buffer.from('health').toString('base64') })
+    await rpc(endpoint, 'kv/range', { key: Buffer.from('health').toString('base64') }, tls)
   } catch (err) {
     return { endpoint, health: false, took: goDuration(process.hrtime.bigint() - start), error: (err as Error).message }
   }
   const took = goDuration(process.hrtime.bigint() - start)
   try {
-    const { alarms = [] } = await rpc<{ alarms?: Array<{ alarm?: string }> }>(endpoint, 'maintenance/alarm', {})
+    const { alarms = [] } = await rpc<{ alarms?: Array<{ alarm?: string }> }>(endpoint, 'maintenance/alarm', {}, tls)
     if (alarms.length === 0) return { endpoint, health: true, took }
     const names = alarms.map((a) => (a.alarm === 'NOSPACE' || a.alarm === 'CORRUPT' ? a.alarm : 'UNKNOWN') + ' ').join('')
     return { endpoint, health: false, took, error: 'Active Alarm(s): ' + names }
@@ -67,13 +67,13 @@ async function checkHealth(endpoint: string): Promise<Health> {
 export function registerClusterStatusCommands(program: Command): void {
   const endpoint = program.command('endpoint').description('health and status of gateway endpoints (as etcdctl endpoint)')
 
-  endpoint
-    .command('health')
+  addTlsOptions(endpoint.command('health'))
     .description('checks the health of the endpoints (a linearizable read, then alarms)')
     .addOption(endpointsOption())
     .addOption(writeOutOption(formats))
-    .action(async (opts: { endpoints: string; writeOut: Format }) => {
-      const results = await Promise.all(endpointList(opts.endpoints).map(checkHealth))
+    .action(async (opts: { endpoints: string; writeOut: Format } & TlsFlags) => {
+      const tls = clientTls(opts)
+      const results = await Promise.all(endpointList(opts.endpoints).map((ep) => checkHealth(ep, tls)))
       if (opts.writeOut === 'json') {
         process.stdout.write(JSON.stringify(results) + '\n')
       } else if (opts.writeOut === 'table') {
@@ -87,16 +87,16 @@ export function registerClusterStatusCommands(program: Command): void {
       if (results.some((h) => !h.health)) fail('unhealthy cluster')
     })
 
-  endpoint
-    .command('status')
+  addTlsOptions(endpoint.command('status'))
     .description('prints the status of the endpoints (as etcdctl endpoint status)')
     .addOption(endpointsOption())
     .addOption(writeOutOption(formats))
-    .action(async (opts: { endpoints: string; writeOut: Format }) => {
+    .action(async (opts: { endpoints: string; writeOut: Format } & TlsFlags) => {
+      const tls = clientTls(opts)
       const rows: Array<{ endpoint: string; raw: string }> = []
       for (const ep of endpointList(opts.endpoints)) {
         try {
-          rows.push({ endpoint: ep, raw: await rawRpc(ep, 'maintenance/status') })
+          rows.push({ endpoint: ep, raw: await rawRpc(ep, 'maintenance/status', tls) })
         } catch (err) {
           process.stderr.write(`Failed to get the status of endpoint ${ep} (${(err as Error).message})\n`)
         }
@@ -130,17 +130,17 @@ export function registerClusterStatusCommands(program: Command): void {
     })
 
   const member = program.command('member').description('cluster members through a gateway (as etcdctl member)')
-  member
-    .command('list')
+  addTlsOptions(member.command('list'))
     .description('lists the members of the cluster')
     .addOption(endpointsOption())
     .addOption(writeOutOption(formats))
-    .action(async (opts: { endpoints: string; writeOut: Format }) => {
+    .action(async (opts: { endpoints: string; writeOut: Format } & TlsFlags) => {
+      const tls = clientTls(opts)
       let raw: string | undefined
       let lastError = ''
       for (const ep of endpointList(opts.endpoints)) {
         try {
-          raw = await rawRpc(ep, 'cluster/member/list')
+          raw = await rawRpc(ep, 'cluster/member/list', tls)
           break
         } catch (err) {
           lastError = (err as Error).message

@@ -1,5 +1,8 @@
-/** The CLI's client for a gateway (ours or etcd's own): JSON over HTTP, etcd's error bodies. */
-import { Option } from 'commander'
+/** The CLI's client for a gateway (ours or etcd's own): JSON over HTTP or HTTPS, etcd's error bodies. */
+import { readFileSync } from 'node:fs'
+import { type IncomingMessage, request as httpRequest } from 'node:http'
+import { request as httpsRequest } from 'node:https'
+import { type Command, Option } from 'commander'
 
 export const endpointsOption = () =>
   new Option('--endpoints <urls>', 'comma-separated gateway URLs').env('ETCDCTL_ENDPOINTS').default('http://127.0.0.1:2379')
@@ -7,33 +10,87 @@ export const endpointsOption = () =>
 export const writeOutOption = (choices: string[]) =>
   new Option('-w, --write-out <format>', 'output format').choices(choices).default('simple')
 
+/** etcdctl's client TLS flags and their ETCDCTL_* variables. */
+export function addTlsOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--cacert <file>', 'verify the gateway\'s certificate with this CA bundle').env('ETCDCTL_CACERT'))
+    .addOption(new Option('--cert <file>', 'client certificate for an https gateway').env('ETCDCTL_CERT'))
+    .addOption(new Option('--key <file>', 'key of the client certificate').env('ETCDCTL_KEY'))
+}
+
+export interface TlsFlags {
+  cacert?: string
+  cert?: string
+  key?: string
+}
+
+/** The https options the flags name, read once; a certificate without its key (or the reverse) is refused. */
+export interface ClientTls {
+  ca?: Buffer
+  cert?: Buffer
+  key?: Buffer
+}
+
+export function clientTls(flags: TlsFlags): ClientTls {
+  if ((flags.cert === undefined) !== (flags.key === undefined)) fail('--cert and --key must be given together')
+  const read = (flag: string, file: string | undefined) => {
+    if (file === undefined) return undefined
+    try {
+      return readFileSync(file)
+    } catch (err) {
+      fail(`${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+    }
+  }
+  const ca = read('--cacert', flags.cacert)
+  const cert = read('--cert', flags.cert)
+  const key = read('--key', flags.key)
+  return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) }
+}
+
 export function endpointList(value: string): string[] {
   return value.split(',').map((s) => s.trim().replace(/\/+$/, '')).filter((s) => s !== '')
 }
 
 export class GatewayError extends Error {}
 
+function describe(err: unknown): string {
+  const e = err as NodeJS.ErrnoException & { cause?: { code?: string; message?: string } }
+  return e.code ?? e.cause?.code ?? e.cause?.message ?? e.message
+}
+
+/** POSTs `body` to `url`; resolves with the response once its headers arrive. Network errors become GatewayErrors. */
+export function post(url: string, body: string, tls: ClientTls = {}, timeoutMs?: number): Promise<IncomingMessage> {
+  const https = url.startsWith('https:')
+  return new Promise((resolve, reject) => {
+    const options = { method: 'POST', headers: { 'content-type': 'application/json' }, ...(timeoutMs ? { signal: AbortSignal.timeout(timeoutMs) } : {}) }
+    const req = https ? httpsRequest(url, { ...options, ...tls }, resolve) : httpRequest(url, options, resolve)
+    req.on('error', (err) => reject(new GatewayError(describe(err))))
+    req.end(body)
+  })
+}
+
+async function readAll(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of res) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks).toString()
+}
+
 /** POST /v3/<path>; resolves to the parsed JSON body, rejects with etcd's message on an error body. */
-export async function rpc<T>(endpoint: string, path: string, body: unknown = {}, timeoutMs = 5_000): Promise<T> {
-  let res: Response
+export async function rpc<T>(endpoint: string, path: string, body: unknown = {}, tls: ClientTls = {}, timeoutMs = 5_000): Promise<T> {
+  const res = await post(`${endpoint}/v3/${path}`, JSON.stringify(body), tls, timeoutMs)
+  let text: string
   try {
-    res = await fetch(`${endpoint}/v3/${path}`, {
-      method: 'POST',
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
-    })
+    text = await readAll(res)
   } catch (err) {
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause
-    throw new GatewayError(cause?.code ?? cause?.message ?? (err as Error).message)
+    throw new GatewayError(describe(err))
   }
-  const text = await res.text()
   let parsed: unknown
   try {
     parsed = JSON.parse(text)
   } catch {
-    throw new GatewayError(`${res.status} ${text.trim()}`)
+    throw new GatewayError(`${res.statusCode} ${text.trim()}`)
   }
-  if (res.status !== 200) throw new GatewayError((parsed as { message?: string }).message ?? `HTTP ${res.status}`)
+  if (res.statusCode !== 200) throw new GatewayError((parsed as { message?: string }).message ?? `HTTP ${res.statusCode}`)
   return parsed as T
 }
 

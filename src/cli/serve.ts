@@ -8,7 +8,7 @@ import type { Backend } from '../backend/backend.js'
 import { openEmbeddedBackend } from '../backend/embedded/index.js'
 import { openRemoteBackend } from '../backend/remote/index.js'
 import { ConfigError, resolveServeConfig, type ServeConfig, type ServeFlags, serveOptions } from '../config.js'
-import { trackClientCertificate } from '../tls/cert-expiry.js'
+import { followRemoteTls, type RemoteTlsFollower } from '../tls/remote-client-tls.js'
 import { ReloadingTls } from '../tls/reloading-tls.js'
 import { TlsFileError } from '../tls/tls-files.js'
 
@@ -46,8 +46,10 @@ export function registerServeCommand(program: Command): void {
 }
 
 async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | undefined): Promise<void> {
-  const backend = await openBackend(config)
+  const remote = config.remote && (await openRemoteBackend({ ...config.remote, requestTimeoutMs: REMOTE_REQUEST_TIMEOUT_MS }))
+  const backend = remote || (await openEmbedded(config))
   const apps: FastifyInstance[] = []
+  let remoteTls: RemoteTlsFollower | undefined
   let stopping = false
   const stop = async (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -56,7 +58,7 @@ async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | unde
     }
     stopping = true
     process.stdout.write(`etcdgw: ${signal}: finishing in-flight requests and closing the store\n`)
-    await shutdown(apps, backend, tls)
+    await shutdown(apps, backend, tls, remoteTls)
     process.exit(0)
   }
   process.on('SIGINT', stop)
@@ -85,9 +87,9 @@ async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | unde
       await app.listen({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || (secure ? 443 : 80)) })
     }
     tls?.watch(apps[0]!.log)
-    if (config.remote?.cert) trackClientCertificate(config.remote.cert, apps[0]!.log)
+    if (config.remote && remote) remoteTls = await followRemoteTls(config.remote, () => remote.reloadTls(), apps[0]!.log)
   } catch (err) {
-    await shutdown(apps, backend, tls)
+    await shutdown(apps, backend, tls, remoteTls)
     throw err
   }
 
@@ -104,8 +106,7 @@ async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | unde
 /** etcd's own request timeout for the remote backend: a write without quorum fails after 7 s there too. */
 const REMOTE_REQUEST_TIMEOUT_MS = 7_000
 
-function openBackend(config: ServeConfig): Promise<Backend> {
-  if (config.remote) return openRemoteBackend({ ...config.remote, requestTimeoutMs: REMOTE_REQUEST_TIMEOUT_MS })
+function openEmbedded(config: ServeConfig): Promise<Backend> {
   return openEmbeddedBackend({
     dataDir: config.dataDir,
     name: config.name,
@@ -116,8 +117,14 @@ function openBackend(config: ServeConfig): Promise<Backend> {
   })
 }
 
-async function shutdown(apps: FastifyInstance[], backend: Backend, tls: ReloadingTls | undefined): Promise<void> {
+async function shutdown(
+  apps: FastifyInstance[],
+  backend: Backend,
+  tls: ReloadingTls | undefined,
+  remoteTls: RemoteTlsFollower | undefined,
+): Promise<void> {
   await tls?.close()
+  await remoteTls?.close()
   await Promise.all(apps.map((app) => app.close()))
   await backend.close()
 }

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import { createWriteStream, renameSync, rmSync } from 'node:fs'
 import type { Command } from 'commander'
 import { restoreSnapshot, SnapshotFileError, snapshotStatus } from '../backend/embedded/snapshot-file.js'
-import { endpointList, endpointsOption, fail, writeOutOption } from './gateway-client.js'
+import { addTlsOptions, clientTls, type ClientTls, endpointList, endpointsOption, fail, post, type TlsFlags, writeOutOption } from './gateway-client.js'
 import { humanBytes, table } from './output.js'
 
 interface StreamMessage {
@@ -15,9 +15,18 @@ interface StreamMessage {
  * Streams /v3/maintenance/snapshot into `file` (through `file.part`), message by message. The file
  * gets every blob, the trailing sha256 included, as etcdctl writes it; the sha256 is checked first.
  */
-export async function saveSnapshot(endpoint: string, file: string, onProgress?: (done: number, total: number) => void): Promise<number> {
-  const res = await fetch(`${endpoint}/v3/maintenance/snapshot`, { method: 'POST', body: '{}' })
-  if (res.status !== 200 || !res.body) throw new Error(`snapshot: ${res.status} ${(await res.text()).trim()}`)
+export async function saveSnapshot(
+  endpoint: string,
+  file: string,
+  onProgress?: (done: number, total: number) => void,
+  tls: ClientTls = {},
+): Promise<number> {
+  const res = await post(`${endpoint}/v3/maintenance/snapshot`, '{}', tls)
+  if (res.statusCode !== 200) {
+    const chunks: Buffer[] = []
+    for await (const chunk of res) chunks.push(chunk as Buffer)
+    throw new Error(`snapshot: ${res.statusCode} ${Buffer.concat(chunks).toString().trim()}`)
+  }
   const part = file + '.part'
   const out = createWriteStream(part, { mode: 0o600 })
   const sha = createHash('sha256')
@@ -29,7 +38,7 @@ export async function saveSnapshot(endpoint: string, file: string, onProgress?: 
     new Promise<void>((resolve, reject) => out.write(b, (err) => (err ? reject(err) : resolve())))
   try {
     const decoder = new TextDecoder()
-    for await (const bytes of res.body as unknown as AsyncIterable<Uint8Array>) {
+    for await (const bytes of res as AsyncIterable<Buffer>) {
       text += decoder.decode(bytes, { stream: true })
       let nl: number
       while ((nl = text.indexOf('\n')) !== -1) {
@@ -74,16 +83,16 @@ function progressBar(done: number, total: number): void {
 export function registerSnapshotCommands(program: Command): void {
   const snapshot = program.command('snapshot').description('save, inspect and restore snapshots (as etcdctl snapshot)')
 
-  snapshot
-    .command('save <file>')
+  addTlsOptions(snapshot.command('save <file>'))
     .description('stores a snapshot of the store behind a gateway (ours, or etcd\'s own) in <file>')
     .addOption(endpointsOption())
-    .action(async (file: string, opts: { endpoints: string }) => {
+    .action(async (file: string, opts: { endpoints: string } & TlsFlags) => {
       const endpoints = endpointList(opts.endpoints)
       if (endpoints.length !== 1) fail('snapshot must be requested to one selected node, not multiple')
+      const tls = clientTls(opts)
       const tty = process.stderr.isTTY === true
       try {
-        const size = await saveSnapshot(endpoints[0]!, file, tty ? progressBar : undefined)
+        const size = await saveSnapshot(endpoints[0]!, file, tty ? progressBar : undefined, tls)
         if (tty) process.stderr.write('\n')
         process.stdout.write(`Snapshot saved at ${file} (${humanBytes(size)}, sha256 checked)\n`)
       } catch (err) {

@@ -3,7 +3,6 @@
  * and the warning text for those close to their end.
  */
 import { X509Certificate } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { Gauge } from 'prom-client'
 import { registry } from '../metrics.js'
 
@@ -54,17 +53,6 @@ new Gauge({
 export function trackCertificates(source: () => CertInUse[]): () => void {
   sources.add(source)
   return () => sources.delete(source)
-}
-
-/**
- * Remote mode: the client certificate presented to etcd, as read at start (the remote backend reads it once),
- * in the gauges for the life of the process, and warned about when close to its end.
- */
-export function trackClientCertificate(file: string, log: { warn(obj: object, msg: string): void }): void {
-  const cert = new X509Certificate(readFileSync(file))
-  const inUse: CertInUse[] = [{ role: 'client', file, cert }]
-  for (const warning of expiryWarnings(inUse, new Date())) log.warn({}, warning)
-  trackCertificates(() => inUse)
 }
 
 /** One message per certificate that has expired or expires within 30 days of `now`. */

@@ -4,12 +4,10 @@
  * bundle reloads too, so a CA rotation needs no restart. A change that does not load (half-written, key
  * and certificate from different pairs) is logged and ignored: the previous files stay in use.
  */
-import { watch, type FSWatcher } from 'node:fs'
-import { stat } from 'node:fs/promises'
 import type { Server, ServerOptions } from 'node:https'
-import { dirname, resolve } from 'node:path'
 import type { TlsConfig } from '../config.js'
 import { expiryWarnings, trackCertificates, type CertInUse } from './cert-expiry.js'
+import { FileFollower, type FollowOptions } from './file-follower.js'
 import { loadTlsMaterial, sameMaterial, type TlsMaterial } from './tls-files.js'
 
 export interface TlsLog {
@@ -17,23 +15,13 @@ export interface TlsLog {
   warn(obj: object, msg: string): void
 }
 
-export interface WatchOptions {
-  /** the stat check that catches changes fs.watch missed */
-  pollIntervalMs?: number
-  /** how long the files must be quiet before they are read (a renewal writes the key, then the certificate) */
-  settleMs?: number
-}
+export type WatchOptions = FollowOptions
 
 export class ReloadingTls {
   private readonly servers = new Set<Server>()
-  private readonly watchers: FSWatcher[] = []
   private log: TlsLog | undefined
-  private poll: NodeJS.Timeout | undefined
-  private settle: NodeJS.Timeout | undefined
   private untrack: (() => void) | undefined
-  private lastSeen = ''
-  private checking: Promise<void> | undefined
-  private checkAgain = false
+  private follower!: FileFollower
 
   private constructor(
     private readonly config: TlsConfig,
@@ -43,7 +31,7 @@ export class ReloadingTls {
   /** Loads and checks the files; throws TlsFileError naming the file and the reason. */
   static async open(config: TlsConfig): Promise<ReloadingTls> {
     const tls = new ReloadingTls(config, await loadTlsMaterial(config))
-    tls.lastSeen = await tls.fileVersions()
+    tls.follower = await FileFollower.open(tls.files(), () => tls.reload())
     return tls
   }
 
@@ -71,53 +59,15 @@ export class ReloadingTls {
     this.log = log
     this.warnAboutExpiry()
     this.untrack = trackCertificates(() => this.certsInUse())
-    const settleMs = options.settleMs ?? 200
-    const schedule = () => {
-      clearTimeout(this.settle)
-      this.settle = setTimeout(() => void this.check(), settleMs)
-    }
-    for (const dir of new Set(this.files().map((file) => dirname(resolve(file))))) {
-      try {
-        const watcher = watch(dir, schedule)
-        watcher.on('error', (err) => log.warn({ dir, error: err.message }, 'cannot watch TLS files; checking them periodically only'))
-        this.watchers.push(watcher)
-      } catch (err) {
-        log.warn({ dir, error: (err as Error).message }, 'cannot watch TLS files; checking them periodically only')
-      }
-    }
-    this.poll = setInterval(() => void this.check(), options.pollIntervalMs ?? 5_000)
-    this.poll.unref()
+    this.follower.start(log, options)
   }
 
   async close(): Promise<void> {
-    for (const watcher of this.watchers) watcher.close()
-    clearInterval(this.poll)
-    clearTimeout(this.settle)
     this.untrack?.()
-    await this.checking
+    await this.follower.close()
   }
 
-  /** Reloads if any file changed since the last look; one check at a time, a request meanwhile runs after it. */
-  private check(): Promise<void> {
-    if (this.checking) {
-      this.checkAgain = true
-      return this.checking
-    }
-    this.checking = (async () => {
-      do {
-        this.checkAgain = false
-        await this.reloadIfChanged()
-      } while (this.checkAgain)
-    })().finally(() => {
-      this.checking = undefined
-    })
-    return this.checking
-  }
-
-  private async reloadIfChanged(): Promise<void> {
-    const seen = await this.fileVersions()
-    if (seen === this.lastSeen) return
-    this.lastSeen = seen
+  private async reload(): Promise<void> {
     let next: TlsMaterial
     try {
       next = await loadTlsMaterial(this.config)
@@ -133,21 +83,6 @@ export class ReloadingTls {
       'TLS files reloaded; new connections use them',
     )
     this.warnAboutExpiry()
-  }
-
-  /** A fingerprint of the files' identities and times: any replacement or write changes it. */
-  private async fileVersions(): Promise<string> {
-    const versions = await Promise.all(
-      this.files().map(async (file) => {
-        try {
-          const s = await stat(file, { bigint: true })
-          return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`
-        } catch {
-          return 'absent'
-        }
-      }),
-    )
-    return versions.join('|')
   }
 
   private files(): string[] {

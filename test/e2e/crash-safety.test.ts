@@ -30,7 +30,10 @@ for (let trial = 0; trial < TRIALS; trial++) {
       }
     }
     const writers = Array.from({ length: WRITERS }, (_, w) => writer(w))
-    await new Promise((r) => setTimeout(r, 150 + Math.random() * 600))
+    // the random moment is counted from the first acknowledgement, so a slow start still crashes under load
+    const started = Date.now()
+    while (acked.size === 0 && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 5))
+    await new Promise((r) => setTimeout(r, 100 + Math.random() * 600))
     await server.kill('SIGKILL')
     stop = true
     await Promise.all(writers)

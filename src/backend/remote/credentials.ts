@@ -1,3 +1,4 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import * as grpc from '@grpc/grpc-js'
 
@@ -8,14 +9,45 @@ export interface TlsFiles {
   key?: string
 }
 
-/**
- * As etcdctl: an `https://` endpoint, or any TLS flag, means TLS; `http://` without TLS flags is plain.
- * Without --cacert the system's trusted roots verify the server.
- */
-export function channelCredentials(endpoint: string, tls: TlsFiles): grpc.ChannelCredentials {
-  const wantsTls = endpoint.startsWith('https://') || tls.cacert !== undefined || tls.cert !== undefined
-  if (!wantsTls) return grpc.credentials.createInsecure()
+/** The files' contents, checked: the key belongs to the certificate. */
+export interface ClientTls {
+  ca: Buffer | null
+  key: Buffer | null
+  cert: Buffer | null
+}
+
+/** As etcdctl: an `https://` endpoint, or any TLS flag, means TLS; `http://` without TLS flags is plain. */
+export function wantsTls(endpoint: string, tls: TlsFiles): boolean {
+  return endpoint.startsWith('https://') || tls.cacert !== undefined || tls.cert !== undefined
+}
+
+/** Reads the TLS files; throws an Error naming the flag, the file and the reason. */
+export function readClientTls(tls: TlsFiles): ClientTls {
   if ((tls.cert === undefined) !== (tls.key === undefined)) throw new Error('--cert and --key must be given together')
-  const read = (file: string | undefined) => (file === undefined ? null : readFileSync(file))
-  return grpc.credentials.createSsl(read(tls.cacert), read(tls.key), read(tls.cert))
+  const read = (flag: string, file: string | undefined) => {
+    if (file === undefined) return null
+    try {
+      return readFileSync(file)
+    } catch (err) {
+      throw new Error(`${flag} ${file}: cannot read: ${(err as Error).message}`)
+    }
+  }
+  const files = { ca: read('--cacert', tls.cacert), key: read('--key', tls.key), cert: read('--cert', tls.cert) }
+  if (files.cert && files.key) {
+    let matches: boolean
+    try {
+      matches = new X509Certificate(files.cert).checkPrivateKey(createPrivateKey(files.key))
+    } catch (err) {
+      throw new Error(`--cert ${tls.cert} / --key ${tls.key}: cannot parse: ${(err as Error).message}`)
+    }
+    if (!matches) throw new Error(`--key ${tls.key}: private key does not match the certificate in ${tls.cert}`)
+  }
+  return files
+}
+
+/** Without --cacert the system's trusted roots verify the server. */
+export function channelCredentials(endpoint: string, tls: TlsFiles, files: ClientTls | undefined): grpc.ChannelCredentials {
+  if (!wantsTls(endpoint, tls)) return grpc.credentials.createInsecure()
+  const { ca, key, cert } = files ?? readClientTls(tls)
+  return grpc.credentials.createSsl(ca, key, cert)
 }

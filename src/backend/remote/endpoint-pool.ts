@@ -1,6 +1,6 @@
 import type * as grpc from '@grpc/grpc-js'
 import { Errors } from '../../errors.js'
-import { channelCredentials, type TlsFiles } from './credentials.js'
+import { channelCredentials, readClientTls, wantsTls, type TlsFiles } from './credentials.js'
 import { isDeadline, isNoLeader, isServiceError, isTransportFailure, neverReachedServer, retryableRead, toEtcdError } from './errors.js'
 import type { PbStatusResponse } from './messages.js'
 import { Member, requireLeader, type MemberHealth } from './member.js'
@@ -44,10 +44,13 @@ export class EndpointPool {
   private readonly timer: NodeJS.Timeout
   private readonly probing = new Set<Member>()
   private closed = false
+  private readonly tls: TlsFiles
 
   constructor(opts: EndpointPoolOptions) {
     if (opts.endpoints.length === 0) throw new Error('no etcd endpoints given')
-    this.members = opts.endpoints.map((ep) => new Member(ep, channelCredentials(ep, opts)))
+    this.tls = opts
+    const files = opts.endpoints.some((ep) => wantsTls(ep, opts)) ? readClientTls(opts) : undefined
+    this.members = opts.endpoints.map((ep) => new Member(ep, channelCredentials(ep, opts, files)))
     this.requestTimeoutMs = opts.requestTimeoutMs
     this.readAttemptMs = Math.max(1_000, opts.requestTimeoutMs / 3)
     this.healthIntervalMs = opts.healthIntervalMs ?? 1_000
@@ -81,6 +84,15 @@ export class EndpointPool {
     if (!isServiceError(err)) return
     if (isTransportFailure(err)) member.health = 'down'
     else if (isNoLeader(err)) member.health = 'noLeader'
+  }
+
+  /**
+   * Reads the TLS files again and gives every member connection the new credentials; calls already running
+   * keep theirs. Throws (naming the file) when the files do not load, and then changes nothing.
+   */
+  reloadTls(): void {
+    const files = readClientTls(this.tls)
+    for (const member of this.members) member.replaceCredentials(channelCredentials(member.endpoint, this.tls, files))
   }
 
   /** One unary call with the policy's retries, all within the request deadline. */

@@ -17,11 +17,16 @@ export interface RemoteOptions {
   requestTimeoutMs: number
 }
 
+export interface RemoteBackend extends Backend {
+  /** Re-reads --cacert/--cert/--key for new connections (see EndpointPool.reloadTls). */
+  reloadTls(): void
+}
+
 /**
  * The Backend in front of a real etcd cluster over gRPC; every member connection carries all of
  * etcd's services.
  */
-export async function openRemoteBackend(opts: RemoteOptions): Promise<Backend> {
+export async function openRemoteBackend(opts: RemoteOptions): Promise<RemoteBackend> {
   const pool = new EndpointPool(opts)
   await pool.probeAll()
   const lease = new RemoteLease(pool)
@@ -33,6 +38,7 @@ export async function openRemoteBackend(opts: RemoteOptions): Promise<Backend> {
     maintenance: new RemoteMaintenance(pool),
     cluster: new RemoteCluster(pool),
     upstreams: () => pool.health(),
+    reloadTls: () => pool.reloadTls(),
     async close() {
       watch.close()
       lease.close()

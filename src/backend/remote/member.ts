@@ -38,14 +38,27 @@ export class Member {
   health: MemberHealth = 'healthy'
   /** etcd's member ID, once a probe has answered */
   id = ''
-  private readonly channel: grpc.Channel
+  private channel: grpc.Channel
   private readonly clients = new Map<ServiceName, grpc.Client>()
 
   constructor(
     readonly endpoint: string,
-    private readonly credentials: grpc.ChannelCredentials,
+    private credentials: grpc.ChannelCredentials,
   ) {
     this.channel = new grpc.Channel(target(endpoint), credentials, CHANNEL_OPTIONS)
+  }
+
+  /**
+   * New calls use `credentials` (a renewed client certificate, a new CA) from now on. Calls and streams
+   * already running finish on the old connection: closing a grpc-js channel only cancels calls not yet started.
+   */
+  replaceCredentials(credentials: grpc.ChannelCredentials): void {
+    const old = { channel: this.channel, clients: [...this.clients.values()] }
+    this.credentials = credentials
+    this.channel = new grpc.Channel(target(this.endpoint), credentials, CHANNEL_OPTIONS)
+    this.clients.clear()
+    for (const client of old.clients) client.close()
+    old.channel.close()
   }
 
   unary<Res>(service: ServiceName, method: string, req: unknown, deadline: number, metadata: grpc.Metadata): Promise<Res> {
