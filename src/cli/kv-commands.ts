@@ -4,12 +4,11 @@
  */
 import { type Command, Option } from 'commander'
 import { prefixEnd } from '../http/codec/bytes-codec.js'
-import { endpointList, endpointsOption, fail } from './gateway-client.js'
-import { KvClient, type TlsFiles, tlsOptions } from './kv-client.js'
+import { addTlsOptions, type ClientTls, clientTls, endpointList, endpointsOption, fail, GatewayError, post, rpc, type TlsFlags } from './gateway-client.js'
 
 type Format = 'simple' | 'json'
 
-interface GlobalFlags extends TlsFiles {
+interface GlobalFlags extends TlsFlags {
   endpoints: string
   writeOut: Format
 }
@@ -68,11 +67,44 @@ const intArg = (name: string) => (v: string) => {
 function withGlobalFlags(cmd: Command): Command {
   cmd.addOption(endpointsOption())
   cmd.addOption(new Option('-w, --write-out <format>', 'output format').choices(['simple', 'json']).default('simple'))
-  for (const o of tlsOptions()) cmd.addOption(o)
-  return cmd
+  return addTlsOptions(cmd)
 }
 
-const clientOf = (opts: GlobalFlags) => new KvClient(endpointList(opts.endpoints), opts)
+/** A gateway: the first of --endpoints, with the TLS flags. */
+class Gateway {
+  readonly endpoint: string
+  readonly tls: ClientTls
+
+  constructor(opts: GlobalFlags) {
+    const endpoint = endpointList(opts.endpoints)[0]
+    if (endpoint === undefined) fail('no endpoint in --endpoints')
+    this.endpoint = endpoint
+    this.tls = clientTls(opts)
+  }
+
+  call<T>(path: string, body: unknown): Promise<T> {
+    return rpc<T>(this.endpoint, path, body, this.tls)
+  }
+
+  /** POST /v3/watch with one create request; `line` gets each response line until the stream ends. */
+  async watch(createRequest: unknown, line: (json: string) => void): Promise<void> {
+    const res = await post(`${this.endpoint}/v3/watch`, JSON.stringify({ create_request: createRequest }), this.tls)
+    let pending = ''
+    res.setEncoding('utf8')
+    for await (const chunk of res) {
+      pending += chunk as string
+      let nl: number
+      while ((nl = pending.indexOf('\n')) !== -1) {
+        const l = pending.slice(0, nl)
+        pending = pending.slice(nl + 1)
+        if (l.trim() !== '') line(l)
+      }
+    }
+    if (pending.trim() !== '') line(pending)
+  }
+}
+
+const clientOf = (opts: GlobalFlags) => new Gateway(opts)
 
 async function run(action: () => Promise<void>): Promise<void> {
   try {
@@ -102,7 +134,7 @@ export function registerKvCommands(program: Command): void {
         ...(opts.rev !== undefined ? { revision: opts.rev } : {}),
         ...(opts.keysOnly ? { keys_only: true } : {}),
       }
-      const res = JSON.parse(await clientOf(opts).call('kv/range', body)) as { kvs?: KeyValueBody[] }
+      const res = await clientOf(opts).call<{ kvs?: KeyValueBody[] }>('kv/range', body)
       if (opts.writeOut === 'json') return void write([etcdctlJson(res), '\n'])
       write((res.kvs ?? []).flatMap(simpleKv))
     }),
@@ -120,7 +152,7 @@ export function registerKvCommands(program: Command): void {
         if (!/^[0-9a-fA-F]{1,16}$/.test(opts.lease)) throw new Error(`bad lease ID (${opts.lease}), expecting ID in Hex`)
         body.lease = BigInt.asIntN(64, BigInt('0x' + opts.lease)).toString()
       }
-      const res = JSON.parse(await clientOf(opts).call('kv/put', body)) as unknown
+      const res = await clientOf(opts).call<unknown>('kv/put', body)
       write([opts.writeOut === 'json' ? etcdctlJson(res) : 'OK', '\n'])
     }),
   )
@@ -132,7 +164,7 @@ export function registerKvCommands(program: Command): void {
       .option('--prefix', 'delete keys with matching prefix'),
   ).action((key: string, rangeEnd: string | undefined, opts: GlobalFlags & { prefix?: boolean }) =>
     run(async () => {
-      const res = JSON.parse(await clientOf(opts).call('kv/deleterange', keyRange(key, rangeEnd, opts.prefix))) as { deleted?: string }
+      const res = await clientOf(opts).call<{ deleted?: string }>('kv/deleterange', keyRange(key, rangeEnd, opts.prefix))
       write([opts.writeOut === 'json' ? etcdctlJson(res) : (res.deleted ?? '0'), '\n'])
     }),
   )
@@ -149,7 +181,7 @@ export function registerKvCommands(program: Command): void {
       await clientOf(opts).watch(create, (line) => {
         const parsed = JSON.parse(line) as { result?: WatchResult; error?: { message?: string }; message?: string }
         const r = parsed.result
-        if (!r) throw new Error(parsed.message ?? parsed.error?.message ?? line)
+        if (!r) throw new GatewayError(parsed.message ?? parsed.error?.message ?? line)
         if (r.canceled) fail(`watch is canceled by the server${r.cancel_reason ? ` (${r.cancel_reason})` : ''}`)
         if (!r.events?.length) return
         write(opts.writeOut === 'json' ? [watchJson(r), '\n'] : r.events.flatMap(simpleEvent))
