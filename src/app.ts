@@ -11,6 +11,7 @@ import type { Backend } from './backend/backend.js'
 import { EtcdError, GrpcCode, httpStatusOf } from './errors.js'
 import { encodeError } from './http/codec/response.js'
 import { clusterRoutes } from './http/routes/cluster.js'
+import { docsRoutes } from './http/routes/docs.js'
 import { healthRoutes } from './http/routes/health.js'
 import { kvRoutes } from './http/routes/kv.js'
 import { leaseRoutes } from './http/routes/lease.js'
@@ -29,6 +30,8 @@ export interface AppOptions {
   /** How often silent WebSockets are pinged; a peer silent for two intervals more is dropped. */
   wsPingIntervalMs?: number
   logger?: FastifyServerOptions['logger']
+  /** Serve /openapi.json and the API explorer at /docs (default: yes). */
+  apiDocs?: boolean
   /** serve HTTPS with these options; plain HTTP without them */
   https?: HttpsOptions
 }
@@ -110,6 +113,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.register(maintenanceRoutes, { backend, limits })
   app.register(clusterRoutes, { backend, limits })
   app.register(healthRoutes, { backend })
+  if (opts.apiDocs !== false) app.register(docsRoutes)
   return app
 }
 

@@ -21,6 +21,8 @@ export interface ServeConfig {
   /** Remote mode: the etcd cluster to front (etcdctl's --endpoints); embedded when absent. */
   remote?: RemoteConfig
   logLevel: LogLevel
+  /** Serve /openapi.json and /docs. */
+  apiDocs: boolean
   /** set when any listen URL is https:// */
   tls?: TlsConfig
   /** plain-HTTP listen URLs that are not on a loopback address (allowed only with --insecure-listen-non-loopback) */
@@ -70,6 +72,7 @@ export interface ServeFlags {
   trustedCaFile?: string
   clientCertAuth?: boolean
   insecureListenNonLoopback?: boolean
+  apiDocs?: boolean
 }
 
 export class ConfigError extends Error {}
@@ -113,6 +116,7 @@ export function serveOptions(): Option[] {
       'ETCDGW_INSECURE_LISTEN_NON_LOOPBACK',
       'allow plain http:// listen URLs on non-loopback addresses (anyone on the network can read and write)',
     ),
+    boolFlag('api-docs', 'ETCDGW_API_DOCS', 'serve /openapi.json and the API explorer at /docs (--api-docs=false: neither)').default(true),
   ]
 }
 
@@ -144,6 +148,7 @@ export function resolveServeConfig(flags: ServeFlags): ServeConfig {
     quotaBackendBytes: integer('--quota-backend-bytes', flags.quotaBackendBytes),
     remote: remoteConfig(flags),
     logLevel: flags.logLevel,
+    apiDocs: flags.apiDocs !== false,
     ...tlsConfig(flags, listenClientUrls),
     insecureNonLoopbackUrls,
   }

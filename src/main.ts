@@ -2,6 +2,7 @@
 import { Command } from 'commander'
 import { registerCertsCommands } from './cli/certs.js'
 import { registerClusterStatusCommands } from './cli/cluster-status.js'
+import { registerKvCommands } from './cli/kv-commands.js'
 import { registerServeCommand } from './cli/serve.js'
 import { registerSnapshotCommands } from './cli/snapshot.js'
 
@@ -10,4 +11,5 @@ registerServeCommand(program)
 registerCertsCommands(program)
 registerSnapshotCommands(program)
 registerClusterStatusCommands(program)
+registerKvCommands(program)
 await program.parseAsync()

@@ -4,6 +4,7 @@
  */
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
 import { EtcdError, Errors, GrpcCode } from '../errors.js'
+import { type BytesCodec, bytesCodecOf } from './codec/bytes-codec.js'
 import type { Decoded } from './codec/request.js'
 import { raftRequestSize } from './codec/proto-size.js'
 import { type JsonValue, readFirstValue } from './json.js'
@@ -60,19 +61,20 @@ export function sendJson(reply: FastifyReply, json: string): FastifyReply {
 }
 
 export interface UnaryRpc<Req, Res> {
-  decode(v: JsonValue | undefined): Decoded<Req>
+  decode(v: JsonValue | undefined, codec: BytesCodec): Decoded<Req>
   /** Whether etcd sends this request through raft (and so checks it against --max-request-bytes). */
   proposal(req: Req): boolean
   call(req: Req): Promise<Res>
-  encode(res: Res): string
+  encode(res: Res, codec: BytesCodec): string
 }
 
 export function unaryHandler<Req, Res>(limits: RequestLimits, rpc: UnaryRpc<Req, Res>): RouteHandlerMethod {
   return async function (request, reply) {
-    const decoded = rpc.decode(bodyValue(request))
+    const codec = bytesCodecOf(request.query)
+    const decoded = rpc.decode(bodyValue(request), codec)
     request.rpcStarted = true
     limits.check(decoded.size, rpc.proposal(decoded.request))
     const response = await rpc.call(decoded.request)
-    return sendJson(reply, rpc.encode(response))
+    return sendJson(reply, rpc.encode(response, codec))
   }
 }

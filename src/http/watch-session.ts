@@ -4,6 +4,7 @@
  * of making the server buffer without bound.
  */
 import type { Watch, WatchRequest, WatchResponse, WatchStream } from '../backend/backend.js'
+import type { BytesCodec } from './codec/bytes-codec.js'
 import { watchResultLine } from './codec/watch.js'
 import type { MessageSink } from './stream/message-sink.js'
 
@@ -17,6 +18,8 @@ export class WatchSession {
     private readonly sink: MessageSink,
     /** --watch-send-buffer-bytes */
     private readonly sendBufferBytes: number,
+    /** How keys and values look on this stream (?encoding=utf8 on its URL). */
+    readonly codec: BytesCodec,
   ) {}
 
   request(req: WatchRequest): void {
@@ -34,7 +37,7 @@ export class WatchSession {
     if (resp.created && !resp.canceled) this.live.add(resp.watchId)
     else if (resp.canceled) this.live.delete(resp.watchId)
     if (resp.events.length !== 0 && this.sink.bufferedBytes() > this.sendBufferBytes) return this.overflow(resp)
-    this.sink.send(watchResultLine(resp))
+    this.sink.send(watchResultLine(resp, this.codec))
   }
 
   /**
@@ -49,7 +52,10 @@ export class WatchSession {
       '(--watch-send-buffer-bytes); read faster or watch less'
     for (const watchId of ids) {
       this.sink.send(
-        watchResultLine({ ...resp, watchId, events: [], created: false, canceled: true, compactRevision: 0, cancelReason }),
+        watchResultLine(
+          { ...resp, watchId, events: [], created: false, canceled: true, compactRevision: 0, cancelReason },
+          this.codec,
+        ),
       )
     }
   }

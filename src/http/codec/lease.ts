@@ -12,6 +12,7 @@ import type {
   LeaseTimeToLiveResponse,
 } from '../../backend/backend.js'
 import type { JsonValue } from '../json.js'
+import { base64Codec, type BytesCodec } from './bytes-codec.js'
 import { bool, int64, int64Big } from './fields.js'
 import { varintFieldSize } from './proto-size.js'
 import { type Decoded, body } from './request.js'
@@ -56,10 +57,10 @@ export function encodeLeaseKeepAliveResponse(r: LeaseKeepAliveResponse): string 
   return '{"header":' + encodeHeader(r.header) + int64Field('ID', r.id) + int64Field('TTL', r.ttl) + '}'
 }
 
-export function encodeLeaseTimeToLiveResponse(r: LeaseTimeToLiveResponse): string {
+export function encodeLeaseTimeToLiveResponse(r: LeaseTimeToLiveResponse, codec: BytesCodec = base64Codec): string {
   let s = '{"header":' + encodeHeader(r.header) + int64Field('ID', r.id) + int64Field('TTL', r.ttl)
   s += int64Field('grantedTTL', r.grantedTtl)
-  if (r.keys.length !== 0) s += ',"keys":[' + r.keys.map((k) => `"${k.toString('base64')}"`).join(',') + ']'
+  if (r.keys.length !== 0) s += ',"keys":[' + r.keys.map((k) => codec.write(k)).join(',') + ']'
   return s + '}'
 }
 

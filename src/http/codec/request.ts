@@ -16,7 +16,8 @@ import {
 } from '../../backend/backend.js'
 import { Errors } from '../../errors.js'
 import { JsonObject, type JsonValue, kindOf } from '../json.js'
-import { bool, bytes, enumValue, field, int64, int64Big, message, repeated } from './fields.js'
+import { base64Codec, type BytesCodec } from './bytes-codec.js'
+import { bool, enumValue, field, int64, int64Big, message, repeated } from './fields.js'
 import { bytesFieldSize, messageFieldSize, varintFieldSize, varintSize } from './proto-size.js'
 
 export interface Decoded<T> {
@@ -39,10 +40,9 @@ const sortTargets = new Map([['KEY', 0], ['VERSION', 1], ['CREATE', 2], ['MOD', 
 const compareResults = new Map([['EQUAL', 0], ['GREATER', 1], ['LESS', 2], ['NOT_EQUAL', 3]])
 const compareTargets = new Map([['VERSION', 0], ['CREATE', 1], ['MOD', 2], ['VALUE', 3], ['LEASE', 4]])
 
-function rangeRequest(o: JsonObject): Decoded<RangeRequest> {
+function rangeRequest(o: JsonObject, codec: BytesCodec): Decoded<RangeRequest> {
   const request: RangeRequest = {
-    key: bytes(o.get('key')),
-    rangeEnd: bytes(field(o, 'range_end', 'rangeEnd')),
+    ...codec.keyRange(o),
     limit: int64(o.get('limit')),
     revision: int64(o.get('revision')),
     sortOrder: enumValue(field(o, 'sort_order', 'sortOrder'), 'etcdserverpb.RangeRequest_SortOrder', sortOrders),
@@ -73,10 +73,10 @@ function rangeRequest(o: JsonObject): Decoded<RangeRequest> {
   return { request, size }
 }
 
-function putRequest(o: JsonObject): Decoded<PutRequest> {
+function putRequest(o: JsonObject, codec: BytesCodec): Decoded<PutRequest> {
   const request: PutRequest = {
-    key: bytes(o.get('key')),
-    value: bytes(o.get('value')),
+    key: codec.read(o.get('key')),
+    value: codec.read(o.get('value')),
     lease: int64Big(o.get('lease')),
     prevKv: bool(field(o, 'prev_kv', 'prevKv')),
     ignoreValue: bool(field(o, 'ignore_value', 'ignoreValue')),
@@ -93,10 +93,9 @@ function putRequest(o: JsonObject): Decoded<PutRequest> {
   return { request, size }
 }
 
-function deleteRangeRequest(o: JsonObject): Decoded<DeleteRangeRequest> {
+function deleteRangeRequest(o: JsonObject, codec: BytesCodec): Decoded<DeleteRangeRequest> {
   const request: DeleteRangeRequest = {
-    key: bytes(o.get('key')),
-    rangeEnd: bytes(field(o, 'range_end', 'rangeEnd')),
+    ...codec.keyRange(o),
     prevKv: bool(field(o, 'prev_kv', 'prevKv')),
   }
   const size = bytesFieldSize(request.key.length) + bytesFieldSize(request.rangeEnd.length) + (request.prevKv ? 2 : 0)
@@ -108,11 +107,10 @@ function deleteRangeRequest(o: JsonObject): Decoded<DeleteRangeRequest> {
  * several are). We keep them all; the backend reads the one named by `target`, which is what etcd
  * does whenever only that one is given.
  */
-function compare(o: JsonObject): Decoded<Compare> {
+function compare(o: JsonObject, codec: BytesCodec): Decoded<Compare> {
   const result = enumValue(o.get('result'), 'etcdserverpb.Compare_CompareResult', compareResults)
   const target = enumValue(o.get('target'), 'etcdserverpb.Compare_CompareTarget', compareTargets)
-  const key = bytes(o.get('key'))
-  const rangeEnd = bytes(field(o, 'range_end', 'rangeEnd'))
+  const { key, rangeEnd } = codec.keyRange(o)
   const version = o.get('version')
   const createRevision = field(o, 'create_revision', 'createRevision')
   const modRevision = field(o, 'mod_revision', 'modRevision')
@@ -126,7 +124,7 @@ function compare(o: JsonObject): Decoded<Compare> {
     version: int64(version),
     createRevision: int64(createRevision),
     modRevision: int64(modRevision),
-    value: bytes(value),
+    value: codec.read(value),
     lease: int64Big(lease),
   }
   const members = [
@@ -156,15 +154,15 @@ function oneofVarint(given: JsonValue | undefined, n: number | bigint): number {
  * RequestOp's oneof. Every member given is decoded (a bad one fails, as in etcd whatever Go's map
  * order); the first non-null member in proto order is the request.
  */
-function requestOp(o: JsonObject): Decoded<RequestOp> {
+function requestOp(o: JsonObject, codec: BytesCodec): Decoded<RequestOp> {
   const range = message(field(o, 'request_range', 'requestRange'))
   const put = message(field(o, 'request_put', 'requestPut'))
   const deleteRange = message(field(o, 'request_delete_range', 'requestDeleteRange'))
   const txn = message(field(o, 'request_txn', 'requestTxn'))
-  const r = range && rangeRequest(range)
-  const p = put && putRequest(put)
-  const d = deleteRange && deleteRangeRequest(deleteRange)
-  const t = txn && txnRequest(txn)
+  const r = range && rangeRequest(range, codec)
+  const p = put && putRequest(put, codec)
+  const d = deleteRange && deleteRangeRequest(deleteRange, codec)
+  const t = txn && txnRequest(txn, codec)
   if (r) return { request: { kind: 'range', request: r.request }, size: messageFieldSize(r.size) }
   if (p) return { request: { kind: 'put', request: p.request }, size: messageFieldSize(p.size) }
   if (d) return { request: { kind: 'deleteRange', request: d.request }, size: messageFieldSize(d.size) }
@@ -176,22 +174,26 @@ function requestOp(o: JsonObject): Decoded<RequestOp> {
  * A repeated message field. A null element is read as an empty message: etcd 3.4's gateway crashes
  * on it (the connection closes with no response), which is not worth copying.
  */
-function repeatedMessages<T>(v: JsonValue | undefined, decode: (o: JsonObject) => Decoded<T>): Decoded<T[]> {
+function repeatedMessages<T>(
+  v: JsonValue | undefined,
+  codec: BytesCodec,
+  decode: (o: JsonObject, codec: BytesCodec) => Decoded<T>,
+): Decoded<T[]> {
   const items = repeated(v)
   const request: T[] = new Array(items.length)
   let size = 0
   for (let i = 0; i < items.length; i++) {
-    const d = decode(message(items[i]) ?? emptyObject)
+    const d = decode(message(items[i]) ?? emptyObject, codec)
     request[i] = d.request
     size += messageFieldSize(d.size)
   }
   return { request, size }
 }
 
-function txnRequest(o: JsonObject): Decoded<TxnRequest> {
-  const c = repeatedMessages(o.get('compare'), compare)
-  const s = repeatedMessages(o.get('success'), requestOp)
-  const f = repeatedMessages(o.get('failure'), requestOp)
+function txnRequest(o: JsonObject, codec: BytesCodec): Decoded<TxnRequest> {
+  const c = repeatedMessages(o.get('compare'), codec, compare)
+  const s = repeatedMessages(o.get('success'), codec, requestOp)
+  const f = repeatedMessages(o.get('failure'), codec, requestOp)
   return { request: { compare: c.request, success: s.request, failure: f.request }, size: c.size + s.size + f.size }
 }
 
@@ -201,8 +203,8 @@ function compactionRequest(o: JsonObject): Decoded<CompactionRequest> {
 }
 
 /** Each takes the body's first JSON value (undefined for an empty body). */
-export const decodeRange = (v: JsonValue | undefined) => rangeRequest(body(v))
-export const decodePut = (v: JsonValue | undefined) => putRequest(body(v))
-export const decodeDeleteRange = (v: JsonValue | undefined) => deleteRangeRequest(body(v))
-export const decodeTxn = (v: JsonValue | undefined) => txnRequest(body(v))
+export const decodeRange = (v: JsonValue | undefined, codec = base64Codec) => rangeRequest(body(v), codec)
+export const decodePut = (v: JsonValue | undefined, codec = base64Codec) => putRequest(body(v), codec)
+export const decodeDeleteRange = (v: JsonValue | undefined, codec = base64Codec) => deleteRangeRequest(body(v), codec)
+export const decodeTxn = (v: JsonValue | undefined, codec = base64Codec) => txnRequest(body(v), codec)
 export const decodeCompaction = (v: JsonValue | undefined) => compactionRequest(body(v))

@@ -15,6 +15,7 @@ import type {
   TxnResponse,
 } from '../../backend/backend.js'
 import { goJsonString } from '../go-text.js'
+import { base64Codec, type BytesCodec } from './bytes-codec.js'
 
 let idsClusterId = -1n
 let idsMemberId = -1n
@@ -40,63 +41,63 @@ export function encodeHeader(h: ResponseHeader): string {
   return '{' + s + '}'
 }
 
-export function encodeKeyValue(kv: KeyValue): string {
+export function encodeKeyValue(kv: KeyValue, codec: BytesCodec = base64Codec): string {
   let s = ''
-  if (kv.key.length !== 0) s = `"key":"${kv.key.toString('base64')}"`
+  if (kv.key.length !== 0) s = '"key":' + codec.write(kv.key)
   if (kv.createRevision !== 0) s += `${s ? ',' : ''}"create_revision":"${kv.createRevision}"`
   if (kv.modRevision !== 0) s += `${s ? ',' : ''}"mod_revision":"${kv.modRevision}"`
   if (kv.version !== 0) s += `${s ? ',' : ''}"version":"${kv.version}"`
-  if (kv.value.length !== 0) s += `${s ? ',' : ''}"value":"${kv.value.toString('base64')}"`
+  if (kv.value.length !== 0) s += `${s ? ',' : ''}"value":` + codec.write(kv.value)
   if (kv.lease !== 0n) s += `${s ? ',' : ''}"lease":"${kv.lease}"`
   return '{' + s + '}'
 }
 
-function keyValues(kvs: KeyValue[]): string {
+function keyValues(kvs: KeyValue[], codec: BytesCodec): string {
   let s = '['
-  for (let i = 0; i < kvs.length; i++) s += (i === 0 ? '' : ',') + encodeKeyValue(kvs[i])
+  for (let i = 0; i < kvs.length; i++) s += (i === 0 ? '' : ',') + encodeKeyValue(kvs[i]!, codec)
   return s + ']'
 }
 
-export function encodeRangeResponse(r: RangeResponse): string {
+export function encodeRangeResponse(r: RangeResponse, codec: BytesCodec = base64Codec): string {
   let s = '{"header":' + encodeHeader(r.header)
-  if (r.kvs.length !== 0) s += ',"kvs":' + keyValues(r.kvs)
+  if (r.kvs.length !== 0) s += ',"kvs":' + keyValues(r.kvs, codec)
   if (r.more) s += ',"more":true'
   if (r.count !== 0) s += `,"count":"${r.count}"`
   return s + '}'
 }
 
-export function encodePutResponse(r: PutResponse): string {
+export function encodePutResponse(r: PutResponse, codec: BytesCodec = base64Codec): string {
   let s = '{"header":' + encodeHeader(r.header)
-  if (r.prevKv) s += ',"prev_kv":' + encodeKeyValue(r.prevKv)
+  if (r.prevKv) s += ',"prev_kv":' + encodeKeyValue(r.prevKv, codec)
   return s + '}'
 }
 
-export function encodeDeleteRangeResponse(r: DeleteRangeResponse): string {
+export function encodeDeleteRangeResponse(r: DeleteRangeResponse, codec: BytesCodec = base64Codec): string {
   let s = '{"header":' + encodeHeader(r.header)
   if (r.deleted !== 0) s += `,"deleted":"${r.deleted}"`
-  if (r.prevKvs.length !== 0) s += ',"prev_kvs":' + keyValues(r.prevKvs)
+  if (r.prevKvs.length !== 0) s += ',"prev_kvs":' + keyValues(r.prevKvs, codec)
   return s + '}'
 }
 
-function responseOp(op: ResponseOp): string {
+function responseOp(op: ResponseOp, codec: BytesCodec): string {
   switch (op.kind) {
     case 'range':
-      return '{"response_range":' + encodeRangeResponse(op.response) + '}'
+      return '{"response_range":' + encodeRangeResponse(op.response, codec) + '}'
     case 'put':
-      return '{"response_put":' + encodePutResponse(op.response) + '}'
+      return '{"response_put":' + encodePutResponse(op.response, codec) + '}'
     case 'deleteRange':
-      return '{"response_delete_range":' + encodeDeleteRangeResponse(op.response) + '}'
+      return '{"response_delete_range":' + encodeDeleteRangeResponse(op.response, codec) + '}'
     case 'txn':
-      return '{"response_txn":' + encodeTxnResponse(op.response) + '}'
+      return '{"response_txn":' + encodeTxnResponse(op.response, codec) + '}'
   }
 }
 
-export function encodeTxnResponse(r: TxnResponse): string {
+export function encodeTxnResponse(r: TxnResponse, codec: BytesCodec = base64Codec): string {
   let s = '{"header":' + encodeHeader(r.header)
   if (r.succeeded) s += ',"succeeded":true'
   if (r.responses.length !== 0) {
     s += ',"responses":['
-    for (let i = 0; i < r.responses.length; i++) s += (i === 0 ? '' : ',') + responseOp(r.responses[i])
+    for (let i = 0; i < r.responses.length; i++) s += (i === 0 ? '' : ',') + responseOp(r.responses[i]!, codec)
     s += ']'
   }
   return s + '}'

@@ -6,6 +6,8 @@ import type {} from '@fastify/websocket'
 import type { FastifyPluginAsync } from 'fastify'
 import type { WebSocket } from 'ws'
 import type { Watch } from '../../backend/backend.js'
+import type { EtcdError } from '../../errors.js'
+import { bytesCodecOf } from '../codec/bytes-codec.js'
 import { decodeWatchRequest } from '../codec/watch.js'
 import type { JsonValue } from '../json.js'
 import type { RequestLimits } from '../rpc.js'
@@ -34,13 +36,14 @@ export const watchRoutes: FastifyPluginAsync<WatchRoutesOptions> = async (app, o
   const newReader = () => new JsonMessageReader(limits.maxMessageBytes, (size) => limits.messageTooLarge(size))
 
   const handle = (session: WatchSession) => (v: JsonValue) => {
-    const req = decodeWatchRequest(v)
+    const req = decodeWatchRequest(v, session.codec)
     if (req) session.request(req)
   }
 
   app.post('/v3/watch', async (request, reply) => {
+    const codec = bytesCodecOf(request.query)
     const stream = openHttpStream(reply, open)
-    const session = new WatchSession(opts.watch, stream, opts.sendBufferBytes)
+    const session = new WatchSession(opts.watch, stream, opts.sendBufferBytes, codec)
     stream.onClose(() => session.close())
     readHttpRequestMessages(request.raw, newReader(), {
       message: handle(session),
@@ -58,9 +61,15 @@ export const watchRoutes: FastifyPluginAsync<WatchRoutesOptions> = async (app, o
     url: '/v3/watch',
     // A plain GET is not an RPC: 405 as for any other method.
     handler: (_request, reply) => reply.callNotFound(),
-    wsHandler: (socket: WebSocket) => {
+    wsHandler: (socket: WebSocket, request) => {
+      let codec
+      try {
+        codec = bytesCodecOf(request.query)
+      } catch (err) {
+        return failWebSocket(socket, err as EtcdError)
+      }
       opts.heartbeat.watch(socket)
-      const session = new WatchSession(opts.watch, new WsSink(socket), opts.sendBufferBytes)
+      const session = new WatchSession(opts.watch, new WsSink(socket), opts.sendBufferBytes, codec)
       socket.on('close', () => session.close())
       readWsRequestMessages(socket, newReader(), {
         message: handle(session),

@@ -1,0 +1,213 @@
+/**
+ * `etcdgw get|put|del|watch`: etcdctl's KV commands, flags and output (simple and json), over a
+ * gateway's HTTP API, for people without etcdctl. Keys and values travel in base64 (exact bytes).
+ */
+import { type Command, Option } from 'commander'
+import { prefixEnd } from '../http/codec/bytes-codec.js'
+import { addTlsOptions, type ClientTls, clientTls, endpointList, endpointsOption, fail, GatewayError, post, rpc, type TlsFlags } from './gateway-client.js'
+
+type Format = 'simple' | 'json'
+
+interface GlobalFlags extends TlsFlags {
+  endpoints: string
+  writeOut: Format
+}
+
+interface KeyValueBody {
+  key?: string
+  value?: string
+}
+
+interface EventBody {
+  type?: string
+  kv?: KeyValueBody
+}
+
+/** etcdctl's int64 fields, which its encoding/json output prints as numbers (the gateway quotes them). */
+const intFields = new Set([
+  'cluster_id', 'member_id', 'revision', 'raft_term',
+  'create_revision', 'mod_revision', 'version', 'lease', 'count', 'deleted',
+])
+
+/** Gateway JSON (parsed: its 64-bit integers are strings, so nothing was lost) as etcdctl -w json prints it. */
+function etcdctlJson(v: unknown, key?: string): string {
+  if (typeof v === 'string' && key !== undefined && intFields.has(key)) return v
+  if (Array.isArray(v)) return '[' + v.map((e) => etcdctlJson(e)).join(',') + ']'
+  if (v !== null && typeof v === 'object') {
+    return '{' + Object.entries(v).map(([k, e]) => `${JSON.stringify(k)}:${etcdctlJson(e, k)}`).join(',') + '}'
+  }
+  return JSON.stringify(v)
+}
+
+const fromB64 = (s: string | undefined) => Buffer.from(s ?? '', 'base64')
+const toB64 = (b: Buffer) => b.toString('base64')
+const nl = Buffer.from('\n')
+
+/** etcdctl's simple layout of a key-value: the key on a line, then the value (an empty line with --keys-only). */
+function simpleKv(kv: KeyValueBody): Buffer[] {
+  return [fromB64(kv.key), nl, fromB64(kv.value), nl]
+}
+
+/** `key` and `range_end` as etcdctl builds them from KEY, [RANGE_END] and --prefix. */
+function keyRange(key: string, rangeEnd: string | undefined, prefix: boolean | undefined): Record<string, string> {
+  const k = Buffer.from(key, 'utf8')
+  if (prefix) {
+    // etcdctl: an empty prefix is every key, from \0.
+    if (k.length === 0) return { key: 'AA==', range_end: 'AA==' }
+    return { key: toB64(k), range_end: toB64(prefixEnd(k)) }
+  }
+  return rangeEnd === undefined ? { key: toB64(k) } : { key: toB64(k), range_end: toB64(Buffer.from(rangeEnd, 'utf8')) }
+}
+
+const intArg = (name: string) => (v: string) => {
+  if (!/^-?\d+$/.test(v)) throw new Error(`invalid ${name} ${JSON.stringify(v)}`)
+  return v
+}
+
+function withGlobalFlags(cmd: Command): Command {
+  cmd.addOption(endpointsOption())
+  cmd.addOption(new Option('-w, --write-out <format>', 'output format').choices(['simple', 'json']).default('simple'))
+  return addTlsOptions(cmd)
+}
+
+/** A gateway: the first of --endpoints, with the TLS flags. */
+class Gateway {
+  readonly endpoint: string
+  readonly tls: ClientTls
+
+  constructor(opts: GlobalFlags) {
+    const endpoint = endpointList(opts.endpoints)[0]
+    if (endpoint === undefined) fail('no endpoint in --endpoints')
+    this.endpoint = endpoint
+    this.tls = clientTls(opts)
+  }
+
+  call<T>(path: string, body: unknown): Promise<T> {
+    return rpc<T>(this.endpoint, path, body, this.tls)
+  }
+
+  /** POST /v3/watch with one create request; `line` gets each response line until the stream ends. */
+  async watch(createRequest: unknown, line: (json: string) => void): Promise<void> {
+    const res = await post(`${this.endpoint}/v3/watch`, JSON.stringify({ create_request: createRequest }), this.tls)
+    let pending = ''
+    res.setEncoding('utf8')
+    for await (const chunk of res) {
+      pending += chunk as string
+      let nl: number
+      while ((nl = pending.indexOf('\n')) !== -1) {
+        const l = pending.slice(0, nl)
+        pending = pending.slice(nl + 1)
+        if (l.trim() !== '') line(l)
+      }
+    }
+    if (pending.trim() !== '') line(pending)
+  }
+}
+
+const clientOf = (opts: GlobalFlags) => new Gateway(opts)
+
+async function run(action: () => Promise<void>): Promise<void> {
+  try {
+    await action()
+  } catch (err) {
+    fail((err as Error).message)
+  }
+}
+
+const write = (parts: Array<Buffer | string>) =>
+  process.stdout.write(Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p))))
+
+export function registerKvCommands(program: Command): void {
+  withGlobalFlags(
+    program
+      .command('get <key> [range_end]')
+      .description('gets the key or a range of keys (as etcdctl get)')
+      .option('--prefix', 'get keys with matching prefix')
+      .option('--keys-only', 'get only the keys')
+      .option('--limit <n>', 'maximum number of results', intArg('limit'))
+      .option('--rev <revision>', 'specify the kv revision', intArg('revision')),
+  ).action((key: string, rangeEnd: string | undefined, opts: GlobalFlags & { prefix?: boolean; keysOnly?: boolean; limit?: string; rev?: string }) =>
+    run(async () => {
+      const body = {
+        ...keyRange(key, rangeEnd, opts.prefix),
+        ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
+        ...(opts.rev !== undefined ? { revision: opts.rev } : {}),
+        ...(opts.keysOnly ? { keys_only: true } : {}),
+      }
+      const res = await clientOf(opts).call<{ kvs?: KeyValueBody[] }>('kv/range', body)
+      if (opts.writeOut === 'json') return void write([etcdctlJson(res), '\n'])
+      write((res.kvs ?? []).flatMap(simpleKv))
+    }),
+  )
+
+  withGlobalFlags(
+    program
+      .command('put <key> <value>')
+      .description('puts the given key into the store (as etcdctl put)')
+      .option('--lease <id>', 'lease ID (in hexadecimal) to attach to the key'),
+  ).action((key: string, value: string, opts: GlobalFlags & { lease?: string }) =>
+    run(async () => {
+      const body: Record<string, string> = { key: toB64(Buffer.from(key)), value: toB64(Buffer.from(value)) }
+      if (opts.lease !== undefined) {
+        if (!/^[0-9a-fA-F]{1,16}$/.test(opts.lease)) throw new Error(`bad lease ID (${opts.lease}), expecting ID in Hex`)
+        body.lease = BigInt.asIntN(64, BigInt('0x' + opts.lease)).toString()
+      }
+      const res = await clientOf(opts).call<unknown>('kv/put', body)
+      write([opts.writeOut === 'json' ? etcdctlJson(res) : 'OK', '\n'])
+    }),
+  )
+
+  withGlobalFlags(
+    program
+      .command('del <key> [range_end]')
+      .description('removes the key or a range of keys (as etcdctl del)')
+      .option('--prefix', 'delete keys with matching prefix'),
+  ).action((key: string, rangeEnd: string | undefined, opts: GlobalFlags & { prefix?: boolean }) =>
+    run(async () => {
+      const res = await clientOf(opts).call<{ deleted?: string }>('kv/deleterange', keyRange(key, rangeEnd, opts.prefix))
+      write([opts.writeOut === 'json' ? etcdctlJson(res) : (res.deleted ?? '0'), '\n'])
+    }),
+  )
+
+  withGlobalFlags(
+    program
+      .command('watch <key> [range_end]')
+      .description('watches events on the key or prefix until interrupted (as etcdctl watch)')
+      .option('--prefix', 'watch on a prefix')
+      .option('--rev <revision>', 'revision to start watching', intArg('revision')),
+  ).action((key: string, rangeEnd: string | undefined, opts: GlobalFlags & { prefix?: boolean; rev?: string }) =>
+    run(async () => {
+      const create = { ...keyRange(key, rangeEnd, opts.prefix), ...(opts.rev !== undefined ? { start_revision: opts.rev } : {}) }
+      await clientOf(opts).watch(create, (line) => {
+        const parsed = JSON.parse(line) as { result?: WatchResult; error?: { message?: string }; message?: string }
+        const r = parsed.result
+        if (!r) throw new GatewayError(parsed.message ?? parsed.error?.message ?? line)
+        if (r.canceled) fail(`watch is canceled by the server${r.cancel_reason ? ` (${r.cancel_reason})` : ''}`)
+        if (!r.events?.length) return
+        write(opts.writeOut === 'json' ? [watchJson(r), '\n'] : r.events.flatMap(simpleEvent))
+      })
+      fail('watch stream closed by the server')
+    }),
+  )
+}
+
+interface WatchResult {
+  header?: unknown
+  events?: EventBody[]
+  compact_revision?: string
+  canceled?: boolean
+  cancel_reason?: string
+}
+
+function simpleEvent(e: EventBody): Buffer[] {
+  return [Buffer.from(e.type ?? 'PUT'), nl, ...simpleKv(e.kv ?? {})]
+}
+
+/** etcdctl prints clientv3's WatchResponse struct: Go field names, event types as numbers (PUT = 0, omitted). */
+function watchJson(r: WatchResult): string {
+  const events = (r.events ?? []).map(({ type, ...rest }) => (type === 'DELETE' ? { type: 1, ...rest } : rest))
+  return (
+    `{"Header":${etcdctlJson(r.header ?? {})},"Events":${etcdctlJson(events)},` +
+    `"CompactRevision":${r.compact_revision ?? 0},"Canceled":false,"Created":false}`
+  )
+}

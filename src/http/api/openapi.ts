@@ -1,0 +1,63 @@
+/** The OpenAPI 3.1 document of the server, generated from the message and route descriptions in messages.ts. */
+import { ETCDGW_VERSION } from '../../version.js'
+import { messages, operations, type Operation, type Schema } from './messages.js'
+
+const json = (schema: Schema) => ({ 'application/json': { schema } })
+const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` })
+
+const encodingParameter = {
+  name: 'encoding',
+  in: 'query',
+  required: false,
+  description: 'utf8: keys, values, range ends and lease keys as UTF-8 strings (text mode); base64 (default): as etcd',
+  schema: { type: 'string', enum: ['base64', 'utf8'] },
+}
+
+function operationObject(op: Operation): Record<string, unknown> {
+  const o: Record<string, unknown> = { summary: op.summary, operationId: `${op.method}${op.path.replace(/[/-]+(\w)/g, (_, c: string) => c.toUpperCase())}` }
+  if (op.method === 'post') o.parameters = [encodingParameter]
+  if (op.request) {
+    o.requestBody = {
+      required: false,
+      description: op.stream ? 'one or more request messages, concatenated' : undefined,
+      content: json(ref(op.request)),
+    }
+  }
+  const ok = op.text
+    ? { description: 'OK', content: { 'text/plain': { schema: { type: 'string' } } } }
+    : op.stream
+      ? {
+          description: 'a stream: one {"result": message} JSON line per response (an {"error": ...} line ends it)',
+          content: json({ type: 'object', properties: { result: ref(op.response!), error: ref('Error') } }),
+        }
+      : { description: 'OK', content: json(ref(op.response!)) }
+  o.responses = op.method === 'post' ? { 200: ok, default: { description: "etcd's error", content: json(ref('Error')) } } : { 200: ok }
+  return o
+}
+
+export function openApiDocument(): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {}
+  for (const op of operations) {
+    const item = (paths[op.path] ??= {})
+    item[op.method] = operationObject(op)
+    if (op.websocket) {
+      item.get = {
+        summary: `${op.summary.replace(/ \(.*\)/, '')} over a WebSocket: request messages as text frames, response messages (no result wrapper on errors) as frames`,
+        operationId: `ws${op.path.replace(/[/-]+(\w)/g, (_, c: string) => c.toUpperCase())}`,
+        parameters: [encodingParameter],
+        responses: { 101: { description: 'Switching Protocols (WebSocket)' } },
+      }
+    }
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'etcdgw: the etcd v3 API on HTTP/JSON',
+      version: ETCDGW_VERSION,
+      description:
+        "etcd 3.4's JSON gateway, byte for byte, plus text mode (?encoding=utf8). Every request is a POST with a JSON body; 64-bit integers are strings.",
+    },
+    paths,
+    components: { schemas: messages },
+  }
+}

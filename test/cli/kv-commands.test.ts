@@ -1,0 +1,153 @@
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { startServe } from '../helpers/serve-process.js'
+import { mtlsArgs, pkiFor } from '../helpers/tls-serve-fixture.js'
+import { etcdMissing, startEtcd } from '../helpers/etcd.js'
+import { MAIN_JS, startGateway } from '../helpers/gateway.js'
+
+/**
+ * `etcdgw get|put|del|watch` print what etcdctl 3.4 prints for the same commands on the same data:
+ * etcdctl against real etcd, ours against our server (embedded store, and the remote backend in
+ * front of another real etcd).
+ */
+const ETCDCTL = process.env.ETCDCTL_BIN ?? '/usr/bin/etcdctl'
+
+interface Output {
+  code: number | null
+  stdout: string
+  /** The last line of stderr (etcdctl logs retries before its "Error: ..." line). */
+  error: string
+}
+
+function runCli(command: string, args: string[], env: Record<string, string> = {}): Promise<Output> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: { ...process.env, ETCDCTL_API: '3', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('latin1')))
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    child.on('error', reject)
+    child.on('close', (code) => resolve({ code, stdout, error: stderr.trim().split('\n').at(-1) ?? '' }))
+  })
+}
+
+type Client = (args: string[]) => Promise<Output>
+
+const etcdctl = (url: string): Client => (args) => runCli(ETCDCTL, ['--endpoints', url, ...args])
+const ours = (url: string): Client => (args) => runCli(process.execPath, [MAIN_JS, ...args, '--endpoints', url])
+
+/** cluster and member ids are random per cluster. */
+const normalize = (s: string) => s.replace(/"(cluster_id|member_id)":\d+/g, '"$1":0')
+
+const script: string[][] = [
+  ['put', 'foo', 'bar'],
+  ['put', 'foo/a', '1'],
+  ['put', 'foo/b', 'two words'],
+  ['put', 'empty', ''],
+  ['put', 'ünï', 'cödé ✓'],
+  ['get', 'foo'],
+  ['get', 'foo', '--prefix'],
+  ['get', 'foo', '--prefix', '--keys-only'],
+  ['get', 'foo', '--prefix', '--limit', '1'],
+  ['get', 'foo', '--prefix', '--limit', '1', '-w', 'json'],
+  ['get', 'empty'],
+  ['get', 'ünï'],
+  ['get', '', '--prefix', '--keys-only'],
+  ['get', 'a', 'g'],
+  ['get', 'foo', '--rev', '2', '-w', 'json'],
+  ['get', 'foo', '--rev', '100'],
+  ['get', 'missing'],
+  ['get', 'missing', '-w', 'json'],
+  ['get', 'foo', '-w', 'json'],
+  ['get', 'foo', '--prefix', '--keys-only', '-w', 'json'],
+  ['put', 'x', 'y', '-w', 'json'],
+  ['put', 'k', 'v', '--lease', '1234'],
+  ['del', 'x', '-w', 'json'],
+  ['del', 'foo/', '--prefix'],
+  ['del', 'nothing'],
+  ['get', '', '--prefix', '-w', 'json'],
+]
+
+async function transcript(client: Client): Promise<string[]> {
+  const out: string[] = []
+  for (const args of script) {
+    const r = await client(args)
+    out.push(`$ ${args.join(' ')}\n[exit ${r.code}]${r.code === 0 ? '' : ` ${r.error}`}\n${normalize(r.stdout)}`)
+  }
+  return out
+}
+
+/** A watcher started first, the writes, then the watcher's output after an interrupt. */
+async function watchTranscript(client: Client, start: (args: string[]) => { stop: () => Promise<string> }): Promise<string[]> {
+  const results: string[] = []
+  for (const args of [['watch', 'w', '--prefix'], ['watch', 'w', '--prefix', '-w', 'json'], ['watch', 'w/1', '--rev', '2']]) {
+    const watcher = start(args)
+    await new Promise((r) => setTimeout(r, 700))
+    await client(['put', 'w/1', 'one'])
+    await client(['put', 'w/2', 'two 2'])
+    await client(['del', 'w', '--prefix'])
+    await new Promise((r) => setTimeout(r, 500))
+    results.push(`$ ${args.join(' ')}\n${normalize(await watcher.stop())}`)
+  }
+  return results
+}
+
+function background(command: string, args: string[]): { stop: () => Promise<string> } {
+  const child = spawn(command, args, { env: { ...process.env, ETCDCTL_API: '3' }, stdio: ['ignore', 'pipe', 'ignore'] })
+  let stdout = ''
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString('latin1')))
+  return {
+    stop: () =>
+      new Promise((resolve) => {
+        child.on('close', () => resolve(stdout))
+        child.kill('SIGINT')
+      }),
+  }
+}
+
+t.test('etcdgw get/put/del/watch print as etcdctl does', { skip: etcdMissing() }, async (t) => {
+  const [reference, behindRemote] = await Promise.all([
+    startEtcd({ fastElection: true, teardown: t }),
+    startEtcd({ fastElection: true, teardown: t }),
+  ])
+  const [embedded, remote] = await Promise.all([
+    startGateway({ teardown: t }),
+    startGateway({ teardown: t, flags: ['--endpoints', behindRemote.url] }),
+  ])
+  const expected = await transcript(etcdctl(reference.url))
+  t.match(expected[5], /^\$ get foo\n\[exit 0\]\nfoo\nbar\n$/, 'etcdctl ran')
+
+  const targets = { 'embedded store': embedded.url, 'remote backend': remote.url }
+  for (const [name, url] of Object.entries(targets)) {
+    const got = await transcript(ours(url))
+    t.same(got, expected, `every command on ${name}`)
+  }
+
+  const expectedWatch = await watchTranscript(etcdctl(reference.url), (args) =>
+    background(ETCDCTL, ['--endpoints', reference.url, ...args]),
+  )
+  t.match(expectedWatch[0], /PUT\nw\/1\none\n/, 'etcdctl watched')
+  const gotWatch = await watchTranscript(ours(embedded.url), (args) =>
+    background(process.execPath, [MAIN_JS, ...args, '--endpoints', embedded.url]),
+  )
+  t.same(gotWatch, expectedWatch, 'watch output')
+})
+
+t.test('--cacert --cert --key reach a server that requires client certificates', async (t) => {
+  const pki = await pkiFor(t)
+  const dataDir = mkdtempSync(join(tmpdir(), 'etcdgw-cli-tls-'))
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
+  const server = await startServe(t, mtlsArgs(pki, dataDir))
+  const tls = ['--cacert', pki.ca, '--cert', pki.client.cert, '--key', pki.client.key]
+  const client = ours(server.url)
+  t.same(await client(['put', 'secure', 'yes', ...tls]), { code: 0, stdout: 'OK\n', error: '' })
+  t.same(await client(['get', 'secure', ...tls]), { code: 0, stdout: 'secure\nyes\n', error: '' })
+  const refused = await client(['get', 'secure', '--cacert', pki.ca])
+  t.equal(refused.code, 1, 'no client certificate: refused')
+  t.match(refused.error, /^Error: /)
+  const untrusted = await client(['get', 'secure'])
+  t.equal(untrusted.code, 1, 'no CA: the self-made server certificate is not trusted')
+})
