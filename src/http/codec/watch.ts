@@ -20,8 +20,10 @@ import { encodeHeader, encodeKeyValue } from './response.js'
 const filterTypes = new Map([['NOPUT', 0], ['NODELETE', 1]])
 
 function createRequest(o: JsonObject, codec: BytesCodec): WatchCreateRequest {
+  const { key, rangeEnd } = codec.keyRange(o)
   return {
-    ...codec.keyRange(o),
+    key,
+    rangeEnd,
     startRevision: int64(field(o, 'start_revision', 'startRevision')),
     progressNotify: bool(field(o, 'progress_notify', 'progressNotify')),
     filters: repeated(o.get('filters')).map((f) => enumValue(f, 'etcdserverpb.WatchCreateRequest_FilterType', filterTypes)),
