@@ -3,30 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openEmbeddedBackend, type EmbeddedOptions } from '../../src/backend/embedded/index.js'
-import { EventType, WatchFilter, type Backend, type PutRequest, type WatchCreateRequest, type WatchResponse } from '../../src/backend/backend.js'
+import { EventType, WatchFilter, type Backend, type WatchResponse } from '../../src/backend/backend.js'
+import { put, range, watchCreate } from '../helpers/requests.js'
 
 const b = (s: string) => Buffer.from(s)
-const put = (key: string, value: string, extra: Partial<PutRequest> = {}): PutRequest => ({
-  key: b(key),
-  value: b(value),
-  lease: 0n,
-  prevKv: false,
-  ignoreValue: false,
-  ignoreLease: false,
-  ...extra,
-})
-const create = (key: string, extra: Partial<WatchCreateRequest> = {}): WatchCreateRequest => ({
-  key: b(key),
-  rangeEnd: Buffer.alloc(0),
-  startRevision: 0,
-  progressNotify: false,
-  filters: [],
-  prevKv: false,
-  watchId: 0,
-  fragment: false,
-  ...extra,
-})
-
 async function fresh(t: Test, extra: Partial<EmbeddedOptions> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'etcdgw-wl-'))
   const open = () => openEmbeddedBackend({ dataDir: dir, name: 'test', maxTxnOps: 128, ...extra })
@@ -61,14 +41,14 @@ function collector(backend: Backend) {
 t.test('watch: ids, events, filters, prev_kv, cancel and progress', async (t) => {
   const { backend } = await fresh(t)
   const { got, stream, until } = collector(backend)
-  stream.send({ kind: 'create', request: create('a') })
-  stream.send({ kind: 'create', request: create('a', { prevKv: true, filters: [WatchFilter.NODELETE] }) })
-  stream.send({ kind: 'create', request: create('a', { watchId: 7 }) })
-  stream.send({ kind: 'create', request: create('a', { watchId: 7 }) })
+  stream.send({ kind: 'create', request: watchCreate({ key: 'a' }) })
+  stream.send({ kind: 'create', request: watchCreate({ key: 'a', prevKv: true, filters: [WatchFilter.NODELETE] }) })
+  stream.send({ kind: 'create', request: watchCreate({ key: 'a', watchId: 7 }) })
+  stream.send({ kind: 'create', request: watchCreate({ key: 'a', watchId: 7 }) })
   t.same(got.map((r) => [r.watchId, r.created, r.canceled]), [[0, true, false], [1, true, false], [7, true, false], [-1, true, true]])
   t.equal(got[3]!.cancelReason, 'mvcc: duplicate watch ID provided on the WatchStream')
-  await backend.kv.put(put('a', '1'))
-  await backend.kv.put(put('a', '2'))
+  await backend.kv.put(put({ key: 'a', value: '1' }))
+  await backend.kv.put(put({ key: 'a', value: '2' }))
   await backend.kv.deleteRange({ key: b('a'), rangeEnd: Buffer.alloc(0), prevKv: false })
   await until(4 + 3 + 3 + 2)
   const forId = (id: number) => got.slice(4).filter((r) => r.watchId === id)
@@ -87,17 +67,17 @@ t.test('watch: ids, events, filters, prev_kv, cancel and progress', async (t) =>
 
 t.test('watch: history replay in one message and compacted start', async (t) => {
   const { backend } = await fresh(t)
-  for (const v of ['1', '2', '3']) await backend.kv.put(put('k', v))
-  await backend.kv.put(put('other', 'x'))
+  for (const v of ['1', '2', '3']) await backend.kv.put(put({ key: 'k', value: v }))
+  await backend.kv.put(put({ key: 'other', value: 'x' }))
   const { got, stream } = collector(backend)
-  stream.send({ kind: 'create', request: create('k', { startRevision: 2 }) })
+  stream.send({ kind: 'create', request: watchCreate({ key: 'k', startRevision: 2 }) })
   t.equal(got.length, 2)
   t.same(got[1]!.events.map((e) => e.kv.value.toString()), ['1', '2', '3'], 'one message with the whole history')
   t.equal(got[1]!.header.revision, 5)
   await backend.kv.compact({ revision: 4, physical: true })
-  stream.send({ kind: 'create', request: create('k', { startRevision: 3 }) })
+  stream.send({ kind: 'create', request: watchCreate({ key: 'k', startRevision: 3 }) })
   t.same([got[2]!.created, got[3]!.canceled, got[3]!.compactRevision, got[3]!.header.revision], [true, true, 4, 0])
-  stream.send({ kind: 'create', request: create('k', { startRevision: 4 }) })
+  stream.send({ kind: 'create', request: watchCreate({ key: 'k', startRevision: 4 }) })
   t.same(got[5]!.events.map((e) => e.kv.value.toString()), ['3'], 'start at the compact revision works')
   stream.close()
 })
@@ -114,28 +94,28 @@ t.test('leases: grant rules, keepalive, time to live, revoke and expiry', async 
   t.equal(neg.id, -7n)
   t.equal((await lease.keepAlive(424242n)).ttl, 0)
   t.equal((await lease.timeToLive({ id: 424242n, keys: false })).ttl, -1)
-  await kv.put(put('x', '1', { lease: -7n }))
-  await kv.put(put('y', '2', { lease: -7n }))
+  await kv.put(put({ key: 'x', value: '1', lease: -7n }))
+  await kv.put(put({ key: 'y', value: '2', lease: -7n }))
   const ttl = await lease.timeToLive({ id: -7n, keys: true })
   t.same(ttl.keys.map(String).sort(), ['x', 'y'])
   t.equal(ttl.grantedTtl, 30)
   const { got, stream } = collector(state.backend)
-  stream.send({ kind: 'create', request: create('a', { rangeEnd: b('z') }) })
+  stream.send({ kind: 'create', request: watchCreate({ key: 'a', rangeEnd: b('z') }) })
   const revoked = await lease.revoke(-7n)
   await new Promise((r) => setImmediate(r))
   t.equal(revoked.header.revision, 4, "revoke deletes the keys at one new revision")
   t.same(got[1]!.events.map((e) => [e.type, e.kv.key.toString()]), [[EventType.DELETE, 'x'], [EventType.DELETE, 'y']], 'one message')
   await t.rejects(lease.revoke(-7n), { code: 5, message: 'etcdserver: requested lease not found' })
-  await kv.put(put('tmp', 't', { lease: g.id }))
+  await kv.put(put({ key: 'tmp', value: 't', lease: g.id }))
   const reopened = await state.reopen()
   t.ok((await reopened.lease.leases()).leases.includes(g.id), 'leases survive a restart')
-  t.equal((await reopened.kv.range({ key: b('tmp'), rangeEnd: Buffer.alloc(0), limit: 0, revision: 0, sortOrder: 0, sortTarget: 0, serializable: false, keysOnly: false, countOnly: false, minModRevision: 0, maxModRevision: 0, minCreateRevision: 0, maxCreateRevision: 0 })).count, 1)
+  t.equal((await reopened.kv.range(range({ key: 'tmp' }))).count, 1)
   const expiredBy = Date.now() + 4_500
   while (Date.now() < expiredBy && (await reopened.lease.timeToLive({ id: g.id, keys: false })).ttl !== -1) {
     await new Promise((r) => setTimeout(r, 100))
   }
   t.equal((await reopened.lease.timeToLive({ id: g.id, keys: false })).ttl, -1, 'the lease expired')
-  const after = await reopened.kv.range({ key: b('tmp'), rangeEnd: Buffer.alloc(0), limit: 0, revision: 0, sortOrder: 0, sortTarget: 0, serializable: false, keysOnly: false, countOnly: false, minModRevision: 0, maxModRevision: 0, minCreateRevision: 0, maxCreateRevision: 0 })
+  const after = await reopened.kv.range(range({ key: 'tmp' }))
   t.equal(after.count, 0, 'expiry deleted its key')
   stream.close()
 })

@@ -4,7 +4,7 @@ import { openRemoteBackend } from '../../../src/backend/remote/index.js'
 import { EtcdError, GrpcCode } from '../../../src/errors.js'
 import * as gw from './helpers/gateway.js'
 import { etcdMissing, startEtcdCluster, waitHealthy, type EtcdMember } from './helpers/local-etcd.js'
-import { put, range, watchCreate } from './helpers/requests.js'
+import { put, range, watchCreate } from '../../helpers/requests.js'
 
 const REQUEST_TIMEOUT_MS = 3_000
 /** 4 × 5 keys; the 20 watches cover them on overlapping prefixes and single keys */

@@ -4,7 +4,7 @@ import { openRemoteBackend } from '../../../src/backend/remote/index.js'
 import { EtcdError } from '../../../src/errors.js'
 import * as gw from './helpers/gateway.js'
 import { etcdMissing, startEtcd } from './helpers/local-etcd.js'
-import { deleteRange, put, range } from './helpers/requests.js'
+import { deleteRange, put, range } from '../../helpers/requests.js'
 
 const missing = etcdMissing()
 if (missing) t.plan(0, missing)

@@ -6,7 +6,7 @@ import { DEFAULT_CA_VALIDITY_MS, DEFAULT_CERT_VALIDITY_MS, DEFAULT_KEY_SIZE, fil
 import { openRemoteBackend } from '../../../src/backend/remote/index.js'
 import { EtcdError, GrpcCode } from '../../../src/errors.js'
 import { etcdMissing, startEtcd } from './helpers/local-etcd.js'
-import { put, range } from './helpers/requests.js'
+import { put, range } from '../../helpers/requests.js'
 
 const missing = etcdMissing()
 if (missing) t.plan(0, missing)

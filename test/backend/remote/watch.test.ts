@@ -3,7 +3,7 @@ import { WatchFilter, type Backend, type WatchResponse } from '../../../src/back
 import { openRemoteBackend } from '../../../src/backend/remote/index.js'
 import * as gw from './helpers/gateway.js'
 import { etcdMissing, startEtcd } from './helpers/local-etcd.js'
-import { deleteRange, put, watchCreate } from './helpers/requests.js'
+import { deleteRange, put, watchCreate } from '../../helpers/requests.js'
 
 const missing = etcdMissing()
 if (missing) t.plan(0, missing)

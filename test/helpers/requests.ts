@@ -1,5 +1,5 @@
 /** Backend requests with etcd's defaults, so a test names only what it sets. */
-import type { DeleteRangeRequest, PutRequest, RangeRequest, WatchCreateRequest } from '../../../../src/backend/backend.js'
+import type { DeleteRangeRequest, PutRequest, RangeRequest, WatchCreateRequest } from '../../src/backend/backend.js'
 
 const buf = (v: string | Buffer | undefined) => (v === undefined ? Buffer.alloc(0) : Buffer.from(v))
 
