@@ -5,7 +5,7 @@
  * flagged `fragment`. Sizes are protobuf sizes because that is what etcd compares, whatever the wire.
  */
 import type { Event, KeyValue, ResponseHeader, WatchResponse } from '../backend.js'
-import { bytesFieldSize, messageFieldSize, varintFieldSize } from '../../http/codec/proto-size.js'
+import { bytesFieldSize, messageFieldSize, varintFieldSize } from '../../proto-size.js'
 
 export function* fragments(resp: WatchResponse, maxBytes: number): Generator<WatchResponse> {
   const eventSizes = resp.events.map((e) => messageFieldSize(eventSize(e)))

@@ -14,7 +14,7 @@ import type {
 import type { JsonValue } from '../json.js'
 import { base64Codec, type BytesCodec } from './bytes-codec.js'
 import { bool, int64, int64Big } from './fields.js'
-import { varintFieldSize } from './proto-size.js'
+import { varintFieldSize } from '../../proto-size.js'
 import { type Decoded, body } from './request.js'
 import { encodeHeader } from './response.js'
 

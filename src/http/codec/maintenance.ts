@@ -14,7 +14,7 @@ import { AlarmType } from '../../backend/backend.js'
 import type { JsonValue } from '../json.js'
 import { goJsonString } from '../go-text.js'
 import { bool, enumValue, field, repeated, string, uint64Big } from './fields.js'
-import { bytesFieldSize, varintFieldSize } from './proto-size.js'
+import { bytesFieldSize, varintFieldSize } from '../../proto-size.js'
 import { body, type Decoded } from './request.js'
 import { encodeHeader } from './response.js'
 

@@ -18,7 +18,7 @@ import { Errors } from '../../errors.js'
 import { JsonObject, type JsonValue, kindOf } from '../json.js'
 import { base64Codec, type BytesCodec } from './bytes-codec.js'
 import { bool, enumValue, field, int64, int64Big, message, repeated } from './fields.js'
-import { bytesFieldSize, messageFieldSize, varintFieldSize, varintSize } from './proto-size.js'
+import { bytesFieldSize, messageFieldSize, varintFieldSize, varintSize } from '../../proto-size.js'
 
 export interface Decoded<T> {
   request: T
