@@ -17,8 +17,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /src/dist/src ./dist/src
 COPY --from=build /src/dist/pki ./dist/pki
-# the remote backend loads etcd's .proto files from the source tree at run time
-COPY src/backend/remote/proto ./src/backend/remote/proto
+# etcd's .proto files are read from the source tree at run time (remote backend, HTTP codec)
+COPY src/proto ./src/proto
 RUN ln -s /app/dist/src/main.js /usr/local/bin/etcdgw && chmod +x /app/dist/src/main.js
 USER node
 EXPOSE 2379

@@ -201,9 +201,13 @@ export interface LeaseTimeToLiveResponse {
   keys: Buffer[]
 }
 
+export interface LeaseStatus {
+  id: bigint
+}
+
 export interface LeaseLeasesResponse {
   header: ResponseHeader
-  leases: bigint[]
+  leases: LeaseStatus[]
 }
 
 /** etcd's Lease service; the keepalive stream is one keepAlive call per request message. */
@@ -237,10 +241,15 @@ export interface WatchCreateRequest {
   fragment: boolean
 }
 
+export interface WatchCancelRequest {
+  watchId: number
+}
+
+/** etcd's WatchRequest oneof (a request with none set is ignored before it reaches a backend). */
 export type WatchRequest =
   | { kind: 'create'; request: WatchCreateRequest }
-  | { kind: 'cancel'; watchId: number }
-  | { kind: 'progress' }
+  | { kind: 'cancel'; request: WatchCancelRequest }
+  | { kind: 'progress'; request: Record<string, never> }
 
 export enum EventType {
   PUT = 0,

@@ -1,7 +1,7 @@
 /** One client's lease keepalive stream: each request message gets one response, in request order. */
 import type { Lease } from '../backend/backend.js'
 import { Errors, EtcdError, GrpcCode } from '../errors.js'
-import { encodeLeaseKeepAliveResponse } from './codec/lease.js'
+import { encoders } from './codec/codecs.js'
 import { resultLine } from './codec/watch.js'
 import type { MessageSink } from './stream/message-sink.js'
 
@@ -33,7 +33,7 @@ export class KeepAliveSession {
       if (this.closed) return
       try {
         const response = await this.lease.keepAlive(id)
-        if (!this.closed) this.sink.send(resultLine(encodeLeaseKeepAliveResponse(response)))
+        if (!this.closed) this.sink.send(resultLine(encoders.LeaseKeepAliveResponse(response)))
       } catch (err) {
         this.fail(err instanceof EtcdError ? err : new EtcdError(GrpcCode.Unknown, String(err)))
       }

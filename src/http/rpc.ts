@@ -5,7 +5,7 @@
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
 import { EtcdError, Errors, GrpcCode } from '../errors.js'
 import { type BytesCodec, bytesCodecOf } from './codec/bytes-codec.js'
-import type { Decoded } from './codec/request.js'
+import type { Decoded } from './codec/compile-decoder.js'
 import { raftRequestSize } from '../proto-size.js'
 import { type JsonValue, readFirstValue } from './json.js'
 

@@ -1,21 +1,14 @@
 import t from 'tap'
 import type { KeyValue, ResponseHeader } from '../../src/backend/backend.js'
 import { EtcdError } from '../../src/errors.js'
-import { decodeCompaction, decodeDeleteRange, decodePut, decodeRange, decodeTxn } from '../../src/http/codec/request.js'
-import {
-  encodeCompactionResponse,
-  encodeDeleteRangeResponse,
-  encodeError,
-  encodePutResponse,
-  encodeRangeResponse,
-  encodeTxnResponse,
-} from '../../src/http/codec/response.js'
+import { decoders, encoders } from '../../src/http/codec/codecs.js'
+import { encodeError } from '../../src/http/codec/error-body.js'
 import { readFirstValue } from '../../src/http/json.js'
 
 const body = (text: string) => readFirstValue(Buffer.from(text, 'utf8').toString('latin1'))
-const range = (text: string) => decodeRange(body(text)).request
-const put = (text: string) => decodePut(body(text)).request
-const txn = (text: string) => decodeTxn(body(text)).request
+const range = (text: string) => decoders.RangeRequest(body(text)).request
+const put = (text: string) => decoders.PutRequest(body(text)).request
+const txn = (text: string) => decoders.TxnRequest(body(text)).request
 
 /** The decode error message, as etcd 3.4.23's gateway answered it (HTTP 400, code 3). */
 function errorOf(fn: () => unknown): string {
@@ -220,21 +213,21 @@ t.test('put, deleterange, compaction', async (t) => {
     key: Buffer.from('a'), value: Buffer.from('x'), lease: 5n, prevKv: true, ignoreValue: true, ignoreLease: true,
   })
   t.same(put('{"prevKv":true,"ignoreValue":true,"ignoreLease":true}').ignoreLease, true)
-  t.same(decodeDeleteRange(body('{"key":"YQ==","rangeEnd":"Yg==","prevKv":true}')).request, {
+  t.same(decoders.DeleteRangeRequest(body('{"key":"YQ==","rangeEnd":"Yg==","prevKv":true}')).request, {
     key: Buffer.from('a'), rangeEnd: Buffer.from('b'), prevKv: true,
   })
-  t.same(decodeCompaction(body('{"revision":"3","physical":true}')).request, { revision: 3, physical: true })
+  t.same(decoders.CompactionRequest(body('{"revision":"3","physical":true}')).request, { revision: 3, physical: true })
 })
 
 t.test('protobuf sizes: the numbers etcd reports in "received message larger than max"', async (t) => {
   const b64 = (n: number) => Buffer.alloc(n, 'x').toString('base64')
-  t.equal(decodeRange(body(`{"key":"${b64(525310)}"}`)).size, 525314)
-  t.equal(decodePut(body(`{"key":"YQ==","value":"${b64(2000000)}"}`)).size, 2000007)
-  t.equal(decodeTxn(body(`{"success":[{"request_put":{"key":"YQ==","value":"${b64(600000)}"}}]}`)).size, 600015)
-  t.equal(decodePut(body(`{"key":"YQ==","value":"${b64(1001)}"}`)).size, 1007)
-  t.equal(decodeRange(body('{"key":"YQ==","limit":-1,"count_only":true}')).size, 3 + 11 + 2)
-  t.equal(decodeTxn(body('{"compare":[{"key":"YQ==","version":0,"range_end":"Yg=="}],"success":[{}]}')).size, 2 + (3 + 2 + 4) + 2)
-  t.equal(decodeCompaction(body('{"revision":300}')).size, 3)
+  t.equal(decoders.RangeRequest(body(`{"key":"${b64(525310)}"}`)).size, 525314)
+  t.equal(decoders.PutRequest(body(`{"key":"YQ==","value":"${b64(2000000)}"}`)).size, 2000007)
+  t.equal(decoders.TxnRequest(body(`{"success":[{"request_put":{"key":"YQ==","value":"${b64(600000)}"}}]}`)).size, 600015)
+  t.equal(decoders.PutRequest(body(`{"key":"YQ==","value":"${b64(1001)}"}`)).size, 1007)
+  t.equal(decoders.RangeRequest(body('{"key":"YQ==","limit":-1,"count_only":true}')).size, 3 + 11 + 2)
+  t.equal(decoders.TxnRequest(body('{"compare":[{"key":"YQ==","version":0,"range_end":"Yg=="}],"success":[{}]}')).size, 2 + (3 + 2 + 4) + 2)
+  t.equal(decoders.CompactionRequest(body('{"revision":300}')).size, 3)
 })
 
 const header: ResponseHeader = { clusterId: 14841639068965178418n, memberId: 10276657743932975437n, revision: 5, raftTerm: 2 }
@@ -246,28 +239,28 @@ const sub = (revision: number): ResponseHeader => ({ clusterId: 0n, memberId: 0n
 
 t.test('responses: proto names and order, int64 strings, zero values omitted (shapes measured on etcd)', async (t) => {
   t.equal(
-    encodeRangeResponse({ header, kvs: [kv('foo', 'bar', 2, 2, 1)], more: false, count: 1 }),
+    encoders.RangeResponse({ header, kvs: [kv('foo', 'bar', 2, 2, 1)], more: false, count: 1 }),
     `{"header":${H},"kvs":[{"key":"Zm9v","create_revision":"2","mod_revision":"2","version":"1","value":"YmFy"}],"count":"1"}`,
   )
-  t.equal(encodeRangeResponse({ header, kvs: [], more: false, count: 0 }), `{"header":${H}}`)
+  t.equal(encoders.RangeResponse({ header, kvs: [], more: false, count: 0 }), `{"header":${H}}`)
   t.equal(
-    encodeRangeResponse({ header, kvs: [kv('a', 'x', 3, 4, 2, 7n)], more: true, count: 2 }),
+    encoders.RangeResponse({ header, kvs: [kv('a', 'x', 3, 4, 2, 7n)], more: true, count: 2 }),
     `{"header":${H},"kvs":[{"key":"YQ==","create_revision":"3","mod_revision":"4","version":"2","value":"eA==","lease":"7"}],"more":true,"count":"2"}`,
   )
   t.equal(
-    encodePutResponse({ header, prevKv: kv('a', '', 3, 3, 1) }),
+    encoders.PutResponse({ header, prevKv: kv('a', '', 3, 3, 1) }),
     `{"header":${H},"prev_kv":{"key":"YQ==","create_revision":"3","mod_revision":"3","version":"1"}}`,
   )
-  t.equal(encodePutResponse({ header }), `{"header":${H}}`)
+  t.equal(encoders.PutResponse({ header }), `{"header":${H}}`)
   t.equal(
-    encodeDeleteRangeResponse({ header, deleted: 1, prevKvs: [kv('a', 'x', 3, 4, 2)] }),
+    encoders.DeleteRangeResponse({ header, deleted: 1, prevKvs: [kv('a', 'x', 3, 4, 2)] }),
     `{"header":${H},"deleted":"1","prev_kvs":[{"key":"YQ==","create_revision":"3","mod_revision":"4","version":"2","value":"eA=="}]}`,
   )
-  t.equal(encodeDeleteRangeResponse({ header, deleted: 0, prevKvs: [] }), `{"header":${H}}`)
-  t.equal(encodeCompactionResponse({ header }), `{"header":${H}}`)
-  t.equal(encodeTxnResponse({ header, succeeded: false, responses: [] }), `{"header":${H}}`)
+  t.equal(encoders.DeleteRangeResponse({ header, deleted: 0, prevKvs: [] }), `{"header":${H}}`)
+  t.equal(encoders.CompactionResponse({ header }), `{"header":${H}}`)
+  t.equal(encoders.TxnResponse({ header, succeeded: false, responses: [] }), `{"header":${H}}`)
   t.equal(
-    encodeTxnResponse({
+    encoders.TxnResponse({
       header,
       succeeded: true,
       responses: [
@@ -281,7 +274,7 @@ t.test('responses: proto names and order, int64 strings, zero values omitted (sh
       '{"response_put":{"header":{"revision":"6"}}},{"response_delete_range":{"header":{"revision":"6"}}},{"response_txn":{"header":{},"succeeded":true}}]}',
   )
   t.equal(
-    encodeRangeResponse({ header: { ...header, clusterId: -1n }, kvs: [], more: false, count: 0 }),
+    encoders.RangeResponse({ header: { ...header, clusterId: -1n }, kvs: [], more: false, count: 0 }),
     '{"header":{"cluster_id":"18446744073709551615","member_id":"10276657743932975437","revision":"5","raft_term":"2"}}',
     'cluster and member IDs are uint64',
   )

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs'
+import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Validator } from '@seriousme/openapi-schema-validator'
@@ -6,7 +7,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js'
 import t from 'tap'
 import { buildApp } from '../../src/app.js'
 import { openEmbeddedBackend } from '../../src/backend/embedded/index.js'
-import { messages, type Schema } from '../../src/http/api/messages.js'
+import type { Schema } from '../../src/http/api/messages.js'
 import { openApiDocument } from '../../src/http/api/openapi.js'
 
 t.test('the document is valid OpenAPI 3.1', async (t) => {
@@ -26,7 +27,8 @@ function closed(s: unknown): unknown {
 
 t.test("the server's answers, base64 and text mode, match the described messages", async (t) => {
   const ajv = new Ajv2020({ strict: false, allErrors: true })
-  ajv.addSchema({ $id: 'etcdgw', components: { schemas: closed(messages) } })
+  const { components } = openApiDocument() as { components: { schemas: Schema } }
+  ajv.addSchema({ $id: 'etcdgw', components: { schemas: closed(components.schemas) } })
   const check = (name: string, body: string, what: string) => {
     const validate = ajv.getSchema(`etcdgw#/components/schemas/${name}`)!
     const ok = validate(JSON.parse(body))
@@ -68,4 +70,35 @@ t.test("the server's answers, base64 and text mode, match the described messages
   check('MemberListResponse', await post('/v3/cluster/member/list', {}), 'member list')
   check('CompactionResponse', await post('/v3/kv/compaction', { revision: 2 }), 'compaction')
   check('Version', (await app.inject({ method: 'GET', url: '/version' })).body, 'version')
+
+  // watch: the history of foo since the compaction (puts, deletes, values that are not UTF-8) with prev_kv
+  const url = await app.listen({ host: '127.0.0.1', port: 0 })
+  for (const [mode, q, k] of [['base64', '', 'Zm9v'], ['utf8', '?encoding=utf8', 'foo']] as const) {
+    const lines = await watchLines(`${url}/v3/watch${q}`, { create_request: { key: k, start_revision: 3, prev_kv: true } }, 2)
+    t.match(lines[0], /"created":true/)
+    t.match(lines[1], /"type":"DELETE"/, 'the history holds a delete')
+    for (const line of lines) {
+      const { result } = JSON.parse(line) as { result: unknown }
+      check('WatchResponse', JSON.stringify(result), `${mode}: watch`)
+    }
+  }
 })
+
+/** The first `count` lines of an HTTP watch stream; then the connection is closed. */
+function watchLines(url: string, request: unknown, count: number): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'POST' }, (res) => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => {
+        text += chunk
+        if (text.split('\n').length > count) {
+          req.destroy()
+          resolve(text.split('\n').slice(0, count))
+        }
+      })
+    })
+    req.on('error', reject)
+    req.end(JSON.stringify(request))
+  })
+}

@@ -45,6 +45,6 @@ export class EmbeddedLease implements Lease {
   }
 
   async leases(): Promise<LeaseLeasesResponse> {
-    return { header: this.header(), leases: this.lessor.ids() }
+    return { header: this.header(), leases: this.lessor.ids().map((id) => ({ id })) }
   }
 }

@@ -228,12 +228,13 @@ class HubStream implements WatchStream {
       case 'create':
         return this.create(req.request)
       case 'cancel': {
-        const w = this.watchers.get(req.watchId)
+        const { watchId } = req.request
+        const w = this.watchers.get(watchId)
         // canceling an unknown id is silently ignored, as etcd does
         if (!w) return
-        this.watchers.delete(req.watchId)
+        this.watchers.delete(watchId)
         this.hub.remove(w)
-        this.deliver(response(this.hub.header(this.hub.currentRev), req.watchId, { canceled: true }))
+        this.deliver(response(this.hub.header(this.hub.currentRev), watchId, { canceled: true }))
         return
       }
       case 'progress':

@@ -212,7 +212,7 @@ export function leaseTimeToLiveResponse(r: PbLeaseTimeToLiveResponse): LeaseTime
 }
 
 export function leaseLeasesResponse(r: PbLeaseLeasesResponse): LeaseLeasesResponse {
-  return { header: header(r.header), leases: r.leases.map((l) => id(l.ID)) }
+  return { header: header(r.header), leases: r.leases.map((l) => ({ id: id(l.ID) })) }
 }
 
 export function watchCreateRequest(r: WatchCreateRequest, upstreamId: number, startRevision: number): PbWatchCreateRequest {

@@ -1,12 +1,6 @@
-import { fileURLToPath } from 'node:url'
 import * as grpc from '@grpc/grpc-js'
 import * as protoLoader from '@grpc/proto-loader'
-
-/**
- * The .proto files stay in the source tree (tsc does not copy them): from this module's place in
- * either src/backend/remote or dist/src/backend/remote, the source copy is found by the same path.
- */
-const PROTO_DIR = fileURLToPath(new URL('../../../../src/backend/remote/proto/', import.meta.url))
+import { PROTO_DIR, RPC_PROTO } from '../../proto/wire.js'
 
 /** Decoded messages keep proto field names, int64/uint64 as decimal strings (every bit), bytes as Buffers. */
 const LOADER_OPTIONS: protoLoader.Options = {
@@ -25,7 +19,7 @@ let services: Record<ServiceName, grpc.ServiceClientConstructor> | undefined
 /** Client constructors of etcd's services, loaded once. */
 export function etcdServices(): Record<ServiceName, grpc.ServiceClientConstructor> {
   if (!services) {
-    const definition = protoLoader.loadSync('etcdserverpb/rpc.proto', LOADER_OPTIONS)
+    const definition = protoLoader.loadSync(RPC_PROTO, LOADER_OPTIONS)
     const pkg = grpc.loadPackageDefinition(definition).etcdserverpb as grpc.GrpcObject
     const get = (name: ServiceName) => pkg[name] as grpc.ServiceClientConstructor
     services = {

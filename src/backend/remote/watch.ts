@@ -292,7 +292,7 @@ class RemoteWatchStream implements WatchStream {
         return this.create(req.request)
       case 'cancel': {
         // canceling an unknown ID is silently ignored, as etcd does
-        const watch = this.watches.get(req.watchId)
+        const watch = this.watches.get(req.request.watchId)
         if (watch) this.mux.cancel(watch)
         return
       }

@@ -1,6 +1,7 @@
-/** The OpenAPI 3.1 document of the server, generated from the message and route descriptions in messages.ts. */
+/** The OpenAPI 3.1 document of the server, generated from the routes in messages.ts and the message types. */
 import { ETCDGW_VERSION } from '../../version.js'
-import { messages, operations, type Operation, type Schema } from './messages.js'
+import { schemasOf } from './json-schema.js'
+import { operations, type Operation, type Schema } from './messages.js'
 
 const json = (schema: Schema) => ({ 'application/json': { schema } })
 const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` })
@@ -58,6 +59,6 @@ export function openApiDocument(): Record<string, unknown> {
         "etcd 3.4's JSON gateway, byte for byte, plus text mode (?encoding=utf8). Every request is a POST with a JSON body; 64-bit integers are strings.",
     },
     paths,
-    components: { schemas: messages },
+    components: { schemas: schemasOf(operations.flatMap((op) => [op.request, op.response].filter((n) => n !== undefined))) },
   }
 }

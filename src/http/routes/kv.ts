@@ -1,14 +1,7 @@
 /** etcd's KV service: POST /v3/kv/{range,put,deleterange,txn,compaction} (/v3beta/ is rewritten to /v3/). */
 import type { FastifyPluginAsync } from 'fastify'
 import type { Backend, RequestOp, TxnRequest } from '../../backend/backend.js'
-import { decodeCompaction, decodeDeleteRange, decodePut, decodeRange, decodeTxn } from '../codec/request.js'
-import {
-  encodeCompactionResponse,
-  encodeDeleteRangeResponse,
-  encodePutResponse,
-  encodeRangeResponse,
-  encodeTxnResponse,
-} from '../codec/response.js'
+import { decoders, encoders } from '../codec/codecs.js'
 import { type RequestLimits, unaryHandler } from '../rpc.js'
 
 export interface KvRoutesOptions {
@@ -26,46 +19,46 @@ export const kvRoutes: FastifyPluginAsync<KvRoutesOptions> = async (app, { backe
   app.post(
     '/v3/kv/range',
     unaryHandler(limits, {
-      decode: decodeRange,
+      decode: decoders.RangeRequest,
       proposal: () => false,
       call: (req) => kv.range(req),
-      encode: encodeRangeResponse,
+      encode: encoders.RangeResponse,
     }),
   )
   app.post(
     '/v3/kv/put',
     unaryHandler(limits, {
-      decode: decodePut,
+      decode: decoders.PutRequest,
       proposal: () => true,
       call: (req) => kv.put(req),
-      encode: encodePutResponse,
+      encode: encoders.PutResponse,
     }),
   )
   app.post(
     '/v3/kv/deleterange',
     unaryHandler(limits, {
-      decode: decodeDeleteRange,
+      decode: decoders.DeleteRangeRequest,
       proposal: () => true,
       call: (req) => kv.deleteRange(req),
-      encode: encodeDeleteRangeResponse,
+      encode: encoders.DeleteRangeResponse,
     }),
   )
   app.post(
     '/v3/kv/txn',
     unaryHandler(limits, {
-      decode: decodeTxn,
+      decode: decoders.TxnRequest,
       proposal: (req) => !isReadOnlyTxn(req),
       call: (req) => kv.txn(req),
-      encode: encodeTxnResponse,
+      encode: encoders.TxnResponse,
     }),
   )
   app.post(
     '/v3/kv/compaction',
     unaryHandler(limits, {
-      decode: decodeCompaction,
+      decode: decoders.CompactionRequest,
       proposal: () => true,
       call: (req) => kv.compact(req),
-      encode: encodeCompactionResponse,
+      encode: encoders.CompactionResponse,
     }),
   )
 }

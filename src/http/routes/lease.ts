@@ -6,16 +6,7 @@ import type {} from '@fastify/websocket'
 import type { FastifyPluginAsync } from 'fastify'
 import type { WebSocket } from 'ws'
 import type { Lease } from '../../backend/backend.js'
-import {
-  decodeLeaseGrant,
-  decodeLeaseId,
-  decodeLeaseLeases,
-  decodeLeaseTimeToLive,
-  encodeLeaseGrantResponse,
-  encodeLeaseLeasesResponse,
-  encodeLeaseRevokeResponse,
-  encodeLeaseTimeToLiveResponse,
-} from '../codec/lease.js'
+import { decoders, encoders } from '../codec/codecs.js'
 import type { JsonValue } from '../json.js'
 import { KeepAliveSession } from '../keepalive-session.js'
 import { type RequestLimits, unaryHandler } from '../rpc.js'
@@ -35,28 +26,28 @@ export interface LeaseRoutesOptions {
 
 export const leaseRoutes: FastifyPluginAsync<LeaseRoutesOptions> = async (app, { lease, limits, heartbeat }) => {
   const grant = unaryHandler(limits, {
-    decode: decodeLeaseGrant,
+    decode: decoders.LeaseGrantRequest,
     proposal: () => true,
     call: (req) => lease.grant(req),
-    encode: encodeLeaseGrantResponse,
+    encode: encoders.LeaseGrantResponse,
   })
   const revoke = unaryHandler(limits, {
-    decode: decodeLeaseId,
+    decode: decoders.LeaseRevokeRequest,
     proposal: () => true,
-    call: (id) => lease.revoke(id),
-    encode: encodeLeaseRevokeResponse,
+    call: (req) => lease.revoke(req.id),
+    encode: encoders.LeaseRevokeResponse,
   })
   const timeToLive = unaryHandler(limits, {
-    decode: decodeLeaseTimeToLive,
+    decode: decoders.LeaseTimeToLiveRequest,
     proposal: () => false,
     call: (req) => lease.timeToLive(req),
-    encode: encodeLeaseTimeToLiveResponse,
+    encode: encoders.LeaseTimeToLiveResponse,
   })
   const leases = unaryHandler(limits, {
-    decode: decodeLeaseLeases,
+    decode: decoders.LeaseLeasesRequest,
     proposal: () => false,
     call: () => lease.leases(),
-    encode: encodeLeaseLeasesResponse,
+    encode: encoders.LeaseLeasesResponse,
   })
   app.post('/v3/lease/grant', grant)
   for (const prefix of ['/v3/lease', '/v3/kv/lease']) {
@@ -72,7 +63,7 @@ const keepAliveRoutes: FastifyPluginAsync<LeaseRoutesOptions> = async (app, { le
   leaveBodiesUnread(app)
   endStreamsOnClose(app, open)
   const newReader = () => new JsonMessageReader(limits.maxMessageBytes, (size) => limits.messageTooLarge(size))
-  const handle = (session: KeepAliveSession) => (v: JsonValue) => session.request(decodeLeaseId(v).request)
+  const handle = (session: KeepAliveSession) => (v: JsonValue) => session.request(decoders.LeaseKeepAliveRequest(v).request.id)
 
   app.post('/v3/lease/keepalive', async (request, reply) => {
     const stream = openHttpStream(reply, open)

@@ -4,16 +4,7 @@ import { STATUS_CODES } from 'node:http'
 import type { FastifyPluginAsync } from 'fastify'
 import type { Backend, SnapshotChunk } from '../../backend/backend.js'
 import { EtcdError, GrpcCode, httpStatusOf } from '../../errors.js'
-import {
-  decodeAlarm,
-  decodeEmpty,
-  decodeMoveLeader,
-  encodeAlarmResponse,
-  encodeHashResponse,
-  encodeNoHeader,
-  encodeSnapshotChunk,
-  encodeStatusResponse,
-} from '../codec/maintenance.js'
+import { decoders, encoders } from '../codec/codecs.js'
 import { asIs, bodyValue, type RequestLimits, unaryHandler } from '../rpc.js'
 
 export interface MaintenanceRoutesOptions {
@@ -21,33 +12,61 @@ export interface MaintenanceRoutesOptions {
   limits: RequestLimits
 }
 
+/** etcd leaves the header of these responses unset, so its gateway writes `{}`. */
+const noHeader = () => ({})
+
 // 3.4 declares HashKV on the same path as Hash, so /v3/maintenance/hashkv is not served (404).
 export const maintenanceRoutes: FastifyPluginAsync<MaintenanceRoutesOptions> = async (app, { backend, limits }) => {
   const m = backend.maintenance
   app.post(
     '/v3/maintenance/alarm',
-    unaryHandler(limits, { decode: decodeAlarm, proposal: () => true, call: (req) => m.alarm(req), encode: encodeAlarmResponse }),
+    unaryHandler(limits, {
+      decode: decoders.AlarmRequest,
+      proposal: () => true,
+      call: (req) => m.alarm(req),
+      encode: encoders.AlarmResponse,
+    }),
   )
   app.post(
     '/v3/maintenance/status',
-    unaryHandler(limits, { decode: decodeEmpty, proposal: () => false, call: () => m.status(), encode: encodeStatusResponse }),
+    unaryHandler(limits, {
+      decode: decoders.StatusRequest,
+      proposal: () => false,
+      call: () => m.status(),
+      encode: encoders.StatusResponse,
+    }),
   )
   app.post(
     '/v3/maintenance/defragment',
-    unaryHandler(limits, { decode: decodeEmpty, proposal: () => false, call: () => m.defragment(), encode: encodeNoHeader }),
+    unaryHandler(limits, {
+      decode: decoders.DefragmentRequest,
+      proposal: () => false,
+      call: () => m.defragment().then(noHeader),
+      encode: encoders.DefragmentResponse,
+    }),
   )
   app.post(
     '/v3/maintenance/hash',
     // the body's `revision` (HashKV's) is ignored: 3.4 answers with the plain Hash
-    unaryHandler(limits, { decode: decodeEmpty, proposal: () => false, call: () => m.hash(), encode: encodeHashResponse }),
+    unaryHandler(limits, {
+      decode: decoders.HashRequest,
+      proposal: () => false,
+      call: () => m.hash(),
+      encode: encoders.HashResponse,
+    }),
   )
   app.post(
     '/v3/maintenance/transfer-leadership',
-    unaryHandler(limits, { decode: decodeMoveLeader, proposal: () => false, call: (id) => m.moveLeader(id), encode: encodeNoHeader }),
+    unaryHandler(limits, {
+      decode: decoders.MoveLeaderRequest,
+      proposal: () => false,
+      call: (req) => m.moveLeader(req.targetId).then(noHeader),
+      encode: encoders.MoveLeaderResponse,
+    }),
   )
 
   app.post('/v3/maintenance/snapshot', async (request, reply) => {
-    decodeEmpty(bodyValue(request))
+    decoders.SnapshotRequest(bodyValue(request))
     request.rpcStarted = true
     const chunks = m.snapshot()[Symbol.asyncIterator]()
     // as the gateway: nothing is sent before the first message, so a failed start gets its own status
@@ -70,7 +89,7 @@ async function* messages(first: IteratorResult<SnapshotChunk>, rest: AsyncIterat
   let next = first
   try {
     while (!next.done) {
-      yield '{"result":' + encodeSnapshotChunk(next.value) + '}\n'
+      yield '{"result":' + encoders.SnapshotResponse(next.value) + '}\n'
       next = await rest.next()
     }
   } catch (err) {

@@ -8,7 +8,7 @@ import type { WebSocket } from 'ws'
 import type { Watch } from '../../backend/backend.js'
 import type { EtcdError } from '../../errors.js'
 import { bytesCodecOf } from '../codec/bytes-codec.js'
-import { decodeWatchRequest } from '../codec/watch.js'
+import { decoders } from '../codec/codecs.js'
 import type { JsonValue } from '../json.js'
 import type { RequestLimits } from '../rpc.js'
 import type { HttpStreamResponse } from '../stream/http-stream.js'
@@ -36,8 +36,8 @@ export const watchRoutes: FastifyPluginAsync<WatchRoutesOptions> = async (app, o
   const newReader = () => new JsonMessageReader(limits.maxMessageBytes, (size) => limits.messageTooLarge(size))
 
   const handle = (session: WatchSession) => (v: JsonValue) => {
-    const req = decodeWatchRequest(v, session.codec)
-    if (req) session.request(req)
+    const req = decoders.WatchRequest(v, session.codec).request
+    if (req.kind !== 'none') session.request(req)
   }
 
   app.post('/v3/watch', async (request, reply) => {

@@ -5,7 +5,7 @@
 import type { ServerResponse } from 'node:http'
 import type { OutgoingHttpHeaders } from 'node:http'
 import { type EtcdError, httpStatusOf } from '../../errors.js'
-import { encodeError } from '../codec/response.js'
+import { encodeError } from '../codec/error-body.js'
 import { goJsonString } from '../go-text.js'
 import type { MessageSink } from './message-sink.js'
 

@@ -165,7 +165,7 @@ else {
     t.equal(kas[0]!.header.memberId, ttl.header.memberId)
     const list = await backend.lease.leases()
     const gwList = (await gw.gateway(url, '/v3/lease/leases', {})).json
-    t.same(new Set(list.leases), new Set(gwList.leases.map((l: { ID: string }) => BigInt(l.ID))))
+    t.same(new Set(list.leases.map((l) => l.id)), new Set(gwList.leases.map((l: { ID: string }) => BigInt(l.ID))))
     const revoked = await backend.lease.revoke(granted.id)
     t.same((await backend.kv.range(range({ key: 'leased' }))).kvs, [])
     t.equal((await backend.lease.timeToLive({ id: granted.id, keys: false })).ttl, -1)
