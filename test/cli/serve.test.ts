@@ -1,43 +1,9 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { type ChildProcess, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
-
-const main = fileURLToPath(new URL('../../src/main.js', import.meta.url))
-
-interface Server {
-  child: ChildProcess
-  url: string
-  output: () => string
-}
-
-/** Starts `etcdgw serve` on a free port (port 0) and waits for the line saying where it listens. */
-function startServer(t: Test, args: string[], env: Record<string, string> = {}): Promise<Server> {
-  const child = spawn(process.execPath, [main, 'serve', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  })
-  let out = ''
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 20_000)
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString()
-      const m = /serving the etcd v3 API on (http:\/\/[^ ]+)/.exec(out)
-      if (m && out.includes('try: curl')) {
-        clearTimeout(timer)
-        resolve({ child, url: m[1], output: () => out })
-      }
-    }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', onData)
-    child.on('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`server exited with ${code}: ${out}`))
-    })
-  })
-}
+import { MAIN, startServe } from '../helpers/serve-process.js'
 
 function exited(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null) return Promise.resolve(child.exitCode)
@@ -57,7 +23,7 @@ function tempDir(t: Test): string {
 
 t.test('serves over real HTTP, stops on SIGTERM with exit 0, data survives a restart', async (t) => {
   const dataDir = join(tempDir(t), 'data')
-  const first = await startServer(t, ['--listen-client-urls', 'http://127.0.0.1:0', '--data-dir', dataDir])
+  const first = await startServe(t, ['--listen-client-urls', 'http://127.0.0.1:0', '--data-dir', dataDir])
   t.match(first.output(), `data dir ${dataDir}`)
   t.match(first.output(), `try: curl -s -X POST ${first.url}/v3/kv/put -d '{"key":"Zm9v","value":"YmFy"}'`)
   const put = await post(`${first.url}/v3/kv/put`, '{"key":"Zm9v","value":"YmFy"}')
@@ -67,7 +33,7 @@ t.test('serves over real HTTP, stops on SIGTERM with exit 0, data survives a res
   first.child.kill('SIGTERM')
   t.equal(await exited(first.child), 0)
 
-  const second = await startServer(t, ['--data-dir', dataDir], { ETCD_LISTEN_CLIENT_URLS: 'http://127.0.0.1:0' })
+  const second = await startServe(t, ['--data-dir', dataDir], { ETCD_LISTEN_CLIENT_URLS: 'http://127.0.0.1:0' })
   const range = await post(`${second.url}/v3/kv/range`, '{"key":"Zm9v"}')
   t.match(range.body, /"kvs":\[\{"key":"Zm9v","create_revision":"2","mod_revision":"2","version":"1","value":"YmFy"\}\],"count":"1"\}$/)
   second.child.kill('SIGINT')
@@ -76,7 +42,7 @@ t.test('serves over real HTTP, stops on SIGTERM with exit 0, data survives a res
 
 t.test('flags come from ETCD_* environment variables; flags win', async (t) => {
   const dir = tempDir(t)
-  const server = await startServer(t, ['--data-dir', join(dir, 'flag')], {
+  const server = await startServe(t, ['--data-dir', join(dir, 'flag')], {
     ETCD_LISTEN_CLIENT_URLS: 'http://127.0.0.1:0',
     ETCD_DATA_DIR: join(dir, 'env'),
     ETCD_MAX_REQUEST_BYTES: '1024',
@@ -102,7 +68,7 @@ t.test('bad flags: a clear message and exit status 2', async (t) => {
     [['--no-such-flag'], /unknown option '--no-such-flag'/],
   ]
   for (const [args, message] of cases) {
-    const r = spawnSync(process.execPath, [main, 'serve', '--data-dir', join(dir, 'd'), ...args], { encoding: 'utf8', timeout: 20_000 })
+    const r = spawnSync(process.execPath, [MAIN, 'serve', '--data-dir', join(dir, 'd'), ...args], { encoding: 'utf8', timeout: 20_000 })
     t.equal(r.status, 2, args.join(' '))
     t.match(r.stderr, message)
   }

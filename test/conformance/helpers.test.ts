@@ -1,6 +1,8 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { etcdMissing, startEtcd, startEtcdCluster } from '../helpers/etcd.js'
 import { post } from '../helpers/http.js'
@@ -157,6 +159,27 @@ t.test('gateway helper: our CLI serves, restarts on its data dir, and stops clea
   await gw.stopGracefully()
   t.notOk(isAlive(pid))
   t.notOk(existsSync(gw.dataDir))
+})
+
+t.test('startServe: a test process killed with SIGKILL leaves no etcdgw serve behind', async (t) => {
+  const helper = fileURLToPath(new URL('../helpers/serve-process.js', import.meta.url))
+  const dataDir = mkdtempSync(join(tmpdir(), 'etcdgw-orphan-'))
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
+  const script = `
+    const { startServe } = await import(${JSON.stringify(helper)})
+    const s = await startServe({ teardown() {} }, ['--listen-client-urls', 'http://127.0.0.1:0', '--data-dir', ${JSON.stringify(dataDir)}])
+    console.log(JSON.stringify({ pid: s.child.pid }))
+    setInterval(() => {}, 1000)
+  `
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const line = await new Promise<string>((resolve, reject) => {
+    child.stdout.once('data', (d: Buffer) => resolve(d.toString()))
+    child.once('exit', () => reject(new Error('helper script exited early')))
+  })
+  const { pid } = JSON.parse(line) as { pid: number }
+  t.ok(isAlive(pid), 'etcdgw serve runs')
+  child.kill('SIGKILL')
+  await eventually(() => !isAlive(pid), 'etcdgw serve is killed by the watchdog')
 })
 
 t.test('gateway helper passes --max-request-bytes', async (t) => {

@@ -72,11 +72,26 @@ function disarm(watchdog: ChildProcess): void {
 }
 
 /**
+ * Track a child this process started: killed by the exit hooks, and by its watchdog if this process
+ * is killed (tap's timeout sends SIGKILL); cleanupDir, if given, is removed then too.
+ */
+export function guardChild(child: ChildProcess, cleanupDir = ''): void {
+  installExitHooks()
+  if (child.pid === undefined) return
+  live.add(child)
+  const watchdog = startWatchdog(child.pid, cleanupDir)
+  child.on('exit', () => {
+    live.delete(child)
+    // Our child is gone: end the watchdog without letting it kill a recycled PID.
+    disarm(watchdog)
+  })
+}
+
+/**
  * Spawn a long-running server with its output going to logFile. If this process dies without
  * stopping it, the server is killed and cleanupDir removed.
  */
 export function spawnServer(command: string, args: string[], logFile: string, cleanupDir: string): ServerProcess {
-  installExitHooks()
   const fd = openSync(logFile, 'a')
   const child = spawn(command, args, { stdio: ['ignore', fd, fd] })
   closeSync(fd)
@@ -87,15 +102,11 @@ export function spawnServer(command: string, args: string[], logFile: string, cl
   const pid = child.pid
   // A server a test forgot to stop must not keep the test process alive; the exit hook kills it.
   child.unref()
-  live.add(child)
-  const watchdog = startWatchdog(pid, cleanupDir)
+  guardChild(child, cleanupDir)
   let done = false
   const exited = new Promise<number | null>((resolve) => {
     child.on('exit', (code, signal) => {
       done = true
-      live.delete(child)
-      // Our child is gone: end the watchdog without letting it kill a recycled PID.
-      disarm(watchdog)
       resolve(code ?? (signal ? -1 : null))
     })
   })

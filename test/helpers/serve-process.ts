@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
+import { guardChild } from './process.js'
 
 export const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url))
 
@@ -16,6 +17,7 @@ export interface ServeProcess {
 
 export function startServe(t: Test, args: string[], env: Record<string, string> = {}): Promise<ServeProcess> {
   const child = spawn(process.execPath, [MAIN, 'serve', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  guardChild(child)
   t.teardown(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   })

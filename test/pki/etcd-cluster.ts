@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { guardChild } from '../helpers/process.js'
 
 /** A real etcd cluster on 127.0.0.1 with peer TLS and client mTLS from kubeadm-shaped PKI trees (test-only). */
 export interface MemberSpec {
@@ -127,6 +128,7 @@ export class EtcdCluster {
     ]
     const log = createWriteStream(`${member.dataDir}.log`, { flags: 'a' })
     const child = spawn('etcd', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    guardChild(child)
     child.stdout!.pipe(log)
     child.stderr!.pipe(log)
     member.process = child

@@ -12,6 +12,7 @@ import t from 'tap'
 import { buildApp } from '../../../src/app.js'
 import { openRemoteBackend } from '../../../src/backend/remote/index.js'
 import { saveSnapshot } from '../../../src/cli/snapshot.js'
+import { guardChild } from '../../helpers/process.js'
 import * as gw from './helpers/gateway.js'
 import { etcdMissing, freePort, startEtcd, waitHealthy } from './helpers/local-etcd.js'
 
@@ -100,6 +101,7 @@ else {
     const url = `http://127.0.0.1:${client}`
     const { spawn } = await import('node:child_process')
     const child = spawn('/usr/bin/etcd', ['--name', 'r', '--data-dir', dataDir, '--listen-client-urls', url, '--advertise-client-urls', url, '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl, '--initial-cluster', `r=${peerUrl}`], { stdio: 'ignore' })
+    guardChild(child)
     t.teardown(() => {
       child.kill('SIGKILL')
     })

@@ -7,6 +7,7 @@ import { accessSync, closeSync, constants, mkdtempSync, openSync, rmSync } from 
 import { Socket, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { guardChild } from '../../../helpers/process.js'
 
 export const ETCD_BIN = process.env.ETCD_BIN ?? '/usr/bin/etcd'
 
@@ -65,11 +66,6 @@ export interface EtcdOptions {
   tls?: TlsServerFiles
 }
 
-const live = new Set<ChildProcess>()
-process.on('exit', () => {
-  for (const child of live) child.kill('SIGKILL')
-})
-
 async function launchMember(self: Layout, all: Layout[], token: string, opts: EtcdOptions): Promise<EtcdMember> {
   const root = mkdtempSync(join(tmpdir(), `etcdgw-remote-${self.name}-`))
   const dataDir = join(root, 'data')
@@ -97,14 +93,9 @@ async function launchMember(self: Layout, all: Layout[], token: string, opts: Et
     const log = openSync(join(root, 'etcd.log'), 'a')
     child = spawn(ETCD_BIN, args, { stdio: ['ignore', log, log] })
     closeSync(log)
-    live.add(child)
+    guardChild(child)
     const c = child
-    exited = new Promise((resolve) =>
-      c.on('exit', () => {
-        live.delete(c)
-        resolve()
-      }),
-    )
+    exited = new Promise((resolve) => c.on('exit', () => resolve()))
   }
   start()
   const member: EtcdMember = {
