@@ -11,7 +11,7 @@ export function toEtcdError(err: unknown): EtcdError {
   if (!isServiceError(err)) return new EtcdError(GrpcCode.Unknown, err instanceof Error ? err.message : String(err))
   if (isDeadline(err)) return Errors.timeout()
   if (err.code === status.CANCELLED) return Errors.clientClosing()
-  if (isTransportFailure(err)) return Errors.transportClosing()
+  if (isTransportFailure(err) || channelReplaced(err)) return Errors.transportClosing()
   return new EtcdError(err.code as number as GrpcCode, err.details)
 }
 
@@ -25,7 +25,16 @@ export function isDeadline(err: ServiceError): boolean {
 
 /** The member could not be reached, the connection broke or the call was cut off: grpc-js speaks, not etcd. */
 export function isTransportFailure(err: ServiceError): boolean {
+  if (channelReplaced(err)) return false
   return (err.code === status.UNAVAILABLE && !err.details.startsWith('etcdserver:')) || endedWithoutStatus(err)
+}
+
+/**
+ * The call was still waiting for a connection when etcdgw closed the channel to replace it (new TLS files, see
+ * Member.replaceCredentials): it never left this process, and the member is not at fault.
+ */
+function channelReplaced(err: ServiceError): boolean {
+  return err.code === status.UNAVAILABLE && err.details === 'Channel closed before call started'
 }
 
 /**
@@ -44,12 +53,14 @@ export function isNoLeader(err: ServiceError): boolean {
 
 /**
  * The request provably never reached an etcd server that could apply it, so even a write may be sent
- * again: no connection could be picked, etcd refused it up front for want of a leader, or raft dropped the
- * proposal before appending it to the log (a leader handing over its leadership drops every proposal meanwhile).
+ * again: no connection could be picked, its channel was replaced before it started, etcd refused it up front
+ * for want of a leader, or raft dropped the proposal before appending it to the log (a leader handing over
+ * its leadership drops every proposal meanwhile).
  */
 export function neverReachedServer(err: ServiceError): boolean {
   return (
     isNoLeader(err) ||
+    channelReplaced(err) ||
     (err.code === status.UNAVAILABLE && err.details.startsWith('No connection established')) ||
     (err.code === status.UNKNOWN && err.details === 'raft proposal dropped')
   )

@@ -30,6 +30,14 @@ t.test('raft dropped the proposal: a write is sent again', async (t) => {
   t.match(toEtcdError(dropped), { code: GrpcCode.Unknown, message: 'raft proposal dropped' }, 'etcd\'s text if it still fails')
 })
 
+t.test('a call waiting for a connection when a TLS reload replaced its channel: sent again, the member is not down', async (t) => {
+  const replaced = failed(status.UNAVAILABLE, 'Channel closed before call started')
+  t.ok(neverReachedServer(replaced), 'a write is sent again')
+  t.ok(retryableRead(replaced), 'a read is asked again')
+  t.notOk(isTransportFailure(replaced), 'the member is not marked down')
+  t.match(toEtcdError(replaced), { code: GrpcCode.Unavailable, message: 'transport is closing' }, 'the client sees a broken transport if time runs out')
+})
+
 t.test('etcd\'s own errors are neither transport failures nor safe to repeat as writes', async (t) => {
   for (const err of [failed(status.UNAVAILABLE, 'etcdserver: request timed out'), failed(status.UNAVAILABLE, 'etcdserver: server stopped')]) {
     t.notOk(isTransportFailure(err), err.details)
