@@ -14,10 +14,13 @@ export interface RemoteTlsFollower {
   close(): Promise<void>
 }
 
-/** Starts following; `reload` re-reads the files into the backend and throws when they cannot be used. */
+/**
+ * Starts following; `reload` re-reads the files into the backend, returns whether their contents changed,
+ * and throws when they cannot be used.
+ */
 export async function followRemoteTls(
   config: RemoteConfig,
-  reload: () => void,
+  reload: () => boolean,
   log: TlsLog,
   options: FollowOptions = {},
 ): Promise<RemoteTlsFollower | undefined> {
@@ -31,7 +34,7 @@ export async function followRemoteTls(
   const untrack = trackCertificates(() => inUse)
   const follower = await FileFollower.open(files, async () => {
     try {
-      reload()
+      if (!reload()) return
     } catch (err) {
       log.warn({ error: (err as Error).message }, 'TLS files for etcd changed but cannot be used; new connections keep the previous ones')
       return

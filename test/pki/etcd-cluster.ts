@@ -75,6 +75,37 @@ export class EtcdCluster {
     await this.waitHealthy()
   }
 
+  /** Stops one member and starts it again on its data dir (re-reading its trusted CA files); resolves once all members are healthy. */
+  async restartMember(member: RunningMember, client = this.members[0]!.pkiDir): Promise<void> {
+    await stopProcess(member)
+    this.spawnMember(member, 'existing')
+    await this.waitHealthy(client)
+  }
+
+  /** Each member's ID and the leader's, as decimal strings (etcd's JSON headers carry uint64s JSON numbers cannot hold). */
+  async memberIds(client = this.members[0]!.pkiDir): Promise<{ ids: string[]; leader: string }> {
+    const r = await this.etcdctl(['endpoint', 'status', '-w', 'json'], clientFiles(client, 'etcd/healthcheck-client'))
+    const found = new Map<string, { id: string; leader: string }>()
+    for (const m of r.stdout.matchAll(/"Endpoint":"([^"]+)","Status":\{"header":\{"cluster_id":\d+,"member_id":(\d+).*?"leader":(\d+)/g)) {
+      found.set(m[1]!, { id: m[2]!, leader: m[3]! })
+    }
+    const ids = this.members.map((m) => found.get(`https://127.0.0.1:${m.clientPort}`)?.id)
+    const leader = [...found.values()][0]?.leader
+    if (ids.includes(undefined) || leader === undefined) throw new Error(`etcdctl endpoint status: ${r.stdout}${r.stderr}`)
+    return { ids: ids as string[], leader }
+  }
+
+  /** Hands the leadership to the member with this ID (etcdctl move-leader finds the current leader). */
+  async moveLeader(to: string, client = this.members[0]!.pkiDir): Promise<void> {
+    const r = await this.etcdctl(['move-leader', BigInt(to).toString(16)], clientFiles(client, 'etcd/healthcheck-client'))
+    if (r.code !== 0) throw new Error(`etcdctl move-leader: ${r.stderr}`)
+  }
+
+  /** The member's etcd output so far. */
+  log(member: RunningMember): Promise<string> {
+    return readFile(`${member.dataDir}.log`, 'utf8').catch(() => '')
+  }
+
   async stop(): Promise<void> {
     await Promise.all(this.members.map((m) => stopProcess(m)))
     await rm(this.root, { recursive: true, force: true })
@@ -89,7 +120,7 @@ export class EtcdCluster {
       if (last.code === 0) return
       for (const m of this.members) {
         if (m.process?.exitCode !== null && m.process?.exitCode !== undefined) {
-          const log = await readFile(`${m.dataDir}.log`, 'utf8').catch(() => '')
+          const log = await this.log(m)
           throw new Error(`etcd ${m.name} exited with ${m.process.exitCode}:\n${log.split('\n').slice(-8).join('\n')}`)
         }
       }

@@ -45,6 +45,11 @@ export function readClientTls(tls: TlsFiles): ClientTls {
   return files
 }
 
+export function sameClientTls(a: ClientTls, b: ClientTls): boolean {
+  const same = (x: Buffer | null, y: Buffer | null) => (x === null ? y === null : y !== null && x.equals(y))
+  return same(a.ca, b.ca) && same(a.key, b.key) && same(a.cert, b.cert)
+}
+
 /** Without --cacert the system's trusted roots verify the server. */
 export function channelCredentials(endpoint: string, tls: TlsFiles, files: ClientTls | undefined): grpc.ChannelCredentials {
   if (!wantsTls(endpoint, tls)) return grpc.credentials.createInsecure()

@@ -1,6 +1,6 @@
 import type * as grpc from '@grpc/grpc-js'
 import { Errors } from '../../errors.js'
-import { channelCredentials, readClientTls, wantsTls, type TlsFiles } from './credentials.js'
+import { channelCredentials, readClientTls, sameClientTls, wantsTls, type ClientTls, type TlsFiles } from './credentials.js'
 import { isDeadline, isNoLeader, isServiceError, isTransportFailure, neverReachedServer, retryableRead, toEtcdError } from './errors.js'
 import type { PbStatusResponse } from './messages.js'
 import { Member, requireLeader, type MemberHealth } from './member.js'
@@ -45,11 +45,14 @@ export class EndpointPool {
   private readonly probing = new Set<Member>()
   private closed = false
   private readonly tls: TlsFiles
+  /** the TLS files' contents the members' connections use */
+  private tlsInUse: ClientTls | undefined
 
   constructor(opts: EndpointPoolOptions) {
     if (opts.endpoints.length === 0) throw new Error('no etcd endpoints given')
     this.tls = opts
     const files = opts.endpoints.some((ep) => wantsTls(ep, opts)) ? readClientTls(opts) : undefined
+    this.tlsInUse = files
     this.members = opts.endpoints.map((ep) => new Member(ep, channelCredentials(ep, opts, files)))
     this.requestTimeoutMs = opts.requestTimeoutMs
     this.readAttemptMs = Math.max(1_000, opts.requestTimeoutMs / 3)
@@ -87,12 +90,16 @@ export class EndpointPool {
   }
 
   /**
-   * Reads the TLS files again and gives every member connection the new credentials; calls already running
-   * keep theirs. Throws (naming the file) when the files do not load, and then changes nothing.
+   * Reads the TLS files again and, when their contents changed, gives every member a new connection with
+   * them; calls already running keep theirs. Returns whether anything changed. Throws (naming the file)
+   * when the files do not load, and then changes nothing.
    */
-  reloadTls(): void {
+  reloadTls(): boolean {
     const files = readClientTls(this.tls)
+    if (this.tlsInUse && sameClientTls(files, this.tlsInUse)) return false
+    this.tlsInUse = files
     for (const member of this.members) member.replaceCredentials(channelCredentials(member.endpoint, this.tls, files))
+    return true
   }
 
   /** One unary call with the policy's retries, all within the request deadline. */

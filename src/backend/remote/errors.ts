@@ -11,7 +11,7 @@ export function toEtcdError(err: unknown): EtcdError {
   if (!isServiceError(err)) return new EtcdError(GrpcCode.Unknown, err instanceof Error ? err.message : String(err))
   if (isDeadline(err)) return Errors.timeout()
   if (err.code === status.CANCELLED) return Errors.clientClosing()
-  if (isTransportFailure(err)) return Errors.transportClosing()
+  if (isTransportFailure(err) || channelReplaced(err)) return Errors.transportClosing()
   return new EtcdError(err.code as number as GrpcCode, err.details)
 }
 
@@ -23,9 +23,27 @@ export function isDeadline(err: ServiceError): boolean {
   return err.code === status.DEADLINE_EXCEEDED || (err.code === status.UNKNOWN && err.details === 'context deadline exceeded')
 }
 
-/** The member could not be reached or the connection broke: grpc-js speaks, not etcd. */
+/** The member could not be reached, the connection broke or the call was cut off: grpc-js speaks, not etcd. */
 export function isTransportFailure(err: ServiceError): boolean {
-  return err.code === status.UNAVAILABLE && !err.details.startsWith('etcdserver:')
+  if (channelReplaced(err)) return false
+  return (err.code === status.UNAVAILABLE && !err.details.startsWith('etcdserver:')) || endedWithoutStatus(err)
+}
+
+/**
+ * The call was still waiting for a connection when etcdgw closed the channel to replace it (new TLS files, see
+ * Member.replaceCredentials): it never left this process, and the member is not at fault.
+ */
+function channelReplaced(err: ServiceError): boolean {
+  return err.code === status.UNAVAILABLE && err.details === 'Channel closed before call started'
+}
+
+/**
+ * The call's HTTP/2 stream ended without a gRPC status: etcd with TLS stops its gRPC server abruptly when
+ * the member shuts down (grpc.Server.Stop, embed/etcd.go stopServers), and grpc-js then reports the
+ * HTTP status or the RST_STREAM code instead of an etcd error.
+ */
+function endedWithoutStatus(err: ServiceError): boolean {
+  return /^(Received HTTP status code \d+|Received RST_STREAM with code \d+|No status information received)/.test(err.details)
 }
 
 /** etcd's answer under the `hasleader` metadata when the member has no leader: rejected before any work. */
@@ -35,16 +53,23 @@ export function isNoLeader(err: ServiceError): boolean {
 
 /**
  * The request provably never reached an etcd server that could apply it, so even a write may be sent
- * again: no connection could be picked, or etcd refused it up front for want of a leader.
+ * again: no connection could be picked, its channel was replaced before it started, etcd refused it up front
+ * for want of a leader, or raft dropped the proposal before appending it to the log (a leader handing over
+ * its leadership drops every proposal meanwhile).
  */
 export function neverReachedServer(err: ServiceError): boolean {
-  return isNoLeader(err) || (err.code === status.UNAVAILABLE && err.details.startsWith('No connection established'))
+  return (
+    isNoLeader(err) ||
+    channelReplaced(err) ||
+    (err.code === status.UNAVAILABLE && err.details.startsWith('No connection established')) ||
+    (err.code === status.UNKNOWN && err.details === 'raft proposal dropped')
+  )
 }
 
 /**
- * A read may be repeated on another member after any unavailability: a broken connection, no leader,
- * `leader changed`, or `request timed out`.
+ * A read may be repeated on another member after any unavailability: a broken connection, a call cut off
+ * by a member shutting down, no leader, `leader changed`, or `request timed out`.
  */
 export function retryableRead(err: ServiceError): boolean {
-  return err.code === status.UNAVAILABLE
+  return err.code === status.UNAVAILABLE || isTransportFailure(err)
 }

@@ -18,8 +18,8 @@ export interface RemoteOptions {
 }
 
 export interface RemoteBackend extends Backend {
-  /** Re-reads --cacert/--cert/--key for new connections (see EndpointPool.reloadTls). */
-  reloadTls(): void
+  /** Re-reads --cacert/--cert/--key for new connections; false when they did not change (see EndpointPool.reloadTls). */
+  reloadTls(): boolean
 }
 
 /**

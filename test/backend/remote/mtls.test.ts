@@ -1,3 +1,4 @@
+import { copyFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -29,7 +30,15 @@ else {
     t.teardown(() => etcd.stop())
     t.match(etcd.url, /^https:/)
 
-    const backend = await openRemoteBackend({ endpoints: [etcd.url], cacert: ca, cert: client.cert, key: client.key, requestTimeoutMs: 5_000 })
+    // the client files in use, so the test can replace them: apiserver-etcd-client, later healthcheck-client
+    const inUse = { cert: join(dir, 'client.crt'), key: join(dir, 'client.key') }
+    // synchronous, so that nothing else runs between a request and the reload after it
+    const useClient = (files: { cert: string; key: string }) => {
+      copyFileSync(files.key, inUse.key)
+      copyFileSync(files.cert, inUse.cert)
+    }
+    useClient(client)
+    const backend = await openRemoteBackend({ endpoints: [etcd.url], cacert: ca, cert: inUse.cert, key: inUse.key, requestTimeoutMs: 5_000 })
     t.teardown(() => backend.close())
     const written = await backend.kv.put(put({ key: 'tls', value: 'yes' }))
     const read = await backend.kv.range(range({ key: 'tls' }))
@@ -42,5 +51,20 @@ else {
       (err: unknown) => err,
     )
     t.ok(refused instanceof EtcdError && refused.code === GrpcCode.Unavailable, 'without a client certificate etcd refuses the connection (503)')
+
+    // A reload of changed files gives every member a new connection; requests still waiting for the one it
+    // replaces (here: its TLS handshake, begun by the first request after the previous reload) go to the new one.
+    const pairs = [filesOf(dir, 'etcd-healthcheck-client'), client]
+    t.notOk(backend.reloadTls(), 'files unchanged: connections kept')
+    for (let i = 0; i < 4; i++) {
+      useClient(pairs[0]!)
+      t.ok(backend.reloadTls(), 'a new client certificate: new connections')
+      const writes = Promise.all([1, 2, 3].map((n) => backend.kv.put(put({ key: `reload/${i}/${n}`, value: 'x' }))))
+      const read = backend.kv.range(range({ key: 'tls' }))
+      useClient(pairs[1]!)
+      t.ok(backend.reloadTls(), 'replaced again while the new connection is being made')
+      await t.resolves(writes, `writes waiting for a connection during reload ${i} are not lost`)
+      await t.resolves(read, `a read waiting for a connection during reload ${i} is answered`)
+    }
   })
 }
