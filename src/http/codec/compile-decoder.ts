@@ -8,7 +8,7 @@
  */
 import { Errors } from '../../errors.js'
 import { varintSize } from '../../proto-size.js'
-import type { FieldType, MessageType } from '../api/message-types.js'
+import type { FieldType, MessageType, OneofType } from '../api/message-types.js'
 import { JsonObject, type JsonValue, kindOf } from '../json.js'
 import { base64Codec, type BytesCodec } from './bytes-codec.js'
 import * as read from './fields.js'
@@ -96,80 +96,83 @@ class DecoderFunctions extends MessageFunctions {
   }
 
   protected messageFunction(type: MessageType): string {
+    const union = type.fields[0]?.oneof?.union ? type.fields[0].oneof : undefined
+    const body = union ? this.unionBody(type, union) : this.structBody(type)
+    return `function ${this.functionOf(type.name)}(o, codec) {\n${body.join('\n')}\n}`
+  }
+
+  /**
+   * A message that is one oneof held as `{ kind, payload }`. Every member given is decoded (a bad one
+   * fails, whatever Go's map order); the first non-null one is the request.
+   */
+  private unionBody(type: MessageType, oneof: OneofType): string[] {
+    if (type.fields.length !== oneof.members.length) throw new Error(`${type.name}: a union oneof must be the message's only fields`)
+    const reads: string[] = []
+    const returns: string[] = []
+    for (const m of oneof.members) {
+      const v = `f${m.number}`
+      const kind = oneof.union!.kinds[m.name]
+      if (!kind) throw new Error(`${type.name}.${m.name}: no kind in the union note`)
+      reads.push(`const ${v}m = h.message(${this.raw(m)})`)
+      reads.push(`const ${v} = ${v}m === undefined ? undefined : ${this.functionOf(m.messageType!)}(${v}m, codec)`)
+      const request = `{ kind: ${JSON.stringify(kind)}, ${oneof.union!.payload}: ${v}.request }`
+      returns.push(`if (${v} !== undefined) return { request: ${request}, size: h.lenAlways(${tagSize(m)}, ${v}.size) }`)
+    }
+    return [...reads, ...returns, "return { request: { kind: 'none' }, size: 0 }"]
+  }
+
+  /** A message of plain fields (and flat oneofs): each read in declaration order, then one object literal. */
+  private structBody(type: MessageType): string[] {
     const lines: string[] = []
     const props: string[] = []
     const sizes: string[] = []
-    const unionReturns: string[] = []
-    const oneofsDone = new Set<string>()
     for (const f of type.fields) {
       const v = `f${f.number}`
-      const tag = tagSize(f)
-      if (f.oneof?.union) {
-        if (oneofsDone.has(f.oneof.name)) continue
-        oneofsDone.add(f.oneof.name)
-        if (type.fields.length !== f.oneof.members.length) throw new Error(`${type.name}: a union oneof must be the message's only fields`)
-        // every member given is decoded (a bad one fails, whatever Go's map order); the first non-null is the request
-        for (const m of f.oneof.members) {
-          const mv = `f${m.number}`
-          lines.push(`const ${mv}m = h.message(${this.raw(m)})`)
-          lines.push(`const ${mv} = ${mv}m === undefined ? undefined : ${this.functionOf(m.messageType!)}(${mv}m, codec)`)
-          const kind = f.oneof.union.kinds[m.name]
-          if (!kind) throw new Error(`${type.name}.${m.name}: no kind in the union note`)
-          unionReturns.push(
-            `if (${mv} !== undefined) return { request: { kind: ${JSON.stringify(kind)}, ${f.oneof.union.payload}: ${mv}.request }, size: h.lenAlways(${tagSize(m)}, ${mv}.size) }`,
-          )
-        }
-        continue
-      }
+      props.push(`${f.property}: ${v}`)
       if (type.keyRange && f.name === 'key') {
         lines.push('const kr = codec.keyRange(o)', `const ${v} = kr.key`)
       } else if (type.keyRange && f.name === 'range_end') {
         lines.push(`const ${v} = kr.rangeEnd`)
       } else if (f.repeated) {
-        lines.push(`const ${v}r = h.repeated(${this.raw(f)})`, `const ${v} = new Array(${v}r.length)`)
-        lines.push(`let ${v}s = 0`)
-        lines.push(`for (let i = 0; i < ${v}r.length; i++) {`)
-        if (f.kind === 'message') {
-          lines.push(`  const ${v}d = ${this.value(f, `${v}r[i]`)}`, `  ${v}[i] = ${v}d.request`, `  ${v}s += h.lenAlways(${tag}, ${v}d.size)`)
-        } else {
-          lines.push(`  ${v}[i] = ${this.value(f, `${v}r[i]`)}`)
-          const packed = f.kind !== 'bytes' && f.kind !== 'string'
-          const element = this.bareSize(f, `${v}[i]`)
-          lines.push(`  ${v}s += ${packed ? element : `${tag} + ${element}`}`)
-        }
-        lines.push('}')
-        const packed = f.kind !== 'bytes' && f.kind !== 'string' && f.kind !== 'message'
-        sizes.push(packed ? `h.lenField(${tag}, ${v}s)` : `${v}s`)
-        props.push(`${f.property}: ${v}`)
+        sizes.push(this.readRepeated(f, v, lines))
         continue
       } else if (f.kind === 'message') {
         lines.push(`const ${v}m = h.message(${this.raw(f)})`)
         lines.push(`const ${v}d = ${v}m === undefined ? undefined : ${this.functionOf(f.messageType!)}(${v}m, codec)`)
         lines.push(`const ${v} = ${v}d?.request`)
-        sizes.push(`(${v}d === undefined ? 0 : h.lenAlways(${tag}, ${v}d.size))`)
-        props.push(`${f.property}: ${v}`)
+        sizes.push(`(${v}d === undefined ? 0 : h.lenAlways(${tagSize(f)}, ${v}d.size))`)
         continue
       } else if (f.oneof?.selectedBy) {
+        // the raw value is kept: a member counts as given even when null or zero
         lines.push(`const ${v}g = ${this.raw(f)}`, `const ${v} = ${this.value(f, `${v}g`)}`)
+        if (f.oneof.members[0] === f) sizes.push(`s_${f.oneof.name}`)
+        continue
       } else {
         lines.push(`const ${v} = ${this.value(f, this.raw(f))}`)
       }
-      props.push(`${f.property}: ${v}`)
-      if (f.oneof?.selectedBy) {
-        if (!oneofsDone.has(f.oneof.name)) {
-          oneofsDone.add(f.oneof.name)
-          sizes.push(`s_${f.oneof.name}`)
-        }
-        continue
-      }
-      sizes.push(this.singularSize(f, v, tag))
-    }
-    if (unionReturns.length > 0) {
-      return `function ${this.functionOf(type.name)}(o, codec) {\n${[...lines, ...unionReturns, "return { request: { kind: 'none' }, size: 0 }"].join('\n')}\n}`
+      sizes.push(this.singularSize(f, v, tagSize(f)))
     }
     lines.push(...this.selectedOneofSizes(type))
     lines.push(`return { request: { ${props.join(', ')} }, size: ${sizes.length > 0 ? sizes.join(' + ') : '0'} }`)
-    return `function ${this.functionOf(type.name)}(o, codec) {\n${lines.join('\n')}\n}`
+    return lines
+  }
+
+  /** Reads a repeated field into `v`; returns the expression of its size. */
+  private readRepeated(f: FieldType, v: string, lines: string[]): string {
+    const tag = tagSize(f)
+    lines.push(`const ${v}r = h.repeated(${this.raw(f)})`, `const ${v} = new Array(${v}r.length)`, `let ${v}s = 0`)
+    lines.push(`for (let i = 0; i < ${v}r.length; i++) {`)
+    if (f.kind === 'message') {
+      lines.push(`  const ${v}d = ${this.value(f, `${v}r[i]`)}`, `  ${v}[i] = ${v}d.request`, `  ${v}s += h.lenAlways(${tag}, ${v}d.size)`)
+    } else {
+      lines.push(`  ${v}[i] = ${this.value(f, `${v}r[i]`)}`)
+      // strings and bytes are one field each; numbers and enums are packed into one length-delimited field
+      const element = this.bareSize(f, `${v}[i]`)
+      lines.push(`  ${v}s += ${f.kind === 'bytes' || f.kind === 'string' ? `${tag} + ${element}` : element}`)
+    }
+    lines.push('}')
+    const packed = f.kind !== 'bytes' && f.kind !== 'string' && f.kind !== 'message'
+    return packed ? `h.lenField(${tag}, ${v}s)` : `${v}s`
   }
 
   private singularSize(f: FieldType, v: string, tag: number): string {
@@ -191,11 +194,10 @@ class DecoderFunctions extends MessageFunctions {
    */
   private selectedOneofSizes(type: MessageType): string[] {
     const lines: string[] = []
-    const seen = new Set<string>()
     for (const f of type.fields) {
       const oneof = f.oneof
-      if (!oneof?.selectedBy || seen.has(oneof.name)) continue
-      seen.add(oneof.name)
+      if (!oneof?.selectedBy || oneof.members[0] !== f) continue
+      if (oneof.members.some((m) => m.kind === 'message')) throw new Error(`${type.name}.${oneof.name}: a flat oneof holds scalars only`)
       const selector = type.fields.find((s) => s.name === oneof.selectedBy)
       if (selector?.kind !== 'enum') throw new Error(`${type.name}.${oneof.name}: selector ${oneof.selectedBy} is not an enum field`)
       const members = oneof.members.map((m) => `(f${m.number}g === undefined ? -1 : ${tagSize(m)} + ${this.bareSize(m, `f${m.number}`)})`)
