@@ -84,9 +84,9 @@ const keepAliveRoutes: FastifyPluginAsync<LeaseRoutesOptions> = async (app, { le
     method: 'GET',
     url: '/v3/lease/keepalive',
     handler: (_request, reply) => reply.callNotFound(),
-    wsHandler: (socket: WebSocket) => {
+    wsHandler: (socket: WebSocket, request) => {
       heartbeat.watch(socket)
-      const session = new KeepAliveSession(lease, new WsSink(socket), (err) => failWebSocket(socket, err))
+      const session = new KeepAliveSession(lease, new WsSink(socket, request.raw.socket), (err) => failWebSocket(socket, err))
       socket.on('close', () => session.close())
       readWsRequestMessages(socket, newReader(), {
         message: handle(session),

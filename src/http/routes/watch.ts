@@ -69,7 +69,7 @@ export const watchRoutes: FastifyPluginAsync<WatchRoutesOptions> = async (app, o
         return failWebSocket(socket, err as EtcdError)
       }
       opts.heartbeat.watch(socket)
-      const session = new WatchSession(opts.watch, new WsSink(socket), opts.sendBufferBytes, codec)
+      const session = new WatchSession(opts.watch, new WsSink(socket, request.raw.socket), opts.sendBufferBytes, codec)
       socket.on('close', () => session.close())
       readWsRequestMessages(socket, newReader(), {
         message: handle(session),
