@@ -10,11 +10,11 @@ import { KeepAliveSession } from '../keepalive-session.js'
 import { type RequestLimits, unaryHandler } from '../rpc.js'
 import type { HttpStreamResponse } from '../stream/http-stream.js'
 import { JsonMessageReader } from '../stream/json-message-reader.js'
-import { readHttpRequestMessages, readWsRequestMessages } from '../stream/request-messages.js'
-import { failWebSocket, reportWebSocketError, startError } from '../stream/stream-errors.js'
+import { readHttpRequestMessages } from '../stream/request-messages.js'
+import { failWebSocket, startError } from '../stream/stream-errors.js'
 import { endStreamsOnClose, leaveBodiesUnread, openHttpStream } from '../stream/streaming-route.js'
 import type { WsHeartbeat } from '../stream/ws-heartbeat.js'
-import { webSocketRoute } from '../stream/ws-route.js'
+import { serveWebSocket, webSocketRoute } from '../stream/ws-route.js'
 import { WsSink } from '../stream/ws-sink.js'
 
 export interface LeaseRoutesOptions {
@@ -80,16 +80,7 @@ const keepAliveRoutes: FastifyPluginAsync<LeaseRoutesOptions> = async (app, { le
   })
 
   webSocketRoute(app, '/v3/lease/keepalive', (socket, connection) => {
-    heartbeat.watch(socket)
     const session = new KeepAliveSession(lease, new WsSink(socket, connection), (err) => failWebSocket(socket, err))
-    socket.on('close', () => session.close())
-    readWsRequestMessages(socket, newReader(), {
-      message: handle(session),
-      firstError: (err) => {
-        session.close()
-        failWebSocket(socket, err)
-      },
-      laterError: (err) => reportWebSocketError(socket, err),
-    })
+    serveWebSocket(socket, session, newReader(), handle(session), heartbeat)
   })
 }

@@ -11,11 +11,11 @@ import type { JsonValue } from '../json.js'
 import type { RequestLimits } from '../rpc.js'
 import type { HttpStreamResponse } from '../stream/http-stream.js'
 import { JsonMessageReader } from '../stream/json-message-reader.js'
-import { readHttpRequestMessages, readWsRequestMessages } from '../stream/request-messages.js'
-import { failWebSocket, reportWebSocketError, startError } from '../stream/stream-errors.js'
+import { readHttpRequestMessages } from '../stream/request-messages.js'
+import { failWebSocket, startError } from '../stream/stream-errors.js'
 import { endStreamsOnClose, leaveBodiesUnread, openHttpStream } from '../stream/streaming-route.js'
 import type { WsHeartbeat } from '../stream/ws-heartbeat.js'
-import { webSocketRoute } from '../stream/ws-route.js'
+import { serveWebSocket, webSocketRoute } from '../stream/ws-route.js'
 import { WsSink } from '../stream/ws-sink.js'
 import { WatchSession } from '../watch-session.js'
 
@@ -62,16 +62,7 @@ export const watchRoutes: FastifyPluginAsync<WatchRoutesOptions> = async (app, o
     } catch (err) {
       return failWebSocket(socket, err as EtcdError)
     }
-    opts.heartbeat.watch(socket)
     const session = new WatchSession(opts.watch, new WsSink(socket, connection), opts.sendBufferBytes, codec)
-    socket.on('close', () => session.close())
-    readWsRequestMessages(socket, newReader(), {
-      message: handle(session),
-      firstError: (err) => {
-        session.close()
-        failWebSocket(socket, err)
-      },
-      laterError: (err) => reportWebSocketError(socket, err),
-    })
+    serveWebSocket(socket, session, newReader(), handle(session), opts.heartbeat)
   })
 }
