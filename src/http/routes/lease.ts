@@ -2,9 +2,7 @@
  * etcd's Lease service: POST /v3/lease/{grant,revoke,timetolive,leases} (and etcd 3.4's aliases under
  * /v3/kv/lease/), and /v3/lease/keepalive as an HTTP stream or over WebSocket.
  */
-import type {} from '@fastify/websocket'
 import type { FastifyPluginAsync } from 'fastify'
-import type { WebSocket } from 'ws'
 import type { Lease } from '../../backend/backend.js'
 import { decoders, encoders } from '../codec/codecs.js'
 import type { JsonValue } from '../json.js'
@@ -12,10 +10,11 @@ import { KeepAliveSession } from '../keepalive-session.js'
 import { type RequestLimits, unaryHandler } from '../rpc.js'
 import type { HttpStreamResponse } from '../stream/http-stream.js'
 import { JsonMessageReader } from '../stream/json-message-reader.js'
-import { readHttpRequestMessages, readWsRequestMessages } from '../stream/request-messages.js'
-import { failWebSocket, reportWebSocketError, startError } from '../stream/stream-errors.js'
+import { readHttpRequestMessages } from '../stream/request-messages.js'
+import { failWebSocket, startError } from '../stream/stream-errors.js'
 import { endStreamsOnClose, leaveBodiesUnread, openHttpStream } from '../stream/streaming-route.js'
 import type { WsHeartbeat } from '../stream/ws-heartbeat.js'
+import { serveWebSocket, webSocketRoute } from '../stream/ws-route.js'
 import { WsSink } from '../stream/ws-sink.js'
 
 export interface LeaseRoutesOptions {
@@ -80,22 +79,8 @@ const keepAliveRoutes: FastifyPluginAsync<LeaseRoutesOptions> = async (app, { le
     })
   })
 
-  app.route({
-    method: 'GET',
-    url: '/v3/lease/keepalive',
-    handler: (_request, reply) => reply.callNotFound(),
-    wsHandler: (socket: WebSocket) => {
-      heartbeat.watch(socket)
-      const session = new KeepAliveSession(lease, new WsSink(socket), (err) => failWebSocket(socket, err))
-      socket.on('close', () => session.close())
-      readWsRequestMessages(socket, newReader(), {
-        message: handle(session),
-        firstError: (err) => {
-          session.close()
-          failWebSocket(socket, err)
-        },
-        laterError: (err) => reportWebSocketError(socket, err),
-      })
-    },
+  webSocketRoute(app, '/v3/lease/keepalive', (socket, connection) => {
+    const session = new KeepAliveSession(lease, new WsSink(socket, connection), (err) => failWebSocket(socket, err))
+    serveWebSocket(socket, session, newReader(), handle(session), heartbeat)
   })
 }

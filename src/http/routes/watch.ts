@@ -2,9 +2,7 @@
  * etcd's Watch service: POST /v3/watch as an HTTP stream, and a WebSocket upgrade of GET /v3/watch
  * (etcd's grpc-websocket-proxy). Any number of watches share one stream.
  */
-import type {} from '@fastify/websocket'
 import type { FastifyPluginAsync } from 'fastify'
-import type { WebSocket } from 'ws'
 import type { Watch } from '../../backend/backend.js'
 import type { EtcdError } from '../../errors.js'
 import { bytesCodecOf } from '../codec/bytes-codec.js'
@@ -13,10 +11,11 @@ import type { JsonValue } from '../json.js'
 import type { RequestLimits } from '../rpc.js'
 import type { HttpStreamResponse } from '../stream/http-stream.js'
 import { JsonMessageReader } from '../stream/json-message-reader.js'
-import { readHttpRequestMessages, readWsRequestMessages } from '../stream/request-messages.js'
-import { failWebSocket, reportWebSocketError, startError } from '../stream/stream-errors.js'
+import { readHttpRequestMessages } from '../stream/request-messages.js'
+import { failWebSocket, startError } from '../stream/stream-errors.js'
 import { endStreamsOnClose, leaveBodiesUnread, openHttpStream } from '../stream/streaming-route.js'
 import type { WsHeartbeat } from '../stream/ws-heartbeat.js'
+import { serveWebSocket, webSocketRoute } from '../stream/ws-route.js'
 import { WsSink } from '../stream/ws-sink.js'
 import { WatchSession } from '../watch-session.js'
 
@@ -56,29 +55,14 @@ export const watchRoutes: FastifyPluginAsync<WatchRoutesOptions> = async (app, o
     })
   })
 
-  app.route({
-    method: 'GET',
-    url: '/v3/watch',
-    // A plain GET is not an RPC: 405 as for any other method.
-    handler: (_request, reply) => reply.callNotFound(),
-    wsHandler: (socket: WebSocket, request) => {
-      let codec
-      try {
-        codec = bytesCodecOf(request.query)
-      } catch (err) {
-        return failWebSocket(socket, err as EtcdError)
-      }
-      opts.heartbeat.watch(socket)
-      const session = new WatchSession(opts.watch, new WsSink(socket), opts.sendBufferBytes, codec)
-      socket.on('close', () => session.close())
-      readWsRequestMessages(socket, newReader(), {
-        message: handle(session),
-        firstError: (err) => {
-          session.close()
-          failWebSocket(socket, err)
-        },
-        laterError: (err) => reportWebSocketError(socket, err),
-      })
-    },
+  webSocketRoute(app, '/v3/watch', (socket, connection, query) => {
+    let codec
+    try {
+      codec = bytesCodecOf(query)
+    } catch (err) {
+      return failWebSocket(socket, err as EtcdError)
+    }
+    const session = new WatchSession(opts.watch, new WsSink(socket, connection), opts.sendBufferBytes, codec)
+    serveWebSocket(socket, session, newReader(), handle(session), opts.heartbeat)
   })
 }
