@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openEmbeddedBackend, type EmbeddedOptions } from '../../src/backend/embedded/index.js'
-import { EventType, WatchFilter, type Backend, type WatchResponse } from '../../src/backend/backend.js'
+import { AlarmAction, AlarmType, EventType, WatchFilter, type Backend, type WatchResponse } from '../../src/backend/backend.js'
 import { put, range, watchCreate } from '../helpers/requests.js'
 
 const b = (s: string) => Buffer.from(s)
@@ -118,4 +118,27 @@ t.test('leases: grant rules, keepalive, time to live, revoke and expiry', async 
   const after = await reopened.kv.range(range({ key: 'tmp' }))
   t.equal(after.count, 0, 'expiry deleted its key')
   stream.close()
+})
+
+t.test("raft index: every applied request counts, as etcd's, revisions or not, across restarts", async (t) => {
+  const state = await fresh(t)
+  const index = async () => {
+    const s = await state.backend.maintenance.status()
+    t.equal(s.raftAppliedIndex, s.raftIndex)
+    return { index: s.raftIndex, rev: s.header.revision }
+  }
+  const start = await index()
+  await state.backend.kv.put(put({ key: 'a', value: 'v' }))
+  t.same(await index(), { index: start.index + 1, rev: start.rev + 1 }, 'a put: one entry, one revision')
+  const g = await state.backend.lease.grant({ ttl: 60, id: 0n })
+  t.same(await index(), { index: start.index + 2, rev: start.rev + 1 }, 'a lease grant: an entry, no revision')
+  await state.backend.lease.revoke(g.id)
+  t.same(await index(), { index: start.index + 3, rev: start.rev + 1 }, 'revoking a lease without keys')
+  await state.backend.maintenance.alarm({ action: AlarmAction.ACTIVATE, memberId: 1n, alarm: AlarmType.NOSPACE })
+  await state.backend.maintenance.alarm({ action: AlarmAction.DEACTIVATE, memberId: 1n, alarm: AlarmType.NOSPACE })
+  t.same(await index(), { index: start.index + 5, rev: start.rev + 1 }, 'alarms')
+  await state.backend.kv.compact({ revision: start.rev + 1, physical: true })
+  t.same(await index(), { index: start.index + 6, rev: start.rev + 1 }, 'a compaction')
+  await state.reopen()
+  t.same(await index(), { index: start.index + 7, rev: start.rev + 1 }, 'kept across a restart, plus its election')
 })

@@ -52,10 +52,10 @@ export class EmbeddedMaintenance implements Maintenance {
       dbSize: this.store.fileSize(),
       dbSizeInUse: this.store.sizeInUse(),
       leader: this.store.memberId,
-      // no raft log here: every durable revision stands for one applied entry
-      raftIndex: rev,
+      // no raft log here: the applied requests stand for its entries (a refused write makes none)
+      raftIndex: this.store.appliedIndex,
       raftTerm: this.store.raftTerm,
-      raftAppliedIndex: rev,
+      raftAppliedIndex: this.store.appliedIndex,
       errors: this.alarms.describe(),
       isLearner: false,
     }

@@ -80,6 +80,14 @@ export class MvccStore {
   private sizeSeen = { writes: -1, size: 0 }
   private readonly tables = new Map<string, Database<unknown, Buffer>>()
 
+  /**
+   * Applied requests that made no revision (lease grants, revokes of leases without keys, alarm changes,
+   * compactions, and one per start for its election): etcd's raft index counts them too. Durable ones, and
+   * the last one handed to lmdb.
+   */
+  private otherEntries = 0
+  private otherEntriesStaged = 0
+
   private constructor(
     private readonly dataDir: string,
     private root: RootDatabase,
@@ -106,6 +114,9 @@ export class MvccStore {
     const raftTerm = ((meta.get('raftTerm') as number | undefined) ?? 1) + 1
     await meta.put('raftTerm', raftTerm)
     const store = new MvccStore(dataDir, root, revs, meta, clusterId, memberId, raftTerm)
+    // the election's entry
+    store.otherEntries = store.otherEntriesStaged = ((meta.get(OTHER_ENTRIES) as number | undefined) ?? 0) + 1
+    await meta.put(OTHER_ENTRIES, store.otherEntries)
     await store.restore()
     return store
   }
@@ -219,9 +230,29 @@ export class MvccStore {
     return done
   }
 
-  /** Writes that make no revision, ordered with the revisions around them. */
+  /** etcd's raft index (and applied index): one entry per durable revision and per other applied request. */
+  get appliedIndex(): number {
+    return this.committedRev + this.otherEntries
+  }
+
+  /** Counts one applied request that makes no revision; written with `writes`. */
+  private stageOtherEntry(): number {
+    const entries = ++this.otherEntriesStaged
+    void this.meta.put(OTHER_ENTRIES, entries)
+    return entries
+  }
+
+  private commitOtherEntry(entries: number): void {
+    if (entries > this.otherEntries) this.otherEntries = entries
+  }
+
+  /** Writes of an applied request that makes no revision, ordered with the revisions around them. */
   persistOther(writes: () => void): Promise<void> {
-    const done = this.batch(writes).then(() => undefined)
+    let entries = 0
+    const done = this.batch(() => {
+      writes()
+      entries = this.stageOtherEntry()
+    }).then(() => this.commitOtherEntry(entries))
     this.lastWrite = done.catch(() => undefined)
     return done
   }
@@ -327,8 +358,10 @@ export class MvccStore {
     this.compactRev = rev
     this.index.compact(rev)
     const recorded = this.meta.put('compactScheduled', rev)
+    const entries = this.stageOtherEntry()
     const writesBefore = this.lastWrite
     await recorded
+    this.commitOtherEntry(entries)
     this.compaction = this.compaction.then(async () => {
       await writesBefore
       await this.deleteSuperseded(rev)
@@ -499,6 +532,8 @@ export class WriteTxn implements ReadView {
 }
 
 const STORE_FILE = 'store.mdb'
+/** The meta entry counting applied requests without a revision (see appliedIndex). */
+const OTHER_ENTRIES = 'otherEntries'
 const DEFRAG_FILE = 'defrag.mdb'
 
 interface LmdbStats {
