@@ -53,10 +53,16 @@ export class AlarmGuard {
     private readonly opts: QuotaOptions,
   ) {}
 
-  /** etcd's quotaKVServer/quotaLeaseServer: mutating requests only (cost 0 always passes). */
-  async checkQuota(cost: number): Promise<void> {
-    if (cost === 0 || this.opts.quotaBytes <= 0) return
-    if (this.opts.dbSize() + cost < this.opts.quotaBytes) return
+  /**
+   * etcd's quotaKVServer/quotaLeaseServer: whether a mutating request of this cost is refused (cost 0
+   * always passes). Synchronous, as every write asks: the refusal is the rare, asynchronous part.
+   */
+  private exceedsQuota(cost: number): boolean {
+    return cost !== 0 && this.opts.quotaBytes > 0 && this.opts.dbSize() + cost >= this.opts.quotaBytes
+  }
+
+  /** Raises NOSPACE, then fails the request. */
+  private async refuseNoSpace(): Promise<never> {
     await this.alarms.activate(this.opts.memberId, AlarmType.NOSPACE)
     throw Errors.noSpace()
   }
@@ -71,7 +77,7 @@ export class AlarmGuard {
     return {
       range: (req: RangeRequest): Promise<RangeResponse> => inner.range(req),
       put: async (req: PutRequest): Promise<PutResponse> => {
-        await this.checkQuota(costPut(req))
+        if (this.exceedsQuota(costPut(req))) return this.refuseNoSpace()
         this.checkWrite(true)
         return inner.put(req)
       },
@@ -81,7 +87,7 @@ export class AlarmGuard {
       },
       txn: async (req: TxnRequest): Promise<TxnResponse> => {
         const cost = costTxn(req)
-        await this.checkQuota(cost)
+        if (this.exceedsQuota(cost)) return this.refuseNoSpace()
         if (!isReadOnly(req)) this.checkWrite(cost > 0)
         return inner.txn(req)
       },
@@ -95,7 +101,7 @@ export class AlarmGuard {
   lease(inner: Lease): Lease {
     return {
       grant: async (req: LeaseGrantRequest): Promise<LeaseGrantResponse> => {
-        await this.checkQuota(LEASE_OVERHEAD)
+        if (this.exceedsQuota(LEASE_OVERHEAD)) return this.refuseNoSpace()
         this.checkWrite(true)
         return inner.grant(req)
       },

@@ -97,46 +97,42 @@ export interface IndexedKey {
 const BTree = sortedBtree.default
 
 export class KeyIndex {
+  /** Every key in byte order, for ranges. */
   private readonly tree = new BTree<string, KeyHistory>()
+  /**
+   * The same histories by key. A point lookup (every put, single-key range and compare) is a hash probe
+   * instead of a walk down the tree, whose cache misses cost ~2 µs per walk at a few 100k keys.
+   */
+  private readonly byKey = new Map<string, KeyHistory>()
 
   get size(): number {
-    return this.tree.size
+    return this.byKey.size
   }
 
   get(key: string, atRev: number): Revision | undefined {
-    return this.tree.get(key)?.get(atRev)
+    return this.byKey.get(key)?.get(atRev)
   }
 
   put(key: string, rev: Revision): void {
-    let h = this.tree.get(key)
-    if (!h) {
-      h = new KeyHistory()
-      this.tree.set(key, h)
-    }
-    h.put(rev)
+    this.history(key).put(rev)
   }
 
+  /** Records a delete (a key the index does not hold yet gets one only at start-up, after a compaction). */
   tombstone(key: string, rev: Revision): void {
-    let h = this.tree.get(key)
-    if (!h) {
-      // only at start-up, when compaction removed the key's earlier revisions
-      h = new KeyHistory()
-      this.tree.set(key, h)
-    }
-    h.tombstone(rev)
+    this.history(key).tombstone(rev)
   }
 
   /** Takes back the key's last put or tombstone. */
   undo(key: string): void {
-    const h = this.tree.get(key)
+    const h = this.byKey.get(key)
     if (!h) return
     h.undo()
-    if (h.isEmpty()) this.tree.delete(key)
+    if (h.isEmpty()) this.remove(key)
   }
 
   /** True while the index still references this revision of the key (compaction keeps its row). */
   has(key: string, rev: Revision): boolean {
-    return this.tree.get(key)?.has(rev) ?? false
+    return this.byKey.get(key)?.has(rev) ?? false
   }
 
   /**
@@ -163,6 +159,21 @@ export class KeyIndex {
       h.compact(atRev)
       if (h.isEmpty()) emptied.push(k)
     })
-    for (const k of emptied) this.tree.delete(k)
+    for (const k of emptied) this.remove(k)
+  }
+
+  private history(key: string): KeyHistory {
+    let h = this.byKey.get(key)
+    if (!h) {
+      h = new KeyHistory()
+      this.byKey.set(key, h)
+      this.tree.set(key, h)
+    }
+    return h
+  }
+
+  private remove(key: string): void {
+    this.byKey.delete(key)
+    this.tree.delete(key)
   }
 }

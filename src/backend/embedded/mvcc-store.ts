@@ -47,6 +47,7 @@ export interface LeaseAttachments {
 
 const EMPTY = Buffer.alloc(0)
 const RESOLVED = Promise.resolve()
+const noop = () => undefined
 const COMPACT_CHUNK_ROWS = 10_000
 
 /**
@@ -66,6 +67,7 @@ export class MvccStore {
   readonly index = new KeyIndex()
   /** Rows applied but not yet durable, by main revision. */
   private readonly pending = new Map<number, StoredChange[]>()
+  /** The last write issued (it may reject: wait for writesSettled()). */
   private lastWrite: Promise<unknown> = RESOLVED
   private compaction: Promise<void> = RESOLVED
   private failure: Error | undefined
@@ -215,18 +217,21 @@ export class MvccStore {
       }
       alongside?.()
     })
+    // one derived promise per write (this runs for every put): no finally/catch links besides it
     const done = written.then(
       () => {
+        this.writesDone++
         this.pending.delete(rev)
         if (rev > this.committedRev) this.committedRev = rev
         for (const l of this.listeners) l(rev, changes)
       },
       (err: Error) => {
+        this.writesDone++
         this.failure ??= err
         throw new EtcdError(GrpcCode.Internal, `etcdserver: failed to persist revision ${rev}: ${err.message}`)
       },
     )
-    this.lastWrite = done.catch(() => undefined)
+    this.lastWrite = done
     return done
   }
 
@@ -252,16 +257,29 @@ export class MvccStore {
     const done = this.batch(() => {
       writes()
       entries = this.stageOtherEntry()
-    }).then(() => this.commitOtherEntry(entries))
-    this.lastWrite = done.catch(() => undefined)
+    }).then(
+      () => {
+        this.writesDone++
+        this.commitOtherEntry(entries)
+      },
+      (err: unknown) => {
+        this.writesDone++
+        throw err
+      },
+    )
+    this.lastWrite = done
     return done
   }
 
-  /** One lmdb write transaction, after any defragment in progress. */
+  /** One lmdb write transaction, after any defragment in progress; the caller counts it in writesDone. */
   private batch(writes: () => void): Promise<unknown> {
     const held = this.writesHeld
-    const done = held ? held.then(() => this.revs.batch(writes)) : this.revs.batch(writes)
-    return done.finally(() => this.writesDone++)
+    return held ? held.then(() => this.revs.batch(writes)) : this.revs.batch(writes)
+  }
+
+  /** Settles once every write issued so far has finished, failed or not. */
+  private writesSettled(): Promise<unknown> {
+    return this.lastWrite.then(noop, noop)
   }
 
   /** A value of the store's own table, written with the writes around it. */
@@ -319,7 +337,7 @@ export class MvccStore {
   }
 
   private async swapInCompactCopy(): Promise<void> {
-    const writesBefore = this.lastWrite
+    const writesBefore = this.writesSettled()
     let release!: () => void
     this.writesHeld = new Promise<void>((resolve) => (release = resolve))
     try {
@@ -359,7 +377,7 @@ export class MvccStore {
     this.index.compact(rev)
     const recorded = this.meta.put('compactScheduled', rev)
     const entries = this.stageOtherEntry()
-    const writesBefore = this.lastWrite
+    const writesBefore = this.writesSettled()
     await recorded
     this.commitOtherEntry(entries)
     this.compaction = this.compaction.then(async () => {
@@ -373,7 +391,7 @@ export class MvccStore {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    await this.lastWrite
+    await this.writesSettled()
     await this.compaction.catch(() => undefined)
     await this.root.close()
   }

@@ -139,6 +139,8 @@ export class WatchHub implements Watch {
   }
 
   private notify(rev: number, changes: readonly StoredChange[]): void {
+    // runs for every commit: with nobody watching, it costs nothing
+    if (this.byKey.size === 0 && this.ranged.size === 0) return
     const perWatcher = new Map<Watcher, Event[]>()
     // watchers of one key see the same events: one array per key, so the wire encoding is shared too
     const byKeyEvents = new Map<string, Event[]>()
