@@ -208,18 +208,9 @@ function put(url: string, agent: Agent, value: string): Promise<PutTiming> {
   })
 }
 
-interface Row {
-  target: TargetName
-  watchers: number
+/** A cell: the medians over its runs, and the runs. */
+interface Row extends Measured {
   runs: Measured[]
-  fromAck: [number, number]
-  fromSend: [number, number]
-  putMs: [number, number]
-  missing: number
-  kbPerWatcher: number
-  rssMb: [number, number, number]
-  openMs: number
-  cpuUsPerDelivery: number
 }
 
 function summarizeRuns(runs: Measured[]): Row {

@@ -10,9 +10,8 @@ import { KeepAliveSession } from '../keepalive-session.js'
 import { type RequestLimits, unaryHandler } from '../rpc.js'
 import type { HttpStreamResponse } from '../stream/http-stream.js'
 import { JsonMessageReader } from '../stream/json-message-reader.js'
-import { readHttpRequestMessages } from '../stream/request-messages.js'
-import { failWebSocket, startError } from '../stream/stream-errors.js'
-import { endStreamsOnClose, leaveBodiesUnread, openHttpStream } from '../stream/streaming-route.js'
+import { failWebSocket } from '../stream/stream-errors.js'
+import { endStreamsOnClose, leaveBodiesUnread, openHttpStream, serveHttpStream } from '../stream/streaming-route.js'
 import type { WsHeartbeat } from '../stream/ws-heartbeat.js'
 import { serveWebSocket, webSocketRoute } from '../stream/ws-route.js'
 import { WsSink } from '../stream/ws-sink.js'
@@ -67,16 +66,8 @@ const keepAliveRoutes: FastifyPluginAsync<LeaseRoutesOptions> = async (app, { le
   app.post('/v3/lease/keepalive', async (request, reply) => {
     const stream = openHttpStream(reply, open)
     const session = new KeepAliveSession(lease, stream, (err) => stream.abort(err))
-    stream.onClose(() => session.close())
-    readHttpRequestMessages(request.raw, newReader(), {
-      message: handle(session),
-      firstError: (err) => {
-        session.close()
-        stream.fail(startError(err))
-      },
-      // Unlike watch, the keepalive stream ends with its request body (etcd 3.4).
-      end: () => void session.drained().then(() => stream.end()),
-    })
+    // Unlike watch, the keepalive stream ends with its request body (etcd 3.4).
+    serveHttpStream(request.raw, stream, session, newReader(), handle(session), () => void session.drained().then(() => stream.end()))
   })
 
   webSocketRoute(app, '/v3/lease/keepalive', (socket, connection) => {

@@ -11,9 +11,8 @@ import type { JsonValue } from '../json.js'
 import type { RequestLimits } from '../rpc.js'
 import type { HttpStreamResponse } from '../stream/http-stream.js'
 import { JsonMessageReader } from '../stream/json-message-reader.js'
-import { readHttpRequestMessages } from '../stream/request-messages.js'
-import { failWebSocket, startError } from '../stream/stream-errors.js'
-import { endStreamsOnClose, leaveBodiesUnread, openHttpStream } from '../stream/streaming-route.js'
+import { failWebSocket } from '../stream/stream-errors.js'
+import { endStreamsOnClose, leaveBodiesUnread, openHttpStream, serveHttpStream } from '../stream/streaming-route.js'
 import type { WsHeartbeat } from '../stream/ws-heartbeat.js'
 import { serveWebSocket, webSocketRoute } from '../stream/ws-route.js'
 import { WsSink } from '../stream/ws-sink.js'
@@ -43,16 +42,8 @@ export const watchRoutes: FastifyPluginAsync<WatchRoutesOptions> = async (app, o
     const codec = bytesCodecOf(request.query)
     const stream = openHttpStream(reply, open)
     const session = new WatchSession(opts.watch, stream, opts.sendBufferBytes, codec)
-    stream.onClose(() => session.close())
-    readHttpRequestMessages(request.raw, newReader(), {
-      message: handle(session),
-      firstError: (err) => {
-        session.close()
-        stream.fail(startError(err))
-      },
-      // The watch stream outlives the request body, until the client goes away.
-      end: () => {},
-    })
+    // The watch stream outlives the request body, until the client goes away.
+    serveHttpStream(request.raw, stream, session, newReader(), handle(session), () => {})
   })
 
   webSocketRoute(app, '/v3/watch', (socket, connection, query) => {

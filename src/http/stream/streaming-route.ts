@@ -1,8 +1,12 @@
 /** What the streaming RPC routes (watch, lease keepalive) share: unread bodies, open streams to end on close. */
-import type { OutgoingHttpHeaders } from 'node:http'
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { Errors } from '../../errors.js'
+import type { JsonValue } from '../json.js'
 import { HttpStreamResponse } from './http-stream.js'
+import type { JsonMessageReader } from './json-message-reader.js'
+import { readHttpRequestMessages } from './request-messages.js'
+import { startError } from './stream-errors.js'
 
 /** In this plugin's scope the body stays unread: the route reads request.raw as the messages arrive. */
 export function leaveBodiesUnread(app: FastifyInstance): void {
@@ -25,5 +29,28 @@ export function openHttpStream(reply: FastifyReply, open: Set<HttpStreamResponse
 export function endStreamsOnClose(app: FastifyInstance, open: Set<HttpStreamResponse>): void {
   app.addHook('preClose', async () => {
     for (const stream of open) stream.abort(Errors.transportClosing())
+  })
+}
+
+/**
+ * The rest of a streaming RPC's life over HTTP: the body's messages go to `message`, the session closes
+ * with the stream or at a first message that does not decode, and `end` runs when the body ends.
+ */
+export function serveHttpStream(
+  request: IncomingMessage,
+  stream: HttpStreamResponse,
+  session: { close(): void },
+  reader: JsonMessageReader,
+  message: (v: JsonValue) => void,
+  end: () => void,
+): void {
+  stream.onClose(() => session.close())
+  readHttpRequestMessages(request, reader, {
+    message,
+    firstError: (err) => {
+      session.close()
+      stream.fail(startError(err))
+    },
+    end,
   })
 }
