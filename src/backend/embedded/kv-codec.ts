@@ -27,19 +27,19 @@ export function encodeChange(c: StoredChange): Buffer {
   return b
 }
 
-/** Decodes a row; the returned Buffers are copies, so `b` may be a reused lmdb buffer. */
+/** Decodes a row; key and value are views of `b`, which must be the caller's own copy. */
 export function decodeChange(b: Buffer): StoredChange {
   const keyLen = b.readUInt32BE(33)
   const keyEnd = HEADER_BYTES + keyLen
   return {
     tombstone: (b[0]! & TOMBSTONE) !== 0,
     kv: {
-      key: Buffer.from(b.subarray(HEADER_BYTES, keyEnd)),
+      key: b.subarray(HEADER_BYTES, keyEnd),
       createRevision: readU64(b, 1),
       modRevision: readU64(b, 9),
       version: readU64(b, 17),
       lease: b.readBigInt64BE(25),
-      value: Buffer.from(b.subarray(keyEnd)),
+      value: b.subarray(keyEnd, b.length),
     },
   }
 }

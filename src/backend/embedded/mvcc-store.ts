@@ -159,7 +159,8 @@ export class MvccStore {
   }
 
   readRow(rev: Revision): StoredChange {
-    return this.pending.get(rev.main)?.[rev.sub] ?? decodeChange(this.durableRow(rev))
+    // one copy of the row; its key and value are views of that copy
+    return this.pending.get(rev.main)?.[rev.sub] ?? decodeChange(Buffer.from(this.durableRow(rev)))
   }
 
   /** A row's create revision and version (cheaper than readRow: nothing is copied). */
@@ -167,11 +168,15 @@ export class MvccStore {
     return this.pending.get(rev.main)?.[rev.sub]?.kv ?? decodeChangeVersion(this.durableRow(rev))
   }
 
-  /** The row in lmdb, in a buffer lmdb reuses on the next read. */
+  /**
+   * The row in lmdb: an exact-length view of memory lmdb reuses on its next read. getBinaryFast hands back
+   * its shared 16 MiB buffer with `length` set as an own property, which Node 24's subarray() and
+   * Buffer.from() ignore (a 5-byte row read back 16 MiB long), so the view is cut to size here, once.
+   */
   private durableRow(rev: Revision): Buffer {
     const raw = this.revs.getBinaryFast(encodeRevKey(rev.main, rev.sub))
     if (!raw) throw new EtcdError(GrpcCode.DataLoss, `etcdserver: revision ${rev.main}/${rev.sub} is missing from the store`)
-    return raw
+    return Buffer.from(raw.buffer, raw.byteOffset, raw.length)
   }
 
   /** Keeps an applied row readable until it is durable. */
