@@ -10,8 +10,6 @@ import type { MessageSink } from './stream/message-sink.js'
 
 export class WatchSession {
   private stream: WatchStream | undefined
-  /** Watch IDs created and not yet canceled, to cancel them when the client falls behind. */
-  private readonly live = new Set<number>()
 
   constructor(
     private readonly watch: Watch,
@@ -30,12 +28,9 @@ export class WatchSession {
   close(): void {
     this.stream?.close()
     this.stream = undefined
-    this.live.clear()
   }
 
   private respond(resp: WatchResponse): void {
-    if (resp.created && !resp.canceled) this.live.add(resp.watchId)
-    else if (resp.canceled) this.live.delete(resp.watchId)
     if (resp.events.length !== 0 && this.sink.bufferedBytes() > this.sendBufferBytes) return this.overflow(resp)
     this.sink.send(watchResultLine(resp, this.codec))
   }
@@ -45,7 +40,7 @@ export class WatchSession {
    * open a fresh backend stream.
    */
   private overflow(resp: WatchResponse): void {
-    const ids = [...this.live]
+    const ids = [...(this.stream?.liveWatchIds ?? [])]
     this.close()
     const cancelReason =
       `etcdgw: watch canceled: more than ${this.sendBufferBytes} bytes are waiting to be sent to this client ` +

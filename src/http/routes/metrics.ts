@@ -1,7 +1,7 @@
 /** GET /metrics: etcd's metric families where they apply, plus the gateway's own. */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
-import type { Backend, Watch, WatchResponse } from '../../backend/backend.js'
+import type { Backend, Watch, WatchResponse, WatchStream } from '../../backend/backend.js'
 import { exposition, metricsContentType } from '../../metrics.js'
 
 export interface MetricsRoutesOptions {
@@ -87,29 +87,30 @@ export function observeRequests(app: FastifyInstance, registry: Registry): void 
   })
 }
 
-/**
- * The backend's Watch, counting the watches open on it (created and not yet canceled) into a gauge
- * of the app's registry.
- */
+/** The backend's Watch, with a gauge of the app's registry showing the watches open on it. */
 export function countedWatch(watch: Watch, registry: Registry): Watch {
-  const open = new Gauge({ name: 'etcdgw_watches_open', help: 'Watches open on this server.', registers: [registry] })
+  const streams = new Set<WatchStream>()
+  new Gauge({
+    name: 'etcdgw_watches_open',
+    help: 'Watches open on this server.',
+    registers: [registry],
+    collect() {
+      let open = 0
+      for (const stream of streams) open += stream.liveWatchIds.size
+      this.set(open)
+    },
+  })
   return {
     open(onResponse: (resp: WatchResponse) => void) {
-      const ids = new Set<number>()
-      const stream = watch.open((resp) => {
-        if (resp.created && !resp.canceled && !ids.has(resp.watchId)) {
-          ids.add(resp.watchId)
-          open.inc()
-        } else if (resp.canceled && ids.delete(resp.watchId)) {
-          open.dec()
-        }
-        onResponse(resp)
-      })
+      const stream = watch.open(onResponse)
+      streams.add(stream)
       return {
         send: (req) => stream.send(req),
+        get liveWatchIds() {
+          return stream.liveWatchIds
+        },
         close() {
-          open.dec(ids.size)
-          ids.clear()
+          streams.delete(stream)
           stream.close()
         },
       }
