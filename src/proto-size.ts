@@ -3,6 +3,11 @@
  * --max-request-bytes + 512 KiB, and etcdserver refuses a raft proposal larger than --max-request-bytes.
  */
 
+/** gRPC's receive limit on one message: --max-request-bytes plus etcd's grpcOverheadBytes (512 KiB). */
+export function grpcMessageLimit(maxRequestBytes: number): number {
+  return maxRequestBytes + 512 * 1024
+}
+
 /** Size of a varint holding `n` (an int64 or uint64; negative int64s take ten bytes). */
 export function varintSize(n: number | bigint): number {
   if (typeof n === 'bigint') {

@@ -21,3 +21,15 @@ export function watchRange(req: { key: Buffer; rangeEnd: Buffer }): { key: Buffe
 export function isEmptyRange(key: Buffer, end: Buffer | undefined): boolean {
   return end !== undefined && end.length > 0 && Buffer.compare(key, end) >= 0
 }
+
+/** etcd's prefix end: the key with its last byte below 0xff incremented and the rest cut; none: every key ("\0"). */
+export function prefixEnd(key: Buffer): Buffer {
+  for (let i = key.length - 1; i >= 0; i--) {
+    if (key[i]! < 0xff) {
+      const end = Buffer.from(key.subarray(0, i + 1))
+      end[i]! += 1
+      return end
+    }
+  }
+  return zeroByte
+}

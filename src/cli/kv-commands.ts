@@ -3,7 +3,7 @@
  * gateway's HTTP API, for people without etcdctl. Keys and values travel in base64 (exact bytes).
  */
 import { type Command, Option } from 'commander'
-import { prefixEnd } from '../http/codec/bytes-codec.js'
+import { prefixEnd } from '../backend/key-range.js'
 import { addTlsOptions, type ClientTls, clientTls, endpointList, endpointsOption, fail, GatewayError, post, rpc, type TlsFlags } from './gateway-client.js'
 
 type Format = 'simple' | 'json'

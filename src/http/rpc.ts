@@ -6,7 +6,7 @@ import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
 import { EtcdError, Errors, GrpcCode } from '../errors.js'
 import { type BytesCodec, bytesCodecOf } from './codec/bytes-codec.js'
 import type { Decoded } from './codec/compile-decoder.js'
-import { raftRequestSize } from '../proto-size.js'
+import { grpcMessageLimit, raftRequestSize } from '../proto-size.js'
 import { type JsonValue, readFirstValue } from './json.js'
 
 declare module 'fastify' {
@@ -16,15 +16,12 @@ declare module 'fastify' {
   }
 }
 
-/** gRPC's allowance on top of --max-request-bytes (etcd's grpcOverheadBytes). */
-export const grpcOverheadBytes = 512 * 1024
-
 export class RequestLimits {
   /** The gRPC server's receive limit. */
   readonly maxMessageBytes: number
 
   constructor(readonly maxRequestBytes: number) {
-    this.maxMessageBytes = maxRequestBytes + grpcOverheadBytes
+    this.maxMessageBytes = grpcMessageLimit(maxRequestBytes)
   }
 
   /** etcd's gRPC server refuses any message larger than its receive limit. */

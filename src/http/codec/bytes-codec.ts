@@ -10,6 +10,7 @@
  *   marker object `{"base64":"…"}` (never mangled), which a request accepts back as it is.
  */
 import { isUtf8 } from 'node:buffer'
+import { prefixEnd } from '../../backend/key-range.js'
 import { EtcdError, Errors, GrpcCode } from '../../errors.js'
 import { decodeBase64 } from '../base64.js'
 import { goQuote } from '../go-text.js'
@@ -59,18 +60,6 @@ function readText(v: JsonValue | undefined): Buffer {
   )
 }
 
-/** etcd's prefix end: the key with its last byte below 0xff incremented and the rest cut; none: every key. */
-export function prefixEnd(key: Buffer): Buffer {
-  for (let i = key.length - 1; i >= 0; i--) {
-    if (key[i]! < 0xff) {
-      const end = Buffer.from(key.subarray(0, i + 1))
-      end[i]! += 1
-      return end
-    }
-  }
-  return zeroByte
-}
-
 export const utf8Codec: BytesCodec = {
   name: 'utf8',
   read: readText,
@@ -82,7 +71,7 @@ export const utf8Codec: BytesCodec = {
       throw Errors.badRequest('etcdgw: "prefix" and "range_end" cannot be given together')
     }
     // As etcdctl's --prefix: an empty prefix is every key, from \0 on.
-    return key.length === 0 ? { key: zeroByte, rangeEnd: zeroByte } : { key, rangeEnd: prefixEnd(key) }
+    return { key: key.length === 0 ? zeroByte : key, rangeEnd: prefixEnd(key) }
   },
   write: (b) => (isUtf8(b) ? JSON.stringify(b.toString('utf8')) : `{"base64":"${b.toString('base64')}"}`),
 }

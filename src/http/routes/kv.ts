@@ -1,6 +1,7 @@
 /** etcd's KV service: POST /v3/kv/{range,put,deleterange,txn,compaction} (/v3beta/ is rewritten to /v3/). */
 import type { FastifyPluginAsync } from 'fastify'
-import type { Backend, RequestOp, TxnRequest } from '../../backend/backend.js'
+import type { Backend } from '../../backend/backend.js'
+import { isReadOnlyTxn } from '../../backend/read-only-txn.js'
 import { decoders, encoders } from '../codec/codecs.js'
 import { type RequestLimits, unaryHandler } from '../rpc.js'
 
@@ -8,11 +9,6 @@ export interface KvRoutesOptions {
   backend: Backend
   limits: RequestLimits
 }
-
-const isRange = (op: RequestOp) => op.kind === 'range'
-
-/** etcd serves a txn of ranges only (nested txns do not count) without raft: no proposal size check. */
-const isReadOnlyTxn = (txn: TxnRequest) => txn.success.every(isRange) && txn.failure.every(isRange)
 
 export const kvRoutes: FastifyPluginAsync<KvRoutesOptions> = async (app, { backend, limits }) => {
   const kv = backend.kv
