@@ -2,12 +2,12 @@
  * The shape every unary RPC route shares: read the body's first JSON value, decode it, apply etcd's
  * request size limits, call the backend, write the response as etcd's gateway does.
  */
-import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { EtcdError, Errors, GrpcCode } from '../errors.js'
-import { type BytesCodec, bytesCodecOf } from './codec/bytes-codec.js'
-import type { Decoded } from './codec/compile-decoder.js'
+import { bytesCodecOf } from './codec/bytes-codec.js'
+import { codecAt, type RoutePath, type RouteRequest, type RouteResponse } from './codec/codecs.js'
 import { grpcMessageLimit, raftRequestSize } from '../proto-size.js'
-import { type JsonValue, readFirstValue } from './json.js'
+import { type JsonValue, readFirstValue } from './codec/json.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -58,20 +58,25 @@ export function sendJson(reply: FastifyReply, json: string): FastifyReply {
 }
 
 export interface UnaryRpc<Req, Res> {
-  decode(v: JsonValue | undefined, codec: BytesCodec): Decoded<Req>
   /** Whether etcd sends this request through raft (and so checks it against --max-request-bytes). */
   proposal(req: Req): boolean
   call(req: Req): Promise<Res>
-  encode(res: Res, codec: BytesCodec): string
 }
 
-export function unaryHandler<Req, Res>(limits: RequestLimits, rpc: UnaryRpc<Req, Res>): RouteHandlerMethod {
-  return async function (request, reply) {
+/** Serves the unary RPC at `path`, with the messages its operation in api/messages.ts names. */
+export function serveUnary<P extends RoutePath>(
+  app: FastifyInstance,
+  limits: RequestLimits,
+  path: P,
+  rpc: UnaryRpc<RouteRequest<P>, RouteResponse<P>>,
+): void {
+  const { decode, encode } = codecAt(path)
+  app.post(path, async function (request, reply) {
     const codec = bytesCodecOf(request.query)
-    const decoded = rpc.decode(bodyValue(request), codec)
+    const decoded = decode(bodyValue(request), codec)
     request.rpcStarted = true
     limits.check(decoded.size, rpc.proposal(decoded.request))
     const response = await rpc.call(decoded.request)
-    return sendJson(reply, rpc.encode(response, codec))
-  }
+    return sendJson(reply, encode(response, codec))
+  })
 }

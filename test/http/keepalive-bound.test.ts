@@ -1,7 +1,7 @@
 /** A keepalive stream cannot queue requests without bound: past the limit it fails with etcd's "too many requests". */
 import t from 'tap'
-import { MAX_PENDING_KEEPALIVES } from '../../src/http/keepalive-session.js'
-import { KeepAliveSession } from '../../src/http/keepalive-session.js'
+import { MAX_PENDING_KEEPALIVES } from '../../src/http/stream/keepalive-session.js'
+import { KeepAliveSession } from '../../src/http/stream/keepalive-session.js'
 import { EtcdError, GrpcCode } from '../../src/errors.js'
 import { startOurs } from './helpers/servers.js'
 import { openStream, post } from './helpers/stream-clients.js'

@@ -12,9 +12,9 @@
 import { isUtf8 } from 'node:buffer'
 import { prefixEnd } from '../../backend/key-range.js'
 import { EtcdError, Errors, GrpcCode } from '../../errors.js'
-import { decodeBase64 } from '../base64.js'
-import { goQuote } from '../go-text.js'
-import { JsonObject, type JsonValue, kindOf, unquote } from '../json.js'
+import { decodeBase64 } from './base64.js'
+import { goQuote } from './go-text.js'
+import { JsonObject, type JsonValue, kindOf, unquote } from './json.js'
 import { bool, bytes, field } from './fields.js'
 
 export interface KeyRange {

@@ -9,7 +9,7 @@
 import { Errors } from '../../errors.js'
 import { varintSize } from '../../proto-size.js'
 import type { FieldType, MessageType, OneofType } from '../api/message-types.js'
-import { JsonObject, type JsonValue, kindOf } from '../json.js'
+import { JsonObject, type JsonValue, kindOf } from './json.js'
 import { base64Codec, type BytesCodec } from './bytes-codec.js'
 import * as read from './fields.js'
 import { MessageFunctions } from './message-functions.js'

@@ -4,10 +4,10 @@
  */
 import type { FastifyPluginAsync } from 'fastify'
 import type { Lease } from '../../backend/backend.js'
-import { decoders, encoders } from '../codec/codecs.js'
-import type { JsonValue } from '../json.js'
-import { KeepAliveSession } from '../keepalive-session.js'
-import { type RequestLimits, unaryHandler } from '../rpc.js'
+import { codecAt } from '../codec/codecs.js'
+import type { JsonValue } from '../codec/json.js'
+import { KeepAliveSession } from '../stream/keepalive-session.js'
+import { type RequestLimits, serveUnary } from '../rpc.js'
 import type { HttpStreamResponse } from '../stream/http-stream.js'
 import { JsonMessageReader } from '../stream/json-message-reader.js'
 import { failWebSocket } from '../stream/stream-errors.js'
@@ -23,35 +23,16 @@ export interface LeaseRoutesOptions {
 }
 
 export const leaseRoutes: FastifyPluginAsync<LeaseRoutesOptions> = async (app, { lease, limits, heartbeat }) => {
-  const grant = unaryHandler(limits, {
-    decode: decoders.LeaseGrantRequest,
-    proposal: () => true,
-    call: (req) => lease.grant(req),
-    encode: encoders.LeaseGrantResponse,
-  })
-  const revoke = unaryHandler(limits, {
-    decode: decoders.LeaseRevokeRequest,
-    proposal: () => true,
-    call: (req) => lease.revoke(req.id),
-    encode: encoders.LeaseRevokeResponse,
-  })
-  const timeToLive = unaryHandler(limits, {
-    decode: decoders.LeaseTimeToLiveRequest,
-    proposal: () => false,
-    call: (req) => lease.timeToLive(req),
-    encode: encoders.LeaseTimeToLiveResponse,
-  })
-  const leases = unaryHandler(limits, {
-    decode: decoders.LeaseLeasesRequest,
-    proposal: () => false,
-    call: () => lease.leases(),
-    encode: encoders.LeaseLeasesResponse,
-  })
-  app.post('/v3/lease/grant', grant)
-  for (const prefix of ['/v3/lease', '/v3/kv/lease']) {
-    app.post(`${prefix}/revoke`, revoke)
-    app.post(`${prefix}/timetolive`, timeToLive)
-    app.post(`${prefix}/leases`, leases)
+  serveUnary(app, limits, '/v3/lease/grant', { proposal: () => true, call: (req) => lease.grant(req) })
+  // etcd 3.4 serves these under /v3/kv/lease/ too
+  for (const path of ['/v3/lease/revoke', '/v3/kv/lease/revoke'] as const) {
+    serveUnary(app, limits, path, { proposal: () => true, call: (req) => lease.revoke(req.id) })
+  }
+  for (const path of ['/v3/lease/timetolive', '/v3/kv/lease/timetolive'] as const) {
+    serveUnary(app, limits, path, { proposal: () => false, call: (req) => lease.timeToLive(req) })
+  }
+  for (const path of ['/v3/lease/leases', '/v3/kv/lease/leases'] as const) {
+    serveUnary(app, limits, path, { proposal: () => false, call: () => lease.leases() })
   }
   app.register(keepAliveRoutes, { lease, limits, heartbeat })
 }
@@ -61,7 +42,8 @@ const keepAliveRoutes: FastifyPluginAsync<LeaseRoutesOptions> = async (app, { le
   leaveBodiesUnread(app)
   endStreamsOnClose(app, open)
   const newReader = () => new JsonMessageReader(limits.maxMessageBytes, (size) => limits.messageTooLarge(size))
-  const handle = (session: KeepAliveSession) => (v: JsonValue) => session.request(decoders.LeaseKeepAliveRequest(v).request.id)
+  const { decode } = codecAt('/v3/lease/keepalive')
+  const handle = (session: KeepAliveSession) => (v: JsonValue) => session.request(decode(v).request.id)
 
   app.post('/v3/lease/keepalive', async (request, reply) => {
     const stream = openHttpStream(reply, open)

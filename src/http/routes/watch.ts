@@ -6,8 +6,8 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { Watch } from '../../backend/backend.js'
 import type { EtcdError } from '../../errors.js'
 import { bytesCodecOf } from '../codec/bytes-codec.js'
-import { decoders } from '../codec/codecs.js'
-import type { JsonValue } from '../json.js'
+import { codecAt } from '../codec/codecs.js'
+import type { JsonValue } from '../codec/json.js'
 import type { RequestLimits } from '../rpc.js'
 import type { HttpStreamResponse } from '../stream/http-stream.js'
 import { JsonMessageReader } from '../stream/json-message-reader.js'
@@ -16,7 +16,7 @@ import { endStreamsOnClose, leaveBodiesUnread, openHttpStream, serveHttpStream }
 import type { WsHeartbeat } from '../stream/ws-heartbeat.js'
 import { serveWebSocket, webSocketRoute } from '../stream/ws-route.js'
 import { WsSink } from '../stream/ws-sink.js'
-import { WatchSession } from '../watch-session.js'
+import { WatchSession } from '../stream/watch-session.js'
 
 export interface WatchRoutesOptions {
   watch: Watch
@@ -33,8 +33,9 @@ export const watchRoutes: FastifyPluginAsync<WatchRoutesOptions> = async (app, o
   endStreamsOnClose(app, open)
   const newReader = () => new JsonMessageReader(limits.maxMessageBytes, (size) => limits.messageTooLarge(size))
 
+  const { decode } = codecAt('/v3/watch')
   const handle = (session: WatchSession) => (v: JsonValue) => {
-    const req = decoders.WatchRequest(v, session.codec).request
+    const req = decode(v, session.codec).request
     if (req.kind !== 'none') session.request(req)
   }
 

@@ -4,7 +4,7 @@
  * a byte string (one char per byte), as the JSON reader expects.
  */
 import { EtcdError } from '../../errors.js'
-import { JsonNumber, type JsonValue, readValueAt } from '../json.js'
+import { JsonNumber, type JsonValue, readValueAt } from '../codec/json.js'
 
 export interface ReadResult {
   values: JsonValue[]

@@ -6,7 +6,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { WebSocket } from 'ws'
 import { EtcdError } from '../../errors.js'
-import type { JsonValue } from '../json.js'
+import type { JsonValue } from '../codec/json.js'
 import type { JsonMessageReader } from './json-message-reader.js'
 
 export interface RequestMessages {

@@ -1,7 +1,7 @@
 /** How the gateway reports a request message that does not decode on a stream. */
 import type { WebSocket } from 'ws'
 import { EtcdError, GrpcCode } from '../../errors.js'
-import { encodeError } from '../codec/error-body.js'
+import { encodeError } from '../codec/envelope.js'
 
 /**
  * grpc-gateway fails the stream's start with the decode error itself, not a gRPC status: code 2

@@ -2,7 +2,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { Errors } from '../../errors.js'
-import type { JsonValue } from '../json.js'
+import type { JsonValue } from '../codec/json.js'
 import { HttpStreamResponse } from './http-stream.js'
 import type { JsonMessageReader } from './json-message-reader.js'
 import { readHttpRequestMessages } from './request-messages.js'

@@ -3,10 +3,10 @@
  * stream, responses go out encoded. A client that does not read fast enough loses its watches instead
  * of making the server buffer without bound.
  */
-import type { Watch, WatchRequest, WatchResponse, WatchStream } from '../backend/backend.js'
-import type { BytesCodec } from './codec/bytes-codec.js'
-import { watchResultLine } from './codec/watch.js'
-import type { MessageSink } from './stream/message-sink.js'
+import type { Watch, WatchRequest, WatchResponse, WatchStream } from '../../backend/backend.js'
+import type { BytesCodec } from '../codec/bytes-codec.js'
+import { watchResultLine } from '../codec/watch.js'
+import type { MessageSink } from './message-sink.js'
 
 export class WatchSession {
   private stream: WatchStream | undefined

@@ -1,9 +1,9 @@
 /** One client's lease keepalive stream: each request message gets one response, in request order. */
-import type { Lease } from '../backend/backend.js'
-import { Errors, EtcdError, GrpcCode } from '../errors.js'
-import { encoders } from './codec/codecs.js'
-import { resultLine } from './codec/watch.js'
-import type { MessageSink } from './stream/message-sink.js'
+import type { Lease } from '../../backend/backend.js'
+import { Errors, EtcdError, GrpcCode } from '../../errors.js'
+import { encoders } from '../codec/codecs.js'
+import { resultLine } from '../codec/envelope.js'
+import type { MessageSink } from './message-sink.js'
 
 /**
  * Requests one stream may have waiting for their answer. etcd's gRPC stream reads the next request only

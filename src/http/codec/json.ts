@@ -7,7 +7,7 @@
  * Values keep their source text where jsonpb re-reads it: numbers as their literal, strings as the raw
  * text between the quotes (escapes not processed; see `unquote`).
  */
-import { Errors } from '../errors.js'
+import { Errors } from '../../errors.js'
 import { quoteChar, utf8SequenceLength } from './go-text.js'
 
 export class JsonNumber {
