@@ -27,7 +27,10 @@ export interface AppOptions {
   backend: Backend
   /** etcd's --max-request-bytes. */
   maxRequestBytes: number
-  /** A watch stream whose client leaves more than this many bytes unread loses its watches. */
+  /**
+   * A stream client that leaves more than this many bytes unread is not read from until it catches up;
+   * a watch stream's events past it cancel its watches.
+   */
   watchSendBufferBytes?: number
   /** How often silent WebSockets are pinged; a peer silent for two intervals more is dropped. */
   wsPingIntervalMs?: number
@@ -108,13 +111,9 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.register(websocket, { options: { perMessageDeflate: false, maxPayload: limits.maxMessageBytes } })
   app.register(metricsRoutes, { backend, registry })
   app.register(kvRoutes, { backend, limits })
-  app.register(leaseRoutes, { lease: backend.lease, limits, heartbeat })
-  app.register(watchRoutes, {
-    watch: backend.watch,
-    limits,
-    sendBufferBytes: opts.watchSendBufferBytes ?? defaultWatchSendBufferBytes,
-    heartbeat,
-  })
+  const streamLimits = { requests: limits, sendBufferBytes: opts.watchSendBufferBytes ?? defaultWatchSendBufferBytes }
+  app.register(leaseRoutes, { lease: backend.lease, limits: streamLimits, heartbeat })
+  app.register(watchRoutes, { watch: backend.watch, limits: streamLimits, heartbeat })
   app.register(maintenanceRoutes, { backend, limits })
   app.register(clusterRoutes, { backend, limits })
   app.register(healthRoutes, { backend })

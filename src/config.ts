@@ -97,7 +97,7 @@ export function serveOptions(): Option[] {
     flag('max-request-bytes', 'maximum client request size in bytes the server will accept').default('1572864'),
     flag('max-txn-ops', 'maximum number of operations permitted in a transaction').default('128'),
     flag('experimental-watch-progress-notify-interval', 'duration of periodic watch progress notifications').default('10m0s'),
-    flag('watch-send-buffer-bytes', 'unread bytes a watch client may leave before its watches are canceled').default(
+    flag('watch-send-buffer-bytes', 'unread bytes a stream client may leave: past them it is not read, and events cancel its watches').default(
       String(8 * 1024 * 1024),
     ),
     flag('quota-backend-bytes', 'raise the NOSPACE alarm when the backend exceeds this size (0: 2 GiB)').default('0'),

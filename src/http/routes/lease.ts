@@ -7,9 +7,9 @@ import type { Lease } from '../../backend/backend.js'
 import { codecAt } from '../codec/codecs.js'
 import type { JsonValue } from '../codec/json.js'
 import { KeepAliveSession } from '../stream/keepalive-session.js'
-import { type RequestLimits, serveUnary } from '../rpc.js'
+import { serveUnary } from '../rpc.js'
 import type { HttpStreamResponse } from '../stream/http-stream.js'
-import { JsonMessageReader } from '../stream/json-message-reader.js'
+import type { StreamLimits } from '../stream/request-messages.js'
 import { failWebSocket } from '../stream/stream-errors.js'
 import { endStreamsOnClose, leaveBodiesUnread, openHttpStream, serveHttpStream } from '../stream/streaming-route.js'
 import type { WsHeartbeat } from '../stream/ws-heartbeat.js'
@@ -18,21 +18,21 @@ import { WsSink } from '../stream/ws-sink.js'
 
 export interface LeaseRoutesOptions {
   lease: Lease
-  limits: RequestLimits
+  limits: StreamLimits
   heartbeat: WsHeartbeat
 }
 
 export const leaseRoutes: FastifyPluginAsync<LeaseRoutesOptions> = async (app, { lease, limits, heartbeat }) => {
-  serveUnary(app, limits, '/v3/lease/grant', { proposal: () => true, call: (req) => lease.grant(req) })
+  serveUnary(app, limits.requests, '/v3/lease/grant', { proposal: () => true, call: (req) => lease.grant(req) })
   // etcd 3.4 serves these under /v3/kv/lease/ too
   for (const path of ['/v3/lease/revoke', '/v3/kv/lease/revoke'] as const) {
-    serveUnary(app, limits, path, { proposal: () => true, call: (req) => lease.revoke(req.id) })
+    serveUnary(app, limits.requests, path, { proposal: () => true, call: (req) => lease.revoke(req.id) })
   }
   for (const path of ['/v3/lease/timetolive', '/v3/kv/lease/timetolive'] as const) {
-    serveUnary(app, limits, path, { proposal: () => false, call: (req) => lease.timeToLive(req) })
+    serveUnary(app, limits.requests, path, { proposal: () => false, call: (req) => lease.timeToLive(req) })
   }
   for (const path of ['/v3/lease/leases', '/v3/kv/lease/leases'] as const) {
-    serveUnary(app, limits, path, { proposal: () => false, call: () => lease.leases() })
+    serveUnary(app, limits.requests, path, { proposal: () => false, call: () => lease.leases() })
   }
   app.register(keepAliveRoutes, { lease, limits, heartbeat })
 }
@@ -41,7 +41,6 @@ const keepAliveRoutes: FastifyPluginAsync<LeaseRoutesOptions> = async (app, { le
   const open = new Set<HttpStreamResponse>()
   leaveBodiesUnread(app)
   endStreamsOnClose(app, open)
-  const newReader = () => new JsonMessageReader(limits.maxMessageBytes, (size) => limits.messageTooLarge(size))
   const { decode } = codecAt('/v3/lease/keepalive')
   const handle = (session: KeepAliveSession) => (v: JsonValue) => session.request(decode(v).request.id)
 
@@ -49,11 +48,12 @@ const keepAliveRoutes: FastifyPluginAsync<LeaseRoutesOptions> = async (app, { le
     const stream = openHttpStream(reply, open)
     const session = new KeepAliveSession(lease, stream, (err) => stream.abort(err))
     // Unlike watch, the keepalive stream ends with its request body (etcd 3.4).
-    serveHttpStream(request.raw, stream, session, newReader(), handle(session), () => void session.drained().then(() => stream.end()))
+    serveHttpStream(request.raw, stream, session, limits, handle(session), () => stream.end())
   })
 
   webSocketRoute(app, '/v3/lease/keepalive', (socket, connection) => {
-    const session = new KeepAliveSession(lease, new WsSink(socket, connection), (err) => failWebSocket(socket, err))
-    serveWebSocket(socket, session, newReader(), handle(session), heartbeat)
+    const sink = new WsSink(socket, connection)
+    const session = new KeepAliveSession(lease, sink, (err) => failWebSocket(socket, err))
+    serveWebSocket(socket, sink, session, limits, handle(session), heartbeat)
   })
 }

@@ -38,6 +38,11 @@ export class HttpStreamResponse implements MessageSink {
     return this.res.writableLength + (this.res.socket?.writableLength ?? 0)
   }
 
+  onDrain(fn: () => void): void {
+    if (this.res.writableNeedDrain) this.res.once('drain', fn)
+    else setImmediate(fn)
+  }
+
   /** The request could not start the stream (its first message does not decode): a plain error response. */
   fail(err: EtcdError): void {
     if (!this.open || this.started) return this.end()

@@ -12,6 +12,8 @@ export interface ReadResult {
   error?: EtcdError
 }
 
+const newline = Buffer.from('\n')
+
 export class JsonMessageReader {
   private text = ''
 
@@ -25,6 +27,11 @@ export class JsonMessageReader {
   push(chunk: Buffer): ReadResult {
     this.text += chunk.toString('latin1')
     return this.drain(false)
+  }
+
+  /** Appends a WebSocket frame and the newline that ends it (grpc-websocket-proxy). */
+  pushFrame(frame: Buffer): ReadResult {
+    return this.push(Buffer.concat([frame, newline]))
   }
 
   /** The stream ended: a value still unfinished is Go's "unexpected EOF". */

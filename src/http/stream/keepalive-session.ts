@@ -1,20 +1,15 @@
-/** One client's lease keepalive stream: each request message gets one response, in request order. */
+/**
+ * One client's lease keepalive stream: each request message gets one response, in request order. As
+ * etcd's stream reads the next request only after answering the last, the next message waits for the
+ * answer (HTTP/2 flow control holds etcd's clients back; here the stream stops reading them).
+ */
 import type { Lease } from '../../backend/backend.js'
-import { Errors, EtcdError, GrpcCode } from '../../errors.js'
+import { EtcdError, GrpcCode } from '../../errors.js'
 import { encoders } from '../codec/codecs.js'
 import { resultLine } from '../codec/envelope.js'
 import type { MessageSink } from './message-sink.js'
 
-/**
- * Requests one stream may have waiting for their answer. etcd's gRPC stream reads the next request only
- * after answering the last (HTTP/2 flow control holds the rest back); one JSON chunk or frame can carry
- * any number of requests, so past this the stream fails instead of queueing without bound.
- */
-export const MAX_PENDING_KEEPALIVES = 10_000
-
 export class KeepAliveSession {
-  private pending: Promise<void> = Promise.resolve()
-  private waiting = 0
   private closed = false
 
   constructor(
@@ -24,30 +19,16 @@ export class KeepAliveSession {
     private readonly onError: (err: EtcdError) => void,
   ) {}
 
-  request(id: bigint): void {
+  /** Renews the lease and answers; resolves once answered (or failed: the stream is then over). */
+  async request(id: bigint): Promise<void> {
     if (this.closed) return
-    if (this.waiting === MAX_PENDING_KEEPALIVES) return this.fail(Errors.tooManyRequests())
-    this.waiting++
-    this.pending = this.pending.then(async () => {
-      this.waiting--
-      if (this.closed) return
-      try {
-        const response = await this.lease.keepAlive(id)
-        if (!this.closed) this.sink.send(resultLine(encoders.LeaseKeepAliveResponse(response)))
-      } catch (err) {
-        this.fail(err instanceof EtcdError ? err : new EtcdError(GrpcCode.Unknown, String(err)))
-      }
-    })
-  }
-
-  private fail(err: EtcdError): void {
-    this.close()
-    this.onError(err)
-  }
-
-  /** Resolves once every request so far has been answered. */
-  drained(): Promise<void> {
-    return this.pending
+    try {
+      const response = await this.lease.keepAlive(id)
+      if (!this.closed) this.sink.send(resultLine(encoders.LeaseKeepAliveResponse(response)))
+    } catch (err) {
+      this.close()
+      this.onError(err instanceof EtcdError ? err : new EtcdError(GrpcCode.Unknown, String(err)))
+    }
   }
 
   close(): void {
