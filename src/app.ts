@@ -20,6 +20,7 @@ import { metricsRoutes } from './http/routes/metrics.js'
 import { watchRoutes } from './http/routes/watch.js'
 import { observeRequests } from './http/request-metrics.js'
 import { asIs, RequestLimits } from './http/rpc.js'
+import { SendBudget } from './http/stream/send-budget.js'
 import { WsHeartbeat } from './http/stream/ws-heartbeat.js'
 import { countedWatch } from './http/watch-metrics.js'
 
@@ -32,6 +33,8 @@ export interface AppOptions {
    * a watch stream's events past it cancel its watches.
    */
   watchSendBufferBytes?: number
+  /** What all streams together may leave unread before the slowest are shed. */
+  streamSendBudgetBytes?: number
   /** How often silent WebSockets are pinged; a peer silent for two intervals more is dropped. */
   wsPingIntervalMs?: number
   logger?: FastifyServerOptions['logger']
@@ -42,6 +45,7 @@ export interface AppOptions {
 }
 
 export const defaultWatchSendBufferBytes = 8 * 1024 * 1024
+export const defaultStreamSendBudgetBytes = 256 * 1024 * 1024
 const defaultWsPingIntervalMs = 30_000
 
 /** etcd's default `--cors '*'` headers, on every response. */
@@ -111,7 +115,11 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.register(websocket, { options: { perMessageDeflate: false, maxPayload: limits.maxMessageBytes } })
   app.register(metricsRoutes, { backend, registry })
   app.register(kvRoutes, { backend, limits })
-  const streamLimits = { requests: limits, sendBufferBytes: opts.watchSendBufferBytes ?? defaultWatchSendBufferBytes }
+  const streamLimits = {
+    requests: limits,
+    sendBufferBytes: opts.watchSendBufferBytes ?? defaultWatchSendBufferBytes,
+    budget: new SendBudget(opts.streamSendBudgetBytes ?? defaultStreamSendBudgetBytes),
+  }
   app.register(leaseRoutes, { lease: backend.lease, limits: streamLimits, heartbeat })
   app.register(watchRoutes, { watch: backend.watch, limits: streamLimits, heartbeat })
   app.register(maintenanceRoutes, { backend, limits })

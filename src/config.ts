@@ -16,6 +16,7 @@ export interface ServeConfig {
   watchProgressNotifyIntervalMs: number
   /** Unread bytes a watch client may leave before its watches are canceled. */
   watchSendBufferBytes: number
+  streamSendBudgetBytes: number
   /** etcd's --quota-backend-bytes (0: etcd's default of 2 GiB; negative: no quota). */
   quotaBackendBytes: number
   /** Remote mode: the etcd cluster to front (etcdctl's --endpoints); embedded when absent. */
@@ -60,6 +61,7 @@ export interface ServeFlags {
   maxTxnOps: string
   experimentalWatchProgressNotifyInterval: string
   watchSendBufferBytes: string
+  streamSendBudgetBytes: string
   quotaBackendBytes: string
   endpoints?: string
   commandTimeout: string
@@ -99,6 +101,9 @@ export function serveOptions(): Option[] {
     flag('experimental-watch-progress-notify-interval', 'duration of periodic watch progress notifications').default('10m0s'),
     flag('watch-send-buffer-bytes', 'unread bytes a stream client may leave: past them it is not read, and events cancel its watches').default(
       String(8 * 1024 * 1024),
+    ),
+    flag('stream-send-budget-bytes', 'unread bytes all stream clients together may leave before the slowest are shed').default(
+      String(256 * 1024 * 1024),
     ),
     flag('quota-backend-bytes', 'raise the NOSPACE alarm when the backend exceeds this size (0: 2 GiB)').default('0'),
     clientFlag('endpoints', 'remote mode: comma-separated etcd endpoints to front instead of the embedded store'),
@@ -145,6 +150,7 @@ export function resolveServeConfig(flags: ServeFlags): ServeConfig {
       flags.experimentalWatchProgressNotifyInterval,
     ),
     watchSendBufferBytes: positiveInteger('--watch-send-buffer-bytes', flags.watchSendBufferBytes),
+    streamSendBudgetBytes: positiveInteger('--stream-send-budget-bytes', flags.streamSendBudgetBytes),
     quotaBackendBytes: integer('--quota-backend-bytes', flags.quotaBackendBytes),
     remote: remoteConfig(flags),
     logLevel: flags.logLevel,

@@ -87,6 +87,13 @@ export const Errors = {
   transportClosing: make(GrpcCode.Unavailable, 'transport is closing'),
   /** grpc-go's text for a request on a closed client connection. */
   clientClosing: make(GrpcCode.Canceled, 'grpc: the client connection is closing'),
+  /** The server sheds the streams of its slowest clients (--stream-send-budget-bytes). */
+  sendBudgetExceeded: (maxBytes: number) =>
+    new EtcdError(
+      GrpcCode.ResourceExhausted,
+      `etcdgw: more than ${maxBytes} bytes are waiting for the slowest clients of this server (--stream-send-budget-bytes), ` +
+        'this one among them; read faster or watch less',
+    ),
   /** A client sent bytes that do not decode (JSON, base64, types): etcd's gateway answers code 3. */
   badRequest: (message: string) => new EtcdError(GrpcCode.InvalidArgument, message),
 } as const

@@ -72,6 +72,7 @@ async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | unde
         backend,
         maxRequestBytes: config.maxRequestBytes,
         watchSendBufferBytes: config.watchSendBufferBytes,
+        streamSendBudgetBytes: config.streamSendBudgetBytes,
         apiDocs: config.apiDocs,
         logger,
         ...(secure ? { https: tls!.serverOptions() } : {}),

@@ -46,14 +46,14 @@ const keepAliveRoutes: FastifyPluginAsync<LeaseRoutesOptions> = async (app, { le
 
   app.post('/v3/lease/keepalive', async (request, reply) => {
     const stream = openHttpStream(reply, open)
-    const session = new KeepAliveSession(lease, stream, (err) => stream.abort(err))
+    const session = new KeepAliveSession(lease, stream, limits.budget, (err) => stream.abort(err))
     // Unlike watch, the keepalive stream ends with its request body (etcd 3.4).
     serveHttpStream(request.raw, stream, session, limits, handle(session), () => stream.end())
   })
 
   webSocketRoute(app, '/v3/lease/keepalive', (socket, connection) => {
     const sink = new WsSink(socket, connection)
-    const session = new KeepAliveSession(lease, sink, (err) => failWebSocket(socket, err))
+    const session = new KeepAliveSession(lease, sink, limits.budget, (err) => failWebSocket(socket, err))
     serveWebSocket(socket, sink, session, limits, handle(session), heartbeat)
   })
 }

@@ -38,7 +38,7 @@ export const watchRoutes: FastifyPluginAsync<WatchRoutesOptions> = async (app, o
   app.post('/v3/watch', async (request, reply) => {
     const codec = bytesCodecOf(request.query)
     const stream = openHttpStream(reply, open)
-    const session = new WatchSession(opts.watch, stream, limits.sendBufferBytes, codec)
+    const session = new WatchSession(opts.watch, stream, limits, codec)
     // The watch stream outlives the request body, until the client goes away.
     serveHttpStream(request.raw, stream, session, limits, handle(session), () => {})
   })
@@ -51,7 +51,7 @@ export const watchRoutes: FastifyPluginAsync<WatchRoutesOptions> = async (app, o
       return failWebSocket(socket, err as EtcdError)
     }
     const sink = new WsSink(socket, connection)
-    const session = new WatchSession(opts.watch, sink, limits.sendBufferBytes, codec)
+    const session = new WatchSession(opts.watch, sink, limits, codec)
     serveWebSocket(socket, sink, session, limits, handle(session), opts.heartbeat)
   })
 }

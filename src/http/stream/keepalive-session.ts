@@ -8,30 +8,47 @@ import { EtcdError, GrpcCode } from '../../errors.js'
 import { encoders } from '../codec/codecs.js'
 import { resultLine } from '../codec/envelope.js'
 import type { MessageSink } from './message-sink.js'
+import type { BudgetedStream, SendBudget } from './send-budget.js'
 
-export class KeepAliveSession {
+export class KeepAliveSession implements BudgetedStream {
   private closed = false
 
   constructor(
     private readonly lease: Lease,
     private readonly sink: MessageSink,
-    /** A backend failure ends the stream. */
+    private readonly budget: SendBudget,
+    /** A backend failure, or the budget shedding the stream, ends it. */
     private readonly onError: (err: EtcdError) => void,
-  ) {}
+  ) {
+    budget.add(this)
+  }
 
   /** Renews the lease and answers; resolves once answered (or failed: the stream is then over). */
   async request(id: bigint): Promise<void> {
     if (this.closed) return
     try {
       const response = await this.lease.keepAlive(id)
+      if (this.closed) return
+      this.budget.note(this, this.sink.bufferedBytes())
       if (!this.closed) this.sink.send(resultLine(encoders.LeaseKeepAliveResponse(response)))
     } catch (err) {
-      this.close()
-      this.onError(err instanceof EtcdError ? err : new EtcdError(GrpcCode.Unknown, String(err)))
+      this.shed(err instanceof EtcdError ? err : new EtcdError(GrpcCode.Unknown, String(err)))
     }
+  }
+
+  bufferedBytes(): number {
+    return this.sink.bufferedBytes()
+  }
+
+  shed(why: EtcdError): boolean {
+    if (this.closed) return false
+    this.close()
+    this.onError(why)
+    return true
   }
 
   close(): void {
     this.closed = true
+    this.budget.remove(this)
   }
 }

@@ -14,12 +14,15 @@ import type { JsonValue } from '../codec/json.js'
 import type { RequestLimits } from '../rpc.js'
 import { JsonMessageReader, type ReadResult } from './json-message-reader.js'
 import type { MessageSink } from './message-sink.js'
+import type { SendBudget } from './send-budget.js'
 
 export interface StreamLimits {
   /** --max-request-bytes: a message larger than gRPC's limit fails while it is still arriving. */
   readonly requests: RequestLimits
   /** --watch-send-buffer-bytes: unread response bytes past which the client's messages wait. */
   readonly sendBufferBytes: number
+  /** --stream-send-budget-bytes: what all streams together may have waiting. */
+  readonly budget: SendBudget
 }
 
 export interface RequestMessages {
