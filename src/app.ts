@@ -87,7 +87,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     const query = q === -1 ? '' : url.slice(q)
     const clean = cleanPath(path)
     // Go's ServeMux: unclean paths redirect, and "/v3" redirects to the "/v3/" subtree.
-    if (clean !== path) return redirect(reply, request.method, clean + query)
+    if (clean !== path) return redirect(reply, request.method, escapePath(clean) + query)
     if (path === '/v3') return redirect(reply, request.method, '/v3/' + query)
     if (app.hasRoute({ method: 'POST', url: path })) return plainError(reply, 405, 'Method Not Allowed')
     if (path.startsWith('/v3/')) return plainError(reply, 404, 'Not Found')
@@ -184,6 +184,18 @@ function redirect(reply: FastifyReply, method: string, location: string): Fastif
 }
 
 const htmlEscapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&#34;', "'": '&#39;' }
+
+/** Go's url.URL.EscapedPath of a path (routing matched it percent-decoded): its UTF-8 bytes, escaped as Go does. */
+function escapePath(path: string): string {
+  let out = ''
+  for (const byte of Buffer.from(path, 'utf8')) {
+    out += pathSafe[byte] ? String.fromCharCode(byte) : '%' + byte.toString(16).toUpperCase().padStart(2, '0')
+  }
+  return out
+}
+
+/** What Go's shouldEscape leaves as is in a path: letters, digits, -_.~ and $&+,/:;=@ (not ?). */
+const pathSafe = Array.from({ length: 256 }, (_, c) => /[A-Za-z0-9\-_.~$&+,/:;=@]/.test(String.fromCharCode(c)))
 
 /** Go's cleanPath: path.Clean, keeping a trailing slash. */
 function cleanPath(p: string): string {

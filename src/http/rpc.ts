@@ -4,7 +4,8 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { EtcdError, Errors, GrpcCode } from '../errors.js'
-import { bytesCodecOf } from './codec/bytes-codec.js'
+import { type BytesCodec, bytesCodecOf } from './codec/bytes-codec.js'
+import { type Decoded, type Decoder, NestingTooDeep } from './codec/compile-decoder.js'
 import { codecAt, type RoutePath, type RouteRequest, type RouteResponse } from './codec/codecs.js'
 import { grpcMessageLimit, raftRequestSize } from '../proto-size.js'
 import { type JsonValue, readFirstValue } from './codec/json.js'
@@ -63,6 +64,17 @@ export interface UnaryRpc<Req, Res> {
   call(req: Req): Promise<Res>
 }
 
+/** The request's message; one nested deeper than the decoder goes fails in the RPC, with etcd's txn check error. */
+function decodeRequest<T>(request: FastifyRequest, decode: Decoder<T>, codec: BytesCodec): Decoded<T> {
+  try {
+    return decode(bodyValue(request), codec)
+  } catch (err) {
+    if (!(err instanceof NestingTooDeep)) throw err
+    request.rpcStarted = true
+    throw Errors.tooManyOps()
+  }
+}
+
 /** Serves the unary RPC at `path`, with the messages its operation in api/messages.ts names. */
 export function serveUnary<P extends RoutePath>(
   app: FastifyInstance,
@@ -73,7 +85,7 @@ export function serveUnary<P extends RoutePath>(
   const { decode, encode } = codecAt(path)
   app.post(path, async function (request, reply) {
     const codec = bytesCodecOf(request.query)
-    const decoded = decode(bodyValue(request), codec)
+    const decoded = decodeRequest(request, decode, codec)
     request.rpcStarted = true
     limits.check(decoded.size, rpc.proposal(decoded.request))
     const response = await rpc.call(decoded.request)
