@@ -4,6 +4,7 @@
  * value can have there is reported at once. Saying *what* is wrong is left to the reader in json.ts,
  * which re-reads the value (once) for Go's message.
  */
+import { isDigit, isHex, isSimpleEscape, maxNestingDepth } from './json.js'
 
 /** What a byte did. */
 export const enum Scan {
@@ -42,21 +43,14 @@ const enum S {
   Literal,
 }
 
-/** Go's limit on nesting, which json.ts enforces too. */
-const maxDepth = 10000
 const OBJECT = 1
 const ARRAY = 2
 
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09
-const isDigit = (c: number) => c >= 0x30 && c <= 0x39
-const isHex = (c: number) => isDigit(c) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46)
-// " \ / b f n r t
-const isSimpleEscape = (c: number) =>
-  c === 0x22 || c === 0x5c || c === 0x2f || c === 0x62 || c === 0x66 || c === 0x6e || c === 0x72 || c === 0x74
 
 export class JsonScanner {
   private state = S.Top
-  private readonly stack = new Uint8Array(maxDepth)
+  private readonly stack = new Uint8Array(maxNestingDepth)
   private depth = 0
   private key = false
   private hexLeft = 0
@@ -167,7 +161,7 @@ export class JsonScanner {
     switch (c) {
       case 0x7b:
       case 0x5b:
-        if (this.depth === maxDepth) return Scan.Error
+        if (this.depth === maxNestingDepth) return Scan.Error
         this.stack[this.depth++] = c === 0x7b ? OBJECT : ARRAY
         this.state = c === 0x7b ? S.ObjectFirst : S.ArrayFirst
         return Scan.Continue
