@@ -1,6 +1,7 @@
 /**
- * Durations as the CLI takes them (Go's time.ParseDuration units plus `d` for days, as in `--warn 30d`)
- * and as kubeadm prints them (apimachinery's ShortHumanDuration).
+ * Durations as the CLI takes them (Go's time.ParseDuration units plus `d` for days, as in `--warn 30d`),
+ * and durations and dates as kubeadm prints them (apimachinery's ShortHumanDuration). No Node API here:
+ * the web console shows its certificate table with these too.
  */
 const UNIT_MS: Record<string, number> = {
   ms: 1,
@@ -33,4 +34,12 @@ export function shortHumanDuration(ms: number): string {
   if (hours < 24) return `${hours}h`
   if (hours < 24 * 365) return `${Math.trunc(hours / 24)}d`
   return `${Math.trunc(ms / 3_600_000 / 24 / 365)}y`
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
+const two = (n: number) => String(n).padStart(2, '0')
+
+/** kubeadm's EXPIRES column: Go layout `Jan 02, 2006 15:04 MST` in UTC. */
+export function formatExpires(date: Date): string {
+  return `${MONTHS[date.getUTCMonth()]} ${two(date.getUTCDate())}, ${date.getUTCFullYear()} ${two(date.getUTCHours())}:${two(date.getUTCMinutes())} UTC`
 }

@@ -1,6 +1,6 @@
 export { PkiError } from './errors.js'
 export { writeFileAtomic } from './atomic-write.js'
-export { parseDuration, shortHumanDuration } from './duration.js'
+export { formatExpires, parseDuration, shortHumanDuration } from './duration.js'
 export * from './profiles.js'
 export { DEFAULT_PKI_DIR, filesOf, filesAt, type CertFiles } from './layout.js'
 export { generateKey, keyToPem, parseKeySize, KEY_SIZES, DEFAULT_KEY_SIZE, type KeySize } from './keys.js'
@@ -16,7 +16,6 @@ export {
   formatExpirationText,
   formatExpirationJson,
   formatExpirationYaml,
-  formatExpires,
   needsAttention,
   type ExpirationEntry,
   type ExpirationInfo,

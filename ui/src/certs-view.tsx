@@ -1,0 +1,113 @@
+/**
+ * Certificates: kubeadm's expiry table for the certificates the gateway uses, read from the expiry
+ * gauges on /metrics (etcdgw_tls_certificate_not_after_seconds), coloured as they near their end.
+ */
+import { useState } from 'preact/hooks'
+import { formatExpires, shortHumanDuration } from '../../pki/duration.js'
+import { getText } from './api.js'
+import { usePoll } from './poll.js'
+import { parseMetrics, type Sample } from './prometheus.js'
+
+const DAY = 86_400_000
+
+interface Cert {
+  role: string
+  file: string
+  subject: string
+  issuer: string
+  serial: string
+  notAfter: Date
+}
+
+type Level = 'ok' | 'warning' | 'critical' | 'expired'
+
+function levelOf(leftMs: number): Level {
+  if (leftMs <= 0) return 'expired'
+  if (leftMs < 7 * DAY) return 'critical'
+  if (leftMs < 30 * DAY) return 'warning'
+  return 'ok'
+}
+
+const levelText: Record<Level, string> = {
+  ok: 'valid',
+  warning: 'expires within 30 days',
+  critical: 'expires within 7 days',
+  expired: 'expired',
+}
+
+const roleText: Record<string, string> = { served: 'served to clients', client: 'presented to etcd', trusted_ca: 'trusted CA' }
+
+function certOf(s: Sample): Cert {
+  const l = s.labels
+  return { role: l.role ?? '', file: l.file ?? '', subject: l.subject ?? '', issuer: l.issuer ?? '', serial: l.serial ?? '', notAfter: new Date(s.value * 1000) }
+}
+
+/** kubeadm names a certificate by its file: the path without its .crt. */
+const nameOf = (file: string) => file.replace(/\.crt$|\.pem$/, '')
+const cnOf = (dn: string) => /(?:^|, )CN=([^,]*)/.exec(dn)?.[1] ?? dn
+
+export function CertsView({ active }: { active: boolean }) {
+  const [certs, setCerts] = useState<Cert[] | null>(null)
+  const [error, setError] = useState('')
+  const [now, setNow] = useState(Date.now())
+  usePoll(active, 30_000, async () => {
+    const res = await getText('/metrics')
+    if (!res.ok) return setError(`/metrics answered HTTP ${res.status}`)
+    setError('')
+    setNow(Date.now())
+    setCerts((parseMetrics(res.text).get('etcdgw_tls_certificate_not_after_seconds') ?? []).map(certOf))
+  })
+  if (error) return <p class="error" role="alert">{error}</p>
+  if (!certs) return <p>Loading…</p>
+  if (certs.length === 0) return <p>This gateway uses no certificate: it serves plain HTTP and talks to no etcd over TLS.</p>
+  const leaves = certs.filter((c) => c.role !== 'trusted_ca')
+  const cas = certs.filter((c) => c.role === 'trusted_ca')
+  return (
+    <div class="certs">
+      <p class="hint">
+        The certificates this gateway serves, trusts and presents, as its <code>/metrics</code> shows them. Warnings at 30 and 7 days.
+      </p>
+      <CertTable title="Certificates" certs={leaves} now={now} withCa />
+      <CertTable title="Certificate authorities" certs={cas} now={now} withCa={false} />
+    </div>
+  )
+}
+
+/** kubeadm's two tables: certificates with their CA, then the CAs. */
+function CertTable({ title, certs, now, withCa }: { title: string; certs: Cert[]; now: number; withCa: boolean }) {
+  if (certs.length === 0) return null
+  return (
+    <table>
+      <caption>{title}</caption>
+      <thead>
+        <tr>
+          <th scope="col">{withCa ? 'Certificate' : 'Certificate authority'}</th>
+          <th scope="col">Expires</th>
+          <th scope="col">Residual time</th>
+          {withCa && <th scope="col">Certificate authority</th>}
+          <th scope="col">State</th>
+        </tr>
+      </thead>
+      <tbody>
+        {certs.map((c) => {
+          const left = c.notAfter.getTime() - now
+          const level = levelOf(left)
+          return (
+            <tr key={`${c.role}|${c.file}|${c.serial}`} class={`cert expiry-${level}`}>
+              <td>
+                <span class="cert-name">{nameOf(c.file)}</span>
+                <span class="sub">{`${roleText[c.role] ?? c.role}; ${c.subject}; serial ${c.serial}`}</span>
+              </td>
+              <td>{formatExpires(c.notAfter)}</td>
+              <td>{shortHumanDuration(left)}</td>
+              {withCa && <td>{cnOf(c.issuer)}</td>}
+              <td>
+                <span class={`badge expiry-${level}`}>{levelText[level]}</span>
+              </td>
+            </tr>
+          )
+        })}
+      </tbody>
+    </table>
+  )
+}
