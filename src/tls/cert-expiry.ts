@@ -17,10 +17,10 @@ const DAY_MS = 86_400_000
 export const EXPIRY_WARNING_MS = 30 * DAY_MS
 
 const sources = new Set<() => CertInUse[]>()
-const labelNames = ['role', 'file', 'subject', 'serial'] as const
+const labelNames = ['role', 'file', 'subject', 'serial', 'issuer'] as const
 
 function labelsOf(c: CertInUse): Record<(typeof labelNames)[number], string> {
-  return { role: c.role, file: c.file, subject: subjectLine(c.cert), serial: c.cert.serialNumber.toUpperCase() }
+  return { role: c.role, file: c.file, subject: dnLine(c.cert.subject), serial: c.cert.serialNumber.toUpperCase(), issuer: dnLine(c.cert.issuer) }
 }
 
 function collectEach(gauge: Gauge<(typeof labelNames)[number]>, value: (c: CertInUse) => number): void {
@@ -61,7 +61,7 @@ export function expiryWarnings(certs: CertInUse[], now: Date): string[] {
   for (const c of certs) {
     const left = notAfter(c.cert) - now.getTime()
     if (left >= EXPIRY_WARNING_MS) continue
-    const what = `${c.role.replace('_', ' ')} certificate ${c.file} (${subjectLine(c.cert)}, serial ${c.cert.serialNumber.toUpperCase()})`
+    const what = `${c.role.replace('_', ' ')} certificate ${c.file} (${dnLine(c.cert.subject)}, serial ${c.cert.serialNumber.toUpperCase()})`
     const end = new Date(notAfter(c.cert)).toISOString()
     warnings.push(left <= 0 ? `${what} expired at ${end}` : `${what} expires in ${Math.floor(left / DAY_MS)} days, at ${end}`)
   }
@@ -72,6 +72,7 @@ function notAfter(cert: X509Certificate): number {
   return Date.parse(cert.validTo)
 }
 
-function subjectLine(cert: X509Certificate): string {
-  return cert.subject.split('\n').join(', ')
+/** A distinguished name on one line, as `openssl x509 -subject` prints it in RFC 2253-like order. */
+function dnLine(dn: string): string {
+  return dn.split('\n').join(', ')
 }

@@ -125,7 +125,7 @@ t.test('metrics: not-after and seconds-to-expiry of the served certificate and e
   const body = await scrape()
   t.match(body, '# TYPE etcdgw_tls_certificate_not_after_seconds gauge')
   const served = new X509Certificate(readFileSync(pki.server.cert))
-  t.match(body, `etcdgw_tls_certificate_not_after_seconds{role="served",file="${pki.server.cert}",subject="CN=node-1",serial="${served.serialNumber}"}`)
+  t.match(body, `etcdgw_tls_certificate_not_after_seconds{role="served",file="${pki.server.cert}",subject="CN=node-1",serial="${served.serialNumber}",issuer="CN=etcd-ca"}`)
   check(body, 'served', pki.server.cert, served)
   check(body, 'trusted_ca', pki.ca, new X509Certificate(readFileSync(pki.ca)))
 

@@ -28,7 +28,7 @@ else {
     await server.waitForOutput(/"msg":"client certificate [^ ]*etcdgw\.crt \(CN=etcdgw, serial [0-9A-F]+\) expires in 9 days/)
     const metrics = (await nodeGet(`${server.url}/metrics`, tls)).body
     const cert = new X509Certificate(readFileSync(toEtcd.cert))
-    const line = `etcdgw_tls_certificate_not_after_seconds{role="client",file="${toEtcd.cert}",subject="CN=etcdgw",serial="${cert.serialNumber}"}`
+    const line = `etcdgw_tls_certificate_not_after_seconds{role="client",file="${toEtcd.cert}",subject="CN=etcdgw",serial="${cert.serialNumber}",issuer="CN=etcd-ca"}`
     t.match(metrics, `${line} ${Date.parse(cert.validTo) / 1000}\n`)
     t.match(metrics, `etcdgw_tls_certificate_not_after_seconds{role="served",file="${join(pki.dir, 'etcd/server.crt')}"`)
     await stopServe(server)
