@@ -4,6 +4,7 @@
  * the certificate table has something to warn about. Cases run in order and build on each other's keys.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Page } from 'puppeteer-core'
@@ -13,7 +14,7 @@ import { chromiumMissing, launchBrowser, openPage, screenshot } from '../helpers
 import { startServe } from '../helpers/serve-process.js'
 
 const DAY = 86_400_000
-const MILLION = Number(process.env.UI_KEYS ?? 1_000_000)
+const MILLION = 1_000_000
 
 const missing = chromiumMissing()
 if (missing) t.plan(0, missing)
@@ -67,6 +68,14 @@ async function run(): Promise<void> {
     t.equal(await text(page, '.key-detail .value-text'), '{\n  "greeting": "hello",\n  "n": 1\n}', 'pretty JSON')
     await page.click('.key-detail input[name="value-view"][value="yaml"]')
     t.equal(await text(page, '.key-detail .value-text'), 'greeting: hello\nn: 1\n', 'YAML')
+
+    await call(base, 'lease/grant', { ID: '4242', TTL: 600 })
+    await call(base, 'kv/put', { key: 'ui-test/curl/leased', value: 'x', lease: '4242' })
+    await openKey(page, 'ui-test/curl/leased')
+    await page.waitForSelector('.key-detail .ttl')
+    const left = Number(/^(\d+) s left$/.exec(await text(page, '.key-detail .ttl'))?.[1])
+    t.ok(left > 590 && left <= 600, `the lease's time left counts down from 600 s: ${left} s`)
+    t.match(await text(page, '.key-detail dl.meta'), /4242 \(1092\): \d+ s left of 600 s/)
   })
 
   t.test('a key put in the console reads back through the API', async (t) => {
@@ -146,11 +155,12 @@ async function run(): Promise<void> {
 
   t.test('keyboard: the list moves with the arrow keys, the views open from the navigation', async (t) => {
     await searchFlat(page, 'ui-test/')
+    const second = await text(page, 'ul.entries li:nth-child(2) button')
     await page.focus('ul.entries li:first-child button')
     await page.keyboard.press('ArrowDown')
-    t.equal(await page.evaluate(() => document.activeElement?.textContent), 'ui-test/made-in-ui')
+    t.equal(await page.evaluate(() => document.activeElement?.textContent), second)
     await page.keyboard.press('Enter')
-    await page.waitForFunction(() => document.querySelector('.key-detail .key-name')?.textContent === 'ui-test/made-in-ui')
+    await page.waitForFunction((k) => document.querySelector('.key-detail .key-name')?.textContent === k, {}, second)
     await page.focus('nav[aria-label="Views"] a[href="#/watch"]')
     await page.keyboard.press('Enter')
     await page.waitForFunction(() => location.hash === '#/watch')
@@ -182,6 +192,31 @@ async function run(): Promise<void> {
     await screenshot(page, 'watch')
     await page.locator('.watch button::-p-text(Clear)').click()
     t.equal(await page.$$eval('.events tbody tr', (rows) => rows.length), 0, 'cleared')
+  })
+
+  t.test('a watch whose connection is cut resumes after the last revision shown: no gap, no duplicate', async (t) => {
+    const proxy = await startCuttableProxy(new URL(base).port)
+    t.teardown(() => proxy.close())
+    await page.goto(`http://127.0.0.1:${proxy.port}/ui/#/watch`)
+    await page.waitForSelector('#watch-key')
+    await page.locator('#watch-key').fill('ui-test/resume/')
+    await page.locator('.watch button[type="submit"]').click()
+    await page.waitForFunction(() => document.querySelector('.watch .summary')?.textContent?.startsWith('Watching'))
+    await putText(base, 'ui-test/resume/k', 'before')
+    await page.waitForFunction(() => document.querySelectorAll('.events tbody tr').length === 1)
+
+    proxy.cut(true)
+    await page.waitForFunction(() => document.querySelector('.watch .summary')?.textContent?.startsWith('Connection lost'))
+    for (const v of ['during-1', 'during-2', 'during-3']) await putText(base, 'ui-test/resume/k', v)
+    proxy.cut(false)
+    await page.waitForFunction(() => document.querySelectorAll('.events tbody tr').length >= 4 && document.querySelector('.watch .summary')?.textContent?.startsWith('Watching'), { timeout: 10_000 })
+    await putText(base, 'ui-test/resume/k', 'after')
+    await page.waitForFunction(() => document.querySelectorAll('.events tbody tr').length >= 5)
+    const values = await page.$$eval('.events tbody tr td.value-cell', (tds) => tds.map((td) => td.textContent).reverse())
+    t.same(values, ['before', 'during-1', 'during-2', 'during-3', 'after'], 'every event once, in order')
+    const revisions = await page.$$eval('.events tbody tr td:first-child', (tds) => tds.map((td) => Number(td.textContent)).reverse())
+    t.same(revisions, revisions.map((_, i) => revisions[0]! + i), 'consecutive revisions')
+    await page.goto(`${base}/ui/#/keys`)
   })
 
   t.test('cluster: status, members, health, alarms, charts, compaction and defragmentation', async (t) => {
@@ -276,9 +311,14 @@ async function loadKeys(base: string, total: number): Promise<void> {
   await Promise.all([worker(), worker(), worker(), worker()])
 }
 
+async function call(base: string, path: string, body: unknown): Promise<unknown> {
+  const res = await fetch(`${base}/v3/${path}?encoding=utf8`, { method: 'POST', body: JSON.stringify(body) })
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`)
+  return res.json()
+}
+
 async function putText(base: string, k: string, value: string): Promise<void> {
-  const res = await fetch(`${base}/v3/kv/put?encoding=utf8`, { method: 'POST', body: JSON.stringify({ key: k, value }) })
-  if (!res.ok) throw new Error(`put ${k}: ${res.status} ${await res.text()}`)
+  await call(base, 'kv/put', { key: k, value })
 }
 
 async function putBytes(base: string, k: string, value: Buffer): Promise<void> {
@@ -313,6 +353,39 @@ function podEnvelope(): Buffer {
   const pod = Buffer.concat([field(1, meta), field(2, spec)])
   const unknown = Buffer.concat([field(1, Buffer.concat([field(1, 'v1'), field(2, 'Pod')])), field(2, pod)])
   return Buffer.concat([Buffer.from('k8s\0'), unknown])
+}
+
+/**
+ * A TCP proxy to the gateway whose connections the test can cut: cut(true) drops every connection and
+ * refuses new ones (a network outage), cut(false) lets them through again.
+ */
+async function startCuttableProxy(targetPort: string): Promise<{ port: number; cut(down: boolean): void; close(): Promise<void> }> {
+  const sockets = new Set<Socket>()
+  let down = false
+  const server = createServer((client) => {
+    if (down) return void client.destroy()
+    const upstream = connect(Number(targetPort), '127.0.0.1')
+    for (const s of [client, upstream]) {
+      sockets.add(s)
+      s.on('close', () => sockets.delete(s))
+      s.on('error', () => undefined)
+    }
+    client.on('close', () => upstream.destroy())
+    upstream.on('close', () => client.destroy())
+    client.pipe(upstream).pipe(client)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    port: (server.address() as AddressInfo).port,
+    cut(d: boolean) {
+      down = d
+      if (d) for (const s of sockets) s.destroy()
+    },
+    close() {
+      for (const s of sockets) s.destroy()
+      return new Promise((resolve) => server.close(() => resolve()))
+    },
+  }
 }
 
 async function text(page: Page, selector: string): Promise<string> {
