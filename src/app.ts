@@ -33,7 +33,7 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger']
   /** Serve /openapi.json and the API explorer at /docs (default: yes). */
   apiDocs?: boolean
-  /** Serve the web console at /ui/ (default: yes). */
+  /** Serve the web console at /ui/ (needs `npm run build`'s dist/ui; `etcdgw serve` turns it on by default). */
   ui?: boolean
   /** serve HTTPS with these options; plain HTTP without them */
   https?: HttpsOptions
@@ -120,7 +120,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.register(clusterRoutes, { backend, limits })
   app.register(healthRoutes, { backend })
   if (opts.apiDocs !== false) app.register(docsRoutes)
-  if (opts.ui !== false) app.register(uiRoutes)
+  if (opts.ui) app.register(uiRoutes)
   return app
 }
 

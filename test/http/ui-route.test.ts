@@ -9,7 +9,7 @@ import t, { type Test } from 'tap'
 import { buildApp } from '../../src/app.js'
 import { openEmbeddedBackend } from '../../src/backend/embedded/index.js'
 
-async function appWith(t: Test, ui?: boolean) {
+async function appWith(t: Test, ui: boolean) {
   const dir = mkdtempSync(join(tmpdir(), 'etcdgw-ui-route-'))
   const backend = await openEmbeddedBackend({ dataDir: dir, name: 'default', maxTxnOps: 128 })
   const app = buildApp({ backend, maxRequestBytes: 1572864, ui })
@@ -25,7 +25,7 @@ async function appWith(t: Test, ui?: boolean) {
 const PUT = JSON.stringify({ key: 'Zm9v', value: 'YmFy' })
 
 t.test('/ui/ serves index.html and its hashed assets, with a CSP that allows no inline script', async (t) => {
-  const app = await appWith(t)
+  const app = await appWith(t, true)
   const index = await app.inject({ method: 'GET', url: '/ui/' })
   t.equal(index.statusCode, 200)
   t.equal(index.headers['content-type'], 'text/html; charset=utf-8')
@@ -57,7 +57,7 @@ t.test('/ui/ serves index.html and its hashed assets, with a CSP that allows no 
 })
 
 t.test('a POST from another origin is refused (403, etcd error shape); same origin and no Origin are served', async (t) => {
-  const app = await appWith(t)
+  const app = await appWith(t, true)
   const foreign = await app.inject({ method: 'POST', url: '/v3/kv/put', headers: { origin: 'https://evil.example' }, payload: PUT })
   t.equal(foreign.statusCode, 403)
   t.same(JSON.parse(foreign.body).code, 7)
@@ -76,7 +76,7 @@ t.test('a POST from another origin is refused (403, etcd error shape); same orig
 })
 
 t.test('a WebSocket handshake from another origin is refused', async (t) => {
-  const app = await appWith(t)
+  const app = await appWith(t, true)
   await t.rejects(app.injectWS('/v3/watch', { headers: { origin: 'https://evil.example' } }))
   const ws = await app.injectWS('/v3/watch')
   ws.terminate()
