@@ -6,9 +6,9 @@ import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { extname, join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { EtcdError, GrpcCode } from '../../errors.js'
+import { Errors } from '../../errors.js'
 
 /** dist/ui, beside dist/src where this file runs from. */
 const builtDir = fileURLToPath(new URL('../../../ui/', import.meta.url))
@@ -97,11 +97,11 @@ function loadBuilt(dir: string): Map<string, StaticFile> {
  * refusing a POST or an upgrade whose Origin is not this server's own keeps the wire as etcd's for
  * programs and stops forged requests from browsers.
  */
-function refuseCrossOrigin(request: FastifyRequest, _reply: unknown, done: (err?: Error) => void): void {
+function refuseCrossOrigin(request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
   const origin = request.headers.origin
   if (origin === undefined) return done()
   const changesState = request.method !== 'GET' && request.method !== 'HEAD'
   if (!changesState && request.headers.upgrade === undefined) return done()
   if (origin === `${request.protocol}://${request.host}`) return done()
-  done(new EtcdError(GrpcCode.PermissionDenied, `etcdgw: cross-origin request from ${origin} refused: while the web console is served, browsers may send requests from this server's own origin only`))
+  done(Errors.crossOriginRefused(origin))
 }
