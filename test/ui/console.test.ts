@@ -116,10 +116,20 @@ async function run(): Promise<void> {
     t.equal(await readText(base, 'ui-test/race'), 'mine')
     await page.locator('.key-detail button::-p-text(History)').click()
     await page.waitForFunction(() => document.querySelectorAll('.history tbody tr').length === 3)
-    t.match(await text(page, '.history'), /Nothing older: created at revision \d+/)
+    t.equal(await text(page, '.history .hint'), 'Nothing of this key has been compacted.')
     t.equal(await text(page, '.diff .removed'), '- theirs\n')
     t.equal(await text(page, '.diff .added'), '+ mine\n')
     await screenshot(page, 'keys-history')
+
+    // an older generation, before a delete, is part of the history too
+    await putText(base, 'ui-test/generations', 'first life')
+    await call(base, 'kv/deleterange', { key: 'ui-test/generations' })
+    await putText(base, 'ui-test/generations', 'second life')
+    await openKey(page, 'ui-test/generations')
+    await page.locator('.key-detail button::-p-text(History)').click()
+    await page.waitForFunction(() => document.querySelectorAll('.history tbody tr').length === 3)
+    t.same(await page.$$eval('.history tbody tr td:nth-child(2)', (tds) => tds.map((td) => td.textContent)), ['created', 'deleted', 'created'])
+    t.equal(await text(page, '.diff .removed'), '- first life\n', 'the diff spans the two generations')
   })
 
   t.test('Kubernetes values: the protobuf envelope, JSON objects and encrypted values', async (t) => {
@@ -242,6 +252,16 @@ async function run(): Promise<void> {
     await confirmDialog(page)
     await page.waitForFunction(() => document.querySelector('.cluster .notice')?.textContent === 'Defragmented.')
     t.pass('compacted and defragmented after confirmation')
+
+    // after the compaction, a key's history starts at the compact revision
+    await page.goto(`${base}/ui/#/keys`)
+    await openKey(page, 'ui-test/race')
+    await page.locator('.key-detail button::-p-text(History)').click()
+    await page.waitForSelector('.history .hint')
+    t.equal(await text(page, '.history .hint'), `Revisions before ${revision} were compacted.`)
+    t.equal(await page.$$eval('.history tbody tr', (rows) => rows.length), 1, 'the current version, kept by the compaction')
+    await page.goto(`${base}/ui/#/cluster`)
+    await page.waitForFunction(() => document.querySelector('.cluster dd.ok')?.textContent === 'healthy')
     await assertLabelled(t, page)
     await screenshot(page, 'cluster')
   })

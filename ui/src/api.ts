@@ -97,9 +97,6 @@ export class ApiError extends Error {
   }
 }
 
-/** etcd's gRPC code for a compacted revision (OutOfRange). */
-export const OUT_OF_RANGE = 11
-
 async function post<T>(path: string, body: unknown): Promise<T> {
   let res: Response
   try {

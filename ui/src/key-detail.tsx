@@ -121,7 +121,7 @@ export function KeyDetail({ keyBytes, onDeleted }: { keyBytes: Uint8Array; onDel
           ) : (
             <ValueView value={value!} />
           )}
-          {showHistory && <KeyHistory keyBytes={keyBytes} latest={kv} />}
+          {showHistory && <KeyHistory latest={kv} />}
         </>
       )}
       {dialog}

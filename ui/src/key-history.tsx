@@ -1,101 +1,78 @@
-/**
- * A key's earlier versions, read one by one with a range at the revision before each version's
- * mod revision, back to its creation or to the compaction point; and a line diff between two of them.
- */
+/** A key's puts and deletes back to the compaction point (key-history-read.ts), and a line diff between two versions. */
 import { diffLines } from 'diff'
 import { useEffect, useState } from 'preact/hooks'
-import { api, ApiError, errorText, type KeyValue, OUT_OF_RANGE } from './api.js'
-import { fromWire, toWire } from './bytes.js'
+import { errorText, type KeyValue } from './api.js'
+import { fromWire } from './bytes.js'
+import { HISTORY_LIMIT, type KeyHistory as History, readKeyHistory } from './key-history-read.js'
 import { decodeValue, render } from './value-format.js'
 
-const BATCH = 20
-
-interface History {
-  versions: KeyValue[]
-  /** why there is nothing older: created, compacted, or undefined when more can be read */
-  end?: string
-}
-
-export function KeyHistory({ keyBytes, latest }: { keyBytes: Uint8Array; latest: KeyValue }) {
-  const [history, setHistory] = useState<History>({ versions: [latest] })
-  const [loading, setLoading] = useState(false)
+export function KeyHistory({ latest }: { latest: KeyValue }) {
+  const [history, setHistory] = useState<History | null>(null)
   const [error, setError] = useState('')
-  const [older, setOlder] = useState<string>('')
-  const [newer, setNewer] = useState<string>(latest.mod_revision!)
+  const [older, setOlder] = useState('')
+  const [newer, setNewer] = useState('')
 
-  const readMore = async (from: History) => {
-    setLoading(true)
-    const versions = [...from.versions]
-    let end: string | undefined
-    try {
-      while (versions.length < from.versions.length + BATCH) {
-        const last = versions[versions.length - 1]!
-        if (Number(last.version) <= 1) {
-          end = `created at revision ${last.create_revision}`
-          break
-        }
-        const res = await api.range({ key: toWire(keyBytes), revision: Number(last.mod_revision) - 1 })
-        const kv = res.kvs?.[0]
-        if (!kv) {
-          end = `created at revision ${last.create_revision}`
-          break
-        }
-        versions.push(kv)
-      }
-      setError('')
-    } catch (err) {
-      if (err instanceof ApiError && err.code === OUT_OF_RANGE) end = 'older revisions were compacted'
-      else setError(errorText(err))
+  useEffect(() => {
+    let current = true
+    readKeyHistory(latest).then(
+      (h) => {
+        if (!current) return
+        setHistory(h)
+        const puts = h.events.filter((e) => e.type !== 'DELETE')
+        setNewer(puts[puts.length - 1]?.kv.mod_revision ?? '')
+        setOlder(puts[puts.length - 2]?.kv.mod_revision ?? '')
+      },
+      (err) => current && setError(errorText(err)),
+    )
+    return () => {
+      current = false
     }
-    setHistory({ versions, ...(end ? { end } : {}) })
-    if (!older && versions.length > 1) setOlder(versions[1]!.mod_revision!)
-    setLoading(false)
-  }
-  useEffect(() => void readMore({ versions: [latest] }), [latest.mod_revision])
+  }, [latest.mod_revision])
 
-  const byRev = new Map(history.versions.map((kv) => [kv.mod_revision!, kv]))
+  if (error) return <p class="error" role="alert">{error}</p>
+  if (!history) return <p>Reading the history…</p>
+  const newestFirst = [...history.events].reverse()
+  const versions = newestFirst.filter((e) => e.type !== 'DELETE').map((e) => e.kv)
+  const byRev = new Map(versions.map((kv) => [kv.mod_revision!, kv]))
   const a = byRev.get(older)
   const b = byRev.get(newer)
   return (
     <section class="history" aria-label="History">
       <h3>History</h3>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
       <table>
-        <caption class="visually-hidden">Versions of this key, newest first</caption>
+        <caption class="visually-hidden">Puts and deletes of this key, newest first</caption>
         <thead>
           <tr>
+            <th scope="col">Revision</th>
+            <th scope="col">Event</th>
             <th scope="col">Version</th>
-            <th scope="col">Mod revision</th>
             <th scope="col">Size</th>
             <th scope="col">Lease</th>
           </tr>
         </thead>
         <tbody>
-          {history.versions.map((kv) => (
-            <tr key={kv.mod_revision}>
-              <td>{kv.version}</td>
+          {newestFirst.map(({ type, kv }) => (
+            <tr key={kv.mod_revision} class={type === 'DELETE' ? 'delete' : 'put'}>
               <td>{kv.mod_revision}</td>
-              <td>{fromWire(kv.value).length} bytes</td>
+              <td>{type === 'DELETE' ? 'deleted' : kv.version === '1' ? 'created' : 'put'}</td>
+              <td>{kv.version ?? ''}</td>
+              <td>{type === 'DELETE' ? '' : `${fromWire(kv.value).length} bytes`}</td>
               <td>{kv.lease ?? ''}</td>
             </tr>
           ))}
         </tbody>
       </table>
-      <p>
-        {loading ? 'Reading…' : history.end ? `Nothing older: ${history.end}.` : (
-          <button type="button" onClick={() => readMore(history)}>
-            Older versions
-          </button>
-        )}
+      <p class="hint">
+        {history.truncated
+          ? `The newest ${HISTORY_LIMIT} events are shown.`
+          : history.from > 1
+            ? `Revisions before ${history.from} were compacted.`
+            : 'Nothing of this key has been compacted.'}
       </p>
-      {history.versions.length > 1 && (
+      {versions.length > 1 && (
         <div class="diff-pick">
-          <VersionSelect label="Compare" versions={history.versions} value={older} onChange={setOlder} />
-          <VersionSelect label="with" versions={history.versions} value={newer} onChange={setNewer} />
+          <VersionSelect label="Compare" versions={versions} value={older} onChange={setOlder} />
+          <VersionSelect label="with" versions={versions} value={newer} onChange={setNewer} />
         </div>
       )}
       {a && b && <Diff older={a} newer={b} />}

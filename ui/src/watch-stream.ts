@@ -11,7 +11,7 @@ export interface WatchEvent {
   kv: KeyValue
 }
 
-interface WatchResult {
+export interface WatchResult {
   header?: { revision?: string }
   created?: boolean
   canceled?: boolean
@@ -33,6 +33,12 @@ export interface WatchTarget {
 }
 
 const MAX_BACKOFF_MS = 5000
+
+/** The gateway's watch WebSocket in text mode, on the page's own origin. */
+export function openWatchSocket(): WebSocket {
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws'
+  return new WebSocket(`${scheme}://${location.host}/v3/watch?encoding=utf8`)
+}
 
 export class ResumableWatch {
   /** the revision up to which every event has been delivered */
@@ -58,8 +64,7 @@ export class ResumableWatch {
   }
 
   private connect(): void {
-    const scheme = location.protocol === 'https:' ? 'wss' : 'ws'
-    const socket = new WebSocket(`${scheme}://${location.host}/v3/watch?encoding=utf8`)
+    const socket = openWatchSocket()
     this.socket = socket
     this.onStatus({ state: 'connecting', ...this.revision() })
     socket.onopen = () => {
