@@ -7,6 +7,7 @@ import { formatExpires, shortHumanDuration } from '../../pki/duration.js'
 import { getText } from './api.js'
 import { usePoll } from './poll.js'
 import { parseMetrics, type Sample } from './prometheus.js'
+import { TableHead } from './table-head.js'
 
 const DAY = 86_400_000
 
@@ -79,15 +80,7 @@ function CertTable({ title, certs, now, withCa }: { title: string; certs: Cert[]
   return (
     <table>
       <caption>{title}</caption>
-      <thead>
-        <tr>
-          <th scope="col">{withCa ? 'Certificate' : 'Certificate authority'}</th>
-          <th scope="col">Expires</th>
-          <th scope="col">Residual time</th>
-          {withCa && <th scope="col">Certificate authority</th>}
-          <th scope="col">State</th>
-        </tr>
-      </thead>
+      <TableHead columns={withCa ? ['Certificate', 'Expires', 'Residual time', 'Certificate authority', 'State'] : ['Certificate authority', 'Expires', 'Residual time', 'State']} />
       <tbody>
         {certs.map((c) => {
           const left = c.notAfter.getTime() - now

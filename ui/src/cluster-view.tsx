@@ -6,6 +6,7 @@ import { useConfirm } from './confirm.js'
 import { bytes, millis, rate } from './format.js'
 import { usePoll } from './poll.js'
 import { parseMetrics, sum } from './prometheus.js'
+import { TableHead } from './table-head.js'
 
 const POLL_MS = 2000
 /** Five minutes of points at POLL_MS. */
@@ -168,15 +169,7 @@ export function ClusterView({ active }: { active: boolean }) {
       <section aria-labelledby="members-title">
         <h2 id="members-title">Members</h2>
         <table>
-          <thead>
-            <tr>
-              <th scope="col">ID</th>
-              <th scope="col">Name</th>
-              <th scope="col">Role</th>
-              <th scope="col">Client URLs</th>
-              <th scope="col">Peer URLs</th>
-            </tr>
-          </thead>
+          <TableHead columns={['ID', 'Name', 'Role', 'Client URLs', 'Peer URLs']} />
           <tbody>
             {members.map((m) => (
               <tr key={m.ID}>

@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks'
 import { errorText, type KeyValue } from './api.js'
 import { fromWire } from './bytes.js'
 import { HISTORY_LIMIT, type KeyHistory as History, readKeyHistory } from './key-history-read.js'
+import { TableHead } from './table-head.js'
 import { decodeValue, render } from './value-format.js'
 
 export function KeyHistory({ latest }: { latest: KeyValue }) {
@@ -41,15 +42,7 @@ export function KeyHistory({ latest }: { latest: KeyValue }) {
       <h3>History</h3>
       <table>
         <caption class="visually-hidden">Puts and deletes of this key, newest first</caption>
-        <thead>
-          <tr>
-            <th scope="col">Revision</th>
-            <th scope="col">Event</th>
-            <th scope="col">Version</th>
-            <th scope="col">Size</th>
-            <th scope="col">Lease</th>
-          </tr>
-        </thead>
+        <TableHead columns={['Revision', 'Event', 'Version', 'Size', 'Lease']} />
         <tbody>
           {newestFirst.map(({ type, kv }) => (
             <tr key={kv.mod_revision} class={type === 'DELETE' ? 'delete' : 'put'}>

@@ -1,6 +1,7 @@
 /** Watch: the events on a key or prefix as they happen, with pause, resume and clear. */
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { displayText, fromWire } from './bytes.js'
+import { TableHead } from './table-head.js'
 import { ResumableWatch, type WatchEvent, type WatchStatus } from './watch-stream.js'
 
 /** Events kept on screen; older ones are dropped so a busy prefix cannot grow the tab's memory. */
@@ -91,15 +92,7 @@ export function WatchView() {
       </p>
       <table class="events">
         <caption class="visually-hidden">Watch events, newest first</caption>
-        <thead>
-          <tr>
-            <th scope="col">Revision</th>
-            <th scope="col">Type</th>
-            <th scope="col">Key</th>
-            <th scope="col">Version</th>
-            <th scope="col">Value</th>
-          </tr>
-        </thead>
+        <TableHead columns={['Revision', 'Type', 'Key', 'Version', 'Value']} />
         <tbody>
           {rows.map(({ seq, event }) => (
             <tr key={seq} class={event.type === 'DELETE' ? 'delete' : 'put'}>
