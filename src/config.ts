@@ -4,6 +4,7 @@
  */
 import { isIPv4 } from 'node:net'
 import { InvalidArgumentError, Option } from 'commander'
+import { parseDuration } from '../pki/duration.js'
 
 export interface ServeConfig {
   name: string
@@ -231,23 +232,14 @@ function positiveInteger(name: string, value: string): number {
   return n
 }
 
-const durationUnitsMs: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
-
 /** A Go duration (`10m`, `1m30s`, `500ms`, `1.5h`) in whole milliseconds, at least 1. */
 function positiveDuration(name: string, value: string): number {
-  const text = value.trim()
-  const part = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y
-  let ms = 0
-  let at = 0
-  while (at < text.length) {
-    part.lastIndex = at
-    const m = part.exec(text)
-    if (!m) break
-    ms += Number(m[1]) * durationUnitsMs[m[2]!]!
-    at = part.lastIndex
+  let ms: number
+  try {
+    ms = parseDuration(value.trim())
+  } catch {
+    ms = NaN
   }
-  if (at === 0 || at !== text.length || !(ms >= 1) || !Number.isFinite(ms)) {
-    throw new ConfigError(`${name}: "${value}" is not a positive duration (e.g. 10m, 5s, 500ms)`)
-  }
-  return Math.round(ms)
+  if (!(ms >= 1)) throw new ConfigError(`${name}: "${value}" is not a positive duration (e.g. 10m, 5s, 500ms)`)
+  return ms
 }

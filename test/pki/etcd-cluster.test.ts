@@ -54,10 +54,10 @@ async function clusterTests(t: Test): Promise<void> {
     const bad = join(root, 'bad')
     const ca = await readKeyPair(filesOf(d1, CA_NAME))
     const now = new Date()
-    const other = await createCA({ keySize: 2048, validityMs: 3_600_000, now })
-    await writeKeyPair(filesAt(bad, 'other-ca-client'), await issueCert(clientSubject('kube-apiserver-etcd-client'), other, { keySize: 2048, validityMs: 3_600_000, now }))
-    await writeKeyPair(filesAt(bad, 'expired'), await issueCert(clientSubject('kube-apiserver-etcd-client'), ca, { keySize: 2048, validityMs: 3_600_000, now: new Date(now.getTime() - 2 * 86_400_000) }))
-    await writeKeyPair(filesAt(bad, 'server-auth-only'), await issueCert({ ...clientSubject('kube-apiserver-etcd-client'), usages: ['serverAuth'] }, ca, { keySize: 2048, validityMs: 3_600_000, now }))
+    const other = await createCA({ keyType: 'RSA-2048', validityMs: 3_600_000, now })
+    await writeKeyPair(filesAt(bad, 'other-ca-client'), await issueCert(clientSubject('kube-apiserver-etcd-client'), other, { keyType: 'RSA-2048', validityMs: 3_600_000, now }))
+    await writeKeyPair(filesAt(bad, 'expired'), await issueCert(clientSubject('kube-apiserver-etcd-client'), ca, { keyType: 'RSA-2048', validityMs: 3_600_000, now: new Date(now.getTime() - 2 * 86_400_000) }))
+    await writeKeyPair(filesAt(bad, 'server-auth-only'), await issueCert({ ...clientSubject('kube-apiserver-etcd-client'), usages: ['serverAuth'] }, ca, { keyType: 'RSA-2048', validityMs: 3_600_000, now }))
     const caFile = join(d1, 'etcd/ca.crt')
     const cases: Array<[string, TlsFiles]> = [
       ['no client certificate', { ca: caFile }],
