@@ -224,8 +224,14 @@ function keyTypeOption(fallback?: KeyType, description = `key type: ${KEY_TYPES.
   return fallback === undefined ? option : option.default(fallback)
 }
 
-const certValidityOption = () => new Option('--cert-validity <duration>', 'validity of leaf certificates (Go duration; d for days)').argParser(durationArg).default(parseDuration('8760h'), '8760h')
-const caValidityOption = () => new Option('--ca-validity <duration>', 'validity of a new CA (Go duration; d for days)').argParser(durationArg).default(parseDuration('87600h'), '87600h')
+const certValidityOption = () => new Option('--cert-validity <duration>', 'validity of leaf certificates (Go duration; d for days)').argParser(validityArg).default(parseDuration('8760h'), '8760h')
+const caValidityOption = () => new Option('--ca-validity <duration>', 'validity of a new CA (Go duration; d for days)').argParser(validityArg).default(parseDuration('87600h'), '87600h')
+
+const validityArg = argument((text: string) => {
+  const ms = parseDuration(text)
+  if (ms <= 0) throw new Error(`validity must be longer than 0, got "${text}"`)
+  return ms
+})
 
 function durationArg(text: string): number {
   return argument(parseDuration)(text)
