@@ -26,3 +26,4 @@ export { verifyPki, verifyCertFile, type VerifyProblem, type VerifyOptions } fro
 export { x509Sample, formatX509Textfile, X509_LABEL_NAMES, X509_METRICS, type X509Sample, type X509Labels, type X509LabelName } from './x509-metrics.js'
 export { auditPki, type AuditFinding } from './audit.js'
 export { generateCsrs, type CsrOptions, type CsrFiles } from './csr.js'
+export { revokedSerials, normalSerial } from './crl.js'

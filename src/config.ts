@@ -37,6 +37,8 @@ export interface TlsConfig {
   keyFile: string
   /** with it, every client must present a certificate chaining to one of its CAs */
   trustedCaFile?: string
+  /** client certificates whose serial it lists are refused (etcd's --client-crl-file) */
+  clientCrlFile?: string
 }
 
 export interface RemoteConfig {
@@ -71,6 +73,7 @@ export interface ServeFlags {
   certFile?: string
   keyFile?: string
   trustedCaFile?: string
+  clientCrlFile?: string
   clientCertAuth?: boolean
   insecureListenNonLoopback?: boolean
   apiDocs?: boolean
@@ -112,6 +115,7 @@ export function serveOptions(): Option[] {
     flag('key-file', 'path to the client server TLS key file'),
     flag('trusted-ca-file', 'path to the client server TLS trusted CA bundle; clients must present a certificate from one of its CAs'),
     boolFlag('client-cert-auth', envName('client-cert-auth'), 'require clients to present a certificate chaining to --trusted-ca-file'),
+    flag('client-crl-file', 'path to the client certificate revocation list file; a client certificate it revokes is refused'),
     boolFlag(
       'insecure-listen-non-loopback',
       'ETCDGW_INSECURE_LISTEN_NON_LOOPBACK',
@@ -162,6 +166,7 @@ function tlsConfig(flags: ServeFlags, urls: URL[]): { tls?: TlsConfig; tlsFlagsG
     flags.keyFile && '--key-file',
     flags.trustedCaFile && '--trusted-ca-file',
     flags.clientCertAuth === true && '--client-cert-auth',
+    flags.clientCrlFile && '--client-crl-file',
   ].filter((name): name is string => typeof name === 'string' && name !== '')
   const https = urls.find((url) => url.protocol === 'https:')
   if (!https) return { tlsFlagsGiven }
@@ -174,7 +179,12 @@ function tlsConfig(flags: ServeFlags, urls: URL[]): { tls?: TlsConfig; tlsFlagsG
     throw new ConfigError('--client-cert-auth needs --trusted-ca-file (the CA bundle client certificates must chain to)')
   }
   return {
-    tls: { certFile: flags.certFile, keyFile: flags.keyFile, ...(flags.trustedCaFile ? { trustedCaFile: flags.trustedCaFile } : {}) },
+    tls: {
+      certFile: flags.certFile,
+      keyFile: flags.keyFile,
+      ...(flags.trustedCaFile ? { trustedCaFile: flags.trustedCaFile } : {}),
+      ...(flags.clientCrlFile ? { clientCrlFile: flags.clientCrlFile } : {}),
+    },
     tlsFlagsGiven,
   }
 }
