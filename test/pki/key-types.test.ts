@@ -4,14 +4,13 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import { buildApp } from '../../src/app.js'
-import { openEmbeddedBackend } from '../../src/backend/embedded/index.js'
-import { ReloadingTls } from '../../src/tls/reloading-tls.js'
 import { DEFAULT_CERT_VALIDITY_MS, filesOf, KEY_TYPES, renewCert, type KeyType } from '../../pki/index.js'
+import { startServe } from '../helpers/serve-process.js'
 import { eventually, nodePost, opensslServedSerial, run, sameSerial } from '../helpers/tls-client.js'
 import { certsCli } from './cli-runner.js'
 import { clientFiles, etcdAvailable, EtcdCluster } from './etcd-cluster.js'
 import { tempDir } from './fixture.js'
+import { stopServe } from '../helpers/tls-serve-fixture.js'
 
 // Every key type through openssl, a real 3-member etcd 3.4 cluster (peer and client TLS) and the gateway.
 const hasEtcd = await etcdAvailable()
@@ -112,18 +111,8 @@ t.test('the gateway serves every key type and reloads from one to the next', asy
   const server = filesOf(dir, 'etcd-server')
   const client = filesOf(dir, 'etcd-healthcheck-client')
   const ca = filesOf(dir, 'etcd-ca').cert
-  const tls = await ReloadingTls.open({ certFile: server.cert, keyFile: server.key, trustedCaFile: ca })
-  const backend = await openEmbeddedBackend({ dataDir: join(root, 'data'), name: 'default', maxTxnOps: 128 })
-  const app = buildApp({ backend, maxRequestBytes: 1 << 20, https: tls.serverOptions() })
-  tls.follow(app.server as never)
-  tls.watch({ info: () => undefined, warn: () => undefined }, { pollIntervalMs: 200 })
-  t.teardown(async () => {
-    await tls.close()
-    await app.close()
-    await backend.close()
-  })
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  const url = `https://127.0.0.1:${(app.server.address() as { port: number }).port}`
+  const gateway = await startServe(t, ['--listen-client-urls', 'https://127.0.0.1:0', '--data-dir', join(root, 'data'), '--cert-file', server.cert, '--key-file', server.key, '--client-cert-auth', '--trusted-ca-file', ca])
+  const url = gateway.url
   for (const type of KEY_TYPES) {
     for (const name of ['etcd-server', 'etcd-healthcheck-client'] as const) await renewCert(name, { dir, validityMs: DEFAULT_CERT_VALIDITY_MS, now: new Date(), keyType: type })
     const serial = openssl('x509', '-in', server.cert, '-noout', '-serial').trim().replace(/^serial=/, '')
@@ -133,4 +122,5 @@ t.test('the gateway serves every key type and reloads from one to the next', asy
     const sClient = await run('sh', ['-c', `openssl s_client -connect ${url.slice('https://'.length)} -CAfile '${ca}' -cert '${client.cert}' -key '${client.key}' -verify_return_error -brief </dev/null`])
     t.match(sClient.stderr, /Verification: OK/, `${type}: openssl s_client verifies the served chain`)
   }
+  await stopServe(gateway)
 })
