@@ -73,11 +73,18 @@ export function publicKeyDer(key: KeyObject): Buffer {
   return createPublicKey(key).export({ type: 'spki', format: 'der' })
 }
 
+/** WebCrypto's description of a key's algorithm with the hash it signs with. */
+export interface SigningAlgorithm {
+  name: 'RSASSA-PKCS1-v1_5' | 'ECDSA' | 'Ed25519'
+  hash?: 'SHA-256' | 'SHA-384'
+  namedCurve?: 'P-256' | 'P-384'
+}
+
 /**
  * The signature algorithm Go's x509.CreateCertificate picks for a signer key: SHA-256 with RSA and P-256,
  * SHA-384 with P-384, pure Ed25519.
  */
-export function signingAlgorithm(key: KeyObject): RsaHashedImportParams | EcKeyImportParams & { hash: string } | Algorithm {
+export function signingAlgorithm(key: KeyObject): SigningAlgorithm {
   const type = keyTypeOf(key)
   if (type === 'ECDSA-P256') return { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' }
   if (type === 'ECDSA-P384') return { name: 'ECDSA', namedCurve: 'P-384', hash: 'SHA-384' }
