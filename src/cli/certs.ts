@@ -35,7 +35,18 @@ import { attentionLines, initLines, RENEW_DONE, renewLine, rotationStatusText, v
 /** `etcdgw certs …`: kubeadm-compatible etcd certificates (pki/). Failures print one line and exit 1. */
 export function registerCertsCommands(program: Command): void {
   const certs = program.command('certs').description('create, issue, check, renew, rotate and verify the etcd certificates (kubeadm layout)')
+  registerInit(certs)
+  const issue = certs.command('issue').description('issue certificates from an existing etcd CA')
+  registerIssueMember(issue)
+  registerIssueClient(issue)
+  registerGenerateCsr(certs)
+  registerCheckExpiration(certs)
+  registerRenew(certs)
+  registerRotateCa(certs)
+  registerVerify(certs)
+}
 
+function registerInit(certs: Command): void {
   memberOptions(certs.command('init'))
     .description('create etcd-ca, etcd-server, etcd-peer, etcd-healthcheck-client and apiserver-etcd-client as kubeadm does')
     .addOption(dirOption())
@@ -60,8 +71,9 @@ export function registerCertsCommands(program: Command): void {
       process.stderr.write(lines.stderr)
       process.stdout.write(lines.stdout)
     }))
+}
 
-  const issue = certs.command('issue').description('issue certificates from an existing etcd CA')
+function registerIssueMember(issue: Command): void {
   memberOptions(issue.command('member'), { required: true })
     .description('server and peer certificates for another etcd member, plus its copy of etcd/ca.crt, into its own directory')
     .addOption(dirOption())
@@ -72,6 +84,9 @@ export function registerCertsCommands(program: Command): void {
       const issued = await issueMemberCerts(memberFrom(opts), { dir: opts.dir, outDir: opts.outDir, keyType: opts.keyType, validityMs: opts.certValidity, now: new Date() })
       for (const file of issued) process.stdout.write(`[certs] ${file.name}: ${file.file} (serial ${file.serial})\n`)
     }))
+}
+
+function registerIssueClient(issue: Command): void {
   issue
     .command('client')
     .description('a client certificate (clientAuth) whose CN is the etcd user: <out-dir>/<user>.crt and .key')
@@ -85,7 +100,9 @@ export function registerCertsCommands(program: Command): void {
       const file = await issueClientCert(opts.user, opts.org, { dir: opts.dir, outDir: opts.outDir ?? opts.dir, keyType: opts.keyType, validityMs: opts.certValidity, now: new Date() })
       process.stdout.write(`[certs] client ${file.name}: ${file.file} (serial ${file.serial})\n`)
     }))
+}
 
+function registerGenerateCsr(certs: Command): void {
   memberOptions(certs.command('generate-csr'))
     .description('for an external CA: a new key and a CSR (kubeadm\'s subject, SANs and usages) per certificate, <name>.key and <name>.csr')
     .addOption(dirOption())
@@ -95,7 +112,9 @@ export function registerCertsCommands(program: Command): void {
         process.stdout.write(`[certs] ${files.name}: key ${files.key}, request ${files.csr}\n`)
       }
     }))
+}
 
+function registerCheckExpiration(certs: Command): void {
   certs
     .command('check-expiration')
     .description('kubeadm\'s expiry table; exits 1 when a certificate is missing, expired or expires within --warn')
@@ -116,7 +135,9 @@ export function registerCertsCommands(program: Command): void {
       process.stderr.write(attentionLines(attention))
       if (attention.length > 0) process.exitCode = 1
     }))
+}
 
+function registerRenew(certs: Command): void {
   certs
     .command('renew')
     .description(`renew a certificate with a new key from the CA on disk, keeping its subject, SANs and usages (${LEAF_NAMES.join(', ')}, or all); CAs are never renewed`)
@@ -140,7 +161,9 @@ export function registerCertsCommands(program: Command): void {
       }
       if (results.some((r) => r.status === 'renewed')) process.stdout.write(RENEW_DONE)
     }))
+}
 
+function registerRotateCa(certs: Command): void {
   certs
     .command('rotate-ca')
     .description('rotate etcd-ca in stages (trust old+new, re-issue leaves, drop the old CA); each call runs the next stage, "status" shows it')
@@ -166,7 +189,9 @@ export function registerCertsCommands(program: Command): void {
       })
       process.stdout.write(`rotate-ca: ${step.from} -> ${step.to}\n${step.written.map((file) => `  wrote ${file}\n`).join('')}${ROTATION_ADVICE[step.to]}\n`)
     }))
+}
 
+function registerVerify(certs: Command): void {
   certs
     .command('verify')
     .description('check chain, key, usages, SANs and validity of every certificate (also those signed by an external CA), and audit file modes, owners, symlinks, weak keys and SHA-1; exits 1 on any problem')
