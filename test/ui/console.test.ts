@@ -26,7 +26,7 @@ async function run(): Promise<void> {
   await initPki({
     dir: join(dir, 'pki'),
     member: { nodeName: 'node-1', advertiseAddress: '127.0.0.1' },
-    keySize: 2048,
+    keyType: 'ECDSA-P256',
     certValidityMs: 20 * DAY,
     caValidityMs: DEFAULT_CA_VALIDITY_MS,
     now: new Date(),

@@ -1,6 +1,6 @@
 /**
  * Certificates: kubeadm's expiry table for the certificates the gateway uses, read from the expiry
- * gauges on /metrics (etcdgw_tls_certificate_not_after_seconds), coloured as they near their end.
+ * gauges on /metrics (x509-certificate-exporter's x509_cert_not_after), coloured as they near their end.
  */
 import { useState } from 'preact/hooks'
 import { formatExpires, shortHumanDuration } from '../../pki/duration.js'
@@ -12,11 +12,13 @@ import { TableHead } from './table-head.js'
 const DAY = 86_400_000
 
 interface Cert {
-  role: string
   file: string
   subject: string
-  issuer: string
+  issuerCN: string
+  /** hexadecimal, as openssl prints it */
   serial: string
+  /** self-signed (subject = issuer): a CA, listed in kubeadm's second table */
+  ca: boolean
   notAfter: Date
 }
 
@@ -36,16 +38,30 @@ const levelText: Record<Level, string> = {
   expired: 'expired',
 }
 
-const roleText: Record<string, string> = { served: 'served to clients', client: 'presented to etcd', trusted_ca: 'trusted CA' }
+const NAME_PARTS = ['C', 'ST', 'L', 'O', 'OU', 'CN'] as const
+
+/** The exporter's issuer_* or subject_* labels as one distinguished name, most significant part last. */
+function nameOf(labels: Record<string, string>, side: 'issuer' | 'subject'): string {
+  return NAME_PARTS.filter((p) => labels[`${side}_${p}`] !== undefined)
+    .map((p) => `${p}=${labels[`${side}_${p}`]}`)
+    .join(', ')
+}
 
 function certOf(s: Sample): Cert {
   const l = s.labels
-  return { role: l.role ?? '', file: l.file ?? '', subject: l.subject ?? '', issuer: l.issuer ?? '', serial: l.serial ?? '', notAfter: new Date(s.value * 1000) }
+  const subject = nameOf(l, 'subject')
+  return {
+    file: l.filepath ?? l.filename ?? '',
+    subject,
+    issuerCN: l.issuer_CN ?? '',
+    serial: l.serial_number ? BigInt(l.serial_number).toString(16).toUpperCase() : '',
+    ca: subject === nameOf(l, 'issuer'),
+    notAfter: new Date(s.value * 1000),
+  }
 }
 
 /** kubeadm names a certificate by its file: the path without its .crt. */
-const nameOf = (file: string) => file.replace(/\.crt$|\.pem$/, '')
-const cnOf = (dn: string) => /(?:^|, )CN=([^,]*)/.exec(dn)?.[1] ?? dn
+const certName = (file: string) => file.replace(/\.crt$|\.pem$/, '')
 
 export function CertsView({ active }: { active: boolean }) {
   const [certs, setCerts] = useState<Cert[] | null>(null)
@@ -56,13 +72,13 @@ export function CertsView({ active }: { active: boolean }) {
     if (!res.ok) return setError(`/metrics answered HTTP ${res.status}`)
     setError('')
     setNow(Date.now())
-    setCerts((parseMetrics(res.text).get('etcdgw_tls_certificate_not_after_seconds') ?? []).map(certOf))
+    setCerts((parseMetrics(res.text).get('x509_cert_not_after') ?? []).map(certOf))
   })
   if (error) return <p class="error" role="alert">{error}</p>
   if (!certs) return <p>Loading…</p>
   if (certs.length === 0) return <p>This gateway uses no certificate: it serves plain HTTP and talks to no etcd over TLS.</p>
-  const leaves = certs.filter((c) => c.role !== 'trusted_ca')
-  const cas = certs.filter((c) => c.role === 'trusted_ca')
+  const leaves = certs.filter((c) => !c.ca)
+  const cas = certs.filter((c) => c.ca)
   return (
     <div class="certs">
       <p class="hint">
@@ -86,14 +102,14 @@ function CertTable({ title, certs, now, withCa }: { title: string; certs: Cert[]
           const left = c.notAfter.getTime() - now
           const level = levelOf(left)
           return (
-            <tr key={`${c.role}|${c.file}|${c.serial}`} class={`cert expiry-${level}`}>
+            <tr key={`${c.file}|${c.serial}`} class={`cert expiry-${level}`}>
               <td>
-                <span class="cert-name">{nameOf(c.file)}</span>
-                <span class="sub">{`${roleText[c.role] ?? c.role}; ${c.subject}; serial ${c.serial}`}</span>
+                <span class="cert-name">{certName(c.file)}</span>
+                <span class="sub">{`${c.subject}; serial ${c.serial}`}</span>
               </td>
               <td>{formatExpires(c.notAfter)}</td>
               <td>{shortHumanDuration(left)}</td>
-              {withCa && <td>{cnOf(c.issuer)}</td>}
+              {withCa && <td>{c.issuerCN}</td>}
               <td>
                 <span class={`badge expiry-${level}`}>{levelText[level]}</span>
               </td>
