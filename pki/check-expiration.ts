@@ -1,6 +1,6 @@
 import { PkiError } from './errors.js'
 import { fileExists, isExternalCA, readCert, readCertBundle } from './files.js'
-import { shortHumanDuration } from './duration.js'
+import { formatExpires, shortHumanDuration } from './duration.js'
 import { filesOf } from './layout.js'
 import { CA_NAME, LEAF_NAMES } from './profiles.js'
 import { formatTabbed } from './tabwriter.js'
@@ -51,14 +51,6 @@ async function entry(name: string, file: string, now: Date, externallyManaged: b
 /** Whether a cron job or monitor should alert: anything missing, expired, or expiring within `warnMs`. */
 export function needsAttention(info: ExpirationInfo, warnMs: number): ExpirationEntry[] {
   return [...info.certificates, ...info.certificateAuthorities].filter((e) => e.missing || e.residualTime * 1000 < warnMs)
-}
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
-const two = (n: number) => String(n).padStart(2, '0')
-
-/** Go layout `Jan 02, 2006 15:04 MST` in UTC. */
-export function formatExpires(date: Date): string {
-  return `${MONTHS[date.getUTCMonth()]} ${two(date.getUTCDate())}, ${date.getUTCFullYear()} ${two(date.getUTCHours())}:${two(date.getUTCMinutes())} UTC`
 }
 
 const yesNo = (b: boolean) => (b ? 'yes' : 'no').padEnd(8, ' ')

@@ -1,6 +1,6 @@
 export { PkiError } from './errors.js'
 export { writeFileAtomic } from './atomic-write.js'
-export { parseDuration, shortHumanDuration } from './duration.js'
+export { formatExpires, parseDuration, shortHumanDuration } from './duration.js'
 export * from './profiles.js'
 export { DEFAULT_PKI_DIR, filesOf, filesAt, type CertFiles } from './layout.js'
 export { generateKey, keyToPem, parseKeyType, KEY_TYPES, DEFAULT_KEY_TYPE, type KeyType } from './keys.js'
@@ -17,7 +17,6 @@ export {
   formatExpirationJson,
   formatExpirationYaml,
   formatExpirationPrometheus,
-  formatExpires,
   needsAttention,
   type ExpirationEntry,
   type ExpirationInfo,

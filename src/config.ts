@@ -24,6 +24,8 @@ export interface ServeConfig {
   logLevel: LogLevel
   /** Serve /openapi.json and /docs. */
   apiDocs: boolean
+  /** Serve the web console at /ui/. */
+  ui: boolean
   /** set when any listen URL is https:// */
   tls?: TlsConfig
   /** plain-HTTP listen URLs that are not on a loopback address (allowed only with --insecure-listen-non-loopback) */
@@ -77,6 +79,7 @@ export interface ServeFlags {
   clientCertAuth?: boolean
   insecureListenNonLoopback?: boolean
   apiDocs?: boolean
+  ui?: boolean
 }
 
 export class ConfigError extends Error {}
@@ -122,6 +125,7 @@ export function serveOptions(): Option[] {
       'allow plain http:// listen URLs on non-loopback addresses (anyone on the network can read and write)',
     ),
     boolFlag('api-docs', 'ETCDGW_API_DOCS', 'serve /openapi.json and the API explorer at /docs (--api-docs=false: neither)').default(true),
+    boolFlag('ui', 'ETCDGW_UI', 'serve the web console at /ui/ (--ui=false: not)').default(true),
   ]
 }
 
@@ -154,6 +158,7 @@ export function resolveServeConfig(flags: ServeFlags): ServeConfig {
     remote: remoteConfig(flags),
     logLevel: flags.logLevel,
     apiDocs: flags.apiDocs !== false,
+    ui: flags.ui !== false,
     ...tlsConfig(flags, listenClientUrls),
     insecureNonLoopbackUrls,
   }
