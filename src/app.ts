@@ -8,7 +8,7 @@ import websocket from '@fastify/websocket'
 import { Registry } from 'prom-client'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import type { Backend } from './backend/backend.js'
-import { EtcdError, GrpcCode, httpStatusOf } from './errors.js'
+import { Errors, EtcdError, GrpcCode, httpStatusOf } from './errors.js'
 import { encodeError } from './http/codec/envelope.js'
 import { clusterRoutes } from './http/routes/cluster.js'
 import { docsRoutes } from './http/routes/docs.js'
@@ -17,6 +17,7 @@ import { kvRoutes } from './http/routes/kv.js'
 import { leaseRoutes } from './http/routes/lease.js'
 import { maintenanceRoutes } from './http/routes/maintenance.js'
 import { metricsRoutes } from './http/routes/metrics.js'
+import { uiRoutes } from './http/routes/ui.js'
 import { watchRoutes } from './http/routes/watch.js'
 import { observeRequests } from './http/request-metrics.js'
 import { asIs, RequestLimits } from './http/rpc.js'
@@ -40,6 +41,8 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger']
   /** Serve /openapi.json and the API explorer at /docs (default: yes). */
   apiDocs?: boolean
+  /** Serve the web console at /ui/ (needs `npm run build`'s dist/ui; `etcdgw serve` turns it on by default). */
+  ui?: boolean
   /** serve HTTPS with these options; plain HTTP without them */
   https?: HttpsOptions
 }
@@ -96,14 +99,14 @@ export function buildApp(opts: AppOptions): FastifyInstance {
 
   app.setErrorHandler((err: FastifyError | EtcdError, request, reply) => {
     const e = toEtcdError(err, request.headers['content-length'], limits)
-    const status = httpStatusOf(e.code)
+    const status = httpStatusOf(e.grpcCode)
     if (status >= 500) request.log.error({ err }, 'request failed')
     reply.code(status).header('content-type', 'application/json')
     // Errors from the gRPC call end with the trailer grpc-gateway writes; body decode errors do not.
-    if (request.rpcStarted || e.code === GrpcCode.ResourceExhausted) {
+    if (request.rpcStarted || e.grpcCode === GrpcCode.ResourceExhausted) {
       reply.trailer('grpc-trailer-content-type', async () => 'application/grpc')
     }
-    return reply.serializer(asIs).send(encodeError(e.message, e.code))
+    return reply.serializer(asIs).send(encodeError(e.message, e.grpcCode))
   })
 
   const registry = new Registry()
@@ -126,6 +129,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.register(clusterRoutes, { backend, limits })
   app.register(healthRoutes, { backend })
   if (opts.apiDocs !== false) app.register(docsRoutes)
+  if (opts.ui) app.register(uiRoutes)
   return app
 }
 
@@ -163,7 +167,7 @@ function toEtcdError(err: FastifyError | EtcdError, contentLength: string | unde
     return limits.messageTooLarge(Number(contentLength) || bodyLimitFor(limits) + 1)
   }
   const status = err.statusCode ?? 500
-  return new EtcdError(status < 500 ? GrpcCode.InvalidArgument : GrpcCode.Unknown, err.message)
+  return status < 500 ? Errors.requestRejected(err.message) : Errors.unknown(err)
 }
 
 /** Go's http.Error: text/plain, nosniff, message and a newline. */

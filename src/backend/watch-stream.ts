@@ -7,8 +7,8 @@ import type { ResponseHeader, WatchCreateRequest, WatchRequest, WatchResponse, W
 import { Errors } from '../errors.js'
 import { isEmptyRange, watchRange } from './key-range.js'
 
-/** Why a create is refused before any backend sees it. */
-export type WatchRefusal = 'emptyRange' | 'duplicateId'
+/** Why a create is refused before any backend sees it: mvcc's errors, sent as the cancel reason. */
+export type WatchRefusal = typeof Errors.emptyWatcherRange | typeof Errors.duplicateWatchId
 
 export interface WatchStreamBackend<W> {
   /** Starts watch `id` over `range`; the answer (created, or a refusal) goes out through `stream.deliver`. */
@@ -89,25 +89,20 @@ export class ServerWatchStream<W> implements WatchStream {
 
   private create(req: WatchCreateRequest): void {
     const range = watchRange(req)
-    if (isEmptyRange(range.key, range.end)) return this.backend.refuse(this, req, 'emptyRange')
+    if (isEmptyRange(range.key, range.end)) return this.backend.refuse(this, req, Errors.emptyWatcherRange)
     let id = req.watchId
     // etcd's watchStream.Watch: the lowest free ID from the last one given, or the client's own
     if (id === 0) {
       while (this.watches.has(this.nextId)) this.nextId++
       id = this.nextId++
     } else if (this.watches.has(id)) {
-      return this.backend.refuse(this, req, 'duplicateId')
+      return this.backend.refuse(this, req, Errors.duplicateWatchId)
     }
     const watch = this.backend.start(this, id, range, req)
     // the client may have been cut off while the watch started (its replay overflowed the stream)
     if (this.closed) this.backend.release(this, [watch])
     else this.watches.set(id, watch)
   }
-}
-
-/** The text of a refusal, as etcd's mvcc says it. */
-export function refusalReason(refusal: WatchRefusal): string {
-  return (refusal === 'emptyRange' ? Errors.emptyWatcherRange() : Errors.duplicateWatchId()).message
 }
 
 /** A response of one watch (a progress notification under -1); unset fields are etcd's zero values. */
@@ -130,5 +125,5 @@ export function watchResponse(
 
 /** etcd's answer to a refused create: `created` and `canceled` at once, under watch ID -1. */
 export function refusalResponse(header: ResponseHeader, refusal: WatchRefusal): WatchResponse {
-  return watchResponse(header, -1, { created: true, canceled: true, cancelReason: refusalReason(refusal) })
+  return watchResponse(header, -1, { created: true, canceled: true, cancelReason: refusal.message })
 }

@@ -3,7 +3,7 @@
  * request size limits, call the backend, write the response as etcd's gateway does.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { EtcdError, Errors, GrpcCode } from '../errors.js'
+import { type EtcdError, Errors } from '../errors.js'
 import { type BytesCodec, bytesCodecOf } from './codec/bytes-codec.js'
 import { type Decoded, type Decoder, NestingTooDeep } from './codec/compile-decoder.js'
 import { codecAt, type RoutePath, type RouteRequest, type RouteResponse } from './codec/codecs.js'
@@ -27,10 +27,7 @@ export class RequestLimits {
 
   /** etcd's gRPC server refuses any message larger than its receive limit. */
   messageTooLarge(size: number): EtcdError {
-    return new EtcdError(
-      GrpcCode.ResourceExhausted,
-      `grpc: received message larger than max (${size} vs. ${this.maxMessageBytes})`,
-    )
+    return Errors.messageTooLarge(size, this.maxMessageBytes)
   }
 
   /** `proposal`: the request goes through raft (writes), where etcdserver checks the proposal's size. */

@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { KeyValue, ResponseHeader } from '../../src/backend/backend.js'
-import { EtcdError, GrpcCode } from '../../src/errors.js'
+import { EtcdError, Errors } from '../../src/errors.js'
 import { decoders, encoders } from '../../src/http/codec/codecs.js'
 import { encodeError, encodeStreamError } from '../../src/http/codec/envelope.js'
 import { readFirstValue } from '../../src/http/codec/json.js'
@@ -15,7 +15,7 @@ function errorOf(fn: () => unknown): string {
   try {
     fn()
   } catch (err) {
-    if (err instanceof EtcdError && err.code === 3) return err.message
+    if (err instanceof EtcdError && err.grpcCode === 3) return err.message
     throw err
   }
   return 'no error'
@@ -294,7 +294,7 @@ t.test("error bodies: grpc-gateway's shape with Go's JSON escaping", async (t) =
 
 t.test('an in-stream error is grpc-gateway\'s shape, escaped as Go escapes, with Go\'s status text', async (t) => {
   t.equal(
-    encodeStreamError(new EtcdError(GrpcCode.ResourceExhausted, 'a <b> & c')),
-    '{"error":{"grpc_code":8,"http_code":429,"message":"a \\u003cb\\u003e \\u0026 c","http_status":"Too Many Requests"}}',
+    encodeStreamError(Errors.jsonInvalidCharacter("'<'", '& >')),
+    '{"error":{"grpc_code":3,"http_code":400,"message":"invalid character \'\\u003c\' \\u0026 \\u003e","http_status":"Bad Request"}}',
   )
 })

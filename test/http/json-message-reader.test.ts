@@ -1,9 +1,9 @@
 import t from 'tap'
-import { EtcdError, GrpcCode } from '../../src/errors.js'
+import { type EtcdError, Errors } from '../../src/errors.js'
 import { type JsonValue, readValueAt } from '../../src/http/codec/json.js'
 import { JsonMessageReader, type ReadResult } from '../../src/http/stream/json-message-reader.js'
 
-const tooLarge = (size: number) => new EtcdError(GrpcCode.ResourceExhausted, `too large: ${size}`)
+const tooLarge = (size: number) => Errors.messageTooLarge(size, 1000)
 
 /** What successive json.Decoder.Decode calls give for the whole text: the values, then the error. */
 function decodeAll(text: string): { values: JsonValue[]; error?: string } {
@@ -100,6 +100,6 @@ t.test('a value still arriving fails as soon as it outgrows the limit', async (t
   const reader = new JsonMessageReader(1000, tooLarge)
   t.same(reader.push(Buffer.from('{"key":"' + 'a'.repeat(900))), { values: [] })
   const r = reader.push(Buffer.from('a'.repeat(200)))
-  t.equal(r.error?.message, 'too large: 1108')
+  t.equal(r.error?.message, 'grpc: received message larger than max (1108 vs. 1000)')
   t.same(reader.push(Buffer.from(' {"a":1}')).values.length, 1, 'reading starts afresh after it')
 })

@@ -155,7 +155,7 @@ export class RemoteWatch implements Watch, WatchStreamBackend<ClientWatch> {
     up.creates.push({ kind: 'refuse', stream, refusal })
     // a duplicate ID is refused by naming an upstream ID in use; an empty range is refused as it is
     const taken = up.byId.keys().next()
-    const id = refusal === 'duplicateId' && !taken.done ? taken.value : 0
+    const id = refusal === Errors.duplicateWatchId && !taken.done ? taken.value : 0
     up.stream.write({ create_request: convert.watchCreateRequest(req, id, req.startRevision) })
   }
 

@@ -26,9 +26,9 @@ const statusText: Record<number, string> = {
 
 /** The error that ends a stream already under way: grpc-gateway's own shape, with no newline after it. */
 export function encodeStreamError(err: EtcdError): string {
-  const status = httpStatusOf(err.code)
+  const status = httpStatusOf(err.grpcCode)
   return (
-    `{"error":{"grpc_code":${err.code},"http_code":${status},"message":${goJsonString(err.message)},` +
+    `{"error":{"grpc_code":${err.grpcCode},"http_code":${status},"message":${goJsonString(err.message)},` +
     `"http_status":"${statusText[status] ?? 'Internal Server Error'}"}}`
   )
 }

@@ -2,7 +2,7 @@
 import { Readable } from 'node:stream'
 import type { FastifyPluginAsync } from 'fastify'
 import type { Backend, SnapshotChunk } from '../../backend/backend.js'
-import { EtcdError, GrpcCode, httpStatusOf } from '../../errors.js'
+import { etcdErrorOf, httpStatusOf } from '../../errors.js'
 import { codecAt } from '../codec/codecs.js'
 import { encodeStreamError, resultLine } from '../codec/envelope.js'
 import { asIs, bodyValue, type RequestLimits, serveUnary } from '../rpc.js'
@@ -38,8 +38,8 @@ export const maintenanceRoutes: FastifyPluginAsync<MaintenanceRoutesOptions> = a
     try {
       first = await chunks.next()
     } catch (err) {
-      const e = err instanceof EtcdError ? err : new EtcdError(GrpcCode.Unknown, String(err))
-      return reply.code(httpStatusOf(e.code)).header('content-type', 'application/json').serializer(asIs).send(encodeStreamError(e))
+      const e = etcdErrorOf(err)
+      return reply.code(httpStatusOf(e.grpcCode)).header('content-type', 'application/json').serializer(asIs).send(encodeStreamError(e))
     }
     reply
       .header('content-type', 'application/json')
@@ -61,7 +61,7 @@ async function* messages(
       next = await rest.next()
     }
   } catch (err) {
-    yield Buffer.from(encodeStreamError(err instanceof EtcdError ? err : new EtcdError(GrpcCode.Unknown, String(err))))
+    yield Buffer.from(encodeStreamError(etcdErrorOf(err)))
   } finally {
     await rest.return?.()
   }

@@ -46,8 +46,8 @@ export class HttpStreamResponse implements MessageSink {
   /** The request could not start the stream (its first message does not decode): a plain error response. */
   fail(err: EtcdError): void {
     if (!this.open || this.started) return this.end()
-    const body = encodeError(err.message, err.code)
-    this.res.writeHead(httpStatusOf(err.code), {
+    const body = encodeError(err.message, err.grpcCode)
+    this.res.writeHead(httpStatusOf(err.grpcCode), {
       ...this.headers,
       'content-type': 'application/json',
       'content-length': Buffer.byteLength(body),

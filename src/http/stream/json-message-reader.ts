@@ -107,7 +107,7 @@ export class JsonMessageReader {
       throw err
     }
     // the two disagree: never the case for any input tested, but a client's bytes must not crash the server
-    return { values, error: Errors.badRequest(`invalid character ${quoteChar(text.charCodeAt(text.length - 1))}`) }
+    return { values, error: Errors.jsonInvalidCharacter(quoteChar(text.charCodeAt(text.length - 1)), 'looking for beginning of value') }
   }
 
   /** The value's bytes as a byte string (one char per byte), as the JSON reader expects. */

@@ -4,7 +4,7 @@
  * answer (HTTP/2 flow control holds etcd's clients back; here the stream stops reading them).
  */
 import type { Lease } from '../../backend/backend.js'
-import { EtcdError, GrpcCode } from '../../errors.js'
+import { type EtcdError, etcdErrorOf } from '../../errors.js'
 import { encoders } from '../codec/codecs.js'
 import { resultLine } from '../codec/envelope.js'
 import type { MessageSink } from './message-sink.js'
@@ -32,7 +32,7 @@ export class KeepAliveSession implements BudgetedStream {
       this.budget.note(this, this.sink.bufferedBytes())
       if (!this.closed) this.sink.send(resultLine(encoders.LeaseKeepAliveResponse(response)))
     } catch (err) {
-      this.shed(err instanceof EtcdError ? err : new EtcdError(GrpcCode.Unknown, String(err)))
+      this.shed(etcdErrorOf(err))
     }
   }
 
