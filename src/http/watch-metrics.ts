@@ -1,6 +1,6 @@
 /** The open-watches gauge, read from the backend's streams. */
 import { Gauge, type Registry } from 'prom-client'
-import type { Watch, WatchResponse, WatchStream } from '../backend/backend.js'
+import type { Watch, WatchRequest, WatchResponse, WatchStream } from '../backend/backend.js'
 
 /** The backend's Watch, with a gauge of the app's registry showing the watches open on it. */
 export function countedWatch(watch: Watch, registry: Registry): Watch {
@@ -17,18 +17,30 @@ export function countedWatch(watch: Watch, registry: Registry): Watch {
   })
   return {
     open(onResponse: (resp: WatchResponse) => void) {
-      const stream = watch.open(onResponse)
+      const stream = new CountedStream(watch.open(onResponse), streams)
       streams.add(stream)
-      return {
-        send: (req) => stream.send(req),
-        get liveWatchIds() {
-          return stream.liveWatchIds
-        },
-        close() {
-          streams.delete(stream)
-          stream.close()
-        },
-      }
+      return stream
     },
+  }
+}
+
+/** A stream the gauge counts while it is open (a class: no closures per stream). */
+class CountedStream implements WatchStream {
+  constructor(
+    private readonly inner: WatchStream,
+    private readonly streams: Set<WatchStream>,
+  ) {}
+
+  get liveWatchIds(): ReadonlySet<number> {
+    return this.inner.liveWatchIds
+  }
+
+  send(req: WatchRequest): void {
+    this.inner.send(req)
+  }
+
+  close(): void {
+    this.streams.delete(this)
+    this.inner.close()
   }
 }

@@ -50,8 +50,8 @@ const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0
 
 export class JsonScanner {
   private state = S.Top
-  private readonly stack = new Uint8Array(maxNestingDepth)
-  private depth = 0
+  /** The open containers, innermost last (a scanner per stream: nothing is allocated up front). */
+  private stack: number[] = []
   private key = false
   private hexLeft = 0
   private literal = ''
@@ -64,12 +64,12 @@ export class JsonScanner {
 
   /** Whether a value under way ends where the stream ends (a number at the top level). */
   get endsAtEof(): boolean {
-    return this.depth === 0 && (this.state === S.Zero || this.state === S.Int || this.state === S.Fraction || this.state === S.ExponentDigits)
+    return this.stack.length === 0 && (this.state === S.Zero || this.state === S.Int || this.state === S.Fraction || this.state === S.ExponentDigits)
   }
 
   reset(): void {
     this.state = S.Top
-    this.depth = 0
+    this.stack = []
   }
 
   step(c: number): Scan {
@@ -161,8 +161,8 @@ export class JsonScanner {
     switch (c) {
       case 0x7b:
       case 0x5b:
-        if (this.depth === maxNestingDepth) return Scan.Error
-        this.stack[this.depth++] = c === 0x7b ? OBJECT : ARRAY
+        if (this.stack.length === maxNestingDepth) return Scan.Error
+        this.stack.push(c === 0x7b ? OBJECT : ARRAY)
         this.state = c === 0x7b ? S.ObjectFirst : S.ArrayFirst
         return Scan.Continue
       case 0x22:
@@ -212,23 +212,25 @@ export class JsonScanner {
   }
 
   private close(): Scan {
-    this.depth--
+    this.stack.pop()
+    // between messages a stream's scanner holds no storage
+    if (this.stack.length === 0) this.stack = []
     return this.ended()
   }
 
   /** A value ended with this byte: the stream's, or one inside a container. */
   private ended(): Scan {
-    if (this.depth === 0) {
+    if (this.stack.length === 0) {
       this.state = S.Top
       return Scan.End
     }
-    this.state = this.stack[this.depth - 1] === OBJECT ? S.ObjectNext : S.ArrayNext
+    this.state = this.stack[this.stack.length - 1] === OBJECT ? S.ObjectNext : S.ArrayNext
     return Scan.Continue
   }
 
   /** A number ended before `c`: at the top level the value is done, inside a container `c` goes on. */
   private numberEnded(c: number): Scan {
-    if (this.depth === 0) {
+    if (this.stack.length === 0) {
       this.state = S.Top
       return Scan.EndBefore
     }

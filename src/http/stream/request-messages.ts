@@ -54,12 +54,14 @@ interface Batch {
   readonly then?: () => void
 }
 
+const nothing = () => {}
+
 /**
  * Hands the batches' values to the RPC in order. While the client is behind on reading, or a message is
  * still being answered with more frames behind it, the source is paused and the values wait.
  */
 class MessageQueue {
-  private readonly batches: Batch[] = []
+  private batches: Batch[] = []
   private first = true
   /** waiting for the client to read, or for an answer */
   private waiting = false
@@ -74,7 +76,7 @@ class MessageQueue {
     /** A later error; returns whether to go on with the next batch (`last`: no other is waiting). */
     private readonly later: (err: EtcdError, last: boolean) => boolean,
     /** No more messages will be handed over. */
-    private readonly onStop: () => void = () => {},
+    private readonly onStop: () => void = nothing,
   ) {}
 
   add(r: ReadResult, then?: () => void): void {
@@ -120,6 +122,8 @@ class MessageQueue {
         this.stop()
       }
     }
+    // an idle stream keeps no queue storage (thousands of watch streams sit idle)
+    this.batches = []
     if (this.paused && !this.stopped) {
       this.paused = false
       this.source.resume()
