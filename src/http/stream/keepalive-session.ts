@@ -8,10 +8,11 @@ import { type EtcdError, etcdErrorOf } from '../../errors.js'
 import { encoders } from '../codec/codecs.js'
 import { resultLine } from '../codec/envelope.js'
 import type { MessageSink } from './message-sink.js'
-import type { BudgetedStream, SendBudget } from './send-budget.js'
+import type { BudgetedStream, BudgetEntry, SendBudget } from './send-budget.js'
 
 export class KeepAliveSession implements BudgetedStream {
   private closed = false
+  private readonly budgeted: BudgetEntry
 
   constructor(
     private readonly lease: Lease,
@@ -20,7 +21,7 @@ export class KeepAliveSession implements BudgetedStream {
     /** A backend failure, or the budget shedding the stream, ends it. */
     private readonly onError: (err: EtcdError) => void,
   ) {
-    budget.add(this)
+    this.budgeted = budget.add(this)
   }
 
   /** Renews the lease and answers; resolves once answered (or failed: the stream is then over). */
@@ -29,7 +30,7 @@ export class KeepAliveSession implements BudgetedStream {
     try {
       const response = await this.lease.keepAlive(id)
       if (this.closed) return
-      this.budget.note(this, this.sink.bufferedBytes())
+      this.budget.note(this.budgeted, this.sink.bufferedBytes())
       if (!this.closed) this.sink.send(resultLine(encoders.LeaseKeepAliveResponse(response)))
     } catch (err) {
       this.shed(etcdErrorOf(err))
@@ -49,6 +50,6 @@ export class KeepAliveSession implements BudgetedStream {
 
   close(): void {
     this.closed = true
-    this.budget.remove(this)
+    this.budget.remove(this.budgeted)
   }
 }

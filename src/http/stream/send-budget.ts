@@ -21,9 +21,15 @@ const KEEPING_UP_BYTES = 16 * 1024
 /** How often the exact count may run while the estimate is over the budget. */
 const RECOUNT_INTERVAL_MS = 100
 
+/** A stream in the budget, with what it had waiting when last seen. */
+export interface BudgetEntry {
+  readonly stream: BudgetedStream
+  seen: number
+}
+
 export class SendBudget {
-  /** What each stream had waiting when last seen; their sum is `estimate`. */
-  private readonly seen = new Map<BudgetedStream, number>()
+  /** The streams; the sum of what they had waiting when last seen is `estimate`. */
+  private readonly entries = new Set<BudgetEntry>()
   private estimate = 0
   private lastRecount = -Infinity
   /** The last exact count was over the budget, even after shedding (what shed streams hold counts until it goes). */
@@ -31,21 +37,25 @@ export class SendBudget {
 
   constructor(readonly maxBytes: number) {}
 
-  add(stream: BudgetedStream): void {
-    this.seen.set(stream, 0)
+  add(stream: BudgetedStream): BudgetEntry {
+    const entry = { stream, seen: 0 }
+    this.entries.add(entry)
+    return entry
   }
 
-  remove(stream: BudgetedStream): void {
-    this.estimate -= this.seen.get(stream) ?? 0
-    this.seen.delete(stream)
+  remove(entry: BudgetEntry): void {
+    if (!this.entries.delete(entry)) return
+    this.estimate -= entry.seen
+    entry.seen = 0
   }
 
-  /** `stream` has `buffered` bytes waiting (before what it sends now). Cheap: called for every message. */
-  note(stream: BudgetedStream, buffered: number): void {
-    const before = this.seen.get(stream)
-    if (before === undefined) return
-    this.seen.set(stream, buffered)
-    this.estimate += buffered - before
+  /**
+   * The entry's stream has `buffered` bytes waiting (before what it sends now); never after `remove`.
+   * Cheap: called for every message.
+   */
+  note(entry: BudgetEntry, buffered: number): void {
+    this.estimate += buffered - entry.seen
+    entry.seen = buffered
     if (this.estimate <= this.maxBytes) return
     // the estimate misses what drained from streams that sent nothing since: count exactly before acting
     const now = performance.now()
@@ -54,25 +64,24 @@ export class SendBudget {
       this.enforce()
     } else if (this.over && buffered >= KEEPING_UP_BYTES) {
       // until the next count, a stream falling behind is shed as it shows
-      stream.shed(Errors.sendBudgetExceeded(this.maxBytes))
+      entry.stream.shed(Errors.sendBudgetExceeded(this.maxBytes))
     }
   }
 
   private enforce(): void {
     let total = 0
-    for (const stream of this.seen.keys()) {
-      const buffered = stream.bufferedBytes()
-      this.seen.set(stream, buffered)
-      total += buffered
+    for (const entry of this.entries) {
+      entry.seen = entry.stream.bufferedBytes()
+      total += entry.seen
     }
     this.estimate = total
     this.over = total > this.maxBytes
     if (!this.over) return
     const why = Errors.sendBudgetExceeded(this.maxBytes)
-    const slowestFirst = [...this.seen].sort((a, b) => b[1] - a[1])
-    for (const [stream, buffered] of slowestFirst) {
-      if (total <= (this.maxBytes * 3) / 4 || buffered < KEEPING_UP_BYTES) break
-      if (stream.shed(why)) total -= buffered
+    const slowestFirst = [...this.entries].sort((a, b) => b.seen - a.seen)
+    for (const { stream, seen } of slowestFirst) {
+      if (total <= (this.maxBytes * 3) / 4 || seen < KEEPING_UP_BYTES) break
+      if (stream.shed(why)) total -= seen
     }
   }
 }

@@ -11,12 +11,13 @@ import type { BytesCodec } from '../codec/bytes-codec.js'
 import { watchResultLine } from '../codec/watch.js'
 import type { MessageSink } from './message-sink.js'
 import type { StreamLimits } from './request-messages.js'
-import type { BudgetedStream } from './send-budget.js'
+import type { BudgetedStream, BudgetEntry } from './send-budget.js'
 
 export class WatchSession implements BudgetedStream {
   private stream: WatchStream | undefined
   /** The last response's header, for the cancels this session makes itself. */
   private header: ResponseHeader | undefined
+  private readonly budgeted: BudgetEntry
 
   constructor(
     private readonly watch: Watch,
@@ -25,7 +26,7 @@ export class WatchSession implements BudgetedStream {
     /** How keys and values look on this stream (?encoding=utf8 on its URL). */
     readonly codec: BytesCodec,
   ) {
-    limits.budget.add(this)
+    this.budgeted = limits.budget.add(this)
   }
 
   request(req: WatchRequest): void {
@@ -35,7 +36,7 @@ export class WatchSession implements BudgetedStream {
 
   /** The client is gone. */
   close(): void {
-    this.limits.budget.remove(this)
+    this.limits.budget.remove(this.budgeted)
     this.stream?.close()
     this.stream = undefined
   }
@@ -59,7 +60,7 @@ export class WatchSession implements BudgetedStream {
         )
         return
       }
-      this.limits.budget.note(this, buffered)
+      this.limits.budget.note(this.budgeted, buffered)
       // shed by the budget just now
       if (this.stream === undefined) return
     }
