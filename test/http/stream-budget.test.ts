@@ -57,3 +57,24 @@ t.test('past the budget the slowest streams lose their watches, with a reason; o
   t.equal(reader.frames.length, 1 + puts, 'the reading client saw every event')
   t.notOk(reader.frames.some((f) => f.includes('"canceled":true')), 'and kept its watch')
 })
+
+t.test('past the budget a keepalive stream that does not read is ended', async (t) => {
+  const ours = await startOurs(t, { app: { watchSendBufferBytes: 256 * 1024 * 1024, streamSendBudgetBytes: budget } })
+  const sockets = new Set<Socket>()
+  ours.app().server.on('connection', (s: Socket) => sockets.add(s))
+  await ours.backend().lease.grant({ ttl: 600, id: 77n })
+  const socket = new WebSocket(ours.url.replace('http', 'ws') + '/v3/lease/keepalive')
+  socket.on('error', () => {})
+  await new Promise((r) => socket.once('open', r))
+  socket.pause()
+  const flood = setInterval(() => socket.send('{"ID":"77"}'.repeat(5_000)), 10)
+  t.teardown(() => {
+    clearInterval(flood)
+    socket.terminate()
+  })
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+    if (sockets.size > 0 && [...sockets].every((s) => s.destroyed)) break
+    await sleep(20)
+  }
+  t.ok(sockets.size > 0 && [...sockets].every((s) => s.destroyed), 'the server ended the stream and its connection')
+})

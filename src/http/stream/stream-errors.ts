@@ -15,6 +15,8 @@ export function startError(err: EtcdError): EtcdError {
 export function failWebSocket(socket: WebSocket, err: EtcdError): void {
   const e = startError(err)
   socket.send(encodeError(e.message, e.grpcCode), () => socket.terminate())
+  // a client that is not reading would never get the frame, and would hold the connection and all that waits for it
+  if (socket.bufferedAmount > 0) socket.terminate()
 }
 
 /** Ours, not etcd's (which stops reading the socket): the same error frame, and the socket goes on. */
