@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { runKvBench } from './kv-bench.js'
 import { runFanoutBench } from './watch-fanout.js'
+import { runHostileBench } from './hostile-clients.js'
 import { isOpName, KV_OPS } from './ops.js'
 import { killAllOnExit } from './processes.js'
 import { runRemoteBench } from './remote-bench.js'
@@ -12,8 +13,9 @@ const USAGE = `npm run bench -- [options]
   --duration S      seconds per cell (10)
   --runs N          runs; medians over them (3)
   --conns 1,10,50   connection counts
-  --only range|put|fanout
-                    one KV op only, or the watch fan-out (spec §7.3) instead of the KV matrix
+  --only range|put|fanout|hostile
+                    one KV op only, the watch fan-out (spec §7.3), or hostile clients, instead of the KV matrix
+  --seconds S       hostile clients: how long each flood lasts (20)
   --watchers 1000,10000
                     fan-out: WebSocket watchers on etcdgw (etcd runs at the smallest count)
   --puts N          fan-out: puts, 100 ms apart (100)
@@ -49,6 +51,7 @@ async function main(): Promise<void> {
       warmup: { type: 'string', default: '2' },
       watchers: { type: 'string', default: '1000,10000' },
       puts: { type: 'string', default: '100' },
+      seconds: { type: 'string', default: '20' },
       profile: { type: 'string' },
       remote: { type: 'boolean', default: false },
       'no-write': { type: 'boolean', default: false },
@@ -61,6 +64,18 @@ async function main(): Promise<void> {
   }
   killAllOnExit()
   const targets = list(values.targets, (s): s is TargetName => (TARGET_NAMES as string[]).includes(s), 'target')
+  if (values.only === 'hostile') {
+    const report = await runHostileBench({
+      targets: targets.filter((t) => t === 'etcd' || t === 'etcdgw'),
+      seconds: positive(values.seconds, '--seconds'),
+    })
+    console.log(report.text)
+    if (!values['no-write']) {
+      updateResults(RESULTS, 'hostile', report.markdown)
+      console.error(`bench: wrote ${RESULTS}`)
+    }
+    return
+  }
   if (values.only === 'fanout') {
     const report = await runFanoutBench({
       watchers: values.watchers.split(',').map((w) => Math.round(positive(w, '--watchers'))),

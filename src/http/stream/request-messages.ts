@@ -45,9 +45,13 @@ export interface WsRequestMessages extends RequestMessages {
   laterError(err: EtcdError): void
 }
 
-/** What one chunk or frame brought: its values, then maybe the error that stopped reading it. */
+/**
+ * One chunk or frame: read when its turn comes (a frame of tiny messages holds far more as values
+ * than as bytes), then its values, and maybe the error that stopped reading it.
+ */
 interface Batch {
-  readonly values: JsonValue[]
+  readonly read: () => ReadResult
+  values: JsonValue[] | undefined
   error: EtcdError | undefined
   next: number
   /** Runs once the batch is through without an error. */
@@ -55,6 +59,9 @@ interface Batch {
 }
 
 const nothing = () => {}
+
+/** Messages of one stream handled in one go before the event loop serves others. */
+const MESSAGES_PER_TURN = 1000
 
 /**
  * Hands the batches' values to the RPC in order. While the client is behind on reading, or a message is
@@ -67,21 +74,23 @@ class MessageQueue {
   private waiting = false
   private paused = false
   private stopped = false
+  /** Messages handled since this stream last let the event loop serve others (answers chain as microtasks). */
+  private handled = 0
 
   constructor(
     private readonly source: { pause(): void; resume(): void },
     private readonly sink: MessageSink,
     private readonly maxBufferedBytes: number,
     private readonly on: RequestMessages,
-    /** A later error; returns whether to go on with the next batch (`last`: no other is waiting). */
-    private readonly later: (err: EtcdError, last: boolean) => boolean,
+    /** A later error; returns whether to go on with the next batch. */
+    private readonly later: (err: EtcdError) => boolean,
     /** No more messages will be handed over. */
     private readonly onStop: () => void = nothing,
   ) {}
 
-  add(r: ReadResult, then?: () => void): void {
+  add(read: () => ReadResult, then?: () => void): void {
     if (this.stopped) return
-    this.batches.push({ values: r.values, error: r.error, next: 0, then })
+    this.batches.push({ read, values: undefined, error: undefined, next: 0, then })
     if (!this.waiting) this.run()
     else if (this.batches.length > 1) this.pause()
   }
@@ -96,8 +105,11 @@ class MessageQueue {
   private run(): void {
     while (this.batches.length > 0 && !this.stopped) {
       const batch = this.batches[0]!
+      if (batch.values === undefined) ({ values: batch.values, error: batch.error } = batch.read())
       while (batch.error === undefined && batch.next < batch.values.length) {
         if (this.sink.bufferedBytes() > this.maxBufferedBytes) return this.waitForDrain()
+        // one frame can hold 100,000 messages: let other clients in between slices of them
+        if (++this.handled > MESSAGES_PER_TURN) return this.waitForTurn()
         const v = batch.values[batch.next++]!
         let answered: void | Promise<void>
         try {
@@ -118,7 +130,7 @@ class MessageQueue {
       if (this.first) {
         this.stop()
         this.on.firstError(batch.error)
-      } else if (!this.later(batch.error, this.batches.length === 0)) {
+      } else if (!this.later(batch.error)) {
         this.stop()
       }
     }
@@ -140,6 +152,15 @@ class MessageQueue {
     this.waiting = true
     if (this.batches.length > 1) this.pause()
     void answered.then(() => this.go())
+  }
+
+  private waitForTurn(): void {
+    this.waiting = true
+    this.pause()
+    setImmediate(() => {
+      this.handled = 0
+      this.go()
+    })
   }
 
   private waitForDrain(): void {
@@ -174,9 +195,9 @@ export function readHttpRequestMessages(
     // Keep draining so the connection stays usable; the bytes are not read any more.
     req.resume()
   })
-  const onData = (chunk: Buffer) => queue.add(reader.push(chunk))
+  const onData = (chunk: Buffer) => queue.add(() => reader.push(chunk))
   const onEnd = () =>
-    queue.add(reader.end(), () => {
+    queue.add(() => reader.end(), () => {
       queue.stop()
       on.end()
     })
@@ -187,14 +208,14 @@ export function readHttpRequestMessages(
 /** Each frame, text or binary, is appended to one JSON stream followed by a newline (grpc-websocket-proxy). */
 export function readWsRequestMessages(socket: WebSocket, sink: MessageSink, limits: StreamLimits, on: WsRequestMessages): void {
   const reader = newReader(limits)
-  const queue = new MessageQueue(socket, sink, limits.sendBufferBytes, on, (err, last) => {
+  const queue = new MessageQueue(socket, sink, limits.sendBufferBytes, on, (err) => {
     // After a bad message, start afresh at the next frame (etcd stops reading the socket instead).
-    if (last) reader.discard()
+    reader.discard()
     on.laterError(err)
     return true
   })
   socket.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
     const chunk = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)
-    queue.add(reader.pushFrame(chunk))
+    queue.add(() => reader.pushFrame(chunk))
   })
 }
