@@ -89,4 +89,8 @@ export const Errors = {
   clientClosing: make(GrpcCode.Canceled, 'grpc: the client connection is closing'),
   /** A client sent bytes that do not decode (JSON, base64, types): etcd's gateway answers code 3. */
   badRequest: (message: string) => new EtcdError(GrpcCode.InvalidArgument, message),
+  /** A snapshot (etcd db) file that is not whole or not an etcd db: what is wrong, and where. */
+  badSnapshot: (message: string) => new EtcdError(GrpcCode.DataLoss, `snapshot: ${message}`),
+  /** A snapshot restore refused before it wrote anything (the target exists, is a file, …). */
+  restoreRefused: (message: string) => new EtcdError(GrpcCode.FailedPrecondition, `snapshot restore: ${message}`),
 } as const

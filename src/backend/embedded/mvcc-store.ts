@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { open, type Database, type RootDatabase } from 'lmdb'
+import { open, type Database, type RootDatabase, type Transaction } from 'lmdb'
 import type { KeyValue } from '../backend.js'
 import { EtcdError, Errors, GrpcCode } from '../../errors.js'
 import { KeyIndex } from './key-index.js'
@@ -324,10 +324,11 @@ export class MvccStore {
     }
   }
 
-  /** A compacted, consistent copy of the whole store at `path` (writes go on meanwhile). */
-  async copyTo(path: string): Promise<void> {
+  /** One lmdb read transaction over the store's tables, for a snapshot taken while writes go on; call done(). */
+  readTransaction(): StoreReadTxn {
     this.assertUsable()
-    await this.root.backup(path, true)
+    const transaction = this.root.useReadTransaction()
+    return { transaction, revisions: this.revs, meta: this.meta, table: (name) => this.table(name), done: () => transaction.done() }
   }
 
   /**
@@ -554,7 +555,16 @@ export class WriteTxn implements ReadView {
   }
 }
 
-const STORE_FILE = 'store.mdb'
+/** A consistent view of every table; rows read through `transaction` only. */
+export interface StoreReadTxn {
+  transaction: Transaction
+  revisions: Database<Buffer, Buffer>
+  meta: Database<unknown, string>
+  table<V>(name: string): Database<V, Buffer>
+  done(): void
+}
+
+export const STORE_FILE = 'store.mdb'
 /** The meta entry counting applied requests without a revision (see appliedIndex). */
 const OTHER_ENTRIES = 'otherEntries'
 const DEFRAG_FILE = 'defrag.mdb'
@@ -568,7 +578,7 @@ interface LmdbStats {
   free: LmdbStats
 }
 
-function openFiles(path: string) {
+export function openFiles(path: string) {
   const root = open({ path, overlappingSync: false, maxDbs: 8 })
   const revs = root.openDB<Buffer, Buffer>({ name: 'revisions', keyEncoding: 'binary', encoding: 'binary' })
   const meta = root.openDB<unknown, string>({ name: 'meta' })
