@@ -30,7 +30,7 @@ const intFields = new Set([
 ])
 
 /** Gateway JSON (parsed: its 64-bit integers are strings, so nothing was lost) as etcdctl -w json prints it. */
-function etcdctlJson(v: unknown, key?: string): string {
+export function etcdctlJson(v: unknown, key?: string): string {
   if (typeof v === 'string' && key !== undefined && intFields.has(key)) return v
   if (Array.isArray(v)) return '[' + v.map((e) => etcdctlJson(e)).join(',') + ']'
   if (v !== null && typeof v === 'object') {
@@ -44,12 +44,12 @@ const toB64 = (b: Buffer) => b.toString('base64')
 const nl = Buffer.from('\n')
 
 /** etcdctl's simple layout of a key-value: the key on a line, then the value (an empty line with --keys-only). */
-function simpleKv(kv: KeyValueBody): Buffer[] {
+export function simpleKv(kv: KeyValueBody): Buffer[] {
   return [fromB64(kv.key), nl, fromB64(kv.value), nl]
 }
 
 /** `key` and `range_end` as etcdctl builds them from KEY, [RANGE_END] and --prefix. */
-function keyRange(key: string, rangeEnd: string | undefined, prefix: boolean | undefined): Record<string, string> {
+export function keyRange(key: string, rangeEnd: string | undefined, prefix: boolean | undefined): Record<string, string> {
   const k = Buffer.from(key, 'utf8')
   if (prefix) {
     // etcdctl: an empty prefix is every key, from \0.
@@ -59,7 +59,7 @@ function keyRange(key: string, rangeEnd: string | undefined, prefix: boolean | u
   return rangeEnd === undefined ? { key: toB64(k) } : { key: toB64(k), range_end: toB64(Buffer.from(rangeEnd, 'utf8')) }
 }
 
-const intArg = (name: string) => (v: string) => {
+export const intArg = (name: string) => (v: string) => {
   if (!/^-?\d+$/.test(v)) throw new Error(`invalid ${name} ${JSON.stringify(v)}`)
   return v
 }
@@ -114,7 +114,7 @@ async function run(action: () => Promise<void>): Promise<void> {
   }
 }
 
-const write = (parts: Array<Buffer | string>) =>
+export const write = (parts: Array<Buffer | string>) =>
   process.stdout.write(Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p))))
 
 export function registerKvCommands(program: Command): void {
