@@ -5,6 +5,7 @@ import { open, type Database, type RootDatabase, type Transaction } from 'lmdb'
 import type { KeyValue } from '../backend.js'
 import { EtcdError, Errors, GrpcCode } from '../../errors.js'
 import { KeyIndex } from './key-index.js'
+import { ReadPins } from './read-pins.js'
 import { decodeChange, decodeChangeKey, decodeChangeVersion, encodeChange, type StoredChange } from './kv-codec.js'
 import { decodeRevKey, encodeRevKey, type Revision } from './revision.js'
 
@@ -81,6 +82,7 @@ export class MvccStore {
   private writesDone = 0
   private sizeSeen = { writes: -1, size: 0 }
   private readonly tables = new Map<string, Database<unknown, Buffer>>()
+  private readonly readPins = new ReadPins<RootDatabase>()
 
   /**
    * Applied requests that made no revision (lease grants, revokes of leases without keys, alarm changes,
@@ -328,7 +330,12 @@ export class MvccStore {
   readTransaction(): StoreReadTxn {
     this.assertUsable()
     const transaction = this.root.useReadTransaction()
-    return { transaction, revisions: this.revs, meta: this.meta, table: (name) => this.table(name), done: () => transaction.done() }
+    const unpin = this.readPins.pin(this.root)
+    const done = () => {
+      transaction.done()
+      unpin()
+    }
+    return { transaction, revisions: this.revs, meta: this.meta, table: (name) => this.table(name), done }
   }
 
   /**
@@ -361,7 +368,10 @@ export class MvccStore {
       // the open environment keeps its file across the rename; lmdb tells environments apart by inode
       renameSync(copy, join(this.dataDir, STORE_FILE))
       syncFile(this.dataDir)
-      await old.close()
+      // a snapshot still reading the old file keeps it open until it is done
+      const readers = this.readPins.idle(old)
+      if (readers) void readers.then(() => old.close())
+      else await old.close()
       this.writesDone++
       renameSync(copy + '-lock', join(this.dataDir, STORE_FILE + '-lock'))
     } finally {
