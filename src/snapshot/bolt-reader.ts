@@ -32,6 +32,9 @@ export const SHA256_BYTES = 32
 const MIN_PAGE_SIZE = 512
 const MAX_PAGE_SIZE = 64 * 1024
 const HASH_CHUNK = 1 << 20
+/** Where lmdb's first meta page has its magic: what etcdgw's snapshots were before they were etcd's. */
+const LMDB_MAGIC_AT = 24
+const LMDB_MAGIC = 0xbeefc0de
 
 export interface BoltEntry {
   /** Views of a page read for this entry: copy them to keep them. */
@@ -305,6 +308,9 @@ export class BoltFile {
     const second = this.metaAt(pageSize, 1)
     const [a, b] = second.meta && (!first.meta || second.meta.txid > first.meta.txid) ? [second, first] : [first, second]
     const meta = a.meta ?? b.meta
+    if (!meta && this.fileBytes >= LMDB_MAGIC_AT + 4 && this.readAt(LMDB_MAGIC_AT, 4).readUInt32LE(0) === LMDB_MAGIC) {
+      throw this.fail('an etcdgw snapshot in its old format (an lmdb file): restore it with the etcdgw that made it, then take a new snapshot')
+    }
     if (!meta) throw this.fail(`not a bbolt db: meta page 0: ${first.error}; meta page 1: ${second.error}`)
     return meta
   }

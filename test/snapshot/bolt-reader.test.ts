@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { open } from 'lmdb'
 import t, { type Test } from 'tap'
 import { openEmbeddedBackend } from '../../src/backend/embedded/index.js'
 import { EtcdError, GrpcCode } from '../../src/errors.js'
@@ -142,6 +143,16 @@ t.test('each kind of damage is named', async (t) => {
   const bad = write(withTrailer(record))
   t.throws(() => snapshotRange(bad, { key: Buffer.from('k'), rangeEnd: Buffer.from([0]), revision: 0, keysOnly: false }), { message: /mvccpb.KeyValue record does not decode/ })
   await t.rejects(restoreSnapshot(bad, { ...restoreFlags, dataDir: join(tmp, 'bad-record') }), { message: /mvccpb.KeyValue record does not decode/ })
+})
+
+t.test('a snapshot in etcdgw\'s old format (an lmdb file) is named as such', async (t) => {
+  const dir = join(tmp, 'old-format')
+  const env = open({ path: join(dir, 'store.mdb'), maxDbs: 8 })
+  await env.openDB({ name: 'revisions' }).put('k', 'v')
+  await env.close()
+  const file = write(withTrailer(readFileSync(join(dir, 'store.mdb'))))
+  expectBad(t, file, /an etcdgw snapshot in its old format \(an lmdb file\): restore it with the etcdgw that made it/, 'status')
+  await t.rejects(restoreSnapshot(file, { ...restoreFlags, dataDir: join(tmp, 'old-restored') }), { message: /old format/ }, 'restore')
 })
 
 t.test('mutated real snapshots: every failure is a named error, every restored store serves', { skip: etcdMissing() }, async (t) => {
