@@ -20,15 +20,21 @@ import { EtcdError, GrpcCode } from '../errors.js'
 
 export interface BoltBucket {
   name: Buffer
-  /** The bucket's entries in strictly rising key order; called once per pass, it must give the same entries. */
-  entries(): Iterable<{ key: Buffer; value: Buffer }>
+  /**
+   * The bucket's entries in strictly rising key order, called once per pass with the same entries. In
+   * the layout pass (`layout` true) a value may be given by its length alone.
+   */
+  entries(layout: boolean): Iterable<{ key: Buffer; value: Buffer | number }>
 }
 
 interface Element {
   key: Buffer
-  value: Buffer
+  /** the value, or (layout pass) its length */
+  value: Buffer | number
   flags: number
 }
+
+const lengthOf = (v: Buffer | number) => (typeof v === 'number' ? v : v.length)
 
 /** Entries handled between two turns of the event loop, so a large db does not stall the process. */
 const ENTRIES_PER_TURN = 4096
@@ -40,7 +46,7 @@ class PageWriter {
 
   constructor(
     readonly pageSize: number,
-    private readonly encoding: boolean,
+    readonly encoding: boolean,
   ) {}
 
   /** Lays out one page of `elements` (`bytes` long before padding); returns its id. */
@@ -68,18 +74,19 @@ class PageWriter {
     let data = PAGE_HEADER_BYTES + elements.length * ELEMENT_BYTES
     elements.forEach((e, i) => {
       const at = PAGE_HEADER_BYTES + i * ELEMENT_BYTES
+      const value = e.value as Buffer
       if (flags === BRANCH_PAGE) {
         page.writeUInt32LE(data - at, at)
         page.writeUInt32LE(e.key.length, at + 4)
-        page.writeBigUInt64LE(e.value.readBigUInt64LE(0), at + 8)
+        value.copy(page, at + 8)
       } else {
         page.writeUInt32LE(e.flags, at)
         page.writeUInt32LE(data - at, at + 4)
         page.writeUInt32LE(e.key.length, at + 8)
-        page.writeUInt32LE(e.value.length, at + 12)
+        page.writeUInt32LE(value.length, at + 12)
       }
       data += e.key.copy(page, data)
-      if (flags !== BRANCH_PAGE) data += e.value.copy(page, data)
+      if (flags !== BRANCH_PAGE) data += value.copy(page, data)
     })
     return page
   }
@@ -91,7 +98,7 @@ class TreeBuilder {
 
   constructor(private readonly pages: PageWriter) {}
 
-  add(key: Buffer, value: Buffer, flags = 0): void {
+  add(key: Buffer, value: Buffer | number, flags = 0): void {
     this.addAt(0, { key, value, flags })
   }
 
@@ -106,7 +113,7 @@ class TreeBuilder {
 
   private addAt(depth: number, e: Element): void {
     const level = this.level(depth)
-    const size = ELEMENT_BYTES + e.key.length + (depth === 0 ? e.value.length : 0)
+    const size = ELEMENT_BYTES + e.key.length + (depth === 0 ? lengthOf(e.value) : 0)
     if (level.elements.length > 0 && level.bytes + size > this.pages.pageSize) this.flush(depth, false)
     level.elements.push(e)
     level.bytes += size
@@ -143,7 +150,7 @@ async function* writeTrees(buckets: BoltBucket[], pages: PageWriter): AsyncGener
   let handled = 0
   for (const bucket of buckets) {
     const tree = new TreeBuilder(pages)
-    for (const { key, value } of bucket.entries()) {
+    for (const { key, value } of bucket.entries(!pages.encoding)) {
       tree.add(key, value)
       if (++handled % ENTRIES_PER_TURN === 0) {
         yield pages.take()

@@ -5,6 +5,7 @@
 import protobuf from 'protobufjs'
 import type { KeyValue } from '../backend/backend.js'
 import { EtcdError, Errors } from '../errors.js'
+import { writeU64 } from '../backend/embedded/u64.js'
 
 /** etcd's buckets, as a fresh etcd 3.4 member creates them. */
 export const BUCKETS = {
@@ -39,9 +40,9 @@ export interface RevKey {
 
 export function encodeRevKey(main: number, sub: number, tombstone = false): Buffer {
   const b = Buffer.allocUnsafe(tombstone ? REV_KEY_BYTES + 1 : REV_KEY_BYTES)
-  b.writeBigUInt64BE(BigInt(main), 0)
+  writeU64(b, 0, main)
   b[8] = 0x5f
-  b.writeBigUInt64BE(BigInt(sub), 9)
+  writeU64(b, 9, sub)
   if (tombstone) b[REV_KEY_BYTES] = TOMBSTONE_MARK
   return b
 }
@@ -76,16 +77,69 @@ const toLongBits = (n: bigint) => {
 }
 const fromLong = (l: { low: number; high: number }) => BigInt.asIntN(64, (BigInt(l.high >>> 0) << 32n) | BigInt(l.low >>> 0))
 
-/** mvccpb.KeyValue: key 1, create_revision 2, mod_revision 3, version 4, value 5, lease 6; zero fields left out. */
+/**
+ * mvccpb.KeyValue: key 1, create_revision 2, mod_revision 3, version 4, value 5, lease 6; zero fields
+ * left out. Written by hand into one exact-size buffer: a snapshot encodes every revision of the store.
+ */
 export function encodeKeyValue(kv: KeyValue): Buffer {
-  const w = protobuf.Writer.create()
-  if (kv.key.length > 0) w.uint32(0x0a).bytes(kv.key)
-  if (kv.createRevision !== 0) w.uint32(0x10).int64(kv.createRevision)
-  if (kv.modRevision !== 0) w.uint32(0x18).int64(kv.modRevision)
-  if (kv.version !== 0) w.uint32(0x20).int64(kv.version)
-  if (kv.value.length > 0) w.uint32(0x2a).bytes(kv.value)
-  if (kv.lease !== 0n) w.uint32(0x30).int64(toLongBits(kv.lease))
-  return Buffer.from(w.finish())
+  const b = Buffer.allocUnsafe(keyValueBytes(kv))
+  let at = 0
+  const varint = (n: number) => {
+    while (n >= 0x80) {
+      b[at++] = (n % 0x80) | 0x80
+      n = Math.floor(n / 0x80)
+    }
+    b[at++] = n
+  }
+  const bytes = (tag: number, v: Buffer) => {
+    b[at++] = tag
+    varint(v.length)
+    at += v.copy(b, at)
+  }
+  const int = (tag: number, n: number) => {
+    b[at++] = tag
+    varint(n)
+  }
+  if (kv.key.length > 0) bytes(0x0a, kv.key)
+  if (kv.createRevision !== 0) int(0x10, kv.createRevision)
+  if (kv.modRevision !== 0) int(0x18, kv.modRevision)
+  if (kv.version !== 0) int(0x20, kv.version)
+  if (kv.value.length > 0) bytes(0x2a, kv.value)
+  if (kv.lease !== 0n) {
+    b[at++] = 0x30
+    for (let u = BigInt.asUintN(64, kv.lease); ; u >>= 7n) {
+      if (u < 0x80n) {
+        b[at++] = Number(u)
+        break
+      }
+      b[at++] = Number(u & 0x7fn) | 0x80
+    }
+  }
+  return b
+}
+
+/** The size of encodeKeyValue(kv), without encoding it. */
+export function keyValueBytes(kv: KeyValue): number {
+  let n = 0
+  if (kv.key.length > 0) n += 1 + varintBytes(kv.key.length) + kv.key.length
+  if (kv.createRevision !== 0) n += 1 + varintBytes(kv.createRevision)
+  if (kv.modRevision !== 0) n += 1 + varintBytes(kv.modRevision)
+  if (kv.version !== 0) n += 1 + varintBytes(kv.version)
+  if (kv.value.length > 0) n += 1 + varintBytes(kv.value.length) + kv.value.length
+  if (kv.lease !== 0n) {
+    n += 2
+    for (let u = BigInt.asUintN(64, kv.lease); u >= 0x80n; u >>= 7n) n++
+  }
+  return n
+}
+
+function varintBytes(n: number): number {
+  let bytes = 1
+  while (n >= 0x80) {
+    n = Math.floor(n / 0x80)
+    bytes++
+  }
+  return bytes
 }
 
 export function decodeKeyValue(b: Buffer): KeyValue {

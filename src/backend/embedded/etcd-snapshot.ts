@@ -3,7 +3,7 @@
  * in etcd's buckets, so etcdctl can check and restore what `/v3/maintenance/snapshot` streams.
  */
 import type { BoltBucket } from '../../snapshot/bolt-writer.js'
-import { BUCKETS, encodeAlarmMember, encodeKeyValue, encodeLease, encodeRevKey, encodeU64, META_KEYS } from '../../snapshot/etcd-db.js'
+import { BUCKETS, encodeAlarmMember, encodeKeyValue, encodeLease, encodeRevKey, encodeU64, keyValueBytes, META_KEYS } from '../../snapshot/etcd-db.js'
 import { decodeChange } from './kv-codec.js'
 import type { StoreReadTxn } from './mvcc-store.js'
 import { decodeRevKey } from './revision.js'
@@ -13,9 +13,9 @@ const CLUSTER_VERSION = '3.4.0'
 /** A fresh etcd's auth revision. */
 const AUTH_REVISION = 1
 
-type Entry = { key: Buffer; value: Buffer }
+type Entry = { key: Buffer; value: Buffer | number }
 
-const bucket = (name: string, entries: () => Iterable<Entry>): BoltBucket => ({ name: Buffer.from(name), entries })
+const bucket = (name: string, entries: (layout: boolean) => Iterable<Entry>): BoltBucket => ({ name: Buffer.from(name), entries })
 const none = () => []
 const str = (s: string) => Buffer.from(s, 'latin1')
 
@@ -38,13 +38,14 @@ export function etcdBuckets(txn: StoreReadTxn): BoltBucket[] {
     bucket(BUCKETS.authRoles, none),
     bucket(BUCKETS.authUsers, none),
     bucket(BUCKETS.cluster, () => [{ key: str('clusterVersion'), value: str(CLUSTER_VERSION) }]),
-    bucket(BUCKETS.key, function* () {
+    bucket(BUCKETS.key, function* (layout) {
       for (const { key, value } of txn.revisions.getRange({ transaction })) {
         const rev = decodeRevKey(key)
-        const { kv, tombstone } = decodeChange(Buffer.from(value))
+        // the row is encoded before the next one is read, so it is read in place
+        const { kv, tombstone } = decodeChange(value)
         // etcd keeps only the key in a tombstone's record: its revision is in the record's key
         const record = tombstone ? { ...kv, modRevision: 0 } : kv
-        yield { key: encodeRevKey(rev.main, rev.sub, tombstone), value: encodeKeyValue(record) }
+        yield { key: encodeRevKey(rev.main, rev.sub, tombstone), value: layout ? keyValueBytes(record) : encodeKeyValue(record) }
       }
     }),
     bucket(BUCKETS.lease, function* () {

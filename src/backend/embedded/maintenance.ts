@@ -81,21 +81,23 @@ export class EmbeddedMaintenance implements Maintenance {
       const layout = await layOutBolt(etcdBuckets(txn))
       const sha = createHash('sha256')
       let sent = 0
-      let held: Buffer[] = []
-      let heldBytes = 0
+      let blob = Buffer.allocUnsafe(SNAPSHOT_CHUNK_BYTES)
+      let filled = 0
       for await (const pages of layout.pages()) {
         for (const page of pages) {
-          held.push(page)
-          heldBytes += page.length
-        }
-        while (heldBytes >= SNAPSHOT_CHUNK_BYTES || (heldBytes > 0 && sent + heldBytes === layout.size)) {
-          const all = held.length === 1 ? held[0]! : Buffer.concat(held, heldBytes)
-          const blob = all.subarray(0, Math.min(SNAPSHOT_CHUNK_BYTES, heldBytes))
-          held = blob.length < all.length ? [all.subarray(blob.length)] : []
-          heldBytes -= blob.length
-          sent += blob.length
-          sha.update(blob)
-          yield { remainingBytes: layout.size - sent, blob }
+          for (let copied = 0; copied < page.length; ) {
+            const n = page.copy(blob, filled, copied)
+            copied += n
+            filled += n
+            if (filled === blob.length || sent + filled === layout.size) {
+              const full = blob.subarray(0, filled)
+              sent += filled
+              sha.update(full)
+              yield { remainingBytes: layout.size - sent, blob: full }
+              blob = Buffer.allocUnsafe(SNAPSHOT_CHUNK_BYTES)
+              filled = 0
+            }
+          }
         }
       }
       if (sent !== layout.size) throw new EtcdError(GrpcCode.Internal, `etcdserver: snapshot ended after ${sent} of ${layout.size} bytes`)
