@@ -2,6 +2,7 @@
  * Protobuf encoded sizes, for etcd's request limits: gRPC refuses a request message larger than
  * --max-request-bytes + 512 KiB, and etcdserver refuses a raft proposal larger than --max-request-bytes.
  */
+import type { KeyValue } from './backend/backend.js'
 
 /** Size of a varint holding `n` (an int64 or uint64; negative int64s take ten bytes). */
 export function varintSize(n: number | bigint): number {
@@ -48,4 +49,16 @@ const headerFieldSize = 2 + 1 + 1 + 9 // ID: nine-byte varint, as etcd's IDs (me
  */
 export function raftRequestSize(requestSize: number): number {
   return headerFieldSize + messageFieldSize(requestSize)
+}
+
+/** An mvccpb.KeyValue's size. */
+export function keyValueSize(kv: KeyValue): number {
+  return (
+    bytesFieldSize(kv.key.length) +
+    varintFieldSize(kv.createRevision) +
+    varintFieldSize(kv.modRevision) +
+    varintFieldSize(kv.version) +
+    bytesFieldSize(kv.value.length) +
+    varintFieldSize(kv.lease)
+  )
 }

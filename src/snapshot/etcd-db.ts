@@ -6,6 +6,7 @@ import protobuf from 'protobufjs'
 import type { KeyValue } from '../backend/backend.js'
 import { EtcdError, Errors } from '../errors.js'
 import { writeU64 } from '../backend/embedded/u64.js'
+import { keyValueSize } from '../proto-size.js'
 
 /** etcd's buckets, as a fresh etcd 3.4 member creates them. */
 export const BUCKETS = {
@@ -82,7 +83,7 @@ const fromLong = (l: { low: number; high: number }) => BigInt.asIntN(64, (BigInt
  * left out. Written by hand into one exact-size buffer: a snapshot encodes every revision of the store.
  */
 export function encodeKeyValue(kv: KeyValue): Buffer {
-  const b = Buffer.allocUnsafe(keyValueBytes(kv))
+  const b = Buffer.allocUnsafe(keyValueSize(kv))
   let at = 0
   const varint = (n: number) => {
     while (n >= 0x80) {
@@ -116,30 +117,6 @@ export function encodeKeyValue(kv: KeyValue): Buffer {
     }
   }
   return b
-}
-
-/** The size of encodeKeyValue(kv), without encoding it. */
-export function keyValueBytes(kv: KeyValue): number {
-  let n = 0
-  if (kv.key.length > 0) n += 1 + varintBytes(kv.key.length) + kv.key.length
-  if (kv.createRevision !== 0) n += 1 + varintBytes(kv.createRevision)
-  if (kv.modRevision !== 0) n += 1 + varintBytes(kv.modRevision)
-  if (kv.version !== 0) n += 1 + varintBytes(kv.version)
-  if (kv.value.length > 0) n += 1 + varintBytes(kv.value.length) + kv.value.length
-  if (kv.lease !== 0n) {
-    n += 2
-    for (let u = BigInt.asUintN(64, kv.lease); u >= 0x80n; u >>= 7n) n++
-  }
-  return n
-}
-
-function varintBytes(n: number): number {
-  let bytes = 1
-  while (n >= 0x80) {
-    n = Math.floor(n / 0x80)
-    bytes++
-  }
-  return bytes
 }
 
 export function decodeKeyValue(b: Buffer): KeyValue {

@@ -4,33 +4,22 @@
  * a defragment go on meanwhile, and each stream is the store as it was when it started.
  */
 import { type ClientRequest, type IncomingMessage, request } from 'node:http'
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
-import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
+import { readdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { buildApp } from '../../src/app.js'
-import { openEmbeddedBackend } from '../../src/backend/embedded/index.js'
 import { saveSnapshot } from '../../src/cli/snapshot.js'
 import { snapshotRange } from '../../src/snapshot/get.js'
 import { snapshotStatus } from '../../src/snapshot/status.js'
 import { post } from '../helpers/http.js'
+import { startOurs } from '../http/helpers/servers.js'
 
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64')
 
 const dirBytes = (dir: string) => readdirSync(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0)
 
 t.test('20 unread snapshot streams: no file, writes and defragment go on, each stream is its moment', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'etcdgw-stream-'))
-  const backend = await openEmbeddedBackend({ dataDir: dir, name: 'default', maxTxnOps: 128 })
-  const app = buildApp({ backend, maxRequestBytes: 1572864 })
-  t.teardown(async () => {
-    await app.close()
-    await backend.close()
-    rmSync(dir, { recursive: true, force: true })
-  })
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+  const server = await startOurs(t)
+  const { url, dataDir: dir } = server
   const value = b64(Buffer.alloc(20_000, 1))
   for (let i = 0; i < 200; i++) await post(url, '/v3/kv/put', JSON.stringify({ key: b64(`k${i}`), value }))
   const before = { files: readdirSync(dir).sort(), bytes: dirBytes(dir) }

@@ -3,7 +3,8 @@
  * in etcd's buckets, so etcdctl can check and restore what `/v3/maintenance/snapshot` streams.
  */
 import type { BoltBucket } from '../../snapshot/bolt-writer.js'
-import { BUCKETS, encodeAlarmMember, encodeKeyValue, encodeLease, encodeRevKey, encodeU64, keyValueBytes, META_KEYS } from '../../snapshot/etcd-db.js'
+import { BUCKETS, encodeAlarmMember, encodeKeyValue, encodeLease, encodeRevKey, encodeU64, META_KEYS } from '../../snapshot/etcd-db.js'
+import { keyValueSize } from '../../proto-size.js'
 import { decodeChange } from './kv-codec.js'
 import type { StoreReadTxn } from './mvcc-store.js'
 import { decodeRevKey } from './revision.js'
@@ -45,7 +46,7 @@ export function etcdBuckets(txn: StoreReadTxn): BoltBucket[] {
         const { kv, tombstone } = decodeChange(value)
         // etcd keeps only the key in a tombstone's record: its revision is in the record's key
         const record = tombstone ? { ...kv, modRevision: 0 } : kv
-        yield { key: encodeRevKey(rev.main, rev.sub, tombstone), value: layout ? keyValueBytes(record) : encodeKeyValue(record) }
+        yield { key: encodeRevKey(rev.main, rev.sub, tombstone), value: layout ? keyValueSize(record) : encodeKeyValue(record) }
       }
     }),
     bucket(BUCKETS.lease, function* () {
