@@ -7,7 +7,8 @@ import { snapshotRange } from '../snapshot/get.js'
 import { restoreSnapshot } from '../snapshot/restore.js'
 import { snapshotStatus } from '../snapshot/status.js'
 import { addTlsOptions, clientTls, type ClientTls, endpointList, endpointsOption, fail, post, type TlsFlags, writeOutOption } from './gateway-client.js'
-import { etcdctlJson, intArg, keyRange, simpleKv, write } from './kv-commands.js'
+import { intArg, keyRange } from './kv-commands.js'
+import { type KvFormat, printRange, type RangeBody } from './kv-output.js'
 import { hexId, humanBytes, table } from './output.js'
 
 interface StreamMessage {
@@ -127,7 +128,7 @@ export function registerSnapshotCommands(program: Command): void {
     .option('--keys-only', 'get only the keys')
     .option('--rev <revision>', 'the revision to read at (default: the snapshot\'s)', intArg('revision'))
     .addOption(writeOutOption(['simple', 'json']))
-    .action((file: string, key: string, rangeEnd: string | undefined, opts: { prefix?: boolean; keysOnly?: boolean; rev?: string; writeOut: string }) =>
+    .action((file: string, key: string, rangeEnd: string | undefined, opts: { prefix?: boolean; keysOnly?: boolean; rev?: string; writeOut: KvFormat }) =>
       reported(() => {
         const range = keyRange(key, rangeEnd, opts.prefix)
         const res = snapshotRange(file, {
@@ -136,9 +137,7 @@ export function registerSnapshotCommands(program: Command): void {
           revision: Number(opts.rev ?? 0),
           keysOnly: opts.keysOnly === true,
         })
-        const body = JSON.parse(encoders.RangeResponse(res)) as { kvs?: Array<{ key?: string; value?: string }> }
-        if (opts.writeOut === 'json') return void write([etcdctlJson(body), '\n'])
-        write((body.kvs ?? []).flatMap(simpleKv))
+        printRange(JSON.parse(encoders.RangeResponse(res)) as RangeBody, opts.writeOut)
       }),
     )
 

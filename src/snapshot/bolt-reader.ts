@@ -60,7 +60,7 @@ class Visits {
 
   mark(first: number, count: number, what: string): void {
     for (let id = first; id < first + count; id++) {
-      if (this.seen[id]) throw Errors.badSnapshot(`${what}: page ${id} is referenced twice (a cycle or a shared page)`)
+      if (this.seen[id]) throw Errors.snapshotInvalid(`${what}: page ${id} is referenced twice (a cycle or a shared page)`)
       this.seen[id] = 1
     }
   }
@@ -96,10 +96,10 @@ export class BoltFile {
     try {
       fd = openSync(path, 'r')
     } catch (err) {
-      throw Errors.badSnapshot(`${path}: ${(err as Error).message}`)
+      throw Errors.snapshotInvalid(`${path}: ${(err as Error).message}`)
     }
     try {
-      if (!fstatSync(fd).isFile()) throw Errors.badSnapshot(`${path}: not a regular file`)
+      if (!fstatSync(fd).isFile()) throw Errors.snapshotInvalid(`${path}: not a regular file`)
       return new BoltFile(fd, path)
     } catch (err) {
       closeSync(fd)
@@ -346,6 +346,6 @@ export class BoltFile {
   }
 
   private fail(message: string) {
-    return Errors.badSnapshot(`${this.path}: ${message}`)
+    return Errors.snapshotInvalid(`${this.path}: ${message}`)
   }
 }

@@ -16,7 +16,7 @@ import {
   NO_FREELIST,
   PAGE_HEADER_BYTES,
 } from './bolt-format.js'
-import { EtcdError, GrpcCode } from '../errors.js'
+import { Errors } from '../errors.js'
 
 export interface BoltBucket {
   name: Buffer
@@ -198,7 +198,7 @@ export async function layOutBolt(buckets: BoltBucket[], txid = 2n, pageSize = DE
       const writer = new PageWriter(pageSize, true)
       const written = yield* writeTrees(buckets, writer)
       if (written !== root || writer.next !== pgid) {
-        throw new EtcdError(GrpcCode.Internal, `snapshot: the data changed while it was written (${writer.next} pages laid out, ${pgid} announced)`)
+        throw Errors.snapshotChanged(writer.next, pgid)
       }
     },
   }

@@ -50,14 +50,14 @@ export function encodeRevKey(main: number, sub: number, tombstone = false): Buff
 
 export function decodeRevKey(b: Buffer): RevKey {
   const tombstone = b.length === REV_KEY_BYTES + 1 && b[REV_KEY_BYTES] === TOMBSTONE_MARK
-  if ((b.length !== REV_KEY_BYTES && !tombstone) || b[8] !== 0x5f) throw Errors.badSnapshot(`bad revision key ${b.toString('hex')}`)
+  if ((b.length !== REV_KEY_BYTES && !tombstone) || b[8] !== 0x5f) throw Errors.snapshotInvalid(`bad revision key ${b.toString('hex')}`)
   return { main: safeU64(b.readBigUInt64BE(0), 'main revision'), sub: safeU64(b.readBigUInt64BE(9), 'sub revision'), tombstone }
 }
 
 /** A revision as the `meta` bucket's compaction entries hold it: a revision key with sub 0. */
 export function decodeMetaRev(b: Buffer | undefined, name: string): number | undefined {
   if (b === undefined) return undefined
-  if (b.length !== REV_KEY_BYTES) throw Errors.badSnapshot(`meta ${name} is ${b.length} bytes, not a revision`)
+  if (b.length !== REV_KEY_BYTES) throw Errors.snapshotInvalid(`meta ${name} is ${b.length} bytes, not a revision`)
   return decodeRevKey(b).main
 }
 
@@ -68,7 +68,7 @@ export function encodeU64(n: number | bigint): Buffer {
 }
 
 function safeU64(v: bigint, what: string): number {
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw Errors.badSnapshot(`${what} ${v} is out of range`)
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw Errors.snapshotInvalid(`${what} ${v} is out of range`)
   return Number(v)
 }
 
@@ -186,7 +186,7 @@ const bytes = (r: protobuf.Reader) => Buffer.from(r.bytes())
 
 function revision(r: protobuf.Reader): number {
   const v = fromLong(r.int64())
-  if (v < 0n || v > BigInt(Number.MAX_SAFE_INTEGER)) throw Errors.badSnapshot(`int64 field ${v} is out of range`)
+  if (v < 0n || v > BigInt(Number.MAX_SAFE_INTEGER)) throw Errors.snapshotInvalid(`int64 field ${v} is out of range`)
   return Number(v)
 }
 
@@ -207,6 +207,6 @@ function decodeFields(b: Buffer, what: string, wireTypes: readonly number[], kno
     }
   } catch (err) {
     if (err instanceof EtcdError) throw err
-    throw Errors.badSnapshot(`a ${what} record does not decode: ${(err as Error).message}`)
+    throw Errors.snapshotInvalid(`a ${what} record does not decode: ${(err as Error).message}`)
   }
 }

@@ -74,8 +74,8 @@ function openChecked(file: string, skipHashCheck: boolean): BoltFile {
   const db = BoltFile.open(file)
   try {
     if (!skipHashCheck) {
-      if (!db.hasTrailer) throw Errors.badSnapshot(`${file}: snapshot missing hash but --skip-hash-check=false`)
-      if (!db.trailerMatches()) throw Errors.badSnapshot(`${file}: sha256 mismatch: the snapshot is damaged or incomplete`)
+      if (!db.hasTrailer) throw Errors.snapshotInvalid(`${file}: snapshot missing hash but --skip-hash-check=false`)
+      if (!db.trailerMatches()) throw Errors.snapshotInvalid(`${file}: sha256 mismatch: the snapshot is damaged or incomplete`)
     }
     return db
   } catch (err) {
@@ -89,15 +89,15 @@ function* changes(db: BoltFile): Generator<{ main: number; sub: number; change: 
     const rev = decodeRevKey(key)
     const kv = decodeKeyValue(value)
     const at = `${db.path}: revision ${rev.main}/${rev.sub}`
-    if (kv.key.length === 0) throw Errors.badSnapshot(`${at} has no key`)
-    if (rev.main < 1) throw Errors.badSnapshot(`${at} is below revision 1`)
+    if (kv.key.length === 0) throw Errors.snapshotInvalid(`${at} has no key`)
+    if (rev.main < 1) throw Errors.snapshotInvalid(`${at} is below revision 1`)
     if (rev.tombstone) {
       yield { ...rev, change: { tombstone: true, kv: { ...kv, value: Buffer.alloc(0), createRevision: 0, version: 0, lease: 0n, modRevision: rev.main } } }
       continue
     }
-    if (kv.modRevision !== rev.main) throw Errors.badSnapshot(`${at} holds a record of revision ${kv.modRevision}`)
+    if (kv.modRevision !== rev.main) throw Errors.snapshotInvalid(`${at} holds a record of revision ${kv.modRevision}`)
     if (kv.createRevision < 1 || kv.createRevision > rev.main || kv.version < 1) {
-      throw Errors.badSnapshot(`${at}: create revision ${kv.createRevision} and version ${kv.version} do not fit`)
+      throw Errors.snapshotInvalid(`${at}: create revision ${kv.createRevision} and version ${kv.version} do not fit`)
     }
     yield { ...rev, change: { tombstone: false, kv } }
   }
@@ -106,8 +106,8 @@ function* changes(db: BoltFile): Generator<{ main: number; sub: number; change: 
 function* leases(db: BoltFile): Generator<{ id: bigint; ttl: number }> {
   for (const { key, value } of db.entries(BUCKETS.lease)) {
     const lease = decodeLease(value)
-    if (key.length !== 8 || key.readBigInt64BE() !== lease.id) throw Errors.badSnapshot(`${db.path}: lease ${key.toString('hex')} holds lease ${lease.id}`)
-    if (lease.ttl > MAX_LEASE_TTL) throw Errors.badSnapshot(`${db.path}: lease ${lease.id} has TTL ${lease.ttl}`)
+    if (key.length !== 8 || key.readBigInt64BE() !== lease.id) throw Errors.snapshotInvalid(`${db.path}: lease ${key.toString('hex')} holds lease ${lease.id}`)
+    if (lease.ttl > MAX_LEASE_TTL) throw Errors.snapshotInvalid(`${db.path}: lease ${lease.id} has TTL ${lease.ttl}`)
     yield lease
   }
 }

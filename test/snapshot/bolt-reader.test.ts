@@ -75,7 +75,7 @@ function setMeta(db: Buffer, metaPage: number, offset: number, value: bigint): v
 }
 
 function expectBad(t: Test, file: string, message: RegExp, what: string): void {
-  t.throws(() => snapshotStatus(file), { code: GrpcCode.DataLoss, message }, what)
+  t.throws(() => snapshotStatus(file), { grpcCode: GrpcCode.DataLoss, code: 'ETCDGW_ERR_SNAPSHOT_INVALID', message }, what)
 }
 
 t.test('each kind of damage is named', async (t) => {

@@ -9,7 +9,7 @@ import {
   type SnapshotChunk,
   type StatusResponse,
 } from '../backend.js'
-import { EtcdError, GrpcCode } from '../../errors.js'
+import { Errors } from '../../errors.js'
 import { ETCD_SERVER_VERSION } from '../../version.js'
 import { layOutBolt } from '../../snapshot/bolt-writer.js'
 import type { AlarmStore } from './alarm-store.js'
@@ -39,7 +39,7 @@ export class EmbeddedMaintenance implements Maintenance {
         return { alarms: cleared ? [cleared] : [] }
       }
       default:
-        throw new EtcdError(GrpcCode.InvalidArgument, `etcdserver: unknown alarm action ${req.action as number}`)
+        throw Errors.unknownAlarmAction(req.action as number)
     }
   }
 
@@ -100,7 +100,7 @@ export class EmbeddedMaintenance implements Maintenance {
           }
         }
       }
-      if (sent !== layout.size) throw new EtcdError(GrpcCode.Internal, `etcdserver: snapshot ended after ${sent} of ${layout.size} bytes`)
+      if (sent !== layout.size) throw Errors.snapshotIncomplete(sent, layout.size)
       yield { remainingBytes: 0, blob: sha.digest() }
     } finally {
       txn.done()
@@ -108,6 +108,6 @@ export class EmbeddedMaintenance implements Maintenance {
   }
 
   async moveLeader(targetId: bigint): Promise<void> {
-    if (targetId !== this.store.memberId) throw new EtcdError(GrpcCode.FailedPrecondition, 'etcdserver: bad leader transferee')
+    if (targetId !== this.store.memberId) throw Errors.badLeaderTransferee()
   }
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { open, type Database, type RootDatabase, type Transaction } from 'lmdb'
 import type { KeyValue } from '../backend.js'
-import { EtcdError, Errors, GrpcCode } from '../../errors.js'
+import { Errors } from '../../errors.js'
 import { KeyIndex } from './key-index.js'
 import { ReadPins } from './read-pins.js'
 import { decodeChange, decodeChangeKey, decodeChangeVersion, encodeChange, type StoredChange } from './kv-codec.js'
@@ -177,7 +177,7 @@ export class MvccStore {
    */
   private durableRow(rev: Revision): Buffer {
     const raw = this.revs.getBinaryFast(encodeRevKey(rev.main, rev.sub))
-    if (!raw) throw new EtcdError(GrpcCode.DataLoss, `etcdserver: revision ${rev.main}/${rev.sub} is missing from the store`)
+    if (!raw) throw Errors.revisionMissing(rev.main, rev.sub)
     return Buffer.from(raw.buffer, raw.byteOffset, raw.length)
   }
 
@@ -235,7 +235,7 @@ export class MvccStore {
       (err: Error) => {
         this.writesDone++
         this.failure ??= err
-        throw new EtcdError(GrpcCode.Internal, `etcdserver: failed to persist revision ${rev}: ${err.message}`)
+        throw Errors.persistFailed(rev, err)
       },
     )
     this.lastWrite = done
@@ -414,7 +414,7 @@ export class MvccStore {
 
   private assertUsable(): void {
     if (this.closed) throw Errors.stopped()
-    if (this.failure) throw new EtcdError(GrpcCode.Internal, `etcdserver: store failed: ${this.failure.message}`)
+    if (this.failure) throw Errors.storeFailed(this.failure)
   }
 
   /** Removes the rows at or below `rev` that the index no longer references. */
