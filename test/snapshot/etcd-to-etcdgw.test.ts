@@ -3,7 +3,7 @@
  * answers as etcd did, and `snapshot restore` makes a data dir whose `etcdgw serve` answers every range
  * at every revision as that etcd. Restore refuses what etcdctl refuses, with a clear message.
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -47,6 +47,7 @@ t.test('an etcd snapshot in etcdgw', { skip: missing }, async (t) => {
     const dataDir = join(tmp, 'restored')
     const restored = await etcdgw(['snapshot', 'restore', file, '--data-dir', dataDir])
     t.equal(restored.code, 0, restored.stderr)
+    t.equal(statSync(dataDir).mode & 0o777, 0o700, 'the data dir is 0700, as etcd makes its own')
     const gw = await startGateway({ teardown: t, flags: ['--data-dir', dataDir] })
     await sameHistory(t, etcd.url, gw.url, 'etcd → etcdgw')
   })
@@ -82,7 +83,7 @@ t.test('an etcd snapshot in etcdgw', { skip: missing }, async (t) => {
       t.match(r.stderr, message)
     }
     const noTrailer = join(tmp, 'no-trailer.db')
-    const db = (await import('node:fs')).readFileSync(file)
+    const db = readFileSync(file)
     writeFileSync(noTrailer, db.subarray(0, db.length - 32))
     const refused = await etcdgw(['snapshot', 'restore', noTrailer, '--data-dir', join(tmp, 'nt')])
     t.match(refused.stderr, /snapshot missing hash but --skip-hash-check=false/)

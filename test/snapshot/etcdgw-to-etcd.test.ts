@@ -1,7 +1,8 @@
 /**
  * A snapshot of the embedded store is an etcd db file: real etcdctl checks it (and prints what
  * `etcdgw snapshot status` prints) and restores it, and a real etcd started on that data dir answers
- * every range at every revision, the leases and the compaction as etcdgw does.
+ * every range at every revision, the leases, the compaction and a watch from an old revision as etcdgw
+ * does.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -10,15 +11,26 @@ import t from 'tap'
 import { ETCD_BIN, etcdMissing } from '../helpers/etcd.js'
 import { startGateway } from '../helpers/gateway.js'
 import { launch } from '../helpers/managed-server.js'
+import { openHttpStream } from '../http/helpers/stream-clients.js'
 import { applyWorkload, etcdctl, etcdgw, rangeAll, sameHistory } from '../helpers/snapshot-workload.js'
 
 const missing = etcdMissing()
+
+/** The events a watch on every key from `rev` delivers, in order, once `count` have come (or 5 s passed). */
+async function watchEvents(url: string, rev: number, count: number): Promise<unknown[]> {
+  const stream = openHttpStream(url, '/v3/watch')
+  stream.send(JSON.stringify({ create_request: { key: 'AA==', range_end: 'AA==', start_revision: String(rev) } }))
+  const events = () => stream.messages.flatMap((m) => (JSON.parse(m) as { result: { events?: unknown[] } }).result.events ?? [])
+  for (let waited = 0; events().length < count && waited < 5_000; waited += 50) await new Promise((r) => setTimeout(r, 50))
+  stream.close()
+  return events()
+}
 
 t.test('an etcdgw snapshot in etcd', { skip: missing }, async (t) => {
   const tmp = mkdtempSync(join(tmpdir(), 'etcdgw-gw-snap-'))
   t.teardown(() => rmSync(tmp, { recursive: true, force: true }))
   const gw = await startGateway({ teardown: t })
-  await applyWorkload(gw.url)
+  const compactRev = await applyWorkload(gw.url)
   const file = join(tmp, 'etcdgw.db')
   const saved = await etcdgw(['snapshot', 'save', file, '--endpoints', gw.url])
   t.equal(saved.code, 0, saved.stderr)
@@ -47,4 +59,7 @@ t.test('an etcdgw snapshot in etcd', { skip: missing }, async (t) => {
     teardown: t,
   })
   await sameHistory(t, gw.url, etcd.url, 'etcdgw → etcd')
+  const ours = await watchEvents(gw.url, compactRev, 1_000)
+  t.ok(ours.length > 5, `${ours.length} events since the compaction`)
+  t.same(await watchEvents(etcd.url, compactRev, ours.length), ours, 'a watch from the compacted revision: the same events')
 })
