@@ -28,7 +28,7 @@ import {
 } from './bolt-format.js'
 
 /** etcd's snapshot trailer: the sha256 of the db bytes before it. */
-export const SHA256_BYTES = 32
+const SHA256_BYTES = 32
 const MIN_PAGE_SIZE = 512
 const MAX_PAGE_SIZE = 64 * 1024
 const HASH_CHUNK = 1 << 20
@@ -132,15 +132,6 @@ export class BoltFile {
       at += n
     }
     return sha.digest().equals(this.readAt(this.dataBytes, SHA256_BYTES))
-  }
-
-  /** The top-level buckets' names, in order. */
-  bucketNames(): Buffer[] {
-    const names: Buffer[] = []
-    for (const { key } of this.walk(this.meta.root, undefined, 'the root bucket', new Visits(this.meta.pgid), true)) {
-      names.push(Buffer.from(key))
-    }
-    return names
   }
 
   /** The entries of one top-level bucket in key order; nothing when there is no such bucket. */

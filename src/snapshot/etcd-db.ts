@@ -5,6 +5,7 @@
 import protobuf from 'protobufjs'
 import type { KeyValue } from '../backend/backend.js'
 import { EtcdError, Errors } from '../errors.js'
+import type { BoltFile } from './bolt-reader.js'
 import { writeU64 } from '../backend/embedded/u64.js'
 import { keyValueSize } from '../proto-size.js'
 
@@ -54,11 +55,18 @@ export function decodeRevKey(b: Buffer): RevKey {
   return { main: safeU64(b.readBigUInt64BE(0), 'main revision'), sub: safeU64(b.readBigUInt64BE(9), 'sub revision'), tombstone }
 }
 
-/** A revision as the `meta` bucket's compaction entries hold it: a revision key with sub 0. */
-export function decodeMetaRev(b: Buffer | undefined, name: string): number | undefined {
-  if (b === undefined) return undefined
-  if (b.length !== REV_KEY_BYTES) throw Errors.snapshotInvalid(`meta ${name} is ${b.length} bytes, not a revision`)
-  return decodeRevKey(b).main
+/** The compaction etcd had scheduled and the one it had finished (0: none), from the `meta` bucket. */
+export function readCompaction(db: BoltFile): { scheduled: number; finished: number } {
+  const found = { scheduled: 0, finished: 0 }
+  for (const { key, value } of db.entries(BUCKETS.meta)) {
+    const name = key.toString('latin1')
+    const which = name === META_KEYS.scheduledCompact ? 'scheduled' : name === META_KEYS.finishedCompact ? 'finished' : undefined
+    if (!which) continue
+    // a revision key with sub 0
+    if (value.length !== REV_KEY_BYTES) throw Errors.snapshotInvalid(`${db.path}: meta ${name} is ${value.length} bytes, not a revision`)
+    found[which] = decodeRevKey(value).main
+  }
+  return found
 }
 
 export function encodeU64(n: number | bigint): Buffer {

@@ -6,7 +6,7 @@
 import type { KeyValue, RangeResponse } from '../backend/backend.js'
 import { Errors } from '../errors.js'
 import { BoltFile } from './bolt-reader.js'
-import { BUCKETS, decodeKeyValue, decodeMetaRev, decodeRevKey, META_KEYS } from './etcd-db.js'
+import { BUCKETS, decodeKeyValue, decodeRevKey, readCompaction } from './etcd-db.js'
 
 export interface SnapshotRangeRequest {
   key: Buffer
@@ -20,12 +20,8 @@ export interface SnapshotRangeRequest {
 export function snapshotRange(file: string, req: SnapshotRangeRequest): RangeResponse {
   const db = BoltFile.open(file)
   try {
-    const meta = new Map<string, Buffer>()
-    for (const { key, value } of db.entries(BUCKETS.meta)) meta.set(key.toString('latin1'), Buffer.from(value))
-    const compacted = Math.max(
-      decodeMetaRev(meta.get(META_KEYS.scheduledCompact), META_KEYS.scheduledCompact) ?? 0,
-      decodeMetaRev(meta.get(META_KEYS.finishedCompact), META_KEYS.finishedCompact) ?? 0,
-    )
+    const { scheduled, finished } = readCompaction(db)
+    const compacted = Math.max(scheduled, finished)
     const inRange = rangeTest(req.key, req.rangeEnd)
     const latest = new Map<string, KeyValue | undefined>()
     let current = compacted

@@ -11,7 +11,7 @@ import type { StoredChange } from '../backend/embedded/kv-codec.js'
 import { importStore } from '../backend/embedded/store-import.js'
 import { BoltFile } from './bolt-reader.js'
 import { clusterIds, type ClusterFlags } from './etcd-ids.js'
-import { BUCKETS, decodeAlarmMember, decodeKeyValue, decodeLease, decodeMetaRev, decodeRevKey, META_KEYS } from './etcd-db.js'
+import { BUCKETS, decodeAlarmMember, decodeKeyValue, decodeLease, decodeRevKey, readCompaction } from './etcd-db.js'
 
 export interface RestoreOptions extends ClusterFlags {
   dataDir: string
@@ -29,16 +29,15 @@ export async function restoreSnapshot(file: string, opts: RestoreOptions): Promi
   mkdirSync(dirname(target), { recursive: true, mode: 0o700 })
   const work = mkdtempSync(join(dirname(target), `.${basename(target)}.restoring-`))
   try {
-    const meta = new Map<string, Buffer>()
-    for (const { key, value } of db.entries(BUCKETS.meta)) meta.set(key.toString('latin1'), Buffer.from(value))
+    const compaction = readCompaction(db)
     const alarms = [...db.entries(BUCKETS.alarm)].map(({ key }) => decodeAlarmMember(key))
     await importStore(work, {
       ...ids,
       changes: changes(db),
       leases: leases(db),
       alarms,
-      compactScheduled: decodeMetaRev(meta.get(META_KEYS.scheduledCompact), META_KEYS.scheduledCompact) ?? 0,
-      compactFinished: decodeMetaRev(meta.get(META_KEYS.finishedCompact), META_KEYS.finishedCompact) ?? 0,
+      compactScheduled: compaction.scheduled,
+      compactFinished: compaction.finished,
     })
     refuseExisting(opts.dataDir)
     renameSync(work, target)

@@ -4,7 +4,7 @@
  * a defragment go on meanwhile, and each stream is the store as it was when it started.
  */
 import { type ClientRequest, type IncomingMessage, request } from 'node:http'
-import { readdirSync, rmSync, statSync } from 'node:fs'
+import { readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { saveSnapshot } from '../../src/cli/snapshot.js'
@@ -58,8 +58,7 @@ t.test('20 unread snapshot streams: no file, writes and defragment go on, each s
   const lines = Buffer.concat(chunks).toString().trim().split('\n').map((l) => JSON.parse(l) as { result: { blob: string } })
   const early = join(dir, '..', `${dir.split('/').pop()}-early.db`)
   t.teardown(() => rmSync(early, { force: true }))
-  ;(await import('node:fs')).writeFileSync(early, Buffer.concat(lines.map((l) => Buffer.from(l.result.blob, 'base64'))))
-  t.equal(snapshotStatus(early).totalKey, snapshotStatus(early).totalKey)
+  writeFileSync(early, Buffer.concat(lines.map((l) => Buffer.from(l.result.blob, 'base64'))))
   t.same(snapshotRange(early, { key: Buffer.from('during'), rangeEnd: undefined, revision: 0, keysOnly: false }).kvs, [], 'a stream started before a write does not have it')
   t.equal(snapshotRange(early, { key: Buffer.from('k'), rangeEnd: Buffer.from('l'), revision: 0, keysOnly: false }).count, 200)
 
