@@ -4,10 +4,14 @@
  * a defragment go on meanwhile, and each stream is the store as it was when it started.
  */
 import { type ClientRequest, type IncomingMessage, request } from 'node:http'
-import { readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
+import { etcdBuckets, SNAPSHOT_TABLES } from '../../src/backend/embedded/etcd-snapshot.js'
+import { MvccStore } from '../../src/backend/embedded/mvcc-store.js'
 import { saveSnapshot } from '../../src/cli/snapshot.js'
+import { layOutBolt } from '../../src/snapshot/bolt-writer.js'
 import { snapshotRange } from '../../src/snapshot/get.js'
 import { snapshotStatus } from '../../src/snapshot/status.js'
 import { post } from '../helpers/http.js'
@@ -68,4 +72,22 @@ t.test('20 unread snapshot streams: no file, writes and defragment go on, each s
   t.equal(snapshotStatus(file).totalKey > 200, true, 'a stream after them is whole')
   const got = snapshotRange(file, { key: Buffer.from('during'), rangeEnd: undefined, revision: 0, keysOnly: false })
   t.equal(got.kvs[0]?.value.toString(), 'x')
+})
+
+t.test('a snapshot of a store whose lease table nothing has opened yet', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'etcdgw-stream-bare-'))
+  const store = await MvccStore.open(dir)
+  t.teardown(async () => {
+    await store.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  const txn = store.readTransaction(SNAPSHOT_TABLES)
+  try {
+    const layout = await layOutBolt(etcdBuckets(txn))
+    let bytes = 0
+    for await (const pages of layout.pages()) for (const page of pages) bytes += page.length
+    t.equal(bytes, layout.size, 'the whole db, as laid out')
+  } finally {
+    txn.done()
+  }
 })

@@ -20,6 +20,10 @@ const bucket = (name: string, entries: (layout: boolean) => Iterable<Entry>): Bo
 const none = () => []
 const str = (s: string) => Buffer.from(s, 'latin1')
 
+/** The embedded store's tables a snapshot reads besides its revisions and meta (open them before its transaction). */
+export const SNAPSHOT_TABLES = ['leases'] as const
+const [LEASES] = SNAPSHOT_TABLES
+
 /** The buckets of the snapshot, each read again for each pass of the writer. */
 export function etcdBuckets(txn: StoreReadTxn): BoltBucket[] {
   const { transaction } = txn
@@ -50,9 +54,10 @@ export function etcdBuckets(txn: StoreReadTxn): BoltBucket[] {
       }
     }),
     bucket(BUCKETS.lease, function* () {
-      for (const { key, value } of txn.table<number>('leases').getRange({ transaction })) {
+      for (const { key, value } of txn.tables.get(LEASES)!.getRange({ transaction })) {
         const id = Buffer.from(key)
-        yield { key: id, value: encodeLease({ id: id.readBigInt64BE(), ttl: value }) }
+        // the lessor keeps each lease's TTL, in seconds, as the row's value
+        yield { key: id, value: encodeLease({ id: id.readBigInt64BE(), ttl: value as number }) }
       }
     }),
     bucket(BUCKETS.members, none),

@@ -13,7 +13,7 @@ import { Errors } from '../../errors.js'
 import { ETCD_SERVER_VERSION } from '../../version.js'
 import { layOutBolt } from '../../snapshot/bolt-writer.js'
 import type { AlarmStore } from './alarm-store.js'
-import { etcdBuckets } from './etcd-snapshot.js'
+import { etcdBuckets, SNAPSHOT_TABLES } from './etcd-snapshot.js'
 import type { MvccStore } from './mvcc-store.js'
 import { storeHash } from './store-hash.js'
 
@@ -76,7 +76,7 @@ export class EmbeddedMaintenance implements Maintenance {
    * the sha256 of it all.
    */
   async *snapshot(): AsyncGenerator<SnapshotChunk> {
-    const txn = this.store.readTransaction()
+    const txn = this.store.readTransaction(SNAPSHOT_TABLES)
     try {
       const layout = await layOutBolt(etcdBuckets(txn))
       const sha = createHash('sha256')

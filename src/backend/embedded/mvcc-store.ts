@@ -326,16 +326,20 @@ export class MvccStore {
     }
   }
 
-  /** One lmdb read transaction over the store's tables, for a snapshot taken while writes go on; call done(). */
-  readTransaction(): StoreReadTxn {
+  /**
+   * One lmdb read transaction over the revisions, the meta table and `tables`, for a snapshot taken while
+   * writes go on; call done(). The tables are opened first: lmdb refuses a table opened after the transaction.
+   */
+  readTransaction(tables: readonly string[]): StoreReadTxn {
     this.assertUsable()
+    const opened = new Map(tables.map((name) => [name, this.table(name)]))
     const transaction = this.root.useReadTransaction()
     const unpin = this.readPins.pin(this.root)
     const done = () => {
       transaction.done()
       unpin()
     }
-    return { transaction, revisions: this.revs, meta: this.meta, table: (name) => this.table(name), done }
+    return { transaction, revisions: this.revs, meta: this.meta, tables: opened, done }
   }
 
   /**
@@ -570,7 +574,8 @@ export interface StoreReadTxn {
   transaction: Transaction
   revisions: Database<Buffer, Buffer>
   meta: Database<unknown, string>
-  table<V>(name: string): Database<V, Buffer>
+  /** The tables asked for, by name. */
+  tables: ReadonlyMap<string, Database<unknown, Buffer>>
   done(): void
 }
 
