@@ -54,13 +54,16 @@ interface Page {
 class Visits {
   private readonly seen: Uint8Array
 
-  constructor(pages: number) {
+  constructor(
+    pages: number,
+    private readonly path: string,
+  ) {
     this.seen = new Uint8Array(pages)
   }
 
   mark(first: number, count: number, what: string): void {
     for (let id = first; id < first + count; id++) {
-      if (this.seen[id]) throw Errors.snapshotInvalid(`${what}: page ${id} is referenced twice (a cycle or a shared page)`)
+      if (this.seen[id]) throw Errors.snapshotInvalid(`${this.path}: ${what}: page ${id} is referenced twice (a cycle or a shared page)`)
       this.seen[id] = 1
     }
   }
@@ -136,7 +139,7 @@ export class BoltFile {
 
   /** The entries of one top-level bucket in key order; nothing when there is no such bucket. */
   *entries(bucket: string): Generator<BoltEntry> {
-    const visits = new Visits(this.meta.pgid)
+    const visits = new Visits(this.meta.pgid, this.path)
     for (const { key, value } of this.walk(this.meta.root, undefined, 'the root bucket', visits, true)) {
       if (key.toString('latin1') === bucket) {
         yield* this.bucketEntries(bucket, value, visits)
@@ -147,7 +150,7 @@ export class BoltFile {
 
   /** Every top-level bucket with its entries, in order; each bucket's entries must be read before the next. */
   *buckets(): Generator<{ name: Buffer; entries: Generator<BoltEntry> }> {
-    const visits = new Visits(this.meta.pgid)
+    const visits = new Visits(this.meta.pgid, this.path)
     for (const { key, value } of this.walk(this.meta.root, undefined, 'the root bucket', visits, true)) {
       const name = Buffer.from(key)
       yield { name, entries: this.bucketEntries(name.toString('latin1'), Buffer.from(value), visits) }
@@ -159,7 +162,7 @@ export class BoltFile {
    * mark is a meta page, the freelist, free, or in exactly one bucket's tree.
    */
   check(): void {
-    const visits = new Visits(this.meta.pgid)
+    const visits = new Visits(this.meta.pgid, this.path)
     visits.mark(0, 2, 'meta')
     if (this.meta.freelist !== NO_FREELIST) {
       const id = Number(this.meta.freelist)

@@ -19,7 +19,7 @@ import { restoreSnapshot } from '../../src/snapshot/restore.js'
 import { snapshotStatus } from '../../src/snapshot/status.js'
 import { BUCKETS, encodeKeyValue, encodeRevKey } from '../../src/snapshot/etcd-db.js'
 import { etcdMissing, startEtcd } from '../helpers/etcd.js'
-import { applyWorkload, etcdctl } from '../helpers/snapshot-workload.js'
+import { applyWorkload, etcdctl, etcdgw } from '../helpers/snapshot-workload.js'
 
 const PAGE = 4096
 const tmp = mkdtempSync(join(tmpdir(), 'etcdgw-bolt-'))
@@ -135,6 +135,14 @@ t.test('each kind of damage is named', async (t) => {
   setMeta(highWater, 0, 40, 2n)
   setMeta(highWater, 1, 40, 2n)
   expectBad(t, write(highWater), /high-water mark 2/, 'a high-water mark below the meta pages')
+
+  // the CLI: one line on stderr and exit code 1, never a stack trace, for each command
+  for (const args of [['status', cycle], ['get', cycle, 'k', '--prefix'], ['restore', cycle, '--data-dir', join(tmp, 'cli-restore')]]) {
+    const file = write(withTrailer(args[1]! as Buffer))
+    const r = await etcdgw(['snapshot', args[0] as string, file, ...(args.slice(2) as string[])])
+    t.same([r.code, r.stderr.trim().split('\n').length], [1, 1], `etcdgw snapshot ${args[0]}: ${r.stderr.trim()}`)
+    t.match(r.stderr, new RegExp(`^Error: snapshot: ${file}: bucket "key": page \\d+ is referenced twice`))
+  }
 
   const record = Buffer.from(good)
   const rl = page(record, child)
