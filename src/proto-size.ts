@@ -51,8 +51,14 @@ export function raftRequestSize(requestSize: number): number {
   return headerFieldSize + messageFieldSize(requestSize)
 }
 
+/** What an mvccpb.KeyValue's size depends on: its numbers and the lengths of its key and value. */
+export type KeyValueShape = Pick<KeyValue, 'createRevision' | 'modRevision' | 'version' | 'lease'> & {
+  key: { length: number }
+  value: { length: number }
+}
+
 /** An mvccpb.KeyValue's size. */
-export function keyValueSize(kv: KeyValue): number {
+export function keyValueSize(kv: KeyValueShape): number {
   return (
     bytesFieldSize(kv.key.length) +
     varintFieldSize(kv.createRevision) +

@@ -3,9 +3,9 @@
  * in etcd's buckets, so etcdctl can check and restore what `/v3/maintenance/snapshot` streams.
  */
 import type { BoltBucket } from '../../snapshot/bolt-writer.js'
-import { BUCKETS, encodeAlarmMember, encodeKeyValue, encodeLease, encodeRevKey, encodeU64, META_KEYS } from '../../snapshot/etcd-db.js'
-import { keyValueSize } from '../../proto-size.js'
-import { decodeChange } from './kv-codec.js'
+import { BUCKETS, encodeAlarmMember, encodeKeyValue, encodeLease, encodeRevKey, encodeU64, META_KEYS, REV_KEY_BYTES } from '../../snapshot/etcd-db.js'
+import { bytesFieldSize, keyValueSize } from '../../proto-size.js'
+import { decodeChange, decodeChangeShape } from './kv-codec.js'
 import type { StoreReadTxn } from './mvcc-store.js'
 import { decodeRevKey } from './revision.js'
 
@@ -13,6 +13,10 @@ import { decodeRevKey } from './revision.js'
 const CLUSTER_VERSION = '3.4.0'
 /** A fresh etcd's auth revision. */
 const AUTH_REVISION = 1
+
+/** Stand-ins for revision keys in the layout pass, where only their lengths count. */
+const REV_KEY_SHAPE = Buffer.alloc(REV_KEY_BYTES)
+const TOMBSTONE_KEY_SHAPE = Buffer.alloc(REV_KEY_BYTES + 1)
 
 type Entry = { key: Buffer; value: Buffer | number }
 
@@ -46,11 +50,18 @@ export function etcdBuckets(txn: StoreReadTxn): BoltBucket[] {
     bucket(BUCKETS.key, function* (layout) {
       for (const { key, value } of txn.revisions.getRange({ transaction })) {
         const rev = decodeRevKey(key)
+        if (layout) {
+          // only lengths count here: nothing is decoded or encoded
+          const row = decodeChangeShape(value)
+          const size = row.tombstone ? bytesFieldSize(row.key.length) : keyValueSize(row)
+          yield { key: row.tombstone ? TOMBSTONE_KEY_SHAPE : REV_KEY_SHAPE, value: size }
+          continue
+        }
         // the row is encoded before the next one is read, so it is read in place
         const { kv, tombstone } = decodeChange(value)
         // etcd keeps only the key in a tombstone's record: its revision is in the record's key
         const record = tombstone ? { ...kv, modRevision: 0 } : kv
-        yield { key: encodeRevKey(rev.main, rev.sub, tombstone), value: layout ? keyValueSize(record) : encodeKeyValue(record) }
+        yield { key: encodeRevKey(rev.main, rev.sub, tombstone), value: encodeKeyValue(record) }
       }
     }),
     bucket(BUCKETS.lease, function* () {
