@@ -276,6 +276,13 @@ export const Errors = {
     (rev: number, cause: Error) => `etcdserver: failed to persist revision ${rev}: ${cause.message}`,
   ),
   storeFailed: formatted('ETCDGW_ERR_STORE_FAILED', Internal, (cause: Error) => `etcdserver: store failed: ${cause.message}`),
+  /** While the web console is served, a browser's POST or WebSocket handshake from another origin (routes/ui.ts). */
+  crossOriginRefused: formatted(
+    'ETCDGW_ERR_CROSS_ORIGIN_REFUSED',
+    PermissionDenied,
+    (origin: string) =>
+      `etcdgw: cross-origin request from ${origin} refused: while the web console is served, browsers may send requests from this server's own origin only`,
+  ),
 
   /** A failure that is no EtcdError (a bug, an I/O error): gRPC's code 2 and the failure's own text. */
   unknown: formatted('ETCDGW_ERR_UNKNOWN', Unknown, textOf),
