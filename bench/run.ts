@@ -5,6 +5,7 @@ import { runFanoutBench } from './watch-fanout.js'
 import { isOpName, KV_OPS } from './ops.js'
 import { killAllOnExit } from './processes.js'
 import { runRemoteBench } from './remote-bench.js'
+import { runSnapshotBench } from './snapshot-bench.js'
 import { updateResults } from './report.js'
 import { TARGET_NAMES, type TargetName } from './targets.js'
 
@@ -12,8 +13,10 @@ const USAGE = `npm run bench -- [options]
   --duration S      seconds per cell (10)
   --runs N          runs; medians over them (3)
   --conns 1,10,50   connection counts
-  --only range|put|fanout
-                    one KV op only, or the watch fan-out (spec §7.3) instead of the KV matrix
+  --only range|put|fanout|snapshot
+                    one KV op only, or the watch fan-out (spec §7.3), or snapshot save and restore
+                    beside etcdctl, instead of the KV matrix
+  --keys N          snapshot: keys in the store, 256-byte values (1000000)
   --watchers 1000,10000
                     fan-out: WebSocket watchers on etcdgw (etcd runs at the smallest count)
   --puts N          fan-out: puts, 100 ms apart (100)
@@ -49,6 +52,7 @@ async function main(): Promise<void> {
       warmup: { type: 'string', default: '2' },
       watchers: { type: 'string', default: '1000,10000' },
       puts: { type: 'string', default: '100' },
+      keys: { type: 'string', default: '1000000' },
       profile: { type: 'string' },
       remote: { type: 'boolean', default: false },
       'no-write': { type: 'boolean', default: false },
@@ -61,6 +65,15 @@ async function main(): Promise<void> {
   }
   killAllOnExit()
   const targets = list(values.targets, (s): s is TargetName => (TARGET_NAMES as string[]).includes(s), 'target')
+  if (values.only === 'snapshot') {
+    const report = await runSnapshotBench({ keys: Math.round(positive(values.keys, '--keys')) })
+    console.log(report.text)
+    if (!values['no-write']) {
+      updateResults(RESULTS, 'snapshot', report.markdown)
+      console.error(`bench: wrote ${RESULTS}`)
+    }
+    return
+  }
   if (values.only === 'fanout') {
     const report = await runFanoutBench({
       watchers: values.watchers.split(',').map((w) => Math.round(positive(w, '--watchers'))),

@@ -250,7 +250,21 @@ export const Errors = {
     InvalidArgument,
     (action: number) => `etcdserver: unknown alarm action ${action}`,
   ),
-  snapshotShrank: fixed('ETCDGW_ERR_SNAPSHOT_SHRANK', Internal, 'etcdserver: snapshot file shrank while sending'),
+  snapshotIncomplete: formatted(
+    'ETCDGW_ERR_SNAPSHOT_INCOMPLETE',
+    Internal,
+    (sent: number, size: number) => `etcdserver: snapshot ended after ${sent} of ${size} bytes`,
+  ),
+  /** The store changed under a snapshot's read transaction between its layout and its writing. */
+  snapshotChanged: formatted(
+    'ETCDGW_ERR_SNAPSHOT_CHANGED',
+    Internal,
+    (written: number, announced: number) => `snapshot: the data changed while it was written (${written} pages laid out, ${announced} announced)`,
+  ),
+  /** A snapshot (etcd db) file that is not whole or not an etcd db: what is wrong, and where. */
+  snapshotInvalid: formatted('ETCDGW_ERR_SNAPSHOT_INVALID', DataLoss, (detail: string) => `snapshot: ${detail}`),
+  /** A snapshot restore refused before it wrote anything (the target exists, is a file, …). */
+  restoreRefused: formatted('ETCDGW_ERR_RESTORE_REFUSED', FailedPrecondition, (detail: string) => `snapshot restore: ${detail}`),
   revisionMissing: formatted(
     'ETCDGW_ERR_REVISION_MISSING',
     DataLoss,

@@ -2,6 +2,7 @@
  * Protobuf encoded sizes, for etcd's request limits: gRPC refuses a request message larger than
  * --max-request-bytes + 512 KiB, and etcdserver refuses a raft proposal larger than --max-request-bytes.
  */
+import type { KeyValue } from './backend/backend.js'
 
 /** Size of a varint holding `n` (an int64 or uint64; negative int64s take ten bytes). */
 export function varintSize(n: number | bigint): number {
@@ -48,4 +49,22 @@ const headerFieldSize = 2 + 1 + 1 + 9 // ID: nine-byte varint, as etcd's IDs (me
  */
 export function raftRequestSize(requestSize: number): number {
   return headerFieldSize + messageFieldSize(requestSize)
+}
+
+/** What an mvccpb.KeyValue's size depends on: its numbers and the lengths of its key and value. */
+export type KeyValueShape = Pick<KeyValue, 'createRevision' | 'modRevision' | 'version' | 'lease'> & {
+  key: { length: number }
+  value: { length: number }
+}
+
+/** An mvccpb.KeyValue's size. */
+export function keyValueSize(kv: KeyValueShape): number {
+  return (
+    bytesFieldSize(kv.key.length) +
+    varintFieldSize(kv.createRevision) +
+    varintFieldSize(kv.modRevision) +
+    varintFieldSize(kv.version) +
+    bytesFieldSize(kv.value.length) +
+    varintFieldSize(kv.lease)
+  )
 }

@@ -1,10 +1,11 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { open, type Database, type RootDatabase } from 'lmdb'
+import { open, type Database, type RootDatabase, type Transaction } from 'lmdb'
 import type { KeyValue } from '../backend.js'
 import { Errors } from '../../errors.js'
 import { KeyIndex } from './key-index.js'
+import { ReadPins } from './read-pins.js'
 import { decodeChange, decodeChangeKey, decodeChangeVersion, encodeChange, type StoredChange } from './kv-codec.js'
 import { decodeRevKey, encodeRevKey, type Revision } from './revision.js'
 
@@ -81,6 +82,7 @@ export class MvccStore {
   private writesDone = 0
   private sizeSeen = { writes: -1, size: 0 }
   private readonly tables = new Map<string, Database<unknown, Buffer>>()
+  private readonly readPins = new ReadPins<RootDatabase>()
 
   /**
    * Applied requests that made no revision (lease grants, revokes of leases without keys, alarm changes,
@@ -324,10 +326,20 @@ export class MvccStore {
     }
   }
 
-  /** A compacted, consistent copy of the whole store at `path` (writes go on meanwhile). */
-  async copyTo(path: string): Promise<void> {
+  /**
+   * One lmdb read transaction over the revisions, the meta table and `tables`, for a snapshot taken while
+   * writes go on; call done(). The tables are opened first: lmdb refuses a table opened after the transaction.
+   */
+  readTransaction(tables: readonly string[]): StoreReadTxn {
     this.assertUsable()
-    await this.root.backup(path, true)
+    const opened = new Map(tables.map((name) => [name, this.table(name)]))
+    const transaction = this.root.useReadTransaction()
+    const unpin = this.readPins.pin(this.root)
+    const done = () => {
+      transaction.done()
+      unpin()
+    }
+    return { transaction, revisions: this.revs, meta: this.meta, tables: opened, done }
   }
 
   /**
@@ -360,7 +372,10 @@ export class MvccStore {
       // the open environment keeps its file across the rename; lmdb tells environments apart by inode
       renameSync(copy, join(this.dataDir, STORE_FILE))
       syncFile(this.dataDir)
-      await old.close()
+      // a snapshot still reading the old file keeps it open until it is done
+      const readers = this.readPins.idle(old)
+      if (readers) void readers.then(() => old.close())
+      else await old.close()
       this.writesDone++
       renameSync(copy + '-lock', join(this.dataDir, STORE_FILE + '-lock'))
     } finally {
@@ -554,7 +569,17 @@ export class WriteTxn implements ReadView {
   }
 }
 
-const STORE_FILE = 'store.mdb'
+/** A consistent view of every table; rows read through `transaction` only. */
+export interface StoreReadTxn {
+  transaction: Transaction
+  revisions: Database<Buffer, Buffer>
+  meta: Database<unknown, string>
+  /** The tables asked for, by name. */
+  tables: ReadonlyMap<string, Database<unknown, Buffer>>
+  done(): void
+}
+
+export const STORE_FILE = 'store.mdb'
 /** The meta entry counting applied requests without a revision (see appliedIndex). */
 const OTHER_ENTRIES = 'otherEntries'
 const DEFRAG_FILE = 'defrag.mdb'
@@ -568,7 +593,7 @@ interface LmdbStats {
   free: LmdbStats
 }
 
-function openFiles(path: string) {
+export function openFiles(path: string) {
   const root = open({ path, overlappingSync: false, maxDbs: 8 })
   const revs = root.openDB<Buffer, Buffer>({ name: 'revisions', keyEncoding: 'binary', encoding: 'binary' })
   const meta = root.openDB<unknown, string>({ name: 'meta' })

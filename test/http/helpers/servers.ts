@@ -31,7 +31,7 @@ export interface GatewayOptions {
   app?: Partial<AppOptions>
 }
 
-export async function startOurs(t: Test, opts: GatewayOptions = {}): Promise<Server & { backend(): Backend }> {
+export async function startOurs(t: Test, opts: GatewayOptions = {}): Promise<Server & { backend(): Backend; dataDir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'etcdgw-stream-'))
   let backend: Backend
   let app: ReturnType<typeof buildApp>
@@ -57,6 +57,7 @@ export async function startOurs(t: Test, opts: GatewayOptions = {}): Promise<Ser
       return `http://127.0.0.1:${port}`
     },
     backend: () => backend,
+    dataDir: dir,
     restart: async () => {
       await stop()
       await start()
