@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { Database } from 'lmdb'
 import type { LeaseGrantRequest } from '../backend.js'
 import { Errors } from '../../errors.js'
+import type { LeaseAttachments } from './lease-attachments.js'
 import type { MvccStore } from './mvcc-store.js'
 
 /** etcd's MaxLeaseTTL. */
@@ -23,37 +24,32 @@ export interface LeaseState {
   readonly id: bigint
   readonly ttl: number
   expiry: number
-  readonly keys: Set<string>
 }
 
 /**
- * etcd's lessor on the embedded store: leases with their TTL persisted in lmdb, expiry timers, and the
- * key attachments that the store reports through onPut/onDelete while it applies writes.
+ * etcd's lessor on the embedded store: leases with their TTL persisted in lmdb and expiry checks. Which
+ * keys a lease holds is kept by the store as it applies writes (`attachments`).
  */
 export class Lessor {
   private readonly leases = new Map<bigint, LeaseState>()
-  /** key (latin1) → the lease it is attached to */
-  private readonly attached = new Map<string, bigint>()
   private timer: NodeJS.Timeout | undefined
   private revoking: Promise<unknown> = Promise.resolve()
 
   constructor(
     private readonly store: MvccStore,
+    private readonly attachments: LeaseAttachments,
     /** The lease table (looked up at each use: defragment replaces the handle). */
     private readonly table: () => Database<number, Buffer>,
     private readonly opts: LessorOptions,
   ) {}
 
-  /** Loads persisted leases (each gets its full TTL again, as etcd's do after a restart) and their keys. */
+  /** Loads persisted leases (each gets its full TTL again, as etcd's do after a restart). */
   restore(): void {
     const start = this.opts.now() + this.opts.restartExtensionMs
     for (const { key, value } of this.table().getRange({})) {
       const id = Buffer.from(key).readBigInt64BE()
-      this.leases.set(id, { id, ttl: value, expiry: start + value * 1000, keys: new Set() })
+      this.leases.set(id, { id, ttl: value, expiry: start + value * 1000 })
     }
-    this.store.forEachLatest((key, lease) => {
-      if (lease !== 0n) this.onPut(key, lease)
-    })
     this.timer = setInterval(() => this.revokeExpired(), this.opts.checkIntervalMs)
     this.timer.unref()
   }
@@ -70,6 +66,11 @@ export class Lessor {
     return [...this.leases.keys()]
   }
 
+  /** The keys attached to the lease, in byte order. */
+  keysOf(id: bigint): string[] {
+    return this.attachments.keysOf(id)
+  }
+
   async grant(req: LeaseGrantRequest): Promise<LeaseState> {
     if (req.ttl > MAX_LEASE_TTL) throw Errors.leaseTTLTooLarge()
     let id = req.id
@@ -80,7 +81,7 @@ export class Lessor {
       throw Errors.leaseExists()
     }
     const ttl = Math.max(req.ttl, this.opts.minTtl)
-    const lease: LeaseState = { id, ttl, expiry: this.opts.now() + ttl * 1000, keys: new Set() }
+    const lease: LeaseState = { id, ttl, expiry: this.opts.now() + ttl * 1000 }
     this.leases.set(id, lease)
     await this.store.persistOther(() => void this.table().put(leaseKey(id), ttl))
     return lease
@@ -105,27 +106,9 @@ export class Lessor {
     if (!lease) throw Errors.leaseNotFound()
     this.leases.delete(id)
     const txn = this.store.write()
-    for (const key of [...lease.keys].sort()) txn.deleteRange(Buffer.from(key, 'latin1'), undefined)
+    for (const key of this.attachments.keysOf(id)) txn.deleteRange(Buffer.from(key, 'latin1'), undefined)
     const removeRow = () => void this.table().remove(leaseKey(id))
     await txn.end(removeRow)
-  }
-
-  onPut(key: string, lease: bigint): void {
-    this.onDelete(key)
-    if (lease === 0n) return
-    this.leases.get(lease)?.keys.add(key)
-    this.attached.set(key, lease)
-  }
-
-  leaseOf(key: string): bigint {
-    return this.attached.get(key) ?? 0n
-  }
-
-  onDelete(key: string): void {
-    const old = this.attached.get(key)
-    if (old === undefined) return
-    this.leases.get(old)?.keys.delete(key)
-    this.attached.delete(key)
   }
 
   async close(): Promise<void> {

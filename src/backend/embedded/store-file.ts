@@ -1,0 +1,176 @@
+/** The store's lmdb file (etcd's backend package): named tables, write transactions that resolve once fsync'd, sizes, copies and the defragment swap. */
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { open, type Database, type RootDatabase } from 'lmdb'
+import { encodeRevKey } from './revision.js'
+
+export const STORE_FILE = 'store.mdb'
+const DEFRAG_FILE = 'defrag.mdb'
+const noop = () => undefined
+
+interface LmdbStats {
+  pageSize: number
+  treeBranchPageCount: number
+  treeLeafPageCount: number
+  overflowPages: number
+  root: LmdbStats
+  free: LmdbStats
+}
+
+/**
+ * Holds the lmdb environment of a data dir. Writes go through commit(), which orders them after a
+ * defragment in progress; the table handles change when a defragment swaps the file, so callers ask
+ * for them at each use.
+ */
+export class StoreFile {
+  /** The last write issued (it may reject: wait for writesSettled()). */
+  private lastWrite: Promise<unknown> = Promise.resolve()
+  /** While set, writes wait for it before they reach lmdb (defragment swaps the file underneath). */
+  private writesHeld: Promise<void> | undefined
+  /** Counts finished writes, so the file's size is looked up only when it can have changed. */
+  private writesDone = 0
+  private sizeSeen = { writes: -1, size: 0 }
+  private readonly tables = new Map<string, Database<unknown, Buffer>>()
+
+  private constructor(
+    private readonly dir: string,
+    private root: RootDatabase,
+    /** The revisions table: key = encoded revision, value = an encoded change. */
+    public revs: Database<Buffer, Buffer>,
+    /** The store's own small values (ids, term, compaction marks, counters, alarms). */
+    public meta: Database<unknown, string>,
+  ) {}
+
+  static open(dir: string): StoreFile {
+    // a defragment that did not finish leaves its copy behind; the old file is still whole
+    rmSync(join(dir, DEFRAG_FILE), { force: true })
+    rmSync(join(dir, DEFRAG_FILE + '-lock'), { force: true })
+    const { root, revs, meta } = openFiles(join(dir, STORE_FILE))
+    return new StoreFile(dir, root, revs, meta)
+  }
+
+  /** Another table (leases). */
+  table<V>(name: string): Database<V, Buffer> {
+    let db = this.tables.get(name)
+    if (!db) this.tables.set(name, (db = this.root.openDB<V, Buffer>({ name, keyEncoding: 'binary' })))
+    return db as Database<V, Buffer>
+  }
+
+  /**
+   * Runs `writes` in one lmdb write transaction (shared with concurrent ones: group commit), after any
+   * defragment in progress. `done`/`failed` run once it is durable or has failed; their result is the
+   * returned promise, the only one derived per write (this runs for every put).
+   */
+  commit<T>(writes: () => void, done: () => T, failed: (err: Error) => never): Promise<T> {
+    const held = this.writesHeld
+    const written = held ? held.then(() => this.revs.batch(writes)) : this.revs.batch(writes)
+    const settled = written.then(
+      () => {
+        this.writesDone++
+        return done()
+      },
+      (err: Error) => {
+        this.writesDone++
+        return failed(err)
+      },
+    )
+    this.lastWrite = settled
+    return settled
+  }
+
+  /** Waits for a defragment in progress (writes that bypass commit(), such as compaction's, must). */
+  async writable(): Promise<void> {
+    if (this.writesHeld) await this.writesHeld
+  }
+
+  /** Settles once every write issued so far has finished, failed or not. */
+  writesSettled(): Promise<unknown> {
+    return this.lastWrite.then(noop, noop)
+  }
+
+  /** Bytes of the file (etcd's dbSize); looked up again only after writes. */
+  size(): number {
+    if (this.sizeSeen.writes !== this.writesDone) {
+      this.sizeSeen = { writes: this.writesDone, size: statSync(join(this.dir, STORE_FILE)).size }
+    }
+    return this.sizeSeen.size
+  }
+
+  /** Bytes of the file's pages that hold data (etcd's dbSizeInUse): meta pages plus every table's tree. */
+  sizeInUse(): number {
+    const pages = (s: { treeBranchPageCount: number; treeLeafPageCount: number; overflowPages: number }) =>
+      s.treeBranchPageCount + s.treeLeafPageCount + s.overflowPages
+    const stats = this.root.getStats() as LmdbStats
+    let used = 2 + pages(stats.root) + pages(stats.free)
+    for (const db of [this.revs, this.meta, ...this.tables.values()]) used += pages(db.getStats() as LmdbStats)
+    return used * stats.pageSize
+  }
+
+  /** The revisions table up to `lastRev` and the other tables (name, then rows in key order). */
+  *dataRows(lastRev: number): Generator<{ table: string; key: Buffer; value: Buffer }> {
+    const end = encodeRevKey(lastRev + 1, 0)
+    for (const { key, value } of this.revs.getRange({ end })) yield { table: 'revisions', key, value }
+    for (const table of [...this.tables.keys()].sort()) {
+      const db = this.root.openDB<Buffer, Buffer>({ name: table, keyEncoding: 'binary', encoding: 'binary' })
+      for (const { key, value } of db.getRange({})) yield { table, key, value }
+    }
+  }
+
+  /** A compacted, consistent copy of the whole file at `path` (writes go on meanwhile). */
+  async copyTo(path: string): Promise<void> {
+    await this.root.backup(path, true)
+  }
+
+  /**
+   * etcd's defragment: the live data is copied into a fresh file, which then replaces this one. Writes
+   * wait from the start of the copy until the new file is in use (after `quiet`, which waits for other
+   * writers such as compaction); reads go on from the old file until the swap.
+   */
+  async defragment(quiet: () => Promise<void>): Promise<void> {
+    const writesBefore = this.writesSettled()
+    let release!: () => void
+    this.writesHeld = new Promise<void>((resolve) => (release = resolve))
+    try {
+      await writesBefore
+      await quiet()
+      const copy = join(this.dir, DEFRAG_FILE)
+      await this.root.backup(copy, true)
+      syncFile(copy)
+      const old = this.root
+      const files = openFiles(copy)
+      this.root = files.root
+      this.revs = files.revs
+      this.meta = files.meta
+      for (const name of this.tables.keys()) this.tables.set(name, this.root.openDB({ name, keyEncoding: 'binary' }))
+      // the open environment keeps its file across the rename; lmdb tells environments apart by inode
+      renameSync(copy, join(this.dir, STORE_FILE))
+      syncFile(this.dir)
+      await old.close()
+      this.writesDone++
+      renameSync(copy + '-lock', join(this.dir, STORE_FILE + '-lock'))
+    } finally {
+      this.writesHeld = undefined
+      release()
+    }
+  }
+
+  close(): Promise<void> {
+    return this.root.close()
+  }
+}
+
+function openFiles(path: string) {
+  const root = open({ path, overlappingSync: false, maxDbs: 8 })
+  const revs = root.openDB<Buffer, Buffer>({ name: 'revisions', keyEncoding: 'binary', encoding: 'binary' })
+  const meta = root.openDB<unknown, string>({ name: 'meta' })
+  return { root, revs, meta }
+}
+
+function syncFile(path: string): void {
+  const fd = openSync(path, 'r')
+  try {
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+}
