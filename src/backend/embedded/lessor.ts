@@ -24,6 +24,8 @@ export interface LeaseState {
   readonly id: bigint
   readonly ttl: number
   expiry: number
+  /** Its revoke is applied but not yet durable: the lease still answers timeToLive, takes no keys or keepalives. */
+  revoking: boolean
 }
 
 /**
@@ -33,7 +35,7 @@ export interface LeaseState {
 export class Lessor {
   private readonly leases = new Map<bigint, LeaseState>()
   private timer: NodeJS.Timeout | undefined
-  private revoking: Promise<unknown> = Promise.resolve()
+  private expiryRevokes: Promise<unknown> = Promise.resolve()
 
   constructor(
     private readonly store: MvccStore,
@@ -48,14 +50,16 @@ export class Lessor {
     const start = this.opts.now() + this.opts.restartExtensionMs
     for (const { key, value } of this.table().getRange({})) {
       const id = Buffer.from(key).readBigInt64BE()
-      this.leases.set(id, { id, ttl: value, expiry: start + value * 1000 })
+      this.leases.set(id, { id, ttl: value, expiry: start + value * 1000, revoking: false })
     }
     this.timer = setInterval(() => this.revokeExpired(), this.opts.checkIntervalMs)
     this.timer.unref()
   }
 
+  /** Whether keys can be attached to the lease. */
   exists(id: bigint): boolean {
-    return this.leases.has(id)
+    const lease = this.leases.get(id)
+    return lease !== undefined && !lease.revoking
   }
 
   get(id: bigint): LeaseState | undefined {
@@ -81,7 +85,7 @@ export class Lessor {
       throw Errors.leaseExists()
     }
     const ttl = Math.max(req.ttl, this.opts.minTtl)
-    const lease: LeaseState = { id, ttl, expiry: this.opts.now() + ttl * 1000 }
+    const lease: LeaseState = { id, ttl, expiry: this.opts.now() + ttl * 1000, revoking: false }
     this.leases.set(id, lease)
     await this.store.persistOther(() => void this.table().put(leaseKey(id), ttl))
     return lease
@@ -90,7 +94,7 @@ export class Lessor {
   /** Returns the granted TTL, or undefined when the lease does not exist (or has just expired). */
   keepAlive(id: bigint): number | undefined {
     const lease = this.leases.get(id)
-    if (!lease || lease.expiry <= this.opts.now()) return undefined
+    if (!lease || lease.revoking || lease.expiry <= this.opts.now()) return undefined
     lease.expiry = this.opts.now() + lease.ttl * 1000
     return lease.ttl
   }
@@ -100,31 +104,40 @@ export class Lessor {
     return Math.max(0, Math.trunc((lease.expiry - this.opts.now()) / 1000))
   }
 
-  /** Deletes the lease's keys in one revision and the lease row in the same lmdb transaction. */
+  /**
+   * Deletes the lease's keys in one revision and the lease row in the same lmdb transaction. The lease
+   * leaves the lessor at the moment that revision becomes readable (etcd removes it in the same apply
+   * as the keys): nobody sees the lease gone while its keys are still there.
+   */
   async revoke(id: bigint): Promise<void> {
     const lease = this.leases.get(id)
-    if (!lease) throw Errors.leaseNotFound()
-    this.leases.delete(id)
+    if (!lease || lease.revoking) throw Errors.leaseNotFound()
+    lease.revoking = true
     const txn = this.store.write()
     for (const key of this.attachments.keysOf(id)) txn.deleteRange(Buffer.from(key, 'latin1'), undefined)
     const removeRow = () => void this.table().remove(leaseKey(id))
-    await txn.end(removeRow)
+    try {
+      await txn.end(removeRow, () => this.leases.delete(id))
+    } catch (err) {
+      lease.revoking = false
+      throw err
+    }
   }
 
   async close(): Promise<void> {
     clearInterval(this.timer)
-    await this.revoking
+    await this.expiryRevokes
   }
 
   private revokeExpired(): void {
     const now = this.opts.now()
     const expired: bigint[] = []
     for (const lease of this.leases.values()) {
-      if (lease.expiry <= now) expired.push(lease.id)
+      if (lease.expiry <= now && !lease.revoking) expired.push(lease.id)
       if (expired.length >= REVOKE_PER_CHECK) break
     }
     if (expired.length === 0) return
-    this.revoking = Promise.allSettled(expired.map((id) => this.revoke(id)))
+    this.expiryRevokes = Promise.allSettled(expired.map((id) => this.revoke(id)))
   }
 }
 
