@@ -5,6 +5,7 @@ import type { Command } from 'commander'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../app.js'
 import type { Backend } from '../backend/backend.js'
+import { dataDirModeWarning } from '../backend/embedded/data-dir.js'
 import { openEmbeddedBackend } from '../backend/embedded/index.js'
 import { openRemoteBackend } from '../backend/remote/index.js'
 import { ConfigError, resolveServeConfig, type ServeConfig, type ServeFlags, serveOptions } from '../config.js'
@@ -87,6 +88,8 @@ async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | unde
       await app.listen({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || (secure ? 443 : 80)) })
     }
     tls?.watch(apps[0]!.log)
+    const looseDataDir = config.remote ? undefined : dataDirModeWarning(config.dataDir)
+    if (looseDataDir) apps[0]!.log.warn({ dataDir: config.dataDir }, looseDataDir)
     if (config.remote && remote) remoteTls = await followRemoteTls(config.remote, () => remote.reloadTls(), apps[0]!.log)
   } catch (err) {
     await shutdown(apps, backend, tls, remoteTls)

@@ -71,7 +71,7 @@ export async function openEmbeddedBackend(opts: EmbeddedOptions): Promise<Backen
     kv: guard.kv(kv),
     lease: guard.lease(new EmbeddedLease(lessor, () => header(store.committedRev))),
     watch,
-    maintenance: new EmbeddedMaintenance(store, alarms, opts.dataDir, header),
+    maintenance: new EmbeddedMaintenance(store, alarms, store.dir, header),
     cluster: new EmbeddedCluster(self, () => header(0)),
     async close() {
       watch.close()

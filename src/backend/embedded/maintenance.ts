@@ -25,7 +25,8 @@ export class EmbeddedMaintenance implements Maintenance {
   constructor(
     private readonly store: MvccStore,
     private readonly alarms: AlarmStore,
-    private readonly dataDir: string,
+    /** A folder only this user can open (the member folder), for snapshot copies while they are sent. */
+    private readonly privateDir: string,
     private readonly header: (revision: number) => ResponseHeader,
   ) {}
 
@@ -72,7 +73,7 @@ export class EmbeddedMaintenance implements Maintenance {
   }
 
   async *snapshot(): AsyncGenerator<SnapshotChunk> {
-    const path = join(this.dataDir, `snapshot-${randomBytes(6).toString('hex')}.mdb`)
+    const path = join(this.privateDir, `snapshot-${randomBytes(6).toString('hex')}.mdb`)
     try {
       await this.store.copyTo(path)
       const file = await openFile(path, 'r')

@@ -1,17 +1,18 @@
 /** etcd's mvcc store (kvstore.go) on lmdb: revisions assigned by one apply path, readers see only durable revisions, the key index rebuilt at start-up. */
-import { mkdirSync, readdirSync, rmSync } from 'node:fs'
+import { readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Database } from 'lmdb'
 import type { KeyValue } from '../backend.js'
 import { EtcdError, Errors, GrpcCode } from '../../errors.js'
 import { AppliedIndex } from './applied-index.js'
 import { Compaction } from './compaction.js'
+import { prepareDataDir } from './data-dir.js'
 import { KeyIndex } from './key-index.js'
 import { decodeChange, decodeChangeKey, decodeChangeVersion, encodeChange, type StoredChange } from './kv-codec.js'
 import { LeaseAttachments } from './lease-attachments.js'
 import { startMember, type MemberIdentity } from './member-identity.js'
 import { decodeRevKey, encodeRevKey, type Revision } from './revision.js'
-import { StoreFile } from './store-file.js'
+import { STORE_FILE, StoreFile } from './store-file.js'
 import type { CommitListener, RangeOptions, RangeResult, ReadView } from './views.js'
 import { WriteTxn, type TxnStore } from './write-txn.js'
 
@@ -39,6 +40,8 @@ export class MvccStore implements TxnStore {
   private defragmenting: Promise<void> | undefined
 
   private constructor(
+    /** The data dir's member folder, private to this process's user: the store's files live here. */
+    readonly dir: string,
     private readonly file: StoreFile,
     member: MemberIdentity,
     private readonly applied: AppliedIndex,
@@ -52,15 +55,15 @@ export class MvccStore implements TxnStore {
 
   /** Opens (or creates) the store in `dataDir`; `attachments` learns every key's lease, now and as writes apply. */
   static async open(dataDir: string, attachments = new LeaseAttachments()): Promise<MvccStore> {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+    const dir = prepareDataDir(dataDir, STORE_FILE)
     // snapshots being sent when the process stopped
-    for (const name of readdirSync(dataDir)) {
-      if (/^snapshot-[0-9a-f]+\.mdb$/.test(name)) rmSync(join(dataDir, name), { force: true })
+    for (const name of readdirSync(dir)) {
+      if (/^snapshot-[0-9a-f]+\.mdb$/.test(name)) rmSync(join(dir, name), { force: true })
     }
-    const file = StoreFile.open(dataDir)
+    const file = StoreFile.open(dir)
     const member = await startMember(file)
     const applied = await AppliedIndex.open(file)
-    const store = new MvccStore(file, member, applied, attachments)
+    const store = new MvccStore(dir, file, member, applied, attachments)
     await store.restore()
     return store
   }

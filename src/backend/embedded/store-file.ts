@@ -1,7 +1,8 @@
 /** The store's lmdb file (etcd's backend package): named tables, write transactions that resolve once fsync'd, sizes, copies and the defragment swap. */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs'
+import { chmodSync, closeSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { open, type Database, type RootDatabase } from 'lmdb'
+import { open, type Database, type RootDatabase, type RootDatabaseOptionsWithPath } from 'lmdb'
+import { PRIVATE_FILE_MODE } from './data-dir.js'
 import { encodeRevKey } from './revision.js'
 
 export const STORE_FILE = 'store.mdb'
@@ -41,6 +42,7 @@ export class StoreFile {
     public meta: Database<unknown, string>,
   ) {}
 
+  /** Opens the file in `dir` (the data dir's member folder). */
   static open(dir: string): StoreFile {
     // a defragment that did not finish leaves its copy behind; the old file is still whole
     rmSync(join(dir, DEFRAG_FILE), { force: true })
@@ -119,6 +121,8 @@ export class StoreFile {
   /** A compacted, consistent copy of the whole file at `path` (writes go on meanwhile). */
   async copyTo(path: string): Promise<void> {
     await this.root.backup(path, true)
+    // lmdb creates copies 0666 less the umask
+    chmodSync(path, PRIVATE_FILE_MODE)
   }
 
   /**
@@ -134,7 +138,7 @@ export class StoreFile {
       await writesBefore
       await quiet()
       const copy = join(this.dir, DEFRAG_FILE)
-      await this.root.backup(copy, true)
+      await this.copyTo(copy)
       syncFile(copy)
       const old = this.root
       const files = openFiles(copy)
@@ -160,7 +164,14 @@ export class StoreFile {
 }
 
 function openFiles(path: string) {
-  const root = open({ path, overlappingSync: false, maxDbs: 8 })
+  // lmdb-js hands permissionsMode to mdb_env_open (default 0664); its types do not declare it
+  const options: RootDatabaseOptionsWithPath & { permissionsMode: number } = {
+    path,
+    overlappingSync: false,
+    maxDbs: 8,
+    permissionsMode: PRIVATE_FILE_MODE,
+  }
+  const root = open(options)
   const revs = root.openDB<Buffer, Buffer>({ name: 'revisions', keyEncoding: 'binary', encoding: 'binary' })
   const meta = root.openDB<unknown, string>({ name: 'meta' })
   return { root, revs, meta }

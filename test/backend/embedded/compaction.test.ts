@@ -53,7 +53,7 @@ t.test('a compaction cut short by a crash is finished at the next start', async 
   for (let i = 0; i < 5; i++) await putKey(opened.store, 'k', String(i)) // 2..6
   await opened.store.close()
   // what a crash leaves after recording a compaction and before removing its rows
-  const root = open({ path: join(opened.dir, 'store.mdb'), overlappingSync: false, maxDbs: 8 })
+  const root = open({ path: join(opened.store.dir, 'store.mdb'), overlappingSync: false, maxDbs: 8 })
   await root.openDB<unknown, string>({ name: 'meta' }).put('compactScheduled', 5)
   await root.close()
   const { store } = await opened.reopen()
