@@ -8,7 +8,7 @@ import websocket from '@fastify/websocket'
 import { Registry } from 'prom-client'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import type { Backend } from './backend/backend.js'
-import { EtcdError, GrpcCode, httpStatusOf } from './errors.js'
+import { Errors, EtcdError, GrpcCode, httpStatusOf } from './errors.js'
 import { encodeError } from './http/codec/error-body.js'
 import { clusterRoutes } from './http/routes/cluster.js'
 import { docsRoutes } from './http/routes/docs.js'
@@ -87,14 +87,14 @@ export function buildApp(opts: AppOptions): FastifyInstance {
 
   app.setErrorHandler((err: FastifyError | EtcdError, request, reply) => {
     const e = toEtcdError(err, request.headers['content-length'], limits)
-    const status = httpStatusOf(e.code)
+    const status = httpStatusOf(e.grpcCode)
     if (status >= 500) request.log.error({ err }, 'request failed')
     reply.code(status).header('content-type', 'application/json')
     // Errors from the gRPC call end with the trailer grpc-gateway writes; body decode errors do not.
-    if (request.rpcStarted || e.code === GrpcCode.ResourceExhausted) {
+    if (request.rpcStarted || e.grpcCode === GrpcCode.ResourceExhausted) {
       reply.trailer('grpc-trailer-content-type', async () => 'application/grpc')
     }
-    return reply.serializer(asIs).send(encodeError(e.message, e.code))
+    return reply.serializer(asIs).send(encodeError(e.message, e.grpcCode))
   })
 
   const registry = new Registry()
@@ -154,7 +154,7 @@ function toEtcdError(err: FastifyError | EtcdError, contentLength: string | unde
     return limits.messageTooLarge(Number(contentLength) || bodyLimitFor(limits) + 1)
   }
   const status = err.statusCode ?? 500
-  return new EtcdError(status < 500 ? GrpcCode.InvalidArgument : GrpcCode.Unknown, err.message)
+  return status < 500 ? Errors.requestRejected(err.message) : Errors.unknown(err)
 }
 
 /** Go's http.Error: text/plain, nosniff, message and a newline. */

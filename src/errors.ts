@@ -1,6 +1,11 @@
 /**
- * One error type for the whole server. Every failure that reaches a client is an EtcdError carrying
- * a gRPC status code and etcd's exact message; the HTTP layer maps the code to a status in one table.
+ * The error registry: every error the server answers with is declared here once, with a stable code, its gRPC
+ * code and etcd's exact message. The HTTP layer derives the status from the gRPC code in one table.
+ *
+ * Codes are `ETCDGW_ERR_` and a name in capitals, for etcd's own errors the name etcd gives them
+ * (rpctypes.ErrGRPCKeyNotFound is ETCDGW_ERR_KEY_NOT_FOUND, mvcc.ErrWatcherDuplicateID is
+ * ETCDGW_ERR_WATCHER_DUPLICATE_ID). A code never changes once given; code that needs to know which error it
+ * holds compares `err.code` with an entry's `code`, never the message (the text is etcd's, not ours to key on).
  */
 export enum GrpcCode {
   OK = 0,
@@ -24,10 +29,13 @@ export enum GrpcCode {
 
 export class EtcdError extends Error {
   constructor(
-    readonly code: GrpcCode,
+    /** The registry's stable code (`ETCDGW_ERR_*`). */
+    readonly code: string,
+    readonly grpcCode: GrpcCode,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message)
+    super(message, options)
     this.name = 'EtcdError'
   }
 }
@@ -57,36 +65,220 @@ export function httpStatusOf(code: GrpcCode): number {
   return httpStatusByCode[code] ?? 500
 }
 
-const make = (code: GrpcCode, message: string) => () => new EtcdError(code, message)
 
-/** etcd's server errors (etcdserver/api/v3rpc/rpctypes), created fresh each time so stacks are useful. */
+/** A registry entry whose message never varies: calling it makes a fresh error, so stacks are useful. */
+export interface FixedError {
+  (): EtcdError
+  readonly code: string
+  readonly grpcCode: GrpcCode
+  readonly message: string
+}
+
+/** A registry entry whose message has variable parts (a revision, a size), given as arguments. */
+export interface FormattedError<A extends unknown[]> {
+  (...args: A): EtcdError
+  readonly code: string
+  readonly grpcCode: GrpcCode
+  readonly message: (...args: A) => string
+}
+
+function fixed(code: string, grpcCode: GrpcCode, message: string): FixedError {
+  return Object.assign(() => new EtcdError(code, grpcCode, message), { code, grpcCode, message })
+}
+
+/** An Error among the arguments becomes the cause of the error made. */
+function formatted<A extends unknown[]>(code: string, grpcCode: GrpcCode, message: (...args: A) => string): FormattedError<A> {
+  const make = (...args: A) => {
+    const cause = args.find((a) => a instanceof Error)
+    return new EtcdError(code, grpcCode, message(...args), cause ? { cause } : undefined)
+  }
+  return Object.assign(make, { code, grpcCode, message })
+}
+
+const textOf = (err: unknown) => (err instanceof Error ? err.message : String(err))
+
+const { InvalidArgument, OutOfRange, ResourceExhausted, NotFound, FailedPrecondition, PermissionDenied } = GrpcCode
+const { Unauthenticated, Unavailable, DataLoss, Internal, Unknown, Canceled } = GrpcCode
+
 export const Errors = {
-  emptyKey: make(GrpcCode.InvalidArgument, 'etcdserver: key is not provided'),
-  keyNotFound: make(GrpcCode.InvalidArgument, 'etcdserver: key not found'),
-  valueProvided: make(GrpcCode.InvalidArgument, 'etcdserver: value is provided'),
-  leaseProvided: make(GrpcCode.InvalidArgument, 'etcdserver: lease is provided'),
-  tooManyOps: make(GrpcCode.InvalidArgument, 'etcdserver: too many operations in txn request'),
-  duplicateKey: make(GrpcCode.InvalidArgument, 'etcdserver: duplicate key given in txn request'),
-  requestTooLarge: make(GrpcCode.InvalidArgument, 'etcdserver: request is too large'),
-  compacted: make(GrpcCode.OutOfRange, 'etcdserver: mvcc: required revision has been compacted'),
-  futureRev: make(GrpcCode.OutOfRange, 'etcdserver: mvcc: required revision is a future revision'),
-  tooManyRequests: make(GrpcCode.ResourceExhausted, 'etcdserver: too many requests'),
-  noSpace: make(GrpcCode.ResourceExhausted, 'etcdserver: mvcc: database space exceeded'),
-  corrupt: make(GrpcCode.DataLoss, 'etcdserver: corrupt cluster'),
+  // etcd's server errors, as etcd 3.4 declares them (etcdserver/api/v3rpc/rpctypes/error.go)
+  emptyKey: fixed('ETCDGW_ERR_EMPTY_KEY', InvalidArgument, 'etcdserver: key is not provided'),
+  keyNotFound: fixed('ETCDGW_ERR_KEY_NOT_FOUND', InvalidArgument, 'etcdserver: key not found'),
+  valueProvided: fixed('ETCDGW_ERR_VALUE_PROVIDED', InvalidArgument, 'etcdserver: value is provided'),
+  leaseProvided: fixed('ETCDGW_ERR_LEASE_PROVIDED', InvalidArgument, 'etcdserver: lease is provided'),
+  tooManyOps: fixed('ETCDGW_ERR_TOO_MANY_OPS', InvalidArgument, 'etcdserver: too many operations in txn request'),
+  duplicateKey: fixed('ETCDGW_ERR_DUPLICATE_KEY', InvalidArgument, 'etcdserver: duplicate key given in txn request'),
+  compacted: fixed('ETCDGW_ERR_COMPACTED', OutOfRange, 'etcdserver: mvcc: required revision has been compacted'),
+  futureRev: fixed('ETCDGW_ERR_FUTURE_REV', OutOfRange, 'etcdserver: mvcc: required revision is a future revision'),
+  noSpace: fixed('ETCDGW_ERR_NO_SPACE', ResourceExhausted, 'etcdserver: mvcc: database space exceeded'),
+  leaseNotFound: fixed('ETCDGW_ERR_LEASE_NOT_FOUND', NotFound, 'etcdserver: requested lease not found'),
+  leaseExists: fixed('ETCDGW_ERR_LEASE_EXIST', FailedPrecondition, 'etcdserver: lease already exists'),
+  leaseTTLTooLarge: fixed('ETCDGW_ERR_LEASE_TTL_TOO_LARGE', OutOfRange, 'etcdserver: too large lease TTL'),
+  memberExists: fixed('ETCDGW_ERR_MEMBER_EXIST', FailedPrecondition, 'etcdserver: member ID already exist'),
+  peerURLExists: fixed('ETCDGW_ERR_PEER_URL_EXIST', FailedPrecondition, 'etcdserver: Peer URLs already exists'),
+  memberNotEnoughStarted: fixed(
+    'ETCDGW_ERR_MEMBER_NOT_ENOUGH_STARTED',
+    FailedPrecondition,
+    'etcdserver: re-configuration failed due to not enough started members',
+  ),
+  memberBadURLs: fixed('ETCDGW_ERR_MEMBER_BAD_URLS', InvalidArgument, 'etcdserver: given member URLs are invalid'),
+  memberNotFound: fixed('ETCDGW_ERR_MEMBER_NOT_FOUND', NotFound, 'etcdserver: member not found'),
+  memberNotLearner: fixed('ETCDGW_ERR_MEMBER_NOT_LEARNER', FailedPrecondition, 'etcdserver: can only promote a learner member'),
+  learnerNotReady: fixed(
+    'ETCDGW_ERR_LEARNER_NOT_READY',
+    FailedPrecondition,
+    'etcdserver: can only promote a learner member which is in sync with leader',
+  ),
+  tooManyLearners: fixed('ETCDGW_ERR_TOO_MANY_LEARNERS', FailedPrecondition, 'etcdserver: too many learner members in cluster'),
+  requestTooLarge: fixed('ETCDGW_ERR_REQUEST_TOO_LARGE', InvalidArgument, 'etcdserver: request is too large'),
+  tooManyRequests: fixed('ETCDGW_ERR_TOO_MANY_REQUESTS', ResourceExhausted, 'etcdserver: too many requests'),
+  rootUserNotExist: fixed('ETCDGW_ERR_ROOT_USER_NOT_EXIST', FailedPrecondition, 'etcdserver: root user does not exist'),
+  rootRoleNotExist: fixed('ETCDGW_ERR_ROOT_ROLE_NOT_EXIST', FailedPrecondition, 'etcdserver: root user does not have root role'),
+  userAlreadyExists: fixed('ETCDGW_ERR_USER_ALREADY_EXIST', FailedPrecondition, 'etcdserver: user name already exists'),
+  userEmpty: fixed('ETCDGW_ERR_USER_EMPTY', InvalidArgument, 'etcdserver: user name is empty'),
+  userNotFound: fixed('ETCDGW_ERR_USER_NOT_FOUND', FailedPrecondition, 'etcdserver: user name not found'),
+  roleAlreadyExists: fixed('ETCDGW_ERR_ROLE_ALREADY_EXIST', FailedPrecondition, 'etcdserver: role name already exists'),
+  roleNotFound: fixed('ETCDGW_ERR_ROLE_NOT_FOUND', FailedPrecondition, 'etcdserver: role name not found'),
+  authFailed: fixed('ETCDGW_ERR_AUTH_FAILED', InvalidArgument, 'etcdserver: authentication failed, invalid user ID or password'),
+  permissionDenied: fixed('ETCDGW_ERR_PERMISSION_DENIED', PermissionDenied, 'etcdserver: permission denied'),
+  roleNotGranted: fixed('ETCDGW_ERR_ROLE_NOT_GRANTED', FailedPrecondition, 'etcdserver: role is not granted to the user'),
+  permissionNotGranted: fixed(
+    'ETCDGW_ERR_PERMISSION_NOT_GRANTED',
+    FailedPrecondition,
+    'etcdserver: permission is not granted to the role',
+  ),
+  authNotEnabled: fixed('ETCDGW_ERR_AUTH_NOT_ENABLED', FailedPrecondition, 'etcdserver: authentication is not enabled'),
+  invalidAuthToken: fixed('ETCDGW_ERR_INVALID_AUTH_TOKEN', Unauthenticated, 'etcdserver: invalid auth token'),
+  invalidAuthMgmt: fixed('ETCDGW_ERR_INVALID_AUTH_MGMT', InvalidArgument, 'etcdserver: invalid auth management'),
+  authOldRevision: fixed('ETCDGW_ERR_AUTH_OLD_REVISION', InvalidArgument, 'etcdserver: revision of auth store is old'),
+  noLeader: fixed('ETCDGW_ERR_NO_LEADER', Unavailable, 'etcdserver: no leader'),
+  notLeader: fixed('ETCDGW_ERR_NOT_LEADER', FailedPrecondition, 'etcdserver: not leader'),
+  leaderChanged: fixed('ETCDGW_ERR_LEADER_CHANGED', Unavailable, 'etcdserver: leader changed'),
+  notCapable: fixed('ETCDGW_ERR_NOT_CAPABLE', Unavailable, 'etcdserver: not capable'),
+  stopped: fixed('ETCDGW_ERR_STOPPED', Unavailable, 'etcdserver: server stopped'),
+  timeout: fixed('ETCDGW_ERR_TIMEOUT', Unavailable, 'etcdserver: request timed out'),
+  timeoutDueToLeaderFail: fixed(
+    'ETCDGW_ERR_TIMEOUT_DUE_TO_LEADER_FAIL',
+    Unavailable,
+    'etcdserver: request timed out, possibly due to previous leader failure',
+  ),
+  timeoutDueToConnectionLost: fixed(
+    'ETCDGW_ERR_TIMEOUT_DUE_TO_CONNECTION_LOST',
+    Unavailable,
+    'etcdserver: request timed out, possibly due to connection lost',
+  ),
+  unhealthy: fixed('ETCDGW_ERR_UNHEALTHY', Unavailable, 'etcdserver: unhealthy cluster'),
+  corrupt: fixed('ETCDGW_ERR_CORRUPT', DataLoss, 'etcdserver: corrupt cluster'),
+  notSupportedForLearner: fixed('ETCDGW_ERR_NOT_SUPPORTED_FOR_LEARNER', Unavailable, 'etcdserver: rpc not supported for learner'),
+  badLeaderTransferee: fixed('ETCDGW_ERR_BAD_LEADER_TRANSFEREE', FailedPrecondition, 'etcdserver: bad leader transferee'),
+  /** raft's ErrProposalDropped, which etcd passes on without a gRPC code of its own. */
+  proposalDropped: fixed('ETCDGW_ERR_PROPOSAL_DROPPED', Unknown, 'raft proposal dropped'),
+
+  // etcd's watch refusals (mvcc), sent as a cancel reason
+  emptyWatcherRange: fixed('ETCDGW_ERR_EMPTY_WATCHER_RANGE', InvalidArgument, 'mvcc: watcher range is empty'),
+  duplicateWatchId: fixed(
+    'ETCDGW_ERR_WATCHER_DUPLICATE_ID',
+    InvalidArgument,
+    'mvcc: duplicate watch ID provided on the WatchStream',
+  ),
+
+  // grpc-go's words, which etcd's clients and gateway show as they are
+  /** A connection to the member lost mid-request. */
+  transportClosing: fixed('ETCDGW_ERR_TRANSPORT_CLOSING', Unavailable, 'transport is closing'),
+  /** A request on a closed client connection. */
+  clientClosing: fixed('ETCDGW_ERR_CLIENT_CONN_CLOSING', Canceled, 'grpc: the client connection is closing'),
+  /** etcd's gRPC server refuses any message larger than its receive limit. */
+  messageTooLarge: formatted(
+    'ETCDGW_ERR_MESSAGE_TOO_LARGE',
+    ResourceExhausted,
+    (size: number, max: number) => `grpc: received message larger than max (${size} vs. ${max})`,
+  ),
+
+  // a request body that does not decode: Go's encoding/json and jsonpb texts, which etcd's gateway answers with code 3
+  /** A streamed request ended inside a JSON value. */
+  jsonUnexpectedEof: fixed('ETCDGW_ERR_JSON_UNEXPECTED_EOF', InvalidArgument, 'unexpected EOF'),
+  jsonUnexpectedEnd: fixed('ETCDGW_ERR_JSON_UNEXPECTED_END', InvalidArgument, 'unexpected end of JSON input'),
+  /** `char` as Go quotes it (`'x'`, `'\x01'`), `context` as Go says where it was (`looking for beginning of value`). */
+  jsonInvalidCharacter: formatted(
+    'ETCDGW_ERR_JSON_INVALID_CHARACTER',
+    InvalidArgument,
+    (char: string, context: string) => `invalid character ${char} ${context}`,
+  ),
+  jsonTypeMismatch: formatted(
+    'ETCDGW_ERR_JSON_TYPE_MISMATCH',
+    InvalidArgument,
+    (kind: string, goType: string) => `json: cannot unmarshal ${kind} into Go value of type ${goType}`,
+  ),
+  /** `value` quoted as Go's %q does. */
+  jsonUnknownEnumValue: formatted(
+    'ETCDGW_ERR_JSON_UNKNOWN_ENUM_VALUE',
+    InvalidArgument,
+    (value: string, goType: string) => `unknown value ${value} for enum ${goType}`,
+  ),
+  illegalBase64: formatted('ETCDGW_ERR_ILLEGAL_BASE64', InvalidArgument, (offset: number) => `illegal base64 data at input byte ${offset}`),
+  /** Fastify refused the request before any route saw it (a content type it cannot parse, ...): its own words. */
+  requestRejected: formatted('ETCDGW_ERR_REQUEST_REJECTED', InvalidArgument, (message: string) => message),
+  /** grpc-gateway fails a stream's start with the request's decode error itself as code 2 (Unknown), whatever it was. */
+  streamRequestUndecodable: formatted('ETCDGW_ERR_STREAM_REQUEST_UNDECODABLE', Unknown, (cause: EtcdError) => cause.message),
+
+  // etcdgw's own: ?encoding=utf8 and the embedded store
+  utf8Invalid: fixed('ETCDGW_ERR_UTF8_INVALID', InvalidArgument, 'etcdgw: a string in a ?encoding=utf8 request is not valid UTF-8'),
+  utf8BytesField: formatted(
+    'ETCDGW_ERR_UTF8_BYTES_FIELD',
+    InvalidArgument,
+    (kind: string) => `etcdgw: with ?encoding=utf8 a bytes field is a string or {"base64":"..."}, not ${kind}`,
+  ),
+  prefixWithRangeEnd: fixed(
+    'ETCDGW_ERR_PREFIX_WITH_RANGE_END',
+    InvalidArgument,
+    'etcdgw: "prefix" and "range_end" cannot be given together',
+  ),
+  /** `encoding` quoted as Go's %q does. */
+  unknownEncoding: formatted(
+    'ETCDGW_ERR_UNKNOWN_ENCODING',
+    InvalidArgument,
+    (encoding: string) => `etcdgw: unknown encoding ${encoding} (use ?encoding=utf8, or base64, the default)`,
+  ),
   /** What a single-member store answers to membership changes: it has no raft to change. */
-  singleMember: make(GrpcCode.FailedPrecondition, 'etcdserver: membership change is not supported: etcdgw serves a single member (use the remote backend in front of an etcd cluster)'),
-  memberNotFound: make(GrpcCode.NotFound, 'etcdserver: member not found'),
-  leaseNotFound: make(GrpcCode.NotFound, 'etcdserver: requested lease not found'),
-  leaseExists: make(GrpcCode.FailedPrecondition, 'etcdserver: lease already exists'),
-  leaseTTLTooLarge: make(GrpcCode.OutOfRange, 'etcdserver: too large lease TTL'),
-  emptyWatcherRange: make(GrpcCode.InvalidArgument, 'mvcc: watcher range is empty'),
-  duplicateWatchId: make(GrpcCode.InvalidArgument, 'mvcc: duplicate watch ID provided on the WatchStream'),
-  stopped: make(GrpcCode.Unavailable, 'etcdserver: server stopped'),
-  timeout: make(GrpcCode.Unavailable, 'etcdserver: request timed out'),
-  /** grpc-go's text for a connection to the member lost mid-request (etcd's gateway shows it as such). */
-  transportClosing: make(GrpcCode.Unavailable, 'transport is closing'),
-  /** grpc-go's text for a request on a closed client connection. */
-  clientClosing: make(GrpcCode.Canceled, 'grpc: the client connection is closing'),
-  /** A client sent bytes that do not decode (JSON, base64, types): etcd's gateway answers code 3. */
-  badRequest: (message: string) => new EtcdError(GrpcCode.InvalidArgument, message),
+  singleMember: fixed(
+    'ETCDGW_ERR_SINGLE_MEMBER',
+    FailedPrecondition,
+    'etcdserver: membership change is not supported: etcdgw serves a single member (use the remote backend in front of an etcd cluster)',
+  ),
+  unknownAlarmAction: formatted(
+    'ETCDGW_ERR_UNKNOWN_ALARM_ACTION',
+    InvalidArgument,
+    (action: number) => `etcdserver: unknown alarm action ${action}`,
+  ),
+  snapshotShrank: fixed('ETCDGW_ERR_SNAPSHOT_SHRANK', Internal, 'etcdserver: snapshot file shrank while sending'),
+  revisionMissing: formatted(
+    'ETCDGW_ERR_REVISION_MISSING',
+    DataLoss,
+    (main: number, sub: number) => `etcdserver: revision ${main}/${sub} is missing from the store`,
+  ),
+  persistFailed: formatted(
+    'ETCDGW_ERR_PERSIST_FAILED',
+    Internal,
+    (rev: number, cause: Error) => `etcdserver: failed to persist revision ${rev}: ${cause.message}`,
+  ),
+  storeFailed: formatted('ETCDGW_ERR_STORE_FAILED', Internal, (cause: Error) => `etcdserver: store failed: ${cause.message}`),
+
+  /** A failure that is no EtcdError (a bug, an I/O error): gRPC's code 2 and the failure's own text. */
+  unknown: formatted('ETCDGW_ERR_UNKNOWN', Unknown, textOf),
 } as const
+
+const RELAYED = 'ETCDGW_ERR_ETCD_UNLISTED'
+
+/**
+ * An error from a real etcd that the registry does not list (a newer etcd's, say): its code and text go to the
+ * client as etcd sent them. Only the remote backend's mapping of etcd's errors (backend/remote/errors.ts) makes these.
+ */
+export const relayedEtcdError = Object.assign(
+  (grpcCode: GrpcCode, message: string) => new EtcdError(RELAYED, grpcCode, message),
+  { code: RELAYED },
+)
+
+/** Any thrown value as an EtcdError: itself if it is one, else Errors.unknown. */
+export function etcdErrorOf(err: unknown): EtcdError {
+  return err instanceof EtcdError ? err : Errors.unknown(err)
+}

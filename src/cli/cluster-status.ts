@@ -1,49 +1,20 @@
-/** `etcdgw endpoint health|status` and `etcdgw member list`: etcdctl's commands and layouts, over a gateway's HTTP. */
+/** `etcdgw endpoint health|status` and `etcdgw member list`: etcdctl's commands, over a gateway's HTTP. */
 import type { Command } from 'commander'
+import {
+  type EndpointStatus,
+  type Health,
+  type MemberListBody,
+  printEndpointHealth,
+  printEndpointStatus,
+  printMemberList,
+  type StatusBody,
+} from './cluster-status-output.js'
 import { addTlsOptions, clientTls, type ClientTls, endpointList, endpointsOption, fail, rpc, type TlsFlags, writeOutOption } from './gateway-client.js'
-import { goDuration, hexId, humanBytes, table } from './output.js'
+import { type Format, goDuration } from './output.js'
 
-type Format = 'simple' | 'table' | 'json'
 const formats = ['simple', 'table', 'json']
 
-interface StatusBody {
-  header: { member_id?: string }
-  version?: string
-  dbSize?: string
-  leader?: string
-  raftIndex?: string
-  raftTerm?: string
-  raftAppliedIndex?: string
-  errors?: string[]
-  isLearner?: boolean
-}
-
-interface MemberBody {
-  ID?: string
-  name?: string
-  peerURLs?: string[]
-  clientURLs?: string[]
-  isLearner?: boolean
-}
-
-/** The gateway's int64 strings become JSON numbers, as etcdctl's encoding/json prints them. */
-function etcdctlJson(gatewayJson: string): string {
-  return gatewayJson.replace(
-    /"(cluster_id|member_id|revision|raft_term|dbSize|leader|raftIndex|raftTerm|raftAppliedIndex|dbSizeInUse|ID)":"(-?\d+)"/g,
-    '"$1":$2',
-  )
-}
-
-async function rawRpc(endpoint: string, path: string, tls: ClientTls): Promise<string> {
-  return JSON.stringify(await rpc<unknown>(endpoint, path, {}, tls))
-}
-
-interface Health {
-  endpoint: string
-  health: boolean
-  took: string
-  error?: string
-}
+type Flags = { endpoints: string; writeOut: Format } & TlsFlags
 
 /** etcdctl's check: a linearizable read of "health", then no active alarm. */
 async function checkHealth(endpoint: string, tls: ClientTls): Promise<Health> {
@@ -64,106 +35,56 @@ async function checkHealth(endpoint: string, tls: ClientTls): Promise<Health> {
   }
 }
 
+/** Every endpoint's status; as etcdctl, an endpoint that does not answer is reported on stderr and left out. */
+async function statusOfEach(endpoints: string[], tls: ClientTls): Promise<EndpointStatus[]> {
+  const statuses: EndpointStatus[] = []
+  for (const endpoint of endpoints) {
+    try {
+      statuses.push({ endpoint, status: await rpc<StatusBody>(endpoint, 'maintenance/status', {}, tls) })
+    } catch (err) {
+      process.stderr.write(`Failed to get the status of endpoint ${endpoint} (${(err as Error).message})\n`)
+    }
+  }
+  return statuses
+}
+
+/** The member list from the first endpoint that answers. */
+async function memberList(endpoints: string[], tls: ClientTls): Promise<MemberListBody> {
+  let lastError = ''
+  for (const endpoint of endpoints) {
+    try {
+      return await rpc<MemberListBody>(endpoint, 'cluster/member/list', {}, tls)
+    } catch (err) {
+      lastError = (err as Error).message
+    }
+  }
+  fail(lastError)
+}
+
+const withFlags = (command: Command) => addTlsOptions(command).addOption(endpointsOption()).addOption(writeOutOption(formats))
+
 export function registerClusterStatusCommands(program: Command): void {
   const endpoint = program.command('endpoint').description('health and status of gateway endpoints (as etcdctl endpoint)')
 
-  addTlsOptions(endpoint.command('health'))
+  withFlags(endpoint.command('health'))
     .description('checks the health of the endpoints (a linearizable read, then alarms)')
-    .addOption(endpointsOption())
-    .addOption(writeOutOption(formats))
-    .action(async (opts: { endpoints: string; writeOut: Format } & TlsFlags) => {
+    .action(async (opts: Flags) => {
       const tls = clientTls(opts)
       const results = await Promise.all(endpointList(opts.endpoints).map((ep) => checkHealth(ep, tls)))
-      if (opts.writeOut === 'json') {
-        process.stdout.write(JSON.stringify(results) + '\n')
-      } else if (opts.writeOut === 'table') {
-        process.stdout.write(table(['ENDPOINT', 'HEALTH', 'TOOK', 'ERROR'], results.map((h) => [h.endpoint, String(h.health), h.took, h.error ?? ''])))
-      } else {
-        for (const h of results) {
-          if (h.health) process.stdout.write(`${h.endpoint} is healthy: successfully committed proposal: took = ${h.took}\n`)
-          else process.stderr.write(`${h.endpoint} is unhealthy: failed to commit proposal: ${h.error}\n`)
-        }
-      }
+      printEndpointHealth(results, opts.writeOut)
       if (results.some((h) => !h.health)) fail('unhealthy cluster')
     })
 
-  addTlsOptions(endpoint.command('status'))
+  withFlags(endpoint.command('status'))
     .description('prints the status of the endpoints (as etcdctl endpoint status)')
-    .addOption(endpointsOption())
-    .addOption(writeOutOption(formats))
-    .action(async (opts: { endpoints: string; writeOut: Format } & TlsFlags) => {
-      const tls = clientTls(opts)
-      const rows: Array<{ endpoint: string; raw: string }> = []
-      for (const ep of endpointList(opts.endpoints)) {
-        try {
-          rows.push({ endpoint: ep, raw: await rawRpc(ep, 'maintenance/status', tls) })
-        } catch (err) {
-          process.stderr.write(`Failed to get the status of endpoint ${ep} (${(err as Error).message})\n`)
-        }
-      }
-      if (opts.writeOut === 'json') {
-        process.stdout.write('[' + rows.map((r) => `{"Endpoint":${JSON.stringify(r.endpoint)},"Status":${etcdctlJson(r.raw)}}`).join(',') + ']\n')
-      } else {
-        const cells = rows.map(({ endpoint: ep, raw }) => {
-          const s = JSON.parse(raw) as StatusBody
-          return [
-            ep,
-            hexId(BigInt(s.header.member_id ?? 0)),
-            s.version ?? '',
-            humanBytes(Number(s.dbSize ?? 0)),
-            String(s.leader !== undefined && s.leader === s.header.member_id),
-            String(s.isLearner === true),
-            s.raftTerm ?? '0',
-            s.raftIndex ?? '0',
-            s.raftAppliedIndex ?? '0',
-            (s.errors ?? []).join(', '),
-          ]
-        })
-        if (opts.writeOut === 'table') {
-          const headers = ['ENDPOINT', 'ID', 'VERSION', 'DB SIZE', 'IS LEADER', 'IS LEARNER', 'RAFT TERM', 'RAFT INDEX', 'RAFT APPLIED INDEX', 'ERRORS']
-          process.stdout.write(table(headers, cells))
-        } else {
-          for (const c of cells) process.stdout.write(c.join(', ') + '\n')
-        }
-      }
-      if (rows.length === 0) fail('no endpoint answered')
+    .action(async (opts: Flags) => {
+      const statuses = await statusOfEach(endpointList(opts.endpoints), clientTls(opts))
+      printEndpointStatus(statuses, opts.writeOut)
+      if (statuses.length === 0) fail('no endpoint answered')
     })
 
   const member = program.command('member').description('cluster members through a gateway (as etcdctl member)')
-  addTlsOptions(member.command('list'))
+  withFlags(member.command('list'))
     .description('lists the members of the cluster')
-    .addOption(endpointsOption())
-    .addOption(writeOutOption(formats))
-    .action(async (opts: { endpoints: string; writeOut: Format } & TlsFlags) => {
-      const tls = clientTls(opts)
-      let raw: string | undefined
-      let lastError = ''
-      for (const ep of endpointList(opts.endpoints)) {
-        try {
-          raw = await rawRpc(ep, 'cluster/member/list', tls)
-          break
-        } catch (err) {
-          lastError = (err as Error).message
-        }
-      }
-      if (raw === undefined) fail(lastError)
-      if (opts.writeOut === 'json') {
-        process.stdout.write(etcdctlJson(raw) + '\n')
-        return
-      }
-      const members = (JSON.parse(raw) as { members?: MemberBody[] }).members ?? []
-      const cells = members.map((m) => [
-        hexId(BigInt(m.ID ?? 0)),
-        m.name ? 'started' : 'unstarted',
-        m.name ?? '',
-        (m.peerURLs ?? []).join(','),
-        (m.clientURLs ?? []).join(','),
-        String(m.isLearner === true),
-      ])
-      if (opts.writeOut === 'table') {
-        process.stdout.write(table(['ID', 'STATUS', 'NAME', 'PEER ADDRS', 'CLIENT ADDRS', 'IS LEARNER'], cells))
-      } else {
-        for (const c of cells) process.stdout.write(c.join(', ') + '\n')
-      }
-    })
+    .action(async (opts: Flags) => printMemberList(await memberList(endpointList(opts.endpoints), clientTls(opts)), opts.writeOut))
 }

@@ -1,52 +1,30 @@
 /**
- * `etcdgw get|put|del|watch`: etcdctl's KV commands, flags and output (simple and json), over a
- * gateway's HTTP API, for people without etcdctl. Keys and values travel in base64 (exact bytes).
+ * `etcdgw get|put|del|watch`: etcdctl's KV commands and flags over a gateway's HTTP API, for people without
+ * etcdctl (what they print: kv-output.ts). Keys and values travel in base64 (exact bytes).
  */
-import { type Command, Option } from 'commander'
+import type { Command } from 'commander'
 import { prefixEnd } from '../http/codec/bytes-codec.js'
-import { addTlsOptions, type ClientTls, clientTls, endpointList, endpointsOption, fail, GatewayError, post, rpc, type TlsFlags } from './gateway-client.js'
-
-type Format = 'simple' | 'json'
+import {
+  addTlsOptions,
+  type ClientTls,
+  clientTls,
+  endpointList,
+  endpointsOption,
+  fail,
+  GatewayError,
+  post,
+  rpc,
+  type TlsFlags,
+  writeOutOption,
+} from './gateway-client.js'
+import { type DeleteRangeBody, type KvFormat, printDeleteRange, printPut, printRange, printWatchEvents, type RangeBody, type WatchResult } from './kv-output.js'
 
 interface GlobalFlags extends TlsFlags {
   endpoints: string
-  writeOut: Format
+  writeOut: KvFormat
 }
 
-interface KeyValueBody {
-  key?: string
-  value?: string
-}
-
-interface EventBody {
-  type?: string
-  kv?: KeyValueBody
-}
-
-/** etcdctl's int64 fields, which its encoding/json output prints as numbers (the gateway quotes them). */
-const intFields = new Set([
-  'cluster_id', 'member_id', 'revision', 'raft_term',
-  'create_revision', 'mod_revision', 'version', 'lease', 'count', 'deleted',
-])
-
-/** Gateway JSON (parsed: its 64-bit integers are strings, so nothing was lost) as etcdctl -w json prints it. */
-function etcdctlJson(v: unknown, key?: string): string {
-  if (typeof v === 'string' && key !== undefined && intFields.has(key)) return v
-  if (Array.isArray(v)) return '[' + v.map((e) => etcdctlJson(e)).join(',') + ']'
-  if (v !== null && typeof v === 'object') {
-    return '{' + Object.entries(v).map(([k, e]) => `${JSON.stringify(k)}:${etcdctlJson(e, k)}`).join(',') + '}'
-  }
-  return JSON.stringify(v)
-}
-
-const fromB64 = (s: string | undefined) => Buffer.from(s ?? '', 'base64')
 const toB64 = (b: Buffer) => b.toString('base64')
-const nl = Buffer.from('\n')
-
-/** etcdctl's simple layout of a key-value: the key on a line, then the value (an empty line with --keys-only). */
-function simpleKv(kv: KeyValueBody): Buffer[] {
-  return [fromB64(kv.key), nl, fromB64(kv.value), nl]
-}
 
 /** `key` and `range_end` as etcdctl builds them from KEY, [RANGE_END] and --prefix. */
 function keyRange(key: string, rangeEnd: string | undefined, prefix: boolean | undefined): Record<string, string> {
@@ -66,7 +44,7 @@ const intArg = (name: string) => (v: string) => {
 
 function withGlobalFlags(cmd: Command): Command {
   cmd.addOption(endpointsOption())
-  cmd.addOption(new Option('-w, --write-out <format>', 'output format').choices(['simple', 'json']).default('simple'))
+  cmd.addOption(writeOutOption(['simple', 'json']))
   return addTlsOptions(cmd)
 }
 
@@ -114,9 +92,6 @@ async function run(action: () => Promise<void>): Promise<void> {
   }
 }
 
-const write = (parts: Array<Buffer | string>) =>
-  process.stdout.write(Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p))))
-
 export function registerKvCommands(program: Command): void {
   withGlobalFlags(
     program
@@ -134,9 +109,7 @@ export function registerKvCommands(program: Command): void {
         ...(opts.rev !== undefined ? { revision: opts.rev } : {}),
         ...(opts.keysOnly ? { keys_only: true } : {}),
       }
-      const res = await clientOf(opts).call<{ kvs?: KeyValueBody[] }>('kv/range', body)
-      if (opts.writeOut === 'json') return void write([etcdctlJson(res), '\n'])
-      write((res.kvs ?? []).flatMap(simpleKv))
+      printRange(await clientOf(opts).call<RangeBody>('kv/range', body), opts.writeOut)
     }),
   )
 
@@ -152,8 +125,7 @@ export function registerKvCommands(program: Command): void {
         if (!/^[0-9a-fA-F]{1,16}$/.test(opts.lease)) throw new Error(`bad lease ID (${opts.lease}), expecting ID in Hex`)
         body.lease = BigInt.asIntN(64, BigInt('0x' + opts.lease)).toString()
       }
-      const res = await clientOf(opts).call<unknown>('kv/put', body)
-      write([opts.writeOut === 'json' ? etcdctlJson(res) : 'OK', '\n'])
+      printPut(await clientOf(opts).call<unknown>('kv/put', body), opts.writeOut)
     }),
   )
 
@@ -164,8 +136,7 @@ export function registerKvCommands(program: Command): void {
       .option('--prefix', 'delete keys with matching prefix'),
   ).action((key: string, rangeEnd: string | undefined, opts: GlobalFlags & { prefix?: boolean }) =>
     run(async () => {
-      const res = await clientOf(opts).call<{ deleted?: string }>('kv/deleterange', keyRange(key, rangeEnd, opts.prefix))
-      write([opts.writeOut === 'json' ? etcdctlJson(res) : (res.deleted ?? '0'), '\n'])
+      printDeleteRange(await clientOf(opts).call<DeleteRangeBody>('kv/deleterange', keyRange(key, rangeEnd, opts.prefix)), opts.writeOut)
     }),
   )
 
@@ -183,31 +154,9 @@ export function registerKvCommands(program: Command): void {
         const r = parsed.result
         if (!r) throw new GatewayError(parsed.message ?? parsed.error?.message ?? line)
         if (r.canceled) fail(`watch is canceled by the server${r.cancel_reason ? ` (${r.cancel_reason})` : ''}`)
-        if (!r.events?.length) return
-        write(opts.writeOut === 'json' ? [watchJson(r), '\n'] : r.events.flatMap(simpleEvent))
+        printWatchEvents(r, opts.writeOut)
       })
       fail('watch stream closed by the server')
     }),
-  )
-}
-
-interface WatchResult {
-  header?: unknown
-  events?: EventBody[]
-  compact_revision?: string
-  canceled?: boolean
-  cancel_reason?: string
-}
-
-function simpleEvent(e: EventBody): Buffer[] {
-  return [Buffer.from(e.type ?? 'PUT'), nl, ...simpleKv(e.kv ?? {})]
-}
-
-/** etcdctl prints clientv3's WatchResponse struct: Go field names, event types as numbers (PUT = 0, omitted). */
-function watchJson(r: WatchResult): string {
-  const events = (r.events ?? []).map(({ type, ...rest }) => (type === 'DELETE' ? { type: 1, ...rest } : rest))
-  return (
-    `{"Header":${etcdctlJson(r.header ?? {})},"Events":${etcdctlJson(events)},` +
-    `"CompactRevision":${r.compact_revision ?? 0},"Canceled":false,"Created":false}`
   )
 }

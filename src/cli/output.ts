@@ -1,4 +1,31 @@
-/** etcdctl's output helpers: its table layout, go-humanize byte sizes and Go durations. */
+/** etcdctl's output writers the commands share: its JSON, its row layouts, go-humanize byte sizes and Go durations. */
+
+export type Format = 'simple' | 'table' | 'json'
+
+/** etcdctl's int64 fields, which its encoding/json output prints as numbers (the gateway quotes them). */
+const int64Fields = new Set([
+  'cluster_id', 'member_id', 'revision', 'raft_term',
+  'create_revision', 'mod_revision', 'version', 'lease', 'count', 'deleted',
+  'ID', 'dbSize', 'dbSizeInUse', 'leader', 'raftIndex', 'raftTerm', 'raftAppliedIndex',
+])
+
+/**
+ * Gateway JSON (parsed: its 64-bit integers are strings, so nothing was lost) as etcdctl -w json prints it.
+ * Only integer strings lose their quotes: `version` is also the server's version text in a status.
+ */
+export function etcdctlJson(v: unknown, key?: string): string {
+  if (typeof v === 'string' && key !== undefined && int64Fields.has(key) && /^-?\d+$/.test(v)) return v
+  if (Array.isArray(v)) return '[' + v.map((e) => etcdctlJson(e)).join(',') + ']'
+  if (v !== null && typeof v === 'object') {
+    return '{' + Object.entries(v).map(([k, e]) => `${JSON.stringify(k)}:${etcdctlJson(e, k)}`).join(',') + '}'
+  }
+  return JSON.stringify(v)
+}
+
+/** etcdctl's two row layouts: a table, or (simple) each row's cells joined by ", ". */
+export function layoutRows(format: 'simple' | 'table', headers: string[], cells: string[][]): string {
+  return format === 'table' ? table(headers, cells) : cells.map((c) => c.join(', ') + '\n').join('')
+}
 
 /** olekukonko/tablewriter as etcdctl uses it: centered upper-case headers, right-aligned cells. */
 export function table(headers: string[], rows: string[][]): string {

@@ -9,7 +9,7 @@ for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
   alphabet[c.charCodeAt(0)] = i
 }
 
-const corrupt = (offset: number) => Errors.badRequest(`illegal base64 data at input byte ${offset}`)
+const corrupt = (offset: number) => Errors.illegalBase64(offset)
 
 const isNewline = (c: number) => c === 0x0a || c === 0x0d
 

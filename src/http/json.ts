@@ -103,11 +103,11 @@ class Parser {
    */
   fail(context: string, spaceInvalid = false): never {
     if (this.i >= this.s.length) {
-      if (this.streaming) throw Errors.badRequest('unexpected EOF')
-      if (!spaceInvalid) throw Errors.badRequest('unexpected end of JSON input')
-      throw Errors.badRequest(`invalid character ' ' ${context}`)
+      if (this.streaming) throw Errors.jsonUnexpectedEof()
+      if (!spaceInvalid) throw Errors.jsonUnexpectedEnd()
+      throw Errors.jsonInvalidCharacter("' '", context)
     }
-    throw Errors.badRequest(`invalid character ${quoteChar(this.s.charCodeAt(this.i))} ${context}`)
+    throw Errors.jsonInvalidCharacter(quoteChar(this.s.charCodeAt(this.i)), context)
   }
 
   /** One value, iteratively: etcd accepts nesting up to Go's 10000 levels, deeper than a JS stack goes. */

@@ -1,6 +1,6 @@
 /** One client's lease keepalive stream: each request message gets one response, in request order. */
 import type { Lease } from '../backend/backend.js'
-import { Errors, EtcdError, GrpcCode } from '../errors.js'
+import { Errors, EtcdError, etcdErrorOf } from '../errors.js'
 import { encoders } from './codec/codecs.js'
 import { resultLine } from './codec/watch.js'
 import type { MessageSink } from './stream/message-sink.js'
@@ -35,7 +35,7 @@ export class KeepAliveSession {
         const response = await this.lease.keepAlive(id)
         if (!this.closed) this.sink.send(resultLine(encoders.LeaseKeepAliveResponse(response)))
       } catch (err) {
-        this.fail(err instanceof EtcdError ? err : new EtcdError(GrpcCode.Unknown, String(err)))
+        this.fail(etcdErrorOf(err))
       }
     })
   }

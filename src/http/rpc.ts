@@ -3,7 +3,7 @@
  * request size limits, call the backend, write the response as etcd's gateway does.
  */
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
-import { EtcdError, Errors, GrpcCode } from '../errors.js'
+import { EtcdError, Errors } from '../errors.js'
 import { type BytesCodec, bytesCodecOf } from './codec/bytes-codec.js'
 import type { Decoded } from './codec/compile-decoder.js'
 import { raftRequestSize } from '../proto-size.js'
@@ -29,10 +29,7 @@ export class RequestLimits {
 
   /** etcd's gRPC server refuses any message larger than its receive limit. */
   messageTooLarge(size: number): EtcdError {
-    return new EtcdError(
-      GrpcCode.ResourceExhausted,
-      `grpc: received message larger than max (${size} vs. ${this.maxMessageBytes})`,
-    )
+    return Errors.messageTooLarge(size, this.maxMessageBytes)
   }
 
   /** `proposal`: the request goes through raft (writes), where etcdserver checks the proposal's size. */

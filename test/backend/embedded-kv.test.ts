@@ -87,9 +87,9 @@ t.test('range end rules, limit, count and sort', async (t) => {
 
 t.test('put options and their errors', async (t) => {
   const { backend } = await fresh(t)
-  await t.rejects(backend.kv.put(put({ key: '', value: 'x' })), { message: 'etcdserver: key is not provided', code: 3 })
+  await t.rejects(backend.kv.put(put({ key: '', value: 'x' })), { message: 'etcdserver: key is not provided', grpcCode: 3 })
   await t.rejects(backend.kv.put(put({ key: 'k', value: '', ignoreValue: true })), { message: 'etcdserver: key not found' })
-  await t.rejects(backend.kv.put(put({ key: 'k', value: 'v', lease: 5n })), { message: 'etcdserver: requested lease not found', code: 5 })
+  await t.rejects(backend.kv.put(put({ key: 'k', value: 'v', lease: 5n })), { message: 'etcdserver: requested lease not found', grpcCode: 5 })
   await t.rejects(backend.kv.put(put({ key: 'k', value: 'v', ignoreValue: true })), { message: 'etcdserver: value is provided' })
   await backend.kv.put(put({ key: 'k', value: 'v1' }))
   const ig = await backend.kv.put(put({ key: 'k', value: '', ignoreValue: true, prevKv: true }))
@@ -163,7 +163,7 @@ t.test('a txn that fails part way leaves nothing behind (etcd 3.4 panics on it)'
     ],
     failure: [],
   })
-  await t.rejects(txn, { code: 3, message: 'etcdserver: key not found' })
+  await t.rejects(txn, { grpcCode: 3, message: 'etcdserver: key not found' })
   const all = await backend.kv.range(range({ key: 'a', rangeEnd: Buffer.from([0]) }))
   t.same(all.kvs.map((kv) => `${kv.key}=${kv.value}@${kv.modRevision}`), ['a/1=one@2', 'b=two@3'], 'no change was applied')
   t.equal(all.header.revision, 3)
@@ -180,7 +180,7 @@ t.test('compaction and restart', async (t) => {
   await state.backend.kv.put(put({ key: 'gone', value: 'x' }))
   await state.backend.kv.deleteRange({ key: b('gone'), rangeEnd: Buffer.alloc(0), prevKv: false })
   await state.backend.kv.compact({ revision: 5, physical: true })
-  await t.rejects(state.backend.kv.range(range({ key: 'k', revision: 4 })), { code: 11, message: /compacted/ })
+  await t.rejects(state.backend.kv.range(range({ key: 'k', revision: 4 })), { grpcCode: 11, message: /compacted/ })
   const at5 = await state.backend.kv.range(range({ key: 'k', revision: 5 }))
   t.equal(at5.kvs[0]!.value.toString(), 'v3', 'reading at the compact revision works')
   await t.rejects(state.backend.kv.compact({ revision: 5, physical: false }), { message: /compacted/ })

@@ -7,7 +7,7 @@ function decodeError(fn: () => unknown): string {
   try {
     fn()
   } catch (err) {
-    if (err instanceof EtcdError && err.code === 3) return err.message
+    if (err instanceof EtcdError && err.grpcCode === 3) return err.message
     throw err
   }
   return 'no error'

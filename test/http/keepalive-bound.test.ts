@@ -43,7 +43,7 @@ t.test('the session fails with ResourceExhausted, whatever the transport', async
   const session = new KeepAliveSession(lease, { send: (l) => void sent.push(l), bufferedBytes: () => 0 }, (e) => void errors.push(e))
   for (let i = 0; i <= MAX_PENDING_KEEPALIVES; i++) session.request(78n)
   t.equal(errors.length, 1, 'failed once')
-  t.equal(errors[0]?.code, GrpcCode.ResourceExhausted)
+  t.equal(errors[0]?.grpcCode, GrpcCode.ResourceExhausted)
   t.equal(errors[0]?.message, 'etcdserver: too many requests')
   await session.drained()
   t.equal(sent.length, 0, 'nothing queued is answered after the failure')

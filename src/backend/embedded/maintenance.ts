@@ -11,7 +11,7 @@ import {
   type SnapshotChunk,
   type StatusResponse,
 } from '../backend.js'
-import { EtcdError, GrpcCode } from '../../errors.js'
+import { Errors } from '../../errors.js'
 import { ETCD_SERVER_VERSION } from '../../version.js'
 import type { AlarmStore } from './alarm-store.js'
 import type { MvccStore } from './mvcc-store.js'
@@ -41,7 +41,7 @@ export class EmbeddedMaintenance implements Maintenance {
         return { alarms: cleared ? [cleared] : [] }
       }
       default:
-        throw new EtcdError(GrpcCode.InvalidArgument, `etcdserver: unknown alarm action ${req.action as number}`)
+        throw Errors.unknownAlarmAction(req.action as number)
     }
   }
 
@@ -84,7 +84,7 @@ export class EmbeddedMaintenance implements Maintenance {
         while (sent < total) {
           const blob = Buffer.alloc(Math.min(SNAPSHOT_CHUNK_BYTES, total - sent))
           const { bytesRead } = await file.read(blob, 0, blob.length, sent)
-          if (bytesRead !== blob.length) throw new EtcdError(GrpcCode.Internal, 'etcdserver: snapshot file shrank while sending')
+          if (bytesRead !== blob.length) throw Errors.snapshotShrank()
           sent += bytesRead
           sha.update(blob)
           yield { remainingBytes: total - sent, blob }
@@ -99,6 +99,6 @@ export class EmbeddedMaintenance implements Maintenance {
   }
 
   async moveLeader(targetId: bigint): Promise<void> {
-    if (targetId !== this.store.memberId) throw new EtcdError(GrpcCode.FailedPrecondition, 'etcdserver: bad leader transferee')
+    if (targetId !== this.store.memberId) throw Errors.badLeaderTransferee()
   }
 }

@@ -3,7 +3,7 @@ import { readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Database } from 'lmdb'
 import type { KeyValue } from '../backend.js'
-import { EtcdError, Errors, GrpcCode } from '../../errors.js'
+import { Errors } from '../../errors.js'
 import { AppliedIndex } from './applied-index.js'
 import { Compaction } from './compaction.js'
 import { prepareDataDir } from './data-dir.js'
@@ -124,7 +124,7 @@ export class MvccStore implements TxnStore {
    */
   private durableRow(rev: Revision): Buffer {
     const raw = this.file.revs.getBinaryFast(encodeRevKey(rev.main, rev.sub))
-    if (!raw) throw new EtcdError(GrpcCode.DataLoss, `etcdserver: revision ${rev.main}/${rev.sub} is missing from the store`)
+    if (!raw) throw Errors.revisionMissing(rev.main, rev.sub)
     return Buffer.from(raw.buffer, raw.byteOffset, raw.length)
   }
 
@@ -170,7 +170,7 @@ export class MvccStore implements TxnStore {
       },
       (err) => {
         this.failure ??= err
-        throw new EtcdError(GrpcCode.Internal, `etcdserver: failed to persist revision ${rev}: ${err.message}`)
+        throw Errors.persistFailed(rev, err)
       },
     )
   }
@@ -252,7 +252,7 @@ export class MvccStore implements TxnStore {
 
   private assertUsable(): void {
     if (this.closed) throw Errors.stopped()
-    if (this.failure) throw new EtcdError(GrpcCode.Internal, `etcdserver: store failed: ${this.failure.message}`)
+    if (this.failure) throw Errors.storeFailed(this.failure)
   }
 
   /** Rebuilds the key index and the lease attachments from the revisions table, then the compaction. */

@@ -10,7 +10,7 @@ import {
   type WatchResponse,
   type WatchStream,
 } from '../backend.js'
-import { Errors } from '../../errors.js'
+import { Errors, type EtcdError } from '../../errors.js'
 import type { StoredChange } from './kv-codec.js'
 import type { MvccStore } from './mvcc-store.js'
 import { fragments } from './watch-fragments.js'
@@ -259,14 +259,14 @@ class HubStream implements WatchStream {
     const end =
       req.rangeEnd.length === 0 ? undefined : req.rangeEnd.length === 1 && req.rangeEnd[0] === 0 ? '' : req.rangeEnd.toString('latin1')
     let id = req.watchId
-    let failure: string | undefined
-    if (end !== undefined && end !== '' && key >= end) failure = Errors.emptyWatcherRange().message
+    let failure: EtcdError | undefined
+    if (end !== undefined && end !== '' && key >= end) failure = Errors.emptyWatcherRange()
     else if (id === 0) {
       while (this.watchers.has(this.nextId)) this.nextId++
       id = this.nextId++
-    } else if (this.watchers.has(id)) failure = Errors.duplicateWatchId().message
+    } else if (this.watchers.has(id)) failure = Errors.duplicateWatchId()
     if (failure !== undefined) {
-      this.deliver(response(header, -1, { created: true, canceled: true, cancelReason: failure }))
+      this.deliver(response(header, -1, { created: true, canceled: true, cancelReason: failure.message }))
       return
     }
     const startRev = req.startRevision === 0 ? currentRev + 1 : req.startRevision

@@ -1,18 +1,24 @@
 import { status, type ServiceError } from '@grpc/grpc-js'
-import { EtcdError, Errors, GrpcCode } from '../../errors.js'
+import { EtcdError, Errors, etcdErrorOf, relayedEtcdError, type FixedError, type GrpcCode } from '../../errors.js'
 
 export function isServiceError(err: unknown): err is ServiceError {
   return err instanceof Error && typeof (err as ServiceError).code === 'number' && 'details' in err
 }
 
+/** etcd sends its errors as a gRPC code and a text only: the text says which error it is, as in etcd's own client (rpctypes.Error). */
+const registeredByText = new Map<string, FixedError>(
+  Object.values(Errors).flatMap((e) => (typeof e.message === 'string' ? [[e.message, e as FixedError]] : [])),
+)
+
 /** etcd's own errors keep their code and text ("etcdserver: key is not provided"); transport failures get grpc-go's words. */
 export function toEtcdError(err: unknown): EtcdError {
-  if (err instanceof EtcdError) return err
-  if (!isServiceError(err)) return new EtcdError(GrpcCode.Unknown, err instanceof Error ? err.message : String(err))
+  if (err instanceof EtcdError || !isServiceError(err)) return etcdErrorOf(err)
   if (isDeadline(err)) return Errors.timeout()
   if (err.code === status.CANCELLED) return Errors.clientClosing()
   if (isTransportFailure(err) || channelReplaced(err)) return Errors.transportClosing()
-  return new EtcdError(err.code as number as GrpcCode, err.details)
+  const registered = registeredByText.get(err.details)
+  if (registered?.grpcCode === (err.code as number)) return registered()
+  return relayedEtcdError(err.code as number as GrpcCode, err.details)
 }
 
 /**
@@ -48,7 +54,7 @@ function endedWithoutStatus(err: ServiceError): boolean {
 
 /** etcd's answer under the `hasleader` metadata when the member has no leader: rejected before any work. */
 export function isNoLeader(err: ServiceError): boolean {
-  return err.code === status.UNAVAILABLE && err.details === 'etcdserver: no leader'
+  return err.code === status.UNAVAILABLE && err.details === Errors.noLeader.message
 }
 
 /**
@@ -62,7 +68,7 @@ export function neverReachedServer(err: ServiceError): boolean {
     isNoLeader(err) ||
     channelReplaced(err) ||
     (err.code === status.UNAVAILABLE && err.details.startsWith('No connection established')) ||
-    (err.code === status.UNKNOWN && err.details === 'raft proposal dropped')
+    (err.code === status.UNKNOWN && err.details === Errors.proposalDropped.message)
   )
 }
 

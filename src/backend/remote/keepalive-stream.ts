@@ -121,7 +121,7 @@ export class KeepAliveStream {
     if (this.waiting.size === 0) return
     // anything but unavailability (a lost member, no leader) is the callers' answer
     const etcdError = toEtcdError(err)
-    if (etcdError.code !== GrpcCode.Unavailable) {
+    if (etcdError.grpcCode !== GrpcCode.Unavailable) {
       for (const list of this.waiting.values()) {
         for (const w of list) {
           clearTimeout(w.timer)

@@ -1,6 +1,6 @@
 import type * as grpc from '@grpc/grpc-js'
 import type { ResponseHeader, Watch, WatchCreateRequest, WatchRequest, WatchResponse, WatchStream } from '../backend.js'
-import { Errors } from '../../errors.js'
+import { Errors, type EtcdError } from '../../errors.js'
 import * as convert from './convert.js'
 import { sleep, type EndpointPool } from './endpoint-pool.js'
 import type { Member } from './member.js'
@@ -25,7 +25,7 @@ interface ClientWatch {
 type PendingCreate =
   | { kind: 'create' | 'resume'; watch: ClientWatch }
   /** a create etcd will refuse (empty range, duplicate ID): its refusal goes to the client as is */
-  | { kind: 'refuse'; stream: RemoteWatchStream; reason: string }
+  | { kind: 'refuse'; stream: RemoteWatchStream; reason: EtcdError }
 
 interface Upstream {
   readonly member: Member
@@ -145,16 +145,16 @@ export class RemoteWatch implements Watch {
   }
 
   /** Has etcd itself refuse the create, so the refusal carries etcd's header and text. */
-  refuse(stream: RemoteWatchStream, req: WatchCreateRequest, reason: string): void {
+  refuse(stream: RemoteWatchStream, req: WatchCreateRequest, reason: EtcdError): void {
     const up = this.connected()
     if (!up) {
-      stream.deliver(this.local(-1, { created: true, canceled: true, cancelReason: reason }))
+      stream.deliver(this.local(-1, { created: true, canceled: true, cancelReason: reason.message }))
       return
     }
     up.creates.push({ kind: 'refuse', stream, reason })
     // a duplicate ID is refused by naming an upstream ID in use; an empty range is refused as it is
     const taken = up.byId.keys().next()
-    const id = reason === Errors.duplicateWatchId().message && !taken.done ? taken.value : 0
+    const id = reason.code === Errors.duplicateWatchId.code && !taken.done ? taken.value : 0
     up.stream.write({ create_request: convert.watchCreateRequest(req, id, req.startRevision) })
   }
 
@@ -230,7 +230,7 @@ export class RemoteWatch implements Watch {
     this.progressQueue = [...up.progress, ...this.progressQueue]
     for (const pending of up.creates) {
       if (pending.kind === 'refuse') {
-        pending.stream.deliver(this.local(-1, { created: true, canceled: true, cancelReason: pending.reason }))
+        pending.stream.deliver(this.local(-1, { created: true, canceled: true, cancelReason: pending.reason.message }))
       }
     }
     for (const watch of [...this.watches]) {
@@ -312,14 +312,14 @@ class RemoteWatchStream implements WatchStream {
     const key = req.key.length === 0 ? Buffer.from([0]) : req.key
     const everyKeyFrom = req.rangeEnd.length === 1 && req.rangeEnd[0] === 0
     if (req.rangeEnd.length > 0 && !everyKeyFrom && Buffer.compare(key, req.rangeEnd) >= 0) {
-      return this.mux.refuse(this, req, Errors.emptyWatcherRange().message)
+      return this.mux.refuse(this, req, Errors.emptyWatcherRange())
     }
     let id = req.watchId
     if (id === 0) {
       while (this.watches.has(this.nextId)) this.nextId++
       id = this.nextId++
     } else if (this.watches.has(id)) {
-      return this.mux.refuse(this, req, Errors.duplicateWatchId().message)
+      return this.mux.refuse(this, req, Errors.duplicateWatchId())
     }
     this.mux.create(this, req, id)
   }

@@ -10,7 +10,7 @@
  *   marker object `{"base64":"…"}` (never mangled), which a request accepts back as it is.
  */
 import { isUtf8 } from 'node:buffer'
-import { EtcdError, Errors, GrpcCode } from '../../errors.js'
+import { Errors } from '../../errors.js'
 import { decodeBase64 } from '../base64.js'
 import { goQuote } from '../go-text.js'
 import { JsonObject, type JsonValue, kindOf, unquote } from '../json.js'
@@ -47,16 +47,14 @@ function readText(v: JsonValue | undefined): Buffer {
     // The body was read as a byte string (latin1). Unquoting would turn bad UTF-8 into U+FFFD, as Go's
     // decoder does: checked first, so that no byte is silently replaced.
     if (!isUtf8(Buffer.from(v, 'latin1'))) {
-      throw Errors.badRequest('etcdgw: a string in a ?encoding=utf8 request is not valid UTF-8')
+      throw Errors.utf8Invalid()
     }
     return Buffer.from(unquote(v), 'latin1')
   }
   if (v instanceof JsonObject && v.names.length === 1 && v.names[0] === 'base64' && typeof v.values[0] === 'string') {
     return decodeBase64(unquote(v.values[0]))
   }
-  throw Errors.badRequest(
-    `etcdgw: with ?encoding=utf8 a bytes field is a string or {"base64":"..."}, not ${kindOf(v)}`,
-  )
+  throw Errors.utf8BytesField(kindOf(v))
 }
 
 /** etcd's prefix end: the key with its last byte below 0xff incremented and the rest cut; none: every key. */
@@ -79,7 +77,7 @@ export const utf8Codec: BytesCodec = {
     const rangeEndField = field(o, 'range_end', 'rangeEnd')
     if (!bool(o.get('prefix'))) return { key, rangeEnd: readText(rangeEndField) }
     if (rangeEndField !== undefined && rangeEndField !== null) {
-      throw Errors.badRequest('etcdgw: "prefix" and "range_end" cannot be given together')
+      throw Errors.prefixWithRangeEnd()
     }
     // As etcdctl's --prefix: an empty prefix is every key, from \0 on.
     return key.length === 0 ? { key: zeroByte, rangeEnd: zeroByte } : { key, rangeEnd: prefixEnd(key) }
@@ -92,8 +90,5 @@ export function bytesCodecOf(query: unknown): BytesCodec {
   const encoding = (query as Record<string, unknown> | undefined)?.encoding
   if (encoding === undefined || encoding === 'base64') return base64Codec
   if (encoding === 'utf8') return utf8Codec
-  throw new EtcdError(
-    GrpcCode.InvalidArgument,
-    `etcdgw: unknown encoding ${goQuote(String(encoding))} (use ?encoding=utf8, or base64, the default)`,
-  )
+  throw Errors.unknownEncoding(goQuote(String(encoding)))
 }

@@ -30,7 +30,7 @@ const emptyObject = new JsonObject()
 export function body(v: JsonValue | undefined): JsonObject {
   if (v === undefined || v === null) return emptyObject
   if (v instanceof JsonObject) return v
-  throw Errors.badRequest(`json: cannot unmarshal ${kindOf(v)} into Go value of type map[string]json.RawMessage`)
+  throw Errors.jsonTypeMismatch(kindOf(v), 'map[string]json.RawMessage')
 }
 
 /** What the generated code calls. */

@@ -8,8 +8,7 @@ import { decodeBase64 } from '../base64.js'
 import { goQuote } from '../go-text.js'
 import { JsonNumber, JsonObject, type JsonValue, kindOf, parseWhole, unquote } from '../json.js'
 
-const typeError = (kind: string, goType: string) =>
-  Errors.badRequest(`json: cannot unmarshal ${kind} into Go value of type ${goType}`)
+const typeError = Errors.jsonTypeMismatch
 
 /** The field's value, or undefined when absent. */
 export function field(obj: JsonObject, protoName: string, camelName: string): JsonValue | undefined {
@@ -104,7 +103,7 @@ export function enumValue(v: JsonValue | undefined, goType: string, names: Reado
   if (v === undefined || v === null) return 0
   if (typeof v === 'string') {
     const n = names.get(v)
-    if (n === undefined) throw Errors.badRequest(`unknown value ${goQuote(v)} for enum ${goType}`)
+    if (n === undefined) throw Errors.jsonUnknownEnumValue(goQuote(v), goType)
     return n
   }
   if (v instanceof JsonNumber) {

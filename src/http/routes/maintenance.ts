@@ -3,7 +3,7 @@ import { Readable } from 'node:stream'
 import { STATUS_CODES } from 'node:http'
 import type { FastifyPluginAsync } from 'fastify'
 import type { Backend, SnapshotChunk } from '../../backend/backend.js'
-import { EtcdError, GrpcCode, httpStatusOf } from '../../errors.js'
+import { EtcdError, etcdErrorOf, httpStatusOf } from '../../errors.js'
 import { decoders, encoders } from '../codec/codecs.js'
 import { asIs, bodyValue, type RequestLimits, unaryHandler } from '../rpc.js'
 
@@ -74,8 +74,8 @@ export const maintenanceRoutes: FastifyPluginAsync<MaintenanceRoutesOptions> = a
     try {
       first = await chunks.next()
     } catch (err) {
-      const e = err instanceof EtcdError ? err : new EtcdError(GrpcCode.Unknown, String(err))
-      return reply.code(httpStatusOf(e.code)).header('content-type', 'application/json').serializer(asIs).send(streamError(e))
+      const e = etcdErrorOf(err)
+      return reply.code(httpStatusOf(e.grpcCode)).header('content-type', 'application/json').serializer(asIs).send(streamError(e))
     }
     reply
       .header('content-type', 'application/json')
@@ -93,7 +93,7 @@ async function* messages(first: IteratorResult<SnapshotChunk>, rest: AsyncIterat
       next = await rest.next()
     }
   } catch (err) {
-    yield streamError(err instanceof EtcdError ? err : new EtcdError(GrpcCode.Unknown, String(err)))
+    yield streamError(etcdErrorOf(err))
   } finally {
     await rest.return?.()
   }
@@ -101,8 +101,8 @@ async function* messages(first: IteratorResult<SnapshotChunk>, rest: AsyncIterat
 
 /** grpc-gateway's in-stream error: its own shape, and no newline after it. */
 export function streamError(e: EtcdError): string {
-  const http = httpStatusOf(e.code)
+  const http = httpStatusOf(e.grpcCode)
   return JSON.stringify({
-    error: { grpc_code: e.code, http_code: http, message: e.message, http_status: STATUS_CODES[http] ?? '' },
+    error: { grpc_code: e.grpcCode, http_code: http, message: e.message, http_status: STATUS_CODES[http] ?? '' },
   })
 }

@@ -49,8 +49,8 @@ export class HttpStreamResponse implements MessageSink {
   /** The request could not start the stream (its first message does not decode): a plain error response. */
   fail(err: EtcdError): void {
     if (!this.open || this.started) return this.end()
-    const body = encodeError(err.message, err.code)
-    this.res.writeHead(httpStatusOf(err.code), {
+    const body = encodeError(err.message, err.grpcCode)
+    this.res.writeHead(httpStatusOf(err.grpcCode), {
       ...this.headers,
       'content-type': 'application/json',
       'content-length': Buffer.byteLength(body),
@@ -72,9 +72,9 @@ export class HttpStreamResponse implements MessageSink {
   abort(err: EtcdError): void {
     if (!this.open) return
     if (!this.started) return this.fail(err)
-    const status = httpStatusOf(err.code)
+    const status = httpStatusOf(err.grpcCode)
     this.res.end(
-      `{"error":{"grpc_code":${err.code},"http_code":${status},"message":${goJsonString(err.message)},` +
+      `{"error":{"grpc_code":${err.grpcCode},"http_code":${status},"message":${goJsonString(err.message)},` +
         `"http_status":"${statusText[status] ?? 'Internal Server Error'}"}}`,
     )
     // The request body may still be open: the connection cannot serve another request, let it go.

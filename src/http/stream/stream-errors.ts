@@ -1,6 +1,6 @@
 /** How the gateway reports a request message that does not decode on a stream. */
 import type { WebSocket } from 'ws'
-import { EtcdError, GrpcCode } from '../../errors.js'
+import { Errors, type EtcdError } from '../../errors.js'
 import { encodeError } from '../codec/error-body.js'
 
 /**
@@ -8,17 +8,17 @@ import { encodeError } from '../codec/error-body.js'
  * (Unknown), HTTP 500, whatever the error was.
  */
 export function startError(err: EtcdError): EtcdError {
-  return new EtcdError(GrpcCode.Unknown, err.message)
+  return Errors.streamRequestUndecodable(err)
 }
 
 /** etcd over WebSocket: the error body as one frame, then the TCP connection closes without a close frame. */
 export function failWebSocket(socket: WebSocket, err: EtcdError): void {
   const e = startError(err)
-  socket.send(encodeError(e.message, e.code), () => socket.terminate())
+  socket.send(encodeError(e.message, e.grpcCode), () => socket.terminate())
 }
 
 /** Ours, not etcd's (which stops reading the socket): the same error frame, and the socket goes on. */
 export function reportWebSocketError(socket: WebSocket, err: EtcdError): void {
   const e = startError(err)
-  socket.send(encodeError(e.message, e.code))
+  socket.send(encodeError(e.message, e.grpcCode))
 }

@@ -71,7 +71,7 @@ else {
         await body(n)
       } catch (err) {
         if (!(err instanceof EtcdError)) throw err
-        failures.push({ op, code: err.code, message: err.message, ms: Date.now() - started, phase })
+        failures.push({ op, code: err.grpcCode, message: err.message, ms: Date.now() - started, phase })
       }
     }
   }

@@ -20,7 +20,7 @@ else {
     try {
       await p
     } catch (err) {
-      if (err instanceof EtcdError) return { code: err.code, message: err.message }
+      if (err instanceof EtcdError) return { code: err.grpcCode, message: err.message }
       throw err
     }
     throw new Error('expected a failure')

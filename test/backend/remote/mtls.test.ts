@@ -50,7 +50,7 @@ else {
       () => undefined,
       (err: unknown) => err,
     )
-    t.ok(refused instanceof EtcdError && refused.code === GrpcCode.Unavailable, 'without a client certificate etcd refuses the connection (503)')
+    t.ok(refused instanceof EtcdError && refused.grpcCode === GrpcCode.Unavailable, 'without a client certificate etcd refuses the connection (503)')
 
     // A reload of changed files gives every member a new connection; requests still waiting for the one it
     // replaces (here: its TLS handshake, begun by the first request after the previous reload) go to the new one.
