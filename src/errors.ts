@@ -259,9 +259,9 @@ export const Errors = {
   persistFailed: formatted(
     'ETCDGW_ERR_PERSIST_FAILED',
     Internal,
-    (rev: number, cause: Error) => `etcdserver: failed to persist revision ${rev}: ${cause.message}`,
+    (what: string, cause: Error) => `etcdserver: failed to persist ${what}: ${cause.message}`,
   ),
-  storeFailed: formatted('ETCDGW_ERR_STORE_FAILED', Internal, (cause: Error) => `etcdserver: store failed: ${cause.message}`),
+
 
   /** A failure that is no EtcdError (a bug, an I/O error): gRPC's code 2 and the failure's own text. */
   unknown: formatted('ETCDGW_ERR_UNKNOWN', Unknown, textOf),

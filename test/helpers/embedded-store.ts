@@ -5,9 +5,8 @@ import { join } from 'node:path'
 import { LeaseAttachments } from '../../src/backend/embedded/lease-attachments.js'
 import { MvccStore } from '../../src/backend/embedded/mvcc-store.js'
 
-/** An MvccStore in a temp dir, closed and removed at teardown; reopen() restarts it on the same files. */
-export async function openTestStore(t: Test) {
-  const dir = mkdtempSync(join(tmpdir(), 'etcdgw-store-'))
+/** An MvccStore in `dir` (a new temp dir), closed and removed at teardown; reopen() restarts it on the same files. */
+export async function openTestStore(t: Test, dir = mkdtempSync(join(tmpdir(), 'etcdgw-store-'))) {
   const open = async () => {
     const attachments = new LeaseAttachments()
     return { attachments, store: await MvccStore.open(dir, attachments) }

@@ -1,5 +1,5 @@
 /** etcd's raft (and applied) index on a single member: one entry per durable revision and per other applied request, kept across restarts. */
-import type { StoreFile } from './store-file.js'
+import { queued, type StoreFile } from './store-file.js'
 
 /** The meta entry counting applied requests without a revision. */
 const OTHER_ENTRIES = 'otherEntries'
@@ -35,8 +35,13 @@ export class AppliedIndex {
   /** Counts one applied request without a revision; call inside its lmdb write. Returns its entry for commit(). */
   stage(): number {
     const entries = ++this.staged
-    void this.file.meta.put(OTHER_ENTRIES, entries)
+    queued(this.file.meta.put(OTHER_ENTRIES, entries))
     return entries
+  }
+
+  /** The staged entry failed to persist (as did every later one): the count goes back to before it. */
+  unstage(entry: number): void {
+    this.staged = entry - 1
   }
 
   /** The staged entry is durable. */

@@ -52,7 +52,7 @@ export class Compaction {
     const writesBefore = this.file.writesSettled()
     await recorded
     this.applied.commit(entry)
-    this.physical = this.physical.then(async () => {
+    this.physical = this.idle().then(async () => {
       await writesBefore
       await this.deleteSuperseded(rev)
     })

@@ -64,6 +64,7 @@ export async function openEmbeddedBackend(opts: EmbeddedOptions): Promise<Backen
   const guard = new AlarmGuard(alarms, {
     quotaBytes: quota === 0 ? DEFAULT_QUOTA_BYTES : quota,
     dbSize: () => store.fileSize(),
+    diskFree: () => store.diskFree(),
     memberId: store.memberId,
   })
   const self = { id: store.memberId, name: opts.name, peerUrls: [], clientUrls: opts.clientUrls ?? [], isLearner: false }

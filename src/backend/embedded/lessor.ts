@@ -4,6 +4,7 @@ import type { LeaseGrantRequest } from '../backend.js'
 import { Errors } from '../../errors.js'
 import type { LeaseAttachments } from './lease-attachments.js'
 import type { MvccStore } from './mvcc-store.js'
+import { queued } from './store-file.js'
 
 /** etcd's MaxLeaseTTL. */
 const MAX_LEASE_TTL = 9_000_000_000
@@ -87,7 +88,12 @@ export class Lessor {
     const ttl = Math.max(req.ttl, this.opts.minTtl)
     const lease: LeaseState = { id, ttl, expiry: this.opts.now() + ttl * 1000, revoking: false }
     this.leases.set(id, lease)
-    await this.store.persistOther(() => void this.table().put(leaseKey(id), ttl))
+    try {
+      await this.store.persistOther(() => queued(this.table().put(leaseKey(id), ttl)))
+    } catch (err) {
+      this.leases.delete(id)
+      throw err
+    }
     return lease
   }
 
@@ -115,7 +121,7 @@ export class Lessor {
     lease.revoking = true
     const txn = this.store.write()
     for (const key of this.attachments.keysOf(id)) txn.deleteRange(Buffer.from(key, 'latin1'), undefined)
-    const removeRow = () => void this.table().remove(leaseKey(id))
+    const removeRow = () => queued(this.table().remove(leaseKey(id)))
     try {
       await txn.end(removeRow, () => this.leases.delete(id))
     } catch (err) {

@@ -12,7 +12,7 @@ import { decodeChange, decodeChangeKey, decodeChangeVersion, encodeChange, type 
 import { LeaseAttachments } from './lease-attachments.js'
 import { startMember, type MemberIdentity } from './member-identity.js'
 import { decodeRevKey, encodeRevKey, type Revision } from './revision.js'
-import { STORE_FILE, StoreFile } from './store-file.js'
+import { queued, STORE_FILE, StoreFile } from './store-file.js'
 import type { CommitListener, RangeOptions, RangeResult, ReadView } from './views.js'
 import { WriteTxn, type TxnStore } from './write-txn.js'
 
@@ -34,7 +34,6 @@ export class MvccStore implements TxnStore {
   /** Rows applied but not yet durable, by main revision. */
   private readonly pending = new Map<number, StoredChange[]>()
   private readonly compaction: Compaction
-  private failure: Error | undefined
   private closed = false
   private readonly listeners = new Set<CommitListener>()
   private defragmenting: Promise<void> | undefined
@@ -152,14 +151,17 @@ export class MvccStore implements TxnStore {
 
   /**
    * Writes one revision's rows (and `alongside`, other writes that must commit with them) in one lmdb
-   * transaction; resolves when they are durable. `applied` runs as the revision becomes readable.
+   * transaction; resolves when they are durable. `applied` runs as the revision becomes readable. When
+   * the transaction fails, the write is taken back (this and every later one, newest first) and its
+   * revision is free again.
    */
-  persist(rev: number, changes: StoredChange[], alongside?: () => void, applied?: () => void): Promise<void> {
+  persist(txn: WriteTxn, alongside?: () => void, applied?: () => void): Promise<void> {
+    const { rev, changes } = txn
     this.currentRev = rev
-    const revs = this.file.revs
     return this.file.commit(
       () => {
-        for (let sub = 0; sub < changes.length; sub++) void revs.put(encodeRevKey(rev, sub), encodeChange(changes[sub]!))
+        const revs = this.file.revs
+        for (let sub = 0; sub < changes.length; sub++) queued(revs.put(encodeRevKey(rev, sub), encodeChange(changes[sub]!)))
         alongside?.()
       },
       () => {
@@ -169,8 +171,9 @@ export class MvccStore implements TxnStore {
         for (const l of this.listeners) l(rev, changes)
       },
       (err) => {
-        this.failure ??= err
-        throw Errors.persistFailed(rev, err)
+        txn.abort()
+        this.currentRev = rev - 1
+        throw Errors.persistFailed(`revision ${rev}`, err)
       },
     )
   }
@@ -188,7 +191,8 @@ export class MvccStore implements TxnStore {
         applied?.()
       },
       (err) => {
-        throw err
+        this.applied.unstage(entry)
+        throw Errors.persistFailed('the request', err)
       },
     )
   }
@@ -204,12 +208,17 @@ export class MvccStore implements TxnStore {
   }
 
   setMeta(name: string, value: unknown): Promise<void> {
-    return this.persistOther(() => void this.file.meta.put(name, value))
+    return this.persistOther(() => queued(this.file.meta.put(name, value)))
   }
 
   /** Bytes of the backend file (etcd's dbSize). */
   fileSize(): number {
     return this.file.size()
+  }
+
+  /** Bytes the data dir's file system still has for this store. */
+  diskFree(): number {
+    return this.file.diskFree()
   }
 
   /** Bytes of the file's pages that hold data (etcd's dbSizeInUse). */
@@ -252,7 +261,6 @@ export class MvccStore implements TxnStore {
 
   private assertUsable(): void {
     if (this.closed) throw Errors.stopped()
-    if (this.failure) throw Errors.storeFailed(this.failure)
   }
 
   /** Rebuilds the key index and the lease attachments from the revisions table, then the compaction. */

@@ -1,5 +1,5 @@
 /** The store's lmdb file (etcd's backend package): named tables, write transactions that resolve once fsync'd, sizes, copies and the defragment swap. */
-import { chmodSync, closeSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs'
+import { chmodSync, closeSync, fsyncSync, openSync, renameSync, rmSync, statfsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { open, type Database, type RootDatabase, type RootDatabaseOptionsWithPath } from 'lmdb'
 import { PRIVATE_FILE_MODE } from './data-dir.js'
@@ -8,6 +8,52 @@ import { encodeRevKey } from './revision.js'
 export const STORE_FILE = 'store.mdb'
 const DEFRAG_FILE = 'defrag.mdb'
 const noop = () => undefined
+
+let lastShared: unknown
+
+/**
+ * Marks handled the promise an lmdb-js write returns inside commit()'s writes. The writes of a transaction
+ * share one, rejected when the transaction fails, which commit() reports already: unhandled, it would end
+ * the process.
+ */
+export function queued(write: Promise<unknown>): void {
+  if (write === lastShared) return
+  lastShared = write
+  write.catch(noop)
+}
+
+interface QueuedWrite {
+  writes: () => void
+  done: () => unknown
+  failed: (err: Error) => never
+  resolve: (value: unknown) => void
+  reject: (err: unknown) => void
+}
+
+function runSettled(w: QueuedWrite, settle: () => unknown): void {
+  try {
+    w.resolve(settle())
+  } catch (err) {
+    w.reject(err)
+  }
+}
+
+/**
+ * lmdb-js rejects a failed transaction's writes with "Commit failed" and the reason (EIO, ENOSPC, ...) on
+ * a separate promise, which would end the process as an unhandled rejection: the reason is taken from it.
+ */
+async function commitCause(err: Error): Promise<Error> {
+  const cause = (err as Error & { commitError?: Promise<unknown> }).commitError
+  if (!cause) return err
+  // lmdb-js rejects it in the same callback; the timer only guards against a version that does not
+  let timer: NodeJS.Timeout | undefined
+  const reason = await Promise.race([
+    cause.then(() => err, (reason: unknown) => reason),
+    new Promise<Error>((resolve) => (timer = setTimeout(resolve, 1000, err))),
+  ])
+  clearTimeout(timer)
+  return reason instanceof Error ? reason : err
+}
 
 interface LmdbStats {
   pageSize: number
@@ -26,11 +72,15 @@ interface LmdbStats {
 export class StoreFile {
   /** The last write issued (it may reject: wait for writesSettled()). */
   private lastWrite: Promise<unknown> = Promise.resolve()
+  /** Writes waiting for the next transaction, and the pending start of that transaction or the one in flight. */
+  private queued: QueuedWrite[] = []
+  private committing = false
   /** While set, writes wait for it before they reach lmdb (defragment swaps the file underneath). */
   private writesHeld: Promise<void> | undefined
   /** Counts finished writes, so the file's size is looked up only when it can have changed. */
   private writesDone = 0
   private sizeSeen = { writes: -1, size: 0 }
+  private freeSeen = { writes: -1, at: 0, bytes: 0 }
   private readonly tables = new Map<string, Database<unknown, Buffer>>()
 
   private constructor(
@@ -59,25 +109,50 @@ export class StoreFile {
   }
 
   /**
-   * Runs `writes` in one lmdb write transaction (shared with concurrent ones: group commit), after any
-   * defragment in progress. `done`/`failed` run once it is durable or has failed; their result is the
-   * returned promise, the only one derived per write (this runs for every put).
+   * Runs `writes` in the next lmdb write transaction (group commit: one transaction at a time, holding
+   * every write issued while the one before was being made durable), after any defragment in progress.
+   * `done` runs once it is durable, in issue order. A transaction that fails fails every write queued
+   * behind it too (they were applied on top of it): their `failed` runs newest first, so each can take
+   * back its own changes in the reverse order they were applied.
    */
   commit<T>(writes: () => void, done: () => T, failed: (err: Error) => never): Promise<T> {
-    const held = this.writesHeld
-    const written = held ? held.then(() => this.revs.batch(writes)) : this.revs.batch(writes)
-    const settled = written.then(
-      () => {
-        this.writesDone++
-        return done()
-      },
-      (err: Error) => {
-        this.writesDone++
-        return failed(err)
-      },
-    )
+    const settled = new Promise<T>((resolve, reject) => {
+      this.queued.push({ writes, done, failed, resolve: resolve as (value: unknown) => void, reject })
+      // the first write after a pause waits for the writes issued in the same turn of the event loop
+      if (!this.committing) {
+        this.committing = true
+        setImmediate(() => this.startBatch())
+      }
+    })
     this.lastWrite = settled
     return settled
+  }
+
+  private startBatch(): void {
+    const batch = this.queued
+    this.queued = []
+    const write = () => this.revs.batch(() => {
+      for (const w of batch) w.writes()
+    })
+    const held = this.writesHeld
+    ;(held ? held.then(write) : write()).then(
+      () => this.settle(batch, undefined),
+      (err: Error) => commitCause(err).then((cause) => this.settle(batch, cause)),
+    )
+  }
+
+  private settle(batch: QueuedWrite[], err: Error | undefined): void {
+    this.writesDone++
+    if (err) {
+      const failing = batch.concat(this.queued)
+      this.queued = []
+      for (let i = failing.length - 1; i >= 0; i--) runSettled(failing[i]!, () => failing[i]!.failed(err))
+    } else {
+      for (const w of batch) runSettled(w, w.done)
+    }
+    // writes issued during this transaction's fsync make the next one
+    if (this.queued.length > 0) this.startBatch()
+    else this.committing = false
   }
 
   /** Waits for a defragment in progress (writes that bypass commit(), such as compaction's, must). */
@@ -96,6 +171,19 @@ export class StoreFile {
       this.sizeSeen = { writes: this.writesDone, size: statSync(join(this.dir, STORE_FILE)).size }
     }
     return this.sizeSeen.size
+  }
+
+  /**
+   * Bytes the file system has left for unprivileged writers; looked up again after writes and at least
+   * every second (other files fill a disk too). Every growing write asks: this is cheap between lookups.
+   */
+  diskFree(): number {
+    const now = Date.now()
+    if (this.freeSeen.writes !== this.writesDone || now - this.freeSeen.at >= 1000) {
+      const fs = statfsSync(this.dir)
+      this.freeSeen = { writes: this.writesDone, at: now, bytes: fs.bavail * fs.bsize }
+    }
+    return this.freeSeen.bytes
   }
 
   /** Bytes of the file's pages that hold data (etcd's dbSizeInUse): meta pages plus every table's tree. */
@@ -164,10 +252,13 @@ export class StoreFile {
 }
 
 function openFiles(path: string) {
-  // lmdb-js hands permissionsMode to mdb_env_open (default 0664); its types do not declare it
+  // lmdb-js hands permissionsMode to mdb_env_open (default 0664); its types do not declare it.
+  // commit() groups writes itself; lmdb-js's own grouping per event-loop turn would add a transaction
+  // promise of its own that nobody can handle when the transaction fails.
   const options: RootDatabaseOptionsWithPath & { permissionsMode: number } = {
     path,
     overlappingSync: false,
+    eventTurnBatching: false,
     maxDbs: 8,
     permissionsMode: PRIVATE_FILE_MODE,
   }

@@ -20,8 +20,8 @@ export interface TxnStore {
   /** Keeps an applied row readable until it is durable; unstage() drops a revision's rows. */
   stage(rev: Revision, change: StoredChange): void
   unstage(main: number): void
-  /** Writes one revision's rows (with `alongside`); `applied` runs the moment they are durable. */
-  persist(rev: number, changes: StoredChange[], alongside?: () => void, applied?: () => void): Promise<void>
+  /** Writes the txn's revision (with `alongside`); `applied` runs the moment it is durable; a failure aborts the txn. */
+  persist(txn: WriteTxn, alongside?: () => void, applied?: () => void): Promise<void>
   /** Writes of an applied request that makes no revision. */
   persistOther(writes: () => void, applied?: () => void): Promise<void>
 }
@@ -89,8 +89,8 @@ export class WriteTxn implements ReadView {
   }
 
   /**
-   * Takes back every change of a write that failed part way (the index and lease attachments return
-   * to how they were; nothing was persisted). etcd 3.4 panics instead, e.g. on a txn that deletes a key
+   * Takes back every change of a write that failed part way or could not be persisted (the index and
+   * lease attachments return to how they were). etcd 3.4 panics instead, e.g. on a txn that deletes a key
    * and then puts it with ignore_value in a nested branch.
    */
   abort(): void {
@@ -111,7 +111,7 @@ export class WriteTxn implements ReadView {
    * revoke's key deletion and the lease's removal as one step).
    */
   end(alongside?: () => void, applied?: () => void): Promise<void> {
-    if (this.changes.length > 0) return this.store.persist(this.beginRev + 1, this.changes, alongside, applied)
+    if (this.changes.length > 0) return this.store.persist(this, alongside, applied)
     if (alongside) return this.store.persistOther(alongside, applied)
     applied?.()
     return RESOLVED
