@@ -1,12 +1,12 @@
-import t, { type Test } from 'tap'
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import t from 'tap'
+import { chmodSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { open } from 'lmdb'
 import { dataDirModeWarning } from '../../../src/backend/embedded/data-dir.js'
 import { openEmbeddedBackend } from '../../../src/backend/embedded/index.js'
 import { startServe } from '../../helpers/serve-process.js'
 import { put, range } from '../../helpers/requests.js'
+import { tempDir } from '../../helpers/temp-dir.js'
 
 const mode = (path: string) => statSync(path).mode & 0o777
 
@@ -19,14 +19,8 @@ function modes(dir: string, prefix = ''): string[] {
   })
 }
 
-function scratch(t: Test): string {
-  const root = mkdtempSync(join(tmpdir(), 'etcdgw-modes-'))
-  t.teardown(() => rmSync(root, { recursive: true, force: true }))
-  return root
-}
-
 t.test("a data dir that exists at 0755 keeps its mode; member/ is 0700 and every file 0600, as etcd's", async (t) => {
-  const dataDir = join(scratch(t), 'data')
+  const dataDir = join(tempDir(t, 'etcdgw-modes-'), 'data')
   mkdirSync(dataDir)
   chmodSync(dataDir, 0o755)
   const backend = await openEmbeddedBackend({ dataDir, name: 't', maxTxnOps: 128 })
@@ -38,7 +32,7 @@ t.test("a data dir that exists at 0755 keeps its mode; member/ is 0700 and every
 })
 
 t.test('a data dir made by us is 0700', async (t) => {
-  const dataDir = join(scratch(t), 'new', 'data')
+  const dataDir = join(tempDir(t, 'etcdgw-modes-'), 'new', 'data')
   const backend = await openEmbeddedBackend({ dataDir, name: 't', maxTxnOps: 128 })
   await backend.close()
   t.equal(mode(dataDir), 0o700)
@@ -46,7 +40,7 @@ t.test('a data dir made by us is 0700', async (t) => {
 })
 
 t.test('a store kept directly in the data dir (earlier layout) moves into member/ and is made private', async (t) => {
-  const dataDir = join(scratch(t), 'data')
+  const dataDir = join(tempDir(t, 'etcdgw-modes-'), 'data')
   mkdirSync(dataDir, { mode: 0o755 })
   const root = open({ path: join(dataDir, 'store.mdb'), overlappingSync: false, maxDbs: 8 })
   await root.close()
@@ -62,7 +56,7 @@ t.test('a store kept directly in the data dir (earlier layout) moves into member
 })
 
 t.test("serve warns about a data dir others can open, in etcd's words", async (t) => {
-  const dataDir = join(scratch(t), 'data')
+  const dataDir = join(tempDir(t, 'etcdgw-modes-'), 'data')
   mkdirSync(dataDir)
   chmodSync(dataDir, 0o755)
   const server = await startServe(t, ['--listen-client-urls', 'http://127.0.0.1:0', '--data-dir', dataDir])
