@@ -8,7 +8,8 @@ COPY src ./src
 COPY pki ./pki
 COPY test ./test
 COPY bench ./bench
-RUN npx tsc -p tsconfig.json
+COPY ui ./ui
+RUN npm run build
 
 FROM node:24-bookworm-slim
 WORKDIR /app
@@ -17,6 +18,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /src/dist/src ./dist/src
 COPY --from=build /src/dist/pki ./dist/pki
+# the web console, served at /ui/
+COPY --from=build /src/dist/ui ./dist/ui
 # etcd's .proto files are read from the source tree at run time (remote backend, HTTP codec)
 COPY src/proto ./src/proto
 RUN ln -s /app/dist/src/main.js /usr/local/bin/etcdgw && chmod +x /app/dist/src/main.js

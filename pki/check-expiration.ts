@@ -1,9 +1,10 @@
 import { PkiError } from './errors.js'
-import { fileExists, readCert } from './files.js'
-import { shortHumanDuration } from './duration.js'
+import { fileExists, isExternalCA, readCert, readCertBundle } from './files.js'
+import { formatExpires, shortHumanDuration } from './duration.js'
 import { filesOf } from './layout.js'
 import { CA_NAME, LEAF_NAMES } from './profiles.js'
 import { formatTabbed } from './tabwriter.js'
+import { formatX509Textfile, x509Sample, type X509Sample } from './x509-metrics.js'
 
 /** One row of `kubeadm certs check-expiration` (output.kubeadm.k8s.io/v1alpha3 `Certificate`). */
 export interface ExpirationEntry {
@@ -25,22 +26,23 @@ export interface ExpirationInfo {
 
 export async function readExpirationInfo(dir: string, now: Date): Promise<ExpirationInfo> {
   const certificates: ExpirationEntry[] = []
+  // kubeadm's IsExternallyManaged: the CA certificate is there, its key is not
+  const external = await isExternalCA(dir)
   // kubeadm lists certificates and CAs sorted by name; LEAF_NAMES is in that order
-  for (const name of LEAF_NAMES) certificates.push(await entry(name, filesOf(dir, name).cert, now, CA_NAME))
-  return { certificates, certificateAuthorities: [await entry(CA_NAME, filesOf(dir, CA_NAME).cert, now)] }
+  for (const name of LEAF_NAMES) certificates.push(await entry(name, filesOf(dir, name).cert, now, external, CA_NAME))
+  return { certificates, certificateAuthorities: [await entry(CA_NAME, filesOf(dir, CA_NAME).cert, now, external)] }
 }
 
-async function entry(name: string, file: string, now: Date, caName?: string): Promise<ExpirationEntry> {
+async function entry(name: string, file: string, now: Date, externallyManaged: boolean, caName?: string): Promise<ExpirationEntry> {
   if (!(await fileExists(file))) return { name, expirationDate: null, residualTime: 0, externallyManaged: false, missing: true }
   const cert = await readCert(file)
-  const expirationDate = cert.validity.notAfter
+  const expirationDate = cert.notAfter
   if (Number.isNaN(expirationDate.getTime())) throw new PkiError(file, 'certificate has no valid notAfter date')
-  // kubeadm's IsExternallyManaged is always false for etcd-ca and for leaves signed by it
   return {
     name,
     expirationDate,
     residualTime: Math.trunc((expirationDate.getTime() - now.getTime()) / 1000),
-    externallyManaged: false,
+    externallyManaged,
     ...(caName === undefined ? {} : { caName }),
     missing: false,
   }
@@ -49,14 +51,6 @@ async function entry(name: string, file: string, now: Date, caName?: string): Pr
 /** Whether a cron job or monitor should alert: anything missing, expired, or expiring within `warnMs`. */
 export function needsAttention(info: ExpirationInfo, warnMs: number): ExpirationEntry[] {
   return [...info.certificates, ...info.certificateAuthorities].filter((e) => e.missing || e.residualTime * 1000 < warnMs)
-}
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
-const two = (n: number) => String(n).padStart(2, '0')
-
-/** Go layout `Jan 02, 2006 15:04 MST` in UTC. */
-export function formatExpires(date: Date): string {
-  return `${MONTHS[date.getUTCMonth()]} ${two(date.getUTCDate())}, ${date.getUTCFullYear()} ${two(date.getUTCHours())}:${two(date.getUTCMinutes())} UTC`
 }
 
 const yesNo = (b: boolean) => (b ? 'yes' : 'no').padEnd(8, ' ')
@@ -142,4 +136,22 @@ export function formatExpirationYaml(info: ExpirationInfo): string {
     return lines
   }
   return `${mapping(doc, '', '').join('\n')}\n`
+}
+
+/**
+ * `-o prometheus`: every certificate of the five files (each one of a CA bundle) as x509-certificate-exporter
+ * samples; a missing or unreadable file counts in x509_read_errors, as a watched file would in the exporter.
+ */
+export async function formatExpirationPrometheus(dir: string, now: Date): Promise<string> {
+  const samples: X509Sample[] = []
+  let readErrors = 0
+  for (const name of [CA_NAME, ...LEAF_NAMES] as const) {
+    const file = filesOf(dir, name).cert
+    try {
+      for (const cert of await readCertBundle(file)) samples.push(x509Sample(cert.rawData, file, now))
+    } catch {
+      readErrors++
+    }
+  }
+  return formatX509Textfile(samples, readErrors)
 }

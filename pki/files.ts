@@ -1,10 +1,12 @@
+import { createPrivateKey, type KeyObject } from 'node:crypto'
 import { readFile, stat } from 'node:fs/promises'
-import forge from 'node-forge'
 import { writeFileAtomic } from './atomic-write.js'
 import { PkiError } from './errors.js'
 import type { KeyPair } from './issue.js'
-import { keyFromPem, keyToPem } from './keys.js'
-import type { CertFiles } from './layout.js'
+import { describeKey, keyFromPem, keyToPem, keyTypeOf, publicKeyDer, type KeyType } from './keys.js'
+import { filesOf, type CertFiles } from './layout.js'
+import { CA_NAME } from './profiles.js'
+import { x509, type Certificate } from './x509.js'
 
 /** client-go modes: keys 0600, certificates 0644. */
 export const KEY_MODE = 0o600
@@ -12,9 +14,9 @@ export const CERT_MODE = 0o644
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g
 
-/** forge ends PEM lines with CRLF; Go's encoding/pem (and so every kubeadm file) uses LF. */
-export function certToPem(cert: forge.pki.Certificate): string {
-  return forge.pki.certificateToPem(cert).replace(/\r\n/g, '\n')
+/** Go's encoding/pem form, as in every kubeadm file: 64-column lines, LF, a final newline. */
+export function pemOf(item: Certificate | x509.Pkcs10CertificateRequest): string {
+  return `${item.toString('pem').replace(/\r\n/g, '\n').trimEnd()}\n`
 }
 
 export function splitPemCerts(text: string): string[] {
@@ -41,12 +43,12 @@ async function readText(file: string): Promise<string> {
 }
 
 /** Every certificate in a PEM file; a CA file may hold a bundle (signer first). */
-export async function readCertBundle(file: string): Promise<forge.pki.Certificate[]> {
+export async function readCertBundle(file: string): Promise<Certificate[]> {
   const blocks = splitPemCerts(await readText(file))
   if (blocks.length === 0) throw new PkiError(file, 'no PEM CERTIFICATE block')
   return blocks.map((pem) => {
     try {
-      return forge.pki.certificateFromPem(pem)
+      return new x509.X509Certificate(pem)
     } catch (err) {
       throw new PkiError(file, `cannot parse certificate: ${(err as Error).message}`)
     }
@@ -54,11 +56,11 @@ export async function readCertBundle(file: string): Promise<forge.pki.Certificat
 }
 
 /** The first certificate of a file, as kubeadm's `TryLoadCertFromDisk` takes it. */
-export async function readCert(file: string): Promise<forge.pki.Certificate> {
+export async function readCert(file: string): Promise<Certificate> {
   return (await readCertBundle(file))[0]!
 }
 
-export async function readKey(file: string): Promise<forge.pki.rsa.PrivateKey> {
+export async function readKey(file: string): Promise<KeyObject> {
   const pem = await readText(file)
   try {
     return keyFromPem(pem)
@@ -67,23 +69,42 @@ export async function readKey(file: string): Promise<forge.pki.rsa.PrivateKey> {
   }
 }
 
+/** The type of the key in `file`, for a replacement of the same type; a key no profile allows needs --key-type. */
+export async function keyTypeIn(file: string): Promise<KeyType> {
+  let key: KeyObject
+  try {
+    key = createPrivateKey(await readText(file))
+  } catch (err) {
+    if (err instanceof PkiError) throw err
+    throw new PkiError(file, `cannot parse private key: ${(err as Error).message}`)
+  }
+  const type = keyTypeOf(key)
+  if (type === undefined) throw new PkiError(file, `holds an ${describeKey(key)} key; pass --key-type for the new key`)
+  return type
+}
+
 export async function readKeyPair(files: CertFiles): Promise<KeyPair> {
   const [cert, key] = await Promise.all([readCert(files.cert), readKey(files.key)])
   if (!keyMatchesCert(key, cert)) throw new PkiError(files.key, `private key does not match the certificate in ${files.cert}`)
   return { cert, key }
 }
 
-export function keyMatchesCert(key: forge.pki.rsa.PrivateKey, cert: forge.pki.Certificate): boolean {
-  const publicKey = cert.publicKey as forge.pki.rsa.PublicKey
-  return publicKey.n !== undefined && publicKey.n.equals(key.n) && publicKey.e.equals(key.e)
+export function keyMatchesCert(key: KeyObject, cert: Certificate): boolean {
+  return publicKeyDer(key).equals(Buffer.from(cert.publicKey.rawData))
 }
 
 /** The key first, then the certificate (kubeadm `WriteCertAndKey`), so a certificate on disk always has its key. */
-export async function writeKeyPair(files: CertFiles, pair: KeyPair, extraCerts: forge.pki.Certificate[] = []): Promise<void> {
+export async function writeKeyPair(files: CertFiles, pair: KeyPair, extraCerts: Certificate[] = []): Promise<void> {
   await writeFileAtomic(files.key, keyToPem(pair.key), KEY_MODE)
   await writeCertFile(files.cert, [pair.cert, ...extraCerts])
 }
 
-export async function writeCertFile(file: string, certs: forge.pki.Certificate[]): Promise<void> {
-  await writeFileAtomic(file, certs.map(certToPem).join(''), CERT_MODE)
+export async function writeCertFile(file: string, certs: Certificate[]): Promise<void> {
+  await writeFileAtomic(file, certs.map(pemOf).join(''), CERT_MODE)
+}
+
+/** kubeadm's external-CA mode: etcd/ca.crt is present and etcd/ca.key is not; certificates are signed elsewhere. */
+export async function isExternalCA(dir: string): Promise<boolean> {
+  const ca = filesOf(dir, CA_NAME)
+  return (await fileExists(ca.cert)) && !(await fileExists(ca.key))
 }

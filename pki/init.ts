@@ -1,16 +1,18 @@
-import type forge from 'node-forge'
 import { PkiError } from './errors.js'
 import { fileExists, readKeyPair, writeKeyPair } from './files.js'
 import { isCA, isSignedBy, subjectOf } from './inspect.js'
+import type { Certificate } from './x509.js'
 import { createCA, issueCert, type KeyPair } from './issue.js'
-import type { KeySize } from './keys.js'
+import type { KeyType } from './keys.js'
 import { filesOf, type CertFiles } from './layout.js'
 import { CA_NAME, leafSubject, memberAltNames, type CertSubject, type LeafName, type Member } from './profiles.js'
 
 export interface InitOptions {
   dir: string
   member: Member
-  keySize: KeySize
+  keyType: KeyType
+  /** the CA's key type when it differs from the leaves' */
+  caKeyType?: KeyType
   certValidityMs: number
   caValidityMs: number
   now: Date
@@ -49,7 +51,7 @@ export async function initPki(options: InitOptions): Promise<InitReport> {
     if (!isCA(ca.cert)) throw new PkiError(caFiles.cert, 'exists but is not a CA certificate (use --force to replace it)')
     results.push({ name: CA_NAME, file: caFiles.cert, action: 'kept' })
   } else {
-    ca = await createCA({ keySize: options.keySize, validityMs: options.caValidityMs, now: options.now })
+    ca = await createCA({ keyType: options.caKeyType ?? options.keyType, validityMs: options.caValidityMs, now: options.now })
     await writeKeyPair(caFiles, ca)
     results.push({ name: CA_NAME, file: caFiles.cert, action: 'created' })
   }
@@ -64,7 +66,7 @@ export async function initPki(options: InitOptions): Promise<InitReport> {
       results.push({ name, file: files.cert, action: 'kept' })
       continue
     }
-    const pair = await issueCert(subject, ca, { keySize: options.keySize, validityMs: options.certValidityMs, now: options.now })
+    const pair = await issueCert(subject, ca, { keyType: options.keyType, validityMs: options.certValidityMs, now: options.now })
     await writeKeyPair(files, pair)
     results.push({ name, file: files.cert, action: 'created' })
   }
@@ -82,9 +84,9 @@ async function existingPair(files: CertFiles): Promise<boolean> {
   return cert && key
 }
 
-function unusableBecause(cert: forge.pki.Certificate, wanted: CertSubject, ca: forge.pki.Certificate, now: Date): string | undefined {
+function unusableBecause(cert: Certificate, wanted: CertSubject, ca: Certificate, now: Date): string | undefined {
   if (!isSignedBy(cert, ca)) return 'exists but is not signed by the etcd CA'
-  if (cert.validity.notAfter.getTime() <= now.getTime()) return `exists but expired on ${cert.validity.notAfter.toISOString()}`
+  if (cert.notAfter.getTime() <= now.getTime()) return `exists but expired on ${cert.notAfter.toISOString()}`
   const have = subjectOf(cert)
   const missingDns = wanted.dnsNames.filter((n) => !have.dnsNames.includes(n))
   const missingIps = wanted.ipAddresses.filter((ip) => !have.ipAddresses.includes(ip))

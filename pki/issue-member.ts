@@ -5,7 +5,7 @@ import { PkiError } from './errors.js'
 import { CERT_MODE, readKeyPair, writeKeyPair } from './files.js'
 import { serialOf } from './inspect.js'
 import { issueCert } from './issue.js'
-import type { KeySize } from './keys.js'
+import type { KeyType } from './keys.js'
 import { filesAt, filesOf } from './layout.js'
 import { CA_NAME, clientSubject, leafSubject, type Member } from './profiles.js'
 
@@ -14,7 +14,7 @@ export interface IssueFromCaOptions {
   dir: string
   /** where the new files go */
   outDir: string
-  keySize: KeySize
+  keyType: KeyType
   validityMs: number
   now: Date
 }

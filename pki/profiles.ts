@@ -49,6 +49,12 @@ function isDnsName(name: string): boolean {
   return isDnsSubdomain(name) || (name.startsWith('*.') && isDnsSubdomain(name.slice(2)))
 }
 
+/** kubeadm `appendSANsToAltNames`: an IP address, else an RFC 1123 subdomain (or wildcard), else neither. */
+export function classifySan(san: string): 'ip' | 'dns' | undefined {
+  if (isIP(san)) return 'ip'
+  return isDnsName(san) ? 'dns' : undefined
+}
+
 /** Go's net.IP.String() form, so `::1` and `0:0:0:0:0:0:0:1` deduplicate as kubeadm does. */
 export function canonicalIp(ip: string): string {
   if (isIP(ip) === 6) return new URL(`http://[${ip}]`).hostname.slice(1, -1)
@@ -62,8 +68,9 @@ export function memberAltNames(nodeName: string, advertiseAddress: string, extra
   const ips = [advertiseAddress, '127.0.0.1', '::1']
   const skipped: string[] = []
   for (const san of extraSans) {
-    if (isIP(san)) ips.push(san)
-    else if (isDnsName(san)) dns.push(san)
+    const kind = classifySan(san)
+    if (kind === 'ip') ips.push(san)
+    else if (kind === 'dns') dns.push(san)
     else skipped.push(san)
   }
   const ipAddresses = [...new Set(ips.map(canonicalIp))]

@@ -1,12 +1,11 @@
 import { rename, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import type forge from 'node-forge'
 import { syncDir } from './atomic-write.js'
 import { PkiError } from './errors.js'
-import { fileExists, keyMatchesCert, readCert, readCertBundle, readKey, readKeyPair, writeCertFile, writeKeyPair } from './files.js'
-import { isSignedBy, serialOf } from './inspect.js'
+import { fileExists, keyMatchesCert, keyTypeIn, readCert, readCertBundle, readKey, readKeyPair, writeCertFile, writeKeyPair } from './files.js'
+import { isSignedBy, sameCert, serialOf } from './inspect.js'
 import { createCA } from './issue.js'
-import { keyBits, parseKeySize, type KeySize } from './keys.js'
+import type { KeyType } from './keys.js'
 import { filesOf, nextCaFiles } from './layout.js'
 import { CA_NAME, LEAF_NAMES, type LeafName } from './profiles.js'
 import { renewCert } from './renew.js'
@@ -41,8 +40,10 @@ export interface RotationOptions {
   now: Date
   caValidityMs: number
   certValidityMs: number
-  /** key size of the new CA and re-issued leaves; by default that of the current CA key */
-  keySize?: KeySize
+  /** key type of the new CA; by default that of the current CA key */
+  keyType?: KeyType
+  /** key type of the re-issued leaves; by default each keeps its own */
+  leafKeyType?: KeyType
 }
 
 export interface RotationStep {
@@ -84,8 +85,8 @@ export async function advanceRotation(options: RotationOptions): Promise<Rotatio
 }
 
 async function stageNewCA(options: RotationOptions): Promise<string[]> {
-  const keySize = options.keySize ?? parseKeySize(keyBits(await readKey(filesOf(options.dir, CA_NAME).key)))
-  const next = await createCA({ keySize, validityMs: options.caValidityMs, now: options.now })
+  const keyType = options.keyType ?? (await keyTypeIn(filesOf(options.dir, CA_NAME).key))
+  const next = await createCA({ keyType, validityMs: options.caValidityMs, now: options.now })
   const files = nextCaFiles(options.dir)
   await writeKeyPair(files, next)
   return [files.key, files.cert]
@@ -115,7 +116,7 @@ async function reissueLeaves(options: RotationOptions): Promise<string[]> {
   for (const name of LEAF_NAMES) {
     const file = filesOf(options.dir, name).cert
     if (!(await fileExists(file)) || isSignedBy(await readCert(file), signer)) continue
-    await renewCert(name, { dir: options.dir, validityMs: options.certValidityMs, now: options.now, ...(options.keySize ? { keySize: options.keySize } : {}) })
+    await renewCert(name, { dir: options.dir, validityMs: options.certValidityMs, now: options.now, ...(options.leafKeyType ? { keyType: options.leafKeyType } : {}) })
     written.push(file)
   }
   return written
@@ -126,10 +127,6 @@ async function finalize(dir: string): Promise<string[]> {
   const [signer] = await readCertBundle(ca.cert)
   await writeCertFile(ca.cert, [signer!])
   return [ca.cert]
-}
-
-function sameCert(a: forge.pki.Certificate, b: forge.pki.Certificate): boolean {
-  return a.serialNumber === b.serialNumber && a.signature === b.signature
 }
 
 /** What an operator must do after each stage for etcd, which loads its trusted CA file only at start. */

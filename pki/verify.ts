@@ -1,7 +1,8 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import forge from 'node-forge'
 import { splitPemCerts } from './files.js'
+import { EKU_OID, LEAF_KEY_USAGE } from './issue.js'
+import { x509 } from './x509.js'
 import { filesOf } from './layout.js'
 import { CA_NAME, LEAF_NAMES, LEAF_USAGES, type ExtKeyUsage, type LeafName } from './profiles.js'
 
@@ -20,8 +21,6 @@ export interface VerifyOptions {
   /** check only these certificates (default: all four leaves) */
   names?: LeafName[]
 }
-
-const EKU_OID: Record<ExtKeyUsage, string> = { serverAuth: '1.3.6.1.5.5.7.3.1', clientAuth: '1.3.6.1.5.5.7.3.2' }
 
 /**
  * Checks a kubeadm-shaped tree the way a TLS peer would judge it: the CA file, then each leaf's key, chain,
@@ -115,8 +114,8 @@ export async function verifyCertFile(check: CertFileCheck): Promise<VerifyProble
   const ekus = cert.keyUsage ?? []
   const lacking = check.usages.filter((usage) => !ekus.includes(EKU_OID[usage]))
   if (lacking.length > 0) fail(`extended key usage lacks ${lacking.join(', ')} (has ${ekuNames(ekus)})`)
-  const keyUsage = forge.pki.certificateFromPem(cert.toString()).getExtension('keyUsage') as Record<string, unknown> | null
-  if (!keyUsage?.digitalSignature || !keyUsage.keyEncipherment) fail('key usage lacks digitalSignature or keyEncipherment')
+  const keyUsage = new x509.X509Certificate(cert.raw).getExtension(x509.KeyUsagesExtension)?.usages ?? 0
+  if ((keyUsage & LEAF_KEY_USAGE) !== LEAF_KEY_USAGE) fail('key usage lacks digitalSignature or keyEncipherment')
 
   if (check.host !== undefined && cert.checkHost(check.host) === undefined) {
     fail(`does not cover host ${check.host} (SANs: ${cert.subjectAltName ?? 'none'})`)

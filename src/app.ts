@@ -17,6 +17,7 @@ import { kvRoutes } from './http/routes/kv.js'
 import { leaseRoutes } from './http/routes/lease.js'
 import { maintenanceRoutes } from './http/routes/maintenance.js'
 import { countedWatch, metricsRoutes, observeRequests } from './http/routes/metrics.js'
+import { uiRoutes } from './http/routes/ui.js'
 import { watchRoutes } from './http/routes/watch.js'
 import { asIs, RequestLimits } from './http/rpc.js'
 import { WsHeartbeat } from './http/stream/ws-heartbeat.js'
@@ -32,6 +33,8 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger']
   /** Serve /openapi.json and the API explorer at /docs (default: yes). */
   apiDocs?: boolean
+  /** Serve the web console at /ui/ (needs `npm run build`'s dist/ui; `etcdgw serve` turns it on by default). */
+  ui?: boolean
   /** serve HTTPS with these options; plain HTTP without them */
   https?: HttpsOptions
 }
@@ -117,6 +120,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.register(clusterRoutes, { backend, limits })
   app.register(healthRoutes, { backend })
   if (opts.apiDocs !== false) app.register(docsRoutes)
+  if (opts.ui) app.register(uiRoutes)
   return app
 }
 

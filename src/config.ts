@@ -4,6 +4,7 @@
  */
 import { isIPv4 } from 'node:net'
 import { InvalidArgumentError, Option } from 'commander'
+import { parseDuration } from '../pki/duration.js'
 
 export interface ServeConfig {
   name: string
@@ -23,6 +24,8 @@ export interface ServeConfig {
   logLevel: LogLevel
   /** Serve /openapi.json and /docs. */
   apiDocs: boolean
+  /** Serve the web console at /ui/. */
+  ui: boolean
   /** set when any listen URL is https:// */
   tls?: TlsConfig
   /** plain-HTTP listen URLs that are not on a loopback address (allowed only with --insecure-listen-non-loopback) */
@@ -36,6 +39,8 @@ export interface TlsConfig {
   keyFile: string
   /** with it, every client must present a certificate chaining to one of its CAs */
   trustedCaFile?: string
+  /** client certificates whose serial it lists are refused (etcd's --client-crl-file) */
+  clientCrlFile?: string
 }
 
 export interface RemoteConfig {
@@ -70,9 +75,11 @@ export interface ServeFlags {
   certFile?: string
   keyFile?: string
   trustedCaFile?: string
+  clientCrlFile?: string
   clientCertAuth?: boolean
   insecureListenNonLoopback?: boolean
   apiDocs?: boolean
+  ui?: boolean
 }
 
 export class ConfigError extends Error {}
@@ -111,12 +118,14 @@ export function serveOptions(): Option[] {
     flag('key-file', 'path to the client server TLS key file'),
     flag('trusted-ca-file', 'path to the client server TLS trusted CA bundle; clients must present a certificate from one of its CAs'),
     boolFlag('client-cert-auth', envName('client-cert-auth'), 'require clients to present a certificate chaining to --trusted-ca-file'),
+    flag('client-crl-file', 'path to the client certificate revocation list file; a client certificate it revokes is refused'),
     boolFlag(
       'insecure-listen-non-loopback',
       'ETCDGW_INSECURE_LISTEN_NON_LOOPBACK',
       'allow plain http:// listen URLs on non-loopback addresses (anyone on the network can read and write)',
     ),
     boolFlag('api-docs', 'ETCDGW_API_DOCS', 'serve /openapi.json and the API explorer at /docs (--api-docs=false: neither)').default(true),
+    boolFlag('ui', 'ETCDGW_UI', 'serve the web console at /ui/ (--ui=false: not)').default(true),
   ]
 }
 
@@ -149,6 +158,7 @@ export function resolveServeConfig(flags: ServeFlags): ServeConfig {
     remote: remoteConfig(flags),
     logLevel: flags.logLevel,
     apiDocs: flags.apiDocs !== false,
+    ui: flags.ui !== false,
     ...tlsConfig(flags, listenClientUrls),
     insecureNonLoopbackUrls,
   }
@@ -161,6 +171,7 @@ function tlsConfig(flags: ServeFlags, urls: URL[]): { tls?: TlsConfig; tlsFlagsG
     flags.keyFile && '--key-file',
     flags.trustedCaFile && '--trusted-ca-file',
     flags.clientCertAuth === true && '--client-cert-auth',
+    flags.clientCrlFile && '--client-crl-file',
   ].filter((name): name is string => typeof name === 'string' && name !== '')
   const https = urls.find((url) => url.protocol === 'https:')
   if (!https) return { tlsFlagsGiven }
@@ -173,7 +184,12 @@ function tlsConfig(flags: ServeFlags, urls: URL[]): { tls?: TlsConfig; tlsFlagsG
     throw new ConfigError('--client-cert-auth needs --trusted-ca-file (the CA bundle client certificates must chain to)')
   }
   return {
-    tls: { certFile: flags.certFile, keyFile: flags.keyFile, ...(flags.trustedCaFile ? { trustedCaFile: flags.trustedCaFile } : {}) },
+    tls: {
+      certFile: flags.certFile,
+      keyFile: flags.keyFile,
+      ...(flags.trustedCaFile ? { trustedCaFile: flags.trustedCaFile } : {}),
+      ...(flags.clientCrlFile ? { clientCrlFile: flags.clientCrlFile } : {}),
+    },
     tlsFlagsGiven,
   }
 }
@@ -231,23 +247,14 @@ function positiveInteger(name: string, value: string): number {
   return n
 }
 
-const durationUnitsMs: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
-
 /** A Go duration (`10m`, `1m30s`, `500ms`, `1.5h`) in whole milliseconds, at least 1. */
 function positiveDuration(name: string, value: string): number {
-  const text = value.trim()
-  const part = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y
-  let ms = 0
-  let at = 0
-  while (at < text.length) {
-    part.lastIndex = at
-    const m = part.exec(text)
-    if (!m) break
-    ms += Number(m[1]) * durationUnitsMs[m[2]!]!
-    at = part.lastIndex
+  let ms: number
+  try {
+    ms = parseDuration(value.trim())
+  } catch {
+    ms = NaN
   }
-  if (at === 0 || at !== text.length || !(ms >= 1) || !Number.isFinite(ms)) {
-    throw new ConfigError(`${name}: "${value}" is not a positive duration (e.g. 10m, 5s, 500ms)`)
-  }
-  return Math.round(ms)
+  if (!(ms >= 1)) throw new ConfigError(`${name}: "${value}" is not a positive duration (e.g. 10m, 5s, 500ms)`)
+  return ms
 }

@@ -262,6 +262,13 @@ export const Errors = {
     (what: string, cause: Error) => `etcdserver: failed to persist ${what}: ${cause.message}`,
   ),
 
+  /** While the web console is served, a browser's POST or WebSocket handshake from another origin (routes/ui.ts). */
+  crossOriginRefused: formatted(
+    'ETCDGW_ERR_CROSS_ORIGIN_REFUSED',
+    PermissionDenied,
+    (origin: string) =>
+      `etcdgw: cross-origin request from ${origin} refused: while the web console is served, browsers may send requests from this server's own origin only`,
+  ),
 
   /** A failure that is no EtcdError (a bug, an I/O error): gRPC's code 2 and the failure's own text. */
   unknown: formatted('ETCDGW_ERR_UNKNOWN', Unknown, textOf),

@@ -3,11 +3,13 @@ import type { Server as HttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { Command } from 'commander'
 import type { FastifyInstance } from 'fastify'
+import { Gauge } from 'prom-client'
 import { buildApp } from '../app.js'
 import type { Backend } from '../backend/backend.js'
 import { dataDirModeWarning } from '../backend/embedded/data-dir.js'
-import { openEmbeddedBackend } from '../backend/embedded/index.js'
+import { DEFAULT_QUOTA_BYTES, openEmbeddedBackend } from '../backend/embedded/index.js'
 import { openRemoteBackend } from '../backend/remote/index.js'
+import { registry } from '../metrics.js'
 import { ConfigError, resolveServeConfig, type ServeConfig, type ServeFlags, serveOptions } from '../config.js'
 import { followRemoteTls, type RemoteTlsFollower } from '../tls/remote-client-tls.js'
 import { ReloadingTls } from '../tls/reloading-tls.js'
@@ -74,6 +76,7 @@ async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | unde
         maxRequestBytes: config.maxRequestBytes,
         watchSendBufferBytes: config.watchSendBufferBytes,
         apiDocs: config.apiDocs,
+        ui: config.ui,
         logger,
         ...(secure ? { https: tls!.serverOptions() } : {}),
       })
@@ -107,6 +110,7 @@ async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | unde
 }
 
 function openEmbedded(config: ServeConfig): Promise<Backend> {
+  exposeQuota(config.quotaBackendBytes)
   return openEmbeddedBackend({
     dataDir: config.dataDir,
     name: config.name,
@@ -116,6 +120,14 @@ function openEmbedded(config: ServeConfig): Promise<Backend> {
     progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
     clientUrls: config.advertiseClientUrls.map((u) => u.origin),
   })
+}
+
+/** etcd's etcd_server_quota_backend_bytes: the quota in force (etcd leaves it unset when quotas are off). */
+function exposeQuota(quotaBackendBytes: number): void {
+  if (quotaBackendBytes < 0) return
+  new Gauge({ name: 'etcd_server_quota_backend_bytes', help: 'Current backend storage quota size in bytes.', registers: [registry] }).set(
+    quotaBackendBytes === 0 ? DEFAULT_QUOTA_BYTES : quotaBackendBytes,
+  )
 }
 
 async function shutdown(

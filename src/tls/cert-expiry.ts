@@ -1,9 +1,10 @@
 /**
- * Certificate expiry made visible: Prometheus gauges for every certificate in use (computed at scrape time)
- * and the warning text for those close to their end.
+ * Certificate expiry made visible: Prometheus gauges for every certificate in use (computed at scrape time,
+ * in x509-certificate-exporter's names and labels) and the warning text for those close to their end.
  */
 import { X509Certificate } from 'node:crypto'
 import { Gauge } from 'prom-client'
+import { x509Sample, X509_LABEL_NAMES, X509_METRICS, type X509Sample } from '../../pki/index.js'
 import { registry } from '../metrics.js'
 
 export interface CertInUse {
@@ -17,37 +18,29 @@ const DAY_MS = 86_400_000
 export const EXPIRY_WARNING_MS = 30 * DAY_MS
 
 const sources = new Set<() => CertInUse[]>()
-const labelNames = ['role', 'file', 'subject', 'serial'] as const
 
-function labelsOf(c: CertInUse): Record<(typeof labelNames)[number], string> {
-  return { role: c.role, file: c.file, subject: subjectLine(c.cert), serial: c.cert.serialNumber.toUpperCase() }
+/** One gauge per x509-certificate-exporter metric, so the exporter's alert rules serve etcdgw too. */
+function x509Gauge(metric: { name: string; help: string }, value: (s: X509Sample, now: Date) => number): void {
+  new Gauge({
+    name: metric.name,
+    help: metric.help,
+    labelNames: X509_LABEL_NAMES,
+    registers: [registry],
+    collect() {
+      this.reset()
+      const now = new Date()
+      for (const source of sources) for (const c of source()) {
+        const sample = x509Sample(c.cert.raw, c.file, now)
+        this.set(sample.labels, value(sample, now))
+      }
+    },
+  })
 }
 
-function collectEach(gauge: Gauge<(typeof labelNames)[number]>, value: (c: CertInUse) => number): void {
-  gauge.reset()
-  for (const source of sources) for (const c of source()) gauge.set(labelsOf(c), value(c))
-}
-
-new Gauge({
-  name: 'etcdgw_tls_certificate_not_after_seconds',
-  help: 'End of validity (unix seconds) of each certificate in use',
-  labelNames,
-  registers: [registry],
-  collect() {
-    collectEach(this, (c) => notAfter(c.cert) / 1000)
-  },
-})
-
-new Gauge({
-  name: 'etcdgw_tls_certificate_expires_in_seconds',
-  help: 'Seconds until each certificate in use expires (negative once expired)',
-  labelNames,
-  registers: [registry],
-  collect() {
-    const now = Date.now()
-    collectEach(this, (c) => Math.round((notAfter(c.cert) - now) / 1000))
-  },
-})
+x509Gauge(X509_METRICS.notBefore, (s) => s.notBefore)
+x509Gauge(X509_METRICS.notAfter, (s) => s.notAfter)
+x509Gauge(X509_METRICS.expired, (s) => s.expired)
+x509Gauge(X509_METRICS.expiresIn, (s, now) => s.notAfter - Math.floor(now.getTime() / 1000))
 
 /** Adds certificates to the gauges; `source` is asked at every scrape. Returns the function that removes them. */
 export function trackCertificates(source: () => CertInUse[]): () => void {

@@ -1,10 +1,12 @@
 /**
- * The TLS side of every https:// listener: the options servers start with and, when the certificate, key or CA bundle
- * changes on disk, gives new handshakes the new files (open connections keep theirs). Unlike etcd, the CA
+ * The TLS side of every https:// listener: the options servers start with and, when the certificate, key, CA bundle
+ * or client CRL changes on disk, gives new handshakes the new files (open connections keep theirs). Unlike etcd, the CA
  * bundle reloads too, so a CA rotation needs no restart. A change that does not load (half-written, key
  * and certificate from different pairs) is logged and ignored: the previous files stay in use.
  */
 import type { Server, ServerOptions } from 'node:https'
+import type { TLSSocket } from 'node:tls'
+import { normalSerial } from '../../pki/index.js'
 import type { TlsConfig } from '../config.js'
 import { expiryWarnings, trackCertificates, type CertInUse } from './cert-expiry.js'
 import { FileFollower, type FollowOptions } from './file-follower.js'
@@ -50,6 +52,14 @@ export class ReloadingTls {
       const reason = socket.authorizationError ?? (err as Error & { reason?: string }).reason ?? err.message
       this.log?.warn({ error: String(reason) }, 'rejected connection')
     })
+    // etcd's --client-crl-file: right after the handshake, a connection whose client chain holds a revoked serial is
+    // closed before any request is read (first listener, so the HTTP server never sees it)
+    server.prependListener('secureConnection', (socket: TLSSocket) => {
+      const serial = revokedIn(socket, this.material.revoked)
+      if (serial === undefined) return
+      this.log?.warn({ error: `transport: certificate serial ${serial} revoked` }, 'rejected connection')
+      socket.destroy()
+    })
     server.on('close', () => this.servers.delete(server))
     this.servers.add(server)
   }
@@ -86,8 +96,8 @@ export class ReloadingTls {
   }
 
   private files(): string[] {
-    const { certFile, keyFile, trustedCaFile } = this.config
-    return trustedCaFile === undefined ? [certFile, keyFile] : [certFile, keyFile, trustedCaFile]
+    const { certFile, keyFile, trustedCaFile, clientCrlFile } = this.config
+    return [certFile, keyFile, trustedCaFile, clientCrlFile].filter((file): file is string => file !== undefined)
   }
 
   private secureOptions(material: TlsMaterial = this.material): ServerOptions {
@@ -110,4 +120,16 @@ export class ReloadingTls {
   private warnAboutExpiry(): void {
     for (const warning of expiryWarnings(this.certsInUse(), new Date())) this.log?.warn({}, warning)
   }
+}
+
+/** The first serial of the client's chain (its certificate, then its issuers) that `revoked` lists. */
+function revokedIn(socket: TLSSocket, revoked: Set<string>): string | undefined {
+  if (revoked.size === 0) return undefined
+  const seen = new Set<string>()
+  for (let cert = socket.getPeerCertificate(true); cert?.serialNumber && !seen.has(cert.fingerprint256); cert = cert.issuerCertificate) {
+    seen.add(cert.fingerprint256)
+    const serial = normalSerial(cert.serialNumber)
+    if (revoked.has(serial)) return serial
+  }
+  return undefined
 }

@@ -1,11 +1,11 @@
 /**
- * Reading the served certificate, its key and the trusted CA bundle, checked as a TLS server would use them.
+ * Reading the served certificate, its key, the trusted CA bundle and the client CRL, checked as a TLS server would use them.
  * Every failure names the flag, the file and the reason, so an operator can act on it directly.
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { createSecureContext } from 'node:tls'
-import { splitPemCerts } from '../../pki/index.js'
+import { revokedSerials, splitPemCerts } from '../../pki/index.js'
 import type { TlsConfig } from '../config.js'
 
 export interface TlsMaterial {
@@ -15,6 +15,9 @@ export interface TlsMaterial {
   ca?: Buffer
   served: X509Certificate
   trusted: X509Certificate[]
+  crl?: Buffer
+  /** serials --client-crl-file revokes (normalSerial form) */
+  revoked: Set<string>
 }
 
 export class TlsFileError extends Error {
@@ -29,10 +32,11 @@ export class TlsFileError extends Error {
 }
 
 export async function loadTlsMaterial(config: TlsConfig): Promise<TlsMaterial> {
-  const [cert, key, ca] = await Promise.all([
+  const [cert, key, ca, crl] = await Promise.all([
     readPem('--cert-file', config.certFile),
     readPem('--key-file', config.keyFile),
     config.trustedCaFile === undefined ? undefined : readPem('--trusted-ca-file', config.trustedCaFile),
+    config.clientCrlFile === undefined ? undefined : readPem('--client-crl-file', config.clientCrlFile),
   ])
   const served = parseCerts('--cert-file', config.certFile, cert)[0]!
   let privateKey
@@ -50,11 +54,20 @@ export async function loadTlsMaterial(config: TlsConfig): Promise<TlsMaterial> {
   } catch (err) {
     throw new TlsFileError('--cert-file', config.certFile, `not usable for TLS: ${(err as Error).message}`)
   }
-  return { cert, key, ...(ca === undefined ? {} : { ca }), served, trusted }
+  let revoked = new Set<string>()
+  if (crl !== undefined) {
+    try {
+      revoked = revokedSerials(crl)
+    } catch (err) {
+      throw new TlsFileError('--client-crl-file', config.clientCrlFile!, `cannot parse certificate revocation list: ${(err as Error).message}`)
+    }
+  }
+  return { cert, key, ...(ca === undefined ? {} : { ca }), served, trusted, ...(crl === undefined ? {} : { crl }), revoked }
 }
 
 export function sameMaterial(a: TlsMaterial, b: TlsMaterial): boolean {
-  return a.cert.equals(b.cert) && a.key.equals(b.key) && (a.ca === undefined ? b.ca === undefined : b.ca !== undefined && a.ca.equals(b.ca))
+  const same = (x: Buffer | undefined, y: Buffer | undefined) => (x === undefined ? y === undefined : y !== undefined && x.equals(y))
+  return a.cert.equals(b.cert) && a.key.equals(b.key) && same(a.ca, b.ca) && same(a.crl, b.crl)
 }
 
 async function readPem(flag: string, file: string): Promise<Buffer> {

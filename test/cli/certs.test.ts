@@ -71,7 +71,7 @@ t.test('etcdgw certs: init, issue, check-expiration, verify, renew, rotate-ca fr
     const before = new X509Certificate(await readFile(join(dir, 'etcd/server.crt'))).serialNumber
     const one = await certsCli('renew', 'etcd-server', '--dir', dir)
     t.equal(one.code, 0)
-    t.match(one.stdout, /^etcd-server renewed \(serial [0-9A-F]+\): etcd re-reads its server certificate on every new TLS handshake/)
+    t.match(one.stdout, /^certificate for serving etcd renewed \(etcd-server, serial [0-9A-F]+\): etcd re-reads its server certificate on every new TLS handshake/)
     t.not(new X509Certificate(await readFile(join(dir, 'etcd/server.crt'))).serialNumber, before)
     const ca = await certsCli('renew', 'etcd-ca', '--dir', dir)
     t.equal(ca.code, 1)
@@ -79,8 +79,8 @@ t.test('etcdgw certs: init, issue, check-expiration, verify, renew, rotate-ca fr
     await rm(join(dir, 'etcd/healthcheck-client.crt'))
     const all = await certsCli('renew', 'all', '--dir', dir)
     t.equal(all.code, 0)
-    t.match(all.stdout, `MISSING! etcd-healthcheck-client (${join(dir, 'etcd/healthcheck-client.crt')})`)
-    t.match(all.stdout, 'apiserver-etcd-client renewed')
+    t.match(all.stdout, `MISSING! certificate for liveness probes to healthcheck etcd (${join(dir, 'etcd/healthcheck-client.crt')})`)
+    t.match(all.stdout, 'certificate the apiserver uses to access etcd renewed (apiserver-etcd-client, serial')
     t.match(all.stdout, 'restart kube-apiserver')
   })
 

@@ -66,3 +66,22 @@ t.test('bad flags: a clear message and exit status 2', async (t) => {
     t.match(r.stderr, message)
   }
 })
+
+t.test('the web console: on by default, off with --ui=false or ETCDGW_UI=false (with etcd cross-origin behaviour back)', async (t) => {
+  const dir = tempDir(t)
+  const listen = ['--listen-client-urls', 'http://127.0.0.1:0']
+  const foreignPut = (url: string) =>
+    fetch(`${url}/v3/kv/put`, { method: 'POST', headers: { origin: 'https://elsewhere.example' }, body: '{"key":"Zm9v","value":"YmFy"}' })
+  const on = await startServe(t, [...listen, '--data-dir', join(dir, 'on')])
+  t.equal((await fetch(`${on.url}/ui/`)).status, 200)
+  t.equal((await foreignPut(on.url)).status, 403)
+  on.child.kill('SIGTERM')
+  await exited(on.child)
+  const off = await startServe(t, [...listen, '--data-dir', join(dir, 'off'), '--ui=false'])
+  t.equal((await fetch(`${off.url}/ui/`)).status, 404)
+  t.equal((await foreignPut(off.url)).status, 200)
+  off.child.kill('SIGTERM')
+  await exited(off.child)
+  const env = await startServe(t, [...listen, '--data-dir', join(dir, 'env')], { ETCDGW_UI: 'false' })
+  t.equal((await fetch(`${env.url}/ui/`)).status, 404)
+})

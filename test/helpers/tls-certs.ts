@@ -38,7 +38,7 @@ export async function makeTestPki(): Promise<TestPki> {
   const dir = await mkdtemp(join(tmpdir(), 'etcdgw-tls-'))
   const member = { nodeName: 'node-1', advertiseAddress: '127.0.0.1' }
   const now = new Date()
-  const validities = { keySize: 2048, certValidityMs: DEFAULT_CERT_VALIDITY_MS, caValidityMs: DEFAULT_CA_VALIDITY_MS, now } as const
+  const validities = { keyType: 'RSA-2048', certValidityMs: DEFAULT_CERT_VALIDITY_MS, caValidityMs: DEFAULT_CA_VALIDITY_MS, now } as const
   await initPki({ dir, member, ...validities })
   const otherDir = join(dir, 'other')
   await initPki({ dir: otherDir, member, ...validities })
@@ -46,10 +46,10 @@ export async function makeTestPki(): Promise<TestPki> {
   const ca = await readKeyPair(filesOf(dir, 'etcd-ca'))
   await mkdir(join(dir, 'clients'))
   const expiredClient = filesAt(dir, 'clients/expired')
-  await writeKeyPair(expiredClient, await issueCert(clientSubject('expired'), ca, { keySize: 2048, validityMs: DAY, now: new Date(now.getTime() - 2 * DAY) }))
+  await writeKeyPair(expiredClient, await issueCert(clientSubject('expired'), ca, { keyType: 'RSA-2048', validityMs: DAY, now: new Date(now.getTime() - 2 * DAY) }))
   const serverAuthOnlyClient = filesAt(dir, 'clients/server-auth-only')
   const serverOnly = { ...clientSubject('server-only'), usages: ['serverAuth' as const] }
-  await writeKeyPair(serverAuthOnlyClient, await issueCert(serverOnly, ca, { keySize: 2048, validityMs: DAY, now }))
+  await writeKeyPair(serverAuthOnlyClient, await issueCert(serverOnly, ca, { keyType: 'RSA-2048', validityMs: DAY, now }))
 
   return {
     dir,

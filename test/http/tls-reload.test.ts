@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { Agent } from 'node:https'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import t from 'tap'
 import { clientSubject, filesAt, filesOf, issueCert, leafSubject, readKeyPair, writeFileAtomic, writeKeyPair } from '../../pki/index.js'
 import { certsCli } from '../pki/cli-runner.js'
@@ -52,7 +52,7 @@ t.test('a key and certificate that do not match are logged and ignored until a g
   t.ok(sameSerial(await servedSerial(server.url, tls), oldSerial))
 
   const ca = await readKeyPair(filesOf(pki.dir, 'etcd-ca'))
-  const pair = await issueCert({ ...clientSubject('node-1'), ipAddresses: ['127.0.0.1'], usages: ['serverAuth', 'clientAuth'] }, ca, { keySize: 2048, validityMs: 86_400_000 * 365, now: new Date() })
+  const pair = await issueCert({ ...clientSubject('node-1'), ipAddresses: ['127.0.0.1'], usages: ['serverAuth', 'clientAuth'] }, ca, { keyType: 'RSA-2048', validityMs: 86_400_000 * 365, now: new Date() })
   await writeKeyPair(pki.server, pair)
   const fixed = serialOfFile(pki.server.cert)
   t.ok(await eventually(async () => sameSerial(await servedSerial(server.url, tls), fixed)), 'the good pair is picked up')
@@ -102,7 +102,7 @@ t.test('metrics: not-after and seconds-to-expiry of the served certificate and e
   const ca = await readKeyPair(filesOf(pki.dir, 'etcd-ca'))
   const DAY = 86_400_000
   const serverSubject = leafSubject('etcd-server', { nodeName: 'node-1', advertiseAddress: '127.0.0.1' })
-  await writeKeyPair(pki.server, await issueCert(serverSubject, ca, { keySize: 2048, validityMs: 10 * DAY, now: new Date() }))
+  await writeKeyPair(pki.server, await issueCert(serverSubject, ca, { keyType: 'RSA-2048', validityMs: 10 * DAY, now: new Date() }))
   const server = await startServe(t, mtlsArgs(pki, join(pki.dir, 'data')))
   await server.waitForOutput(/"msg":"served certificate [^ ]*server\.crt \(CN=node-1, serial [0-9A-F]+\) expires in 9 days, at 20/)
   t.notMatch(server.output(), /trusted ca certificate/, 'the CA has ten years left')
@@ -112,33 +112,35 @@ t.test('metrics: not-after and seconds-to-expiry of the served certificate and e
     t.equal(r.status, 200)
     return r.body
   }
-  const valueOf = (text: string, name: string, role: string, file: string) => {
-    const line = text.split('\n').find((l) => l.startsWith(`${name}{role="${role}",file="${file}"`))
+  const valueOf = (text: string, name: string, file: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${name}{filename="${basename(file)}",filepath="${file}"`))
     return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1))
   }
-  const check = (text: string, role: string, file: string, cert: X509Certificate) => {
+  const check = (text: string, file: string, cert: X509Certificate) => {
     const notAfter = Date.parse(cert.validTo) / 1000
-    t.equal(valueOf(text, 'etcdgw_tls_certificate_not_after_seconds', role, file), notAfter, `${role} not-after`)
-    const left = valueOf(text, 'etcdgw_tls_certificate_expires_in_seconds', role, file)!
-    t.ok(Math.abs(left - (notAfter - Date.now() / 1000)) < 60, `${role} seconds to expiry: ${left}`)
+    t.equal(valueOf(text, 'x509_cert_not_after', file), notAfter, `${file} not-after`)
+    t.equal(valueOf(text, 'x509_cert_not_before', file), Date.parse(cert.validFrom) / 1000, `${file} not-before`)
+    t.equal(valueOf(text, 'x509_cert_expired', file), 0, `${file} not expired`)
+    const left = valueOf(text, 'x509_cert_expires_in_seconds', file)!
+    t.ok(Math.abs(left - (notAfter - Date.now() / 1000)) < 60, `${file} seconds to expiry: ${left}`)
   }
   const body = await scrape()
-  t.match(body, '# TYPE etcdgw_tls_certificate_not_after_seconds gauge')
+  t.match(body, '# TYPE x509_cert_not_after gauge')
   const served = new X509Certificate(readFileSync(pki.server.cert))
-  t.match(body, `etcdgw_tls_certificate_not_after_seconds{role="served",file="${pki.server.cert}",subject="CN=node-1",serial="${served.serialNumber}"}`)
-  check(body, 'served', pki.server.cert, served)
-  check(body, 'trusted_ca', pki.ca, new X509Certificate(readFileSync(pki.ca)))
+  t.match(body, `x509_cert_not_after{filename="server.crt",filepath="${pki.server.cert}",serial_number="${BigInt(`0x${served.serialNumber}`)}",issuer_CN="etcd-ca",subject_CN="node-1"}`)
+  check(body, pki.server.cert, served)
+  check(body, pki.ca, new X509Certificate(readFileSync(pki.ca)))
 
   // a reload to another short-lived certificate warns again and the gauges follow it
-  await writeKeyPair(pki.server, await issueCert(serverSubject, ca, { keySize: 2048, validityMs: 5 * DAY, now: new Date() }))
+  await writeKeyPair(pki.server, await issueCert(serverSubject, ca, { keyType: 'RSA-2048', validityMs: 5 * DAY, now: new Date() }))
   await server.waitForOutput(/"msg":"served certificate [^ ]*server\.crt \(CN=node-1, serial [0-9A-F]+\) expires in 4 days/)
   const renewed = new X509Certificate(readFileSync(pki.server.cert))
   const after = await scrape()
-  check(after, 'served', pki.server.cert, renewed)
-  t.equal(after.match(/^etcdgw_tls_certificate_not_after_seconds\{role="served"/gm)?.length, 1, 'only the certificate in use')
+  check(after, pki.server.cert, renewed)
+  t.equal(after.split('\n').filter((l) => l.startsWith(`x509_cert_not_after{filename="server.crt",filepath="${pki.server.cert}"`)).length, 1, 'only the certificate in use')
 
   // rotate-ca stage 1: both CAs of the bundle are trusted and both show up
   t.equal((await certsCli('rotate-ca', '--dir', pki.dir)).code, 0)
-  t.ok(await eventually(async () => (await scrape()).match(/^etcdgw_tls_certificate_not_after_seconds\{role="trusted_ca"/gm)?.length === 2))
+  t.ok(await eventually(async () => (await scrape()).split('\n').filter((l) => l.startsWith(`x509_cert_not_after{filename="ca.crt",filepath="${pki.ca}"`)).length === 2))
   await stopServe(server)
 })

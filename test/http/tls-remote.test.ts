@@ -17,7 +17,7 @@ else {
     t.teardown(() => etcd.stop())
     const ca = await readKeyPair(filesOf(pki.dir, 'etcd-ca'))
     const toEtcd = filesAt(pki.dir, 'clients/etcdgw')
-    await writeKeyPair(toEtcd, await issueCert(clientSubject('etcdgw'), ca, { keySize: 2048, validityMs: 10 * 86_400_000, now: new Date() }))
+    await writeKeyPair(toEtcd, await issueCert(clientSubject('etcdgw'), ca, { keyType: 'RSA-2048', validityMs: 10 * 86_400_000, now: new Date() }))
 
     const server = await startServe(t, [
       '--listen-client-urls', 'https://127.0.0.1:0', '--cert-file', pki.server.cert, '--key-file', pki.server.key,
@@ -28,9 +28,9 @@ else {
     await server.waitForOutput(/"msg":"client certificate [^ ]*etcdgw\.crt \(CN=etcdgw, serial [0-9A-F]+\) expires in 9 days/)
     const metrics = (await nodeGet(`${server.url}/metrics`, tls)).body
     const cert = new X509Certificate(readFileSync(toEtcd.cert))
-    const line = `etcdgw_tls_certificate_not_after_seconds{role="client",file="${toEtcd.cert}",subject="CN=etcdgw",serial="${cert.serialNumber}"}`
+    const line = `x509_cert_not_after{filename="etcdgw.crt",filepath="${toEtcd.cert}",serial_number="${BigInt(`0x${cert.serialNumber}`)}",issuer_CN="etcd-ca",subject_CN="etcdgw"}`
     t.match(metrics, `${line} ${Date.parse(cert.validTo) / 1000}\n`)
-    t.match(metrics, `etcdgw_tls_certificate_not_after_seconds{role="served",file="${join(pki.dir, 'etcd/server.crt')}"`)
+    t.match(metrics, `x509_cert_not_after{filename="server.crt",filepath="${join(pki.dir, 'etcd/server.crt')}"`)
     await stopServe(server)
   })
 }

@@ -1,7 +1,10 @@
+import { X509Certificate } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import t from 'tap'
-import { formatExpirationJson, formatExpirationText, formatExpirationYaml, needsAttention, parseDuration, readExpirationInfo, shortHumanDuration } from '../../pki/index.js'
+import { formatExpirationJson, formatExpirationText, formatExpirationYaml, needsAttention, parseDuration, readExpirationInfo, shortHumanDuration, splitPemCerts } from '../../pki/index.js'
+import { certsCli } from './cli-runner.js'
 import { freshPki, NOW, tempDir } from './fixture.js'
 
 // Certificates made at NOW (2026-01-15T10:20:30.500Z, truncated to :30): leaves expire 2027-01-15T10:20:30Z, etcd-ca 2036-01-13T10:20:30Z.
@@ -20,7 +23,12 @@ t.test('ShortHumanDuration boundaries', async (t) => {
   t.equal(parseDuration('30d'), 30 * 86_400_000)
   t.equal(parseDuration('1h30m'), 5_400_000)
   t.equal(parseDuration('8760h'), 365 * 86_400_000)
-  t.throws(() => parseDuration('3 days'), /invalid duration/)
+  t.equal(parseDuration('1.5h'), 5_400_000, 'fractions')
+  t.equal(parseDuration('.5s'), 500)
+  t.equal(parseDuration('1m30s500ms'), 90_500)
+  t.equal(parseDuration('1500us'), 2, 'microseconds, rounded to whole milliseconds')
+  t.equal(parseDuration('0'), 0, 'a bare 0, as Go allows')
+  for (const bad of ['3 days', '', '10', '-1s', '1h ', 'h', '1y']) t.throws(() => parseDuration(bad), /invalid duration/, `"${bad}" refused`)
 })
 
 t.test('valid: golden text, JSON and YAML one minute after issuance', async (t) => {
@@ -151,4 +159,38 @@ CERTIFICATE AUTHORITY   EXPIRES   RESIDUAL TIME   EXTERNALLY MANAGED
 `,
   )
   t.equal(needsAttention(info, 0).length, 5)
+})
+
+t.test('-o prometheus: a node-exporter textfile in x509-certificate-exporter\'s metrics, one sample per certificate', async (t) => {
+  const dir = await freshPki(t)
+  // a rotation bundle: both CAs show up, each with its own serial
+  t.equal((await certsCli('rotate-ca', '--dir', dir)).code, 0)
+  await rm(join(dir, 'etcd/healthcheck-client.crt'))
+  const r = await certsCli('check-expiration', '--dir', dir, '-o', 'prometheus')
+  t.equal(r.code, 1, 'a missing certificate still sets the exit status')
+  const samples = (files: string[]) =>
+    files.flatMap((file) =>
+      splitPemCerts(readFileSync(join(dir, file), 'utf8')).map((pem) => {
+        const cert = new X509Certificate(pem)
+        const labels = `filename="${basename(file)}",filepath="${join(dir, file)}",serial_number="${BigInt(`0x${cert.serialNumber}`)}",issuer_CN="etcd-ca",subject_CN="${/CN=(.*)/.exec(cert.subject)![1]}"`
+        return { labels, notBefore: Date.parse(cert.validFrom) / 1000, notAfter: Date.parse(cert.validTo) / 1000 }
+      }),
+    )
+  const present = samples(['etcd/ca.crt', 'apiserver-etcd-client.crt', 'etcd/peer.crt', 'etcd/server.crt'])
+  t.equal(present.length, 5, 'two CAs and three leaves')
+  t.equal(
+    r.stdout,
+    '# HELP x509_cert_expired Indicates if the certificate is expired\n# TYPE x509_cert_expired gauge\n' +
+      present.map((s) => `x509_cert_expired{${s.labels}} 0\n`).join('') +
+      "# HELP x509_cert_not_after Indicates the certificate's not after timestamp\n# TYPE x509_cert_not_after gauge\n" +
+      present.map((s) => `x509_cert_not_after{${s.labels}} ${s.notAfter}\n`).join('') +
+      "# HELP x509_cert_not_before Indicates the certificate's not before timestamp\n# TYPE x509_cert_not_before gauge\n" +
+      present.map((s) => `x509_cert_not_before{${s.labels}} ${s.notBefore}\n`).join('') +
+      '# HELP x509_read_errors Indicates the number of read failure(s)\n# TYPE x509_read_errors gauge\nx509_read_errors 1\n',
+  )
+  // an expired certificate: x509_cert_expired 1
+  const expired = await certsCli('renew', 'etcd-server', '--dir', dir, '--cert-validity', '1s')
+  t.equal(expired.code, 0)
+  await new Promise((resolve) => setTimeout(resolve, 2100))
+  t.match((await certsCli('check-expiration', '--dir', dir, '-o', 'prometheus')).stdout, /^x509_cert_expired\{filename="server\.crt",[^}]*subject_CN="node-1"\} 1$/m)
 })

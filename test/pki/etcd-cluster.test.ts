@@ -54,10 +54,10 @@ async function clusterTests(t: Test): Promise<void> {
     const bad = join(root, 'bad')
     const ca = await readKeyPair(filesOf(d1, CA_NAME))
     const now = new Date()
-    const other = await createCA({ keySize: 2048, validityMs: 3_600_000, now })
-    await writeKeyPair(filesAt(bad, 'other-ca-client'), await issueCert(clientSubject('kube-apiserver-etcd-client'), other, { keySize: 2048, validityMs: 3_600_000, now }))
-    await writeKeyPair(filesAt(bad, 'expired'), await issueCert(clientSubject('kube-apiserver-etcd-client'), ca, { keySize: 2048, validityMs: 3_600_000, now: new Date(now.getTime() - 2 * 86_400_000) }))
-    await writeKeyPair(filesAt(bad, 'server-auth-only'), await issueCert({ ...clientSubject('kube-apiserver-etcd-client'), usages: ['serverAuth'] }, ca, { keySize: 2048, validityMs: 3_600_000, now }))
+    const other = await createCA({ keyType: 'RSA-2048', validityMs: 3_600_000, now })
+    await writeKeyPair(filesAt(bad, 'other-ca-client'), await issueCert(clientSubject('kube-apiserver-etcd-client'), other, { keyType: 'RSA-2048', validityMs: 3_600_000, now }))
+    await writeKeyPair(filesAt(bad, 'expired'), await issueCert(clientSubject('kube-apiserver-etcd-client'), ca, { keyType: 'RSA-2048', validityMs: 3_600_000, now: new Date(now.getTime() - 2 * 86_400_000) }))
+    await writeKeyPair(filesAt(bad, 'server-auth-only'), await issueCert({ ...clientSubject('kube-apiserver-etcd-client'), usages: ['serverAuth'] }, ca, { keyType: 'RSA-2048', validityMs: 3_600_000, now }))
     const caFile = join(d1, 'etcd/ca.crt')
     const cases: Array<[string, TlsFiles]> = [
       ['no client certificate', { ca: caFile }],
@@ -79,7 +79,7 @@ async function clusterTests(t: Test): Promise<void> {
   await t.test('certs renew all while the cluster runs: next handshake serves the new certificates', async (t) => {
     const before = await servedCert(port, apiserver)
     const r = await ok('certs renew all', certsCli('renew', 'all', '--dir', d1))
-    t.match(r.stdout, /etcd-server renewed/)
+    t.match(r.stdout, /^certificate for serving etcd renewed \(etcd-server, serial [0-9A-F]+\)/m)
     const onDisk = new X509Certificate(await readFile(join(d1, 'etcd/server.crt')))
     t.not(onDisk.serialNumber, before.serialNumber, 'renew wrote a new serial')
     const after = await servedCert(port, clientFiles(d1, 'apiserver-etcd-client'))

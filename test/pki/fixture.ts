@@ -17,6 +17,6 @@ export async function tempDir(t: Test): Promise<string> {
 /** A fresh kubeadm-shaped tree made at NOW with the default validities. */
 export async function freshPki(t: Test, member: Member = MEMBER): Promise<string> {
   const dir = await tempDir(t)
-  await initPki({ dir, member, keySize: 2048, certValidityMs: DEFAULT_CERT_VALIDITY_MS, caValidityMs: DEFAULT_CA_VALIDITY_MS, now: NOW })
+  await initPki({ dir, member, keyType: 'RSA-2048', certValidityMs: DEFAULT_CERT_VALIDITY_MS, caValidityMs: DEFAULT_CA_VALIDITY_MS, now: NOW })
   return dir
 }

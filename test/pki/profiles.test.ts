@@ -3,7 +3,7 @@ import { X509Certificate } from 'node:crypto'
 import { readFile, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
-import { createCA, initPki, memberAltNames, parseKeySize, PkiError, randomSerialHex, DEFAULT_CA_VALIDITY_MS, DEFAULT_CERT_VALIDITY_MS } from '../../pki/index.js'
+import { createCA, initPki, memberAltNames, parseKeyType, PkiError, randomSerialHex, DEFAULT_CA_VALIDITY_MS, DEFAULT_CERT_VALIDITY_MS } from '../../pki/index.js'
 import { freshPki, MEMBER, NOW } from './fixture.js'
 
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1'
@@ -91,7 +91,7 @@ t.test('the five kubeadm etcd certificates, field by field', async (t) => {
 t.test('existing valid files are kept; unusable ones are an error naming the file; --force replaces', async (t) => {
   const dir = await freshPki(t)
   const serverBefore = await readFile(join(dir, 'etcd/server.crt'), 'utf8')
-  const options = { dir, member: MEMBER, keySize: 2048 as const, certValidityMs: DEFAULT_CERT_VALIDITY_MS, caValidityMs: DEFAULT_CA_VALIDITY_MS, now: NOW }
+  const options = { dir, member: MEMBER, keyType: 'RSA-2048' as const, certValidityMs: DEFAULT_CERT_VALIDITY_MS, caValidityMs: DEFAULT_CA_VALIDITY_MS, now: NOW }
   const again = await initPki(options)
   t.same(again.results.map((r) => r.action), ['kept', 'kept', 'kept', 'kept', 'kept'])
   t.equal(await readFile(join(dir, 'etcd/server.crt'), 'utf8'), serverBefore)
@@ -104,11 +104,11 @@ t.test('existing valid files are kept; unusable ones are an error naming the fil
   t.not(await readFile(join(dir, 'etcd/server.crt'), 'utf8'), serverBefore)
 })
 
-t.test('key sizes and serials', async (t) => {
-  t.equal(parseKeySize('3072'), 3072)
-  t.throws(() => parseKeySize('1024'), /key size must be one of 2048, 3072, 4096/)
-  const big = await createCA({ keySize: 3072, validityMs: 3_600_000, now: NOW })
-  t.equal(big.key.n.bitLength(), 3072)
+t.test('key types and serials', async (t) => {
+  t.equal(parseKeyType('ecdsa-p384'), 'ECDSA-P384')
+  t.throws(() => parseKeyType('RSA-1024'), /key type must be one of RSA-2048, RSA-3072, RSA-4096, ECDSA-P256, ECDSA-P384, ED25519, got "RSA-1024"/)
+  const big = await createCA({ keyType: 'RSA-3072', validityMs: 3_600_000, now: NOW })
+  t.equal(big.key.asymmetricKeyDetails?.modulusLength, 3072)
   for (let i = 0; i < 2000; i++) {
     const hex = randomSerialHex()
     const value = BigInt(`0x${hex}`)

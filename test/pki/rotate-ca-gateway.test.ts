@@ -12,7 +12,7 @@ import { certsCli } from './cli-runner.js'
 import { etcdAvailable, EtcdCluster, type RunningMember } from './etcd-cluster.js'
 
 /*
- * `certs rotate-ca` through every stage on a running 3-member etcd cluster (peer TLS, client mTLS) with etcdgw in
+ * `certs rotate-ca` through every stage, from an RSA-2048 CA and leaves to ECDSA-P256 ones, on a running 3-member etcd cluster (peer TLS, client mTLS) with etcdgw in
  * front of it (remote mode, HTTPS with client certificates, all from the same PKI), under continuous traffic and an
  * open WSS watch. etcdgw is never restarted; etcd is restarted (rolling) only where it must be. What etcd 3.4.23
  * needs, found by running it and asserted below:
@@ -29,7 +29,7 @@ import { etcdAvailable, EtcdCluster, type RunningMember } from './etcd-cluster.j
  */
 const hasEtcd = await etcdAvailable()
 if (!hasEtcd && process.env.CI === 'true') t.fail('etcd is not installed (apt-get install etcd-server etcd-client)')
-t.test('certs rotate-ca on a running 3-member etcd cluster behind etcdgw, under traffic', { skip: hasEtcd ? false : 'etcd is not installed; CI=true makes this a failure' }, rotation)
+t.test('certs rotate-ca from an RSA CA to an ECDSA CA on a running 3-member etcd cluster behind etcdgw, under traffic', { skip: hasEtcd ? false : 'etcd is not installed; CI=true makes this a failure' }, rotation)
 
 interface Material {
   ca: Buffer
@@ -157,7 +157,7 @@ async function rotation(t: Test): Promise<void> {
 
   // Stage 1: new CA, ca.crt = new ⊕ old.
   during = 'stage 1'
-  t.match(await cli('rotate-ca', '--dir', d1), /idle -> trust-both/, 'stage 1')
+  t.match(await cli('rotate-ca', '--dir', d1, '--key-type', 'ECDSA-P256'), /idle -> trust-both/, 'stage 1')
   await shareTrust()
   client = await load(clientFiles)
   await cli('issue', 'client', '--dir', d1, '--user', 'new-client', '--out-dir', join(root, 'new'))
@@ -172,15 +172,19 @@ async function rotation(t: Test): Promise<void> {
 
   // Stage 2: every leaf re-issued from the new CA; the other members get theirs with `certs issue member`.
   during = 'stage 2'
-  t.match(await cli('rotate-ca', '--dir', d1), /trust-both -> reissued/, 'stage 2')
-  await cli('issue', 'member', '--dir', d1, '--out-dir', d2, '--node-name', 'n2', '--advertise-address', '127.0.0.1')
-  await cli('issue', 'member', '--dir', d1, '--out-dir', d3, '--node-name', 'n3', '--advertise-address', '127.0.0.1')
+  t.match(await cli('rotate-ca', '--dir', d1, '--leaf-key-type', 'ECDSA-P256'), /trust-both -> reissued/, 'stage 2')
+  await cli('issue', 'member', '--dir', d1, '--out-dir', d2, '--node-name', 'n2', '--advertise-address', '127.0.0.1', '--key-type', 'ECDSA-P256')
+  await cli('issue', 'member', '--dir', d1, '--out-dir', d3, '--node-name', 'n3', '--advertise-address', '127.0.0.1', '--key-type', 'ECDSA-P256')
   const newCa = new X509Certificate(await readFile(caFile))
+  t.equal(newCa.publicKey.asymmetricKeyDetails?.namedCurve, 'prime256v1', 'the new CA has an ECDSA P-256 key')
+  for (const file of [join(d1, 'etcd/server.crt'), join(d1, 'etcd/peer.crt'), join(d1, 'apiserver-etcd-client.crt'), join(d3, 'etcd/peer.crt')]) {
+    t.equal(new X509Certificate(await readFile(file)).publicKey.asymmetricKeyType, 'ec', `${file} re-issued with an ECDSA key`)
+  }
   const fromNewCa = (cert: X509Certificate | undefined) => cert !== undefined && cert.checkIssued(newCa) && cert.verify(newCa.publicKey)
   const serverOnDisk = new X509Certificate(await readFile(join(d1, 'etcd/server.crt')))
   t.ok(await eventually(async () => (await probe(gwPort, client, probePorts)).peer?.serialNumber === serverOnDisk.serialNumber), 'etcdgw serves the re-issued server certificate')
   const gwClientOnDisk = new X509Certificate(await readFile(join(d1, 'apiserver-etcd-client.crt')))
-  t.ok(await eventually(async () => (await metrics(gw.url, client)).includes(`role="client",file="${join(d1, 'apiserver-etcd-client.crt')}",subject="CN=kube-apiserver-etcd-client",serial="${gwClientOnDisk.serialNumber}"`)), 'etcdgw uses the re-issued client certificate for etcd')
+  t.ok(await eventually(async () => (await metrics(gw.url, client)).includes(`filepath="${join(d1, 'apiserver-etcd-client.crt')}",serial_number="${BigInt(`0x${gwClientOnDisk.serialNumber}`)}",issuer_CN="etcd-ca",subject_CN="kube-apiserver-etcd-client"`)), 'etcdgw uses the re-issued client certificate for etcd')
   client = await load(clientFiles)
   // no restart: etcd reads its server and peer certificates on every new handshake
   t.ok((await probeEach(cluster.members, (m) => m.clientPort, client)).every((p) => fromNewCa(p.peer)), 'every member serves a new-CA server certificate without restart')

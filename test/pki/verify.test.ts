@@ -22,7 +22,7 @@ t.test('each failure names the file and the reason', async (t) => {
   await copyFile(file('etcd/healthcheck-client.key'), file('etcd/peer.key'))
   // wrong EKU: apiserver-etcd-client with serverAuth only
   const ca = await readKeyPair({ cert: file('etcd/ca.crt'), key: file('etcd/ca.key') })
-  await writeKeyPair({ cert: file('apiserver-etcd-client.crt'), key: file('apiserver-etcd-client.key') }, await issueCert({ ...clientSubject('kube-apiserver-etcd-client'), usages: ['serverAuth'] }, ca, { keySize: 2048, validityMs: DEFAULT_CERT_VALIDITY_MS, now: NOW }))
+  await writeKeyPair({ cert: file('apiserver-etcd-client.crt'), key: file('apiserver-etcd-client.key') }, await issueCert({ ...clientSubject('kube-apiserver-etcd-client'), usages: ['serverAuth'] }, ca, { keyType: 'RSA-2048', validityMs: DEFAULT_CERT_VALIDITY_MS, now: NOW }))
 
   const problems = await verifyPki({ dir, now: NOW, host: 'node-2', ip: '10.0.0.2' })
   const reasons = (p: string) => problems.filter((x) => x.file === file(p)).map((x) => x.reason)

@@ -41,7 +41,7 @@ t.test('files behind symlinks into another directory: fs.watch sees nothing ther
   t.same(messages, ['TLS files reloaded; new connections use them'])
 
   const metrics = await nodeGet(`${url}/metrics`, client)
-  t.match(metrics.body, `etcdgw_tls_certificate_not_after_seconds{role="served",file="${join(mount, 'tls.crt')}",subject="CN=node-1",serial="${renewed.serialNumber}"}`)
+  t.match(metrics.body, `x509_cert_not_after{filename="tls.crt",filepath="${join(mount, 'tls.crt')}",serial_number="${BigInt(`0x${renewed.serialNumber}`)}",issuer_CN="etcd-ca",subject_CN="node-1"}`)
 
   // the link itself removed: a change that does not load, logged once, the previous files stay
   await rm(join(mount, 'tls.key'))

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { DEFAULT_CA_VALIDITY_MS, DEFAULT_CERT_VALIDITY_MS, DEFAULT_KEY_SIZE, filesOf, initPki } from '../../../pki/index.js'
+import { DEFAULT_CA_VALIDITY_MS, DEFAULT_CERT_VALIDITY_MS, DEFAULT_KEY_TYPE, filesOf, initPki } from '../../../pki/index.js'
 import { openRemoteBackend } from '../../../src/backend/remote/index.js'
 import { EtcdError, GrpcCode } from '../../../src/errors.js'
 import { etcdMissing, startEtcd } from './helpers/local-etcd.js'
@@ -18,7 +18,7 @@ else {
     await initPki({
       dir,
       member: { nodeName: 'm0', advertiseAddress: '127.0.0.1' },
-      keySize: DEFAULT_KEY_SIZE,
+      keyType: DEFAULT_KEY_TYPE,
       certValidityMs: DEFAULT_CERT_VALIDITY_MS,
       caValidityMs: DEFAULT_CA_VALIDITY_MS,
       now: new Date(),

@@ -2,7 +2,7 @@ import { mkdtemp, rename, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { DEFAULT_CA_VALIDITY_MS, DEFAULT_CERT_VALIDITY_MS, DEFAULT_KEY_SIZE, filesOf, initPki, issueClientCert } from '../../../pki/index.js'
+import { DEFAULT_CA_VALIDITY_MS, DEFAULT_CERT_VALIDITY_MS, DEFAULT_KEY_TYPE, filesOf, initPki, issueClientCert } from '../../../pki/index.js'
 import { startServe } from '../../helpers/serve-process.js'
 import { etcdMissing, startEtcd } from './helpers/local-etcd.js'
 
@@ -22,7 +22,7 @@ else {
       initPki({
         dir: join(dir, sub),
         member: { nodeName: 'm0', advertiseAddress: '127.0.0.1' },
-        keySize: DEFAULT_KEY_SIZE,
+        keyType: DEFAULT_KEY_TYPE,
         certValidityMs: DEFAULT_CERT_VALIDITY_MS,
         caValidityMs: DEFAULT_CA_VALIDITY_MS,
         now: new Date(),
@@ -32,7 +32,7 @@ else {
       issueClientCert('gateway', [], {
         dir: join(dir, sub),
         outDir,
-        keySize: DEFAULT_KEY_SIZE,
+        keyType: DEFAULT_KEY_TYPE,
         validityMs: DEFAULT_CERT_VALIDITY_MS,
         now: new Date(),
       })
