@@ -35,7 +35,7 @@ export class BackupService {
 
   private async take(onProgress?: (done: number, total: number) => void): Promise<BackupOutcome> {
     const { source, dir, retention, now } = this.opts
-    const at = (now ?? (() => new Date()))()
+    const at = new Date()
     const outcome = await takeBackup({ source, dir, retention, ...(now ? { now } : {}), ...(onProgress ? { onProgress } : {}) })
     this.metrics.attempted(at, outcome.ok, outcome.durationMs)
     const common = { dir, source: source.description, durationMs: outcome.durationMs }

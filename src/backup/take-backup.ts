@@ -56,11 +56,12 @@ export async function takeBackup(opts: BackupOptions): Promise<BackupOutcome> {
         throw err
       }
     })
-    const record: BackupRecord = { name, time: at.toISOString(), ...verified, verifiedAt: now().toISOString(), source: opts.source.description }
+    const record: BackupRecord = { name, time: at.toISOString(), ...verified, verifiedAt: new Date().toISOString(), source: opts.source.description }
     await stage('destination', async () => writeSidecar(path, record))
     const durationMs = Date.now() - started
     try {
-      const { deleted, kept } = applyRetention(opts.dir, opts.retention, now())
+      // retention's clock is the backup's: a slow backup can only make it keep more
+      const { deleted, kept } = applyRetention(opts.dir, opts.retention, at)
       return { ok: true, record, durationMs, deleted, kept }
     } catch (err) {
       const kept = listBackups(opts.dir).filter((e) => e.record).length
