@@ -2,6 +2,8 @@
  * Backups of one source into one directory, the way `backup now`, `backup run` and `serve` take them:
  * one at a time, each outcome in the metrics and in one structured log line.
  */
+import { existsSync } from 'node:fs'
+import { listBackups } from './backup-files.js'
 import { BackupMetrics } from './metrics.js'
 import type { RetentionPolicy } from './retention.js'
 import type { SnapshotSource } from './sources.js'
@@ -25,6 +27,15 @@ export class BackupService {
 
   constructor(private readonly opts: BackupServiceOptions) {
     this.metrics = opts.metrics ?? new BackupMetrics()
+  }
+
+  /** Sets the metrics from the backups already in the directory, so a restarted daemon reports its last success. */
+  observeDirectory(): void {
+    if (!existsSync(this.opts.dir)) return
+    const verified = listBackups(this.opts.dir).filter((e) => e.record)
+    const newest = verified.at(-1)?.record
+    if (newest) this.metrics.succeeded(new Date(newest.time), newest.fileBytes, newest.revision)
+    this.metrics.keptIn(this.opts.dir, verified.length)
   }
 
   /** Takes one backup; a call while one runs waits for that one and returns its outcome. */

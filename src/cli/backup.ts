@@ -115,6 +115,7 @@ export function registerBackupCommands(program: Command): void {
       const source = await openSource(flags)
       const service = new BackupService({ source, dir: flags.dir, retention: retentionOf(flags), log: jsonLog })
       service.metrics.scheduleInterval(schedule.intervalSeconds(new Date()))
+      service.observeDirectory()
       const servers = await Promise.all(endpointList(flags.listenMetricsUrls ?? '').map((url) => serveMetrics(url, service)))
       const loop = new ScheduleLoop(schedule, async () => void (await service.backup()))
       loop.start()
