@@ -276,9 +276,9 @@ export const Errors = {
   persistFailed: formatted(
     'ETCDGW_ERR_PERSIST_FAILED',
     Internal,
-    (rev: number, cause: Error) => `etcdserver: failed to persist revision ${rev}: ${cause.message}`,
+    (what: string, cause: Error) => `etcdserver: failed to persist ${what}: ${cause.message}`,
   ),
-  storeFailed: formatted('ETCDGW_ERR_STORE_FAILED', Internal, (cause: Error) => `etcdserver: store failed: ${cause.message}`),
+
   /** While the web console is served, a browser's POST or WebSocket handshake from another origin (routes/ui.ts). */
   crossOriginRefused: formatted(
     'ETCDGW_ERR_CROSS_ORIGIN_REFUSED',

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import { Gauge } from 'prom-client'
 import { buildApp } from '../app.js'
 import type { Backend } from '../backend/backend.js'
+import { dataDirModeWarning } from '../backend/embedded/data-dir.js'
 import { DEFAULT_QUOTA_BYTES, openEmbeddedBackend } from '../backend/embedded/index.js'
 import { openRemoteBackend } from '../backend/remote/index.js'
 import { registry } from '../metrics.js'
@@ -90,6 +91,8 @@ async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | unde
       await app.listen({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || (secure ? 443 : 80)) })
     }
     tls?.watch(apps[0]!.log)
+    const looseDataDir = config.remote ? undefined : dataDirModeWarning(config.dataDir)
+    if (looseDataDir) apps[0]!.log.warn({ dataDir: config.dataDir }, looseDataDir)
     if (config.remote && remote) remoteTls = await followRemoteTls(config.remote, () => remote.reloadTls(), apps[0]!.log)
   } catch (err) {
     await shutdown(apps, backend, tls, remoteTls)

@@ -6,7 +6,7 @@ import type { BoltBucket } from '../../snapshot/bolt-writer.js'
 import { BUCKETS, encodeAlarmMember, encodeKeyValue, encodeLease, encodeRevKey, encodeU64, META_KEYS, REV_KEY_BYTES } from '../../snapshot/etcd-db.js'
 import { bytesFieldSize, keyValueSize } from '../../proto-size.js'
 import { decodeChange, decodeChangeShape } from './kv-codec.js'
-import type { StoreReadTxn } from './mvcc-store.js'
+import type { StoreReadTxn } from './store-file.js'
 import { decodeRevKey } from './revision.js'
 
 /** etcd 3.4's cluster version, as its `cluster` bucket records it. */

@@ -21,7 +21,9 @@ import {
   type TxnResponse,
 } from '../backend.js'
 import { Errors } from '../../errors.js'
-import type { MvccStore, ReadView, WriteTxn } from './mvcc-store.js'
+import type { MvccStore } from './mvcc-store.js'
+import type { ReadView } from './views.js'
+import type { WriteTxn } from './write-txn.js'
 import { checkDeleteRequest, checkPutRequest, checkRangeRequest, checkTxnRequest } from './request-checks.js'
 
 export interface EmbeddedKVOptions {

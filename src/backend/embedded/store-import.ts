@@ -5,7 +5,8 @@
 import { join } from 'node:path'
 import type { StoredChange } from './kv-codec.js'
 import { encodeChange } from './kv-codec.js'
-import { openFiles, STORE_FILE } from './mvcc-store.js'
+import { prepareDataDir } from './data-dir.js'
+import { openFiles, STORE_FILE } from './store-file.js'
 import { encodeRevKey } from './revision.js'
 
 export interface ImportedStore {
@@ -22,9 +23,9 @@ export interface ImportedStore {
 
 const ROWS_PER_TXN = 20_000
 
-/** Writes the store into `dataDir` (which must be new and empty) and syncs it. */
+/** Writes the store into `dataDir` (which must be new and empty), laid out as serve keeps it, and syncs it. */
 export async function importStore(dataDir: string, s: ImportedStore): Promise<void> {
-  const { root, revs, meta } = openFiles(join(dataDir, STORE_FILE))
+  const { root, revs, meta } = openFiles(join(prepareDataDir(dataDir, STORE_FILE), STORE_FILE))
   try {
     const leases = root.openDB<number, Buffer>({ name: 'leases', keyEncoding: 'binary' })
     let batch: Array<{ main: number; sub: number; change: StoredChange }> = []
