@@ -4,6 +4,7 @@
  * missed while a backup ran or the machine slept runs once, as soon as it can, never as a burst.
  */
 import { Cron } from 'croner'
+import { parseDuration } from '../../pki/duration.js'
 
 export interface Schedule {
   readonly text: string
@@ -13,21 +14,12 @@ export interface Schedule {
   intervalSeconds(from: Date): number
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }
-
-/** Go's time.ParseDuration units (and `d`): `30s`, `1h30m`, `7d`. */
-export function parseDuration(text: string): number | undefined {
-  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)]
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) return undefined
-  return parts.reduce((sum, p) => sum + Number(p[1]) * UNIT_MS[p[2]!]!, 0)
-}
-
 /** Throws an Error saying what is wrong with the expression. */
 export function parseSchedule(text: string): Schedule {
   const every = /^@every\s+(\S+)$/.exec(text.trim())
   if (every) {
-    const ms = parseDuration(every[1]!)
-    if (ms === undefined || ms < 1_000) throw new Error(`--schedule ${JSON.stringify(text)}: @every needs a duration of 1s or more, such as 30s, 5m or 1h`)
+    const ms = durationOrNaN(every[1]!)
+    if (!(ms >= 1_000)) throw new Error(`--schedule ${JSON.stringify(text)}: @every needs a duration of 1s or more, such as 30s, 5m or 1h`)
     return { text, next: (after) => new Date(after.getTime() + ms), intervalSeconds: () => ms / 1000 }
   }
   let cron: Cron
@@ -42,6 +34,15 @@ export function parseSchedule(text: string): Schedule {
     return at
   }
   return { text, next, intervalSeconds: (from) => (next(next(from)).getTime() - next(from).getTime()) / 1000 }
+}
+
+/** pki's duration parser (`30s`, `1h30m`, `7d`), NaN for what it refuses: callers name their own flag. */
+export function durationOrNaN(text: string): number {
+  try {
+    return parseDuration(text)
+  } catch {
+    return NaN
+  }
 }
 
 /** Wall-clock waits are cut into steps so a clock jump (suspend, NTP) is seen within one step. */

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { backupTime, findBackup, listBackups, writeSidecar } from '../backup/backup-files.js'
 import { type BackupLog, BackupService } from '../backup/backup-service.js'
-import { parseDuration, parseSchedule, ScheduleLoop, type Schedule } from '../backup/schedule.js'
+import { durationOrNaN, parseSchedule, ScheduleLoop, type Schedule } from '../backup/schedule.js'
 import { etcdSource, gatewaySource, type SnapshotSource } from '../backup/sources.js'
 import type { RetentionPolicy } from '../backup/retention.js'
 import { verifySnapshotFile } from '../backup/verify.js'
@@ -28,8 +28,8 @@ interface RetentionFlags {
 }
 
 const durationArg = (flag: string) => (v: string) => {
-  const ms = parseDuration(v)
-  if (ms === undefined || ms <= 0) throw new InvalidArgumentError(`${flag}: not a duration such as 30s, 12h or 7d`)
+  const ms = durationOrNaN(v)
+  if (!(ms > 0)) throw new InvalidArgumentError(`${flag}: not a duration such as 30s, 12h or 7d`)
   return ms
 }
 
@@ -64,8 +64,8 @@ const retentionOf = (f: RetentionFlags): RetentionPolicy => ({
 
 async function openSource(flags: SourceFlags): Promise<SnapshotSource> {
   if (flags.gateway !== undefined) return gatewaySource(flags.gateway.replace(/\/+$/, ''), clientTls(flags))
-  const requestTimeoutMs = parseDuration(flags.commandTimeout)
-  if (requestTimeoutMs === undefined) fail(`--command-timeout ${flags.commandTimeout}: not a duration`)
+  const requestTimeoutMs = durationOrNaN(flags.commandTimeout)
+  if (!(requestTimeoutMs > 0)) fail(`--command-timeout ${flags.commandTimeout}: not a duration`)
   const endpoints = endpointList(flags.endpoints ?? 'http://127.0.0.1:2379')
   try {
     return await etcdSource({ endpoints, cacert: flags.cacert, cert: flags.cert, key: flags.key, requestTimeoutMs })

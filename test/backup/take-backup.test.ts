@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto'
 import { spawn, spawnSync } from 'node:child_process'
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -16,6 +16,7 @@ import { etcdSource, type SnapshotSource } from '../../src/backup/sources.js'
 import { etcdMissing, startEtcd } from '../helpers/etcd.js'
 import { MAIN_JS, startGateway } from '../helpers/gateway.js'
 import { post } from '../helpers/http.js'
+import { cannotMount, fill, smallDisk } from '../helpers/tmpfs.js'
 import { applyWorkload, etcdctl, etcdgw, sameHistory } from '../helpers/snapshot-workload.js'
 
 const missing = etcdMissing()
@@ -149,25 +150,25 @@ t.test('backups of a real etcd', { skip: missing }, async (t) => {
     t.same(lines.map((l) => l.fields.deleted), [[], [], ['snapshot-20260101-000100.db'], ['snapshot-20260101-000200.db']])
   })
 
-  t.test('an unwritable destination is reported and nothing is deleted', async (t) => {
-    const dir = join(tmp, 'readonly')
-    mkdirSync(dir)
-    const root = process.getuid?.() === 0
-    // root writes through permission bits: a read-only mount is what stops it
-    if (root) t.equal(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', dir]).status, 0, 'tmpfs mounted')
-    t.teardown(() => (root ? spawnSync('umount', [dir]) : chmodSync(dir, 0o700)))
-    const { svc, lines } = service(source, dir, { retention: { keep: 1 } })
-    t.ok((await svc.backup()).ok)
-    if (root) t.equal(spawnSync('mount', ['-o', 'remount,ro', dir]).status, 0, 'remounted read-only')
-    else chmodSync(dir, 0o500)
-    const outcome = await svc.backup()
-    t.match(outcome, { ok: false, reason: 'destination', error: { message: /^backup: writing .*snapshot-20260101-000200\.db: .*(EROFS|EACCES)/ } })
-    t.equal(lines[1]!.level, 'error')
-    t.same(listBackups(dir).map((e) => [e.name, e.record !== undefined]), [['snapshot-20260101-000100.db', true]], 'the backup before is intact')
-    const metrics = await svc.metrics.registry.metrics()
-    t.match(metrics, /^etcdgw_backup_failures_total\{reason="destination"\} 1$/m)
-    t.match(metrics, /^etcdgw_backup_last_attempt_success 0$/m)
-    t.match(metrics, /^etcdgw_backup_last_success_timestamp_seconds 1767225660$/m, 'the last success is still the first backup')
+  t.test('an unwritable or full destination is reported and nothing is deleted', { skip: cannotMount() }, async (t) => {
+    for (const [what, spoil, code] of [
+      ['read-only', (dir: string) => spawnSync('mount', ['-o', 'remount,ro', dir]).status === 0, 'EROFS'],
+      ['full', (dir: string) => fill(dir, 4096) !== '', 'ENOSPC'],
+    ] as const) {
+      const dir = smallDisk(t, 16)
+      const { svc, lines } = service(source, dir, { retention: { keep: 1 } })
+      t.ok((await svc.backup()).ok)
+      t.ok(spoil(dir), `made ${what}`)
+      const outcome = await svc.backup()
+      t.match(outcome, { ok: false, reason: 'destination', error: { message: new RegExp(`^backup: writing .*snapshot-20260101-000200\\.db: .*${code}`) } }, what)
+      t.equal(lines[1]!.level, 'error')
+      t.same(listBackups(dir).map((e) => [e.name, e.record !== undefined]), [['snapshot-20260101-000100.db', true]], `${what}: the backup before is intact`)
+      t.notOk(readdirSync(dir).some((f) => f.endsWith('.part')), `${what}: no temp file left`)
+      const metrics = await svc.metrics.registry.metrics()
+      t.match(metrics, /^etcdgw_backup_failures_total\{reason="destination"\} 1$/m)
+      t.match(metrics, /^etcdgw_backup_last_attempt_success 0$/m)
+      t.match(metrics, /^etcdgw_backup_last_success_timestamp_seconds 1767225660$/m, 'the last success is still the first backup')
+    }
   })
 
   t.test('kill -9 mid-write: no half file is listed, and the next backup removes it and succeeds', async (t) => {
