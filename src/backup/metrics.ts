@@ -8,7 +8,6 @@ export type FailureReason = 'source' | 'destination' | 'verify' | 'retention'
 const REASONS: FailureReason[] = ['source', 'destination', 'verify', 'retention']
 
 export class BackupMetrics {
-  readonly registry = new Registry()
   private readonly lastSuccess: Gauge
   private readonly lastAttempt: Gauge
   private readonly lastResult: Gauge
@@ -19,8 +18,9 @@ export class BackupMetrics {
   private readonly kept: Gauge<'destination'>
   private readonly interval: Gauge
 
-  constructor() {
-    const registers = [this.registry]
+  /** `registry`: the process-wide one where /metrics should show them (serve, backup run); tests give their own. */
+  constructor(readonly registry: Registry = new Registry()) {
+    const registers = [registry]
     this.lastSuccess = new Gauge({ name: 'etcdgw_backup_last_success_timestamp_seconds', help: 'When the last verified backup was taken (0: none yet).', registers })
     this.lastAttempt = new Gauge({ name: 'etcdgw_backup_last_attempt_timestamp_seconds', help: 'When the last backup attempt started.', registers })
     this.lastResult = new Gauge({ name: 'etcdgw_backup_last_attempt_success', help: '1 when the last backup attempt made a verified backup, else 0.', registers })

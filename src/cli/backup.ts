@@ -4,12 +4,13 @@ import type { AddressInfo } from 'node:net'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { backupTime, findBackup, listBackups, writeSidecar } from '../backup/backup-files.js'
 import { type BackupLog, BackupService } from '../backup/backup-service.js'
+import { BackupMetrics } from '../backup/metrics.js'
 import { durationOrNaN, parseSchedule, ScheduleLoop, type Schedule } from '../backup/schedule.js'
 import { etcdSource, gatewaySource, type SnapshotSource } from '../backup/sources.js'
 import type { RetentionPolicy } from '../backup/retention.js'
 import { verifySnapshotFile } from '../backup/verify.js'
 import { Errors } from '../errors.js'
-import { exposition, metricsContentType } from '../metrics.js'
+import { exposition, metricsContentType, registry } from '../metrics.js'
 import { restoreSnapshot } from '../snapshot/restore.js'
 import { addTlsOptions, clientTls, endpointList, fail, type TlsFlags, writeOutOption } from './gateway-client.js'
 import { hexId, humanBytes, table } from './output.js'
@@ -113,10 +114,10 @@ export function registerBackupCommands(program: Command): void {
         fail((err as Error).message)
       }
       const source = await openSource(flags)
-      const service = new BackupService({ source, dir: flags.dir, retention: retentionOf(flags), log: jsonLog })
+      const service = new BackupService({ source, dir: flags.dir, retention: retentionOf(flags), log: jsonLog, metrics: new BackupMetrics(registry) })
       service.metrics.scheduleInterval(schedule.intervalSeconds(new Date()))
       service.observeDirectory()
-      const servers = await Promise.all(endpointList(flags.listenMetricsUrls ?? '').map((url) => serveMetrics(url, service)))
+      const servers = await Promise.all(endpointList(flags.listenMetricsUrls ?? '').map(serveMetrics))
       const loop = new ScheduleLoop(schedule, async () => void (await service.backup()))
       loop.start()
       jsonLog('info', { dir: flags.dir, source: source.description, schedule: flags.schedule, next: schedule.next(new Date()).toISOString(), metrics: servers.map(urlOf) }, 'backups scheduled')
@@ -220,7 +221,7 @@ function etcdctlRestoreCommands(file: string, f: { name: string; initialCluster:
   return text
 }
 
-async function serveMetrics(url: string, service: BackupService): Promise<Server> {
+async function serveMetrics(url: string): Promise<Server> {
   const u = new URL(url)
   if (u.protocol !== 'http:') fail(`--listen-metrics-urls ${url}: only http URLs`)
   const server = createServer((req, res) => {
@@ -228,7 +229,7 @@ async function serveMetrics(url: string, service: BackupService): Promise<Server
       res.writeHead(404).end()
       return
     }
-    void exposition(service.metrics.registry).then((text) => res.writeHead(200, { 'content-type': metricsContentType }).end(text))
+    void exposition().then((text) => res.writeHead(200, { 'content-type': metricsContentType }).end(text))
   })
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(Number(u.port || 80), u.hostname.replace(/^\[|\]$/g, ''), resolve))
   return server
