@@ -34,6 +34,13 @@ t.test('every flag of every etcdgw backup command in the section exists', async 
   t.same([...helps.keys()].sort(), ['list', 'now', 'restore', 'run', 'verify'])
 })
 
+t.test('the serve flags the section names exist', async (t) => {
+  const help = (await etcdgw(['serve', '--help'])).stdout
+  const named = [...new Set([...section().matchAll(/`(--backup-[a-z-]+)`/g)].map((m) => m[1]!))]
+  t.equal(named.length, 5)
+  for (const flag of named) t.match(help, new RegExp(`${flag} <value>`), flag)
+})
+
 t.test('every metric the section names is exported', async (t) => {
   const exported = (await new BackupMetrics().registry.getMetricsAsJSON()).map((m) => m.name)
   const named = new Set([...section().matchAll(/etcdgw_backup_[a-z_]+/g)].map((m) => m[0]))
