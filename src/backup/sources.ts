@@ -1,6 +1,6 @@
 /** Where a backup's snapshot comes from: a store behind the Backend interface (etcd over gRPC, or our own), or a gateway URL. */
 import type { Backend, SnapshotChunk } from '../backend/backend.js'
-import { openRemoteBackend } from '../backend/remote/index.js'
+import { openRemoteBackend, type RemoteOptions } from '../backend/remote/index.js'
 import type { ClientTls } from '../cli/gateway-client.js'
 import { gatewaySnapshot } from '../cli/gateway-snapshot.js'
 
@@ -13,13 +13,22 @@ export interface SnapshotSource {
   close(): Promise<void>
 }
 
+export interface EtcdSource extends SnapshotSource {
+  /** Re-reads --cacert/--cert/--key for the next snapshots (see RemoteBackend.reloadTls). */
+  reloadTls(): boolean
+}
+
 /**
  * A real etcd cluster through the remote backend's endpoint pool: Maintenance.Snapshot over gRPC from the
  * member the pool picks; a member found down is avoided on the next attempt.
  */
-export async function etcdSource(opts: { endpoints: string[]; cacert?: string; cert?: string; key?: string; requestTimeoutMs: number }): Promise<SnapshotSource> {
+export async function etcdSource(opts: RemoteOptions): Promise<EtcdSource> {
   const backend = await openRemoteBackend(opts)
-  return { ...backendSource(backend, opts.endpoints.join(','), opts.endpoints.length), close: () => backend.close() }
+  return {
+    ...backendSource(backend, opts.endpoints.join(','), opts.endpoints.length),
+    reloadTls: () => backend.reloadTls(),
+    close: () => backend.close(),
+  }
 }
 
 /** A backend already open (the server's own store); closing the source leaves it open. */

@@ -6,12 +6,14 @@ import { backupTime, findBackup, listBackups, writeSidecar } from '../backup/bac
 import { type BackupLog, BackupService } from '../backup/backup-service.js'
 import { BackupMetrics } from '../backup/metrics.js'
 import { durationOrNaN, parseSchedule, ScheduleLoop, type Schedule } from '../backup/schedule.js'
-import { etcdSource, gatewaySource, type SnapshotSource } from '../backup/sources.js'
+import { type EtcdSource, etcdSource, gatewaySource, type SnapshotSource } from '../backup/sources.js'
 import type { RetentionPolicy } from '../backup/retention.js'
 import { verifySnapshotFile } from '../backup/verify.js'
 import { Errors } from '../errors.js'
 import { exposition, metricsContentType, registry } from '../metrics.js'
 import { restoreSnapshot } from '../snapshot/restore.js'
+import { followRemoteTls } from '../tls/remote-client-tls.js'
+import type { TlsLog } from '../tls/reloading-tls.js'
 import { addTlsOptions, clientTls, endpointList, fail, type TlsFlags, writeOutOption } from './gateway-client.js'
 import { hexId, humanBytes, table } from './output.js'
 import { progressBar, reported } from './snapshot.js'
@@ -63,21 +65,33 @@ const retentionOf = (f: RetentionFlags): RetentionPolicy => ({
   ...(f.keepPolicy === 'exponential' ? { exponential: true } : {}),
 })
 
-async function openSource(flags: SourceFlags): Promise<SnapshotSource> {
+/**
+ * The source the flags name. For an etcd cluster whose TLS files are given, `follow` keeps them followed: a
+ * renewed client certificate or CA is used by the next snapshots, without a restart.
+ */
+async function openSource(flags: SourceFlags, follow?: TlsLog): Promise<SnapshotSource> {
   if (flags.gateway !== undefined) return gatewaySource(flags.gateway.replace(/\/+$/, ''), clientTls(flags))
-  const requestTimeoutMs = durationOrNaN(flags.commandTimeout)
-  if (!(requestTimeoutMs > 0)) fail(`--command-timeout ${flags.commandTimeout}: not a duration`)
-  const endpoints = endpointList(flags.endpoints ?? 'http://127.0.0.1:2379')
+  const commandTimeoutMs = durationOrNaN(flags.commandTimeout)
+  if (!(commandTimeoutMs > 0)) fail(`--command-timeout ${flags.commandTimeout}: not a duration`)
+  const remote = { endpoints: endpointList(flags.endpoints ?? 'http://127.0.0.1:2379'), cacert: flags.cacert, cert: flags.cert, key: flags.key, commandTimeoutMs }
+  let source: EtcdSource
   try {
-    return await etcdSource({ endpoints, cacert: flags.cacert, cert: flags.cert, key: flags.key, requestTimeoutMs })
+    source = await etcdSource({ ...remote, requestTimeoutMs: commandTimeoutMs })
   } catch (err) {
     fail((err as Error).message)
   }
+  const follower = follow && (await followRemoteTls(remote, () => source.reloadTls(), follow))
+  return follower ? { ...source, close: () => follower.close().then(() => source.close()) } : source
 }
 
 /** One JSON line per event on stdout, as the gateway's own logs. */
 const jsonLog: BackupLog = (level, fields, msg) => {
   process.stdout.write(JSON.stringify({ level, time: new Date().toISOString(), msg, ...fields }) + '\n')
+}
+
+const tlsLog: TlsLog = {
+  info: (fields, msg) => jsonLog('info', fields as Record<string, unknown>, msg),
+  warn: (fields, msg) => jsonLog('warn', fields as Record<string, unknown>, msg),
 }
 
 export function registerBackupCommands(program: Command): void {
@@ -113,7 +127,7 @@ export function registerBackupCommands(program: Command): void {
       } catch (err) {
         fail((err as Error).message)
       }
-      const source = await openSource(flags)
+      const source = await openSource(flags, tlsLog)
       const service = new BackupService({ source, dir: flags.dir, retention: retentionOf(flags), log: jsonLog, metrics: new BackupMetrics(registry) })
       service.metrics.scheduleInterval(schedule.intervalSeconds(new Date()))
       service.observeDirectory()

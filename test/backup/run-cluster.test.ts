@@ -1,10 +1,11 @@
 /**
  * `etcdgw backup run` against a real 3-member etcd cluster with TLS and client mTLS, every certificate made
  * by `etcdgw certs`, given as etcdctl's ETCDCTL_* variables: backups on their second, retention, one log
- * line each, metrics on --listen-metrics-urls, and backups going on while a member is down.
+ * line each, metrics on --listen-metrics-urls, backups going on while a member is down, a client certificate
+ * from the wrong CA reported as a failure and a renewed one picked up without a restart.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -28,6 +29,7 @@ interface LogLine {
   revision?: number
   deleted?: string[]
   error?: string
+  durationMs?: number
 }
 
 /** The run's log lines, each awaited in turn. */
@@ -60,18 +62,36 @@ t.test('backup run against an mTLS etcd cluster', { skip: hasEtcd ? false : 'etc
   t.teardown(() => cluster.stop())
   const tls = clientFiles(dirs[0]!, 'apiserver-etcd-client')
   t.equal((await cluster.etcdctl(['put', 'before', 'backups'], tls)).code, 0)
+  // the client certificate the run uses lives where a renewal will replace it
+  const client = { ca: tls.ca, cert: join(root, 'client', 'etcd-client.crt'), key: join(root, 'client', 'etcd-client.key') }
+  await mkdir(join(root, 'client'))
+  await copyFile(tls.cert!, client.cert)
+  await copyFile(tls.key!, client.key)
 
   const dir = join(root, 'backups')
   const metricsPort = await freePort()
   const run = spawn(
     process.execPath,
     [MAIN_JS, 'backup', 'run', '--schedule', '*/2 * * * * *', '--dir', dir, '--keep', '2', '--listen-metrics-urls', `http://127.0.0.1:${metricsPort}`],
-    { env: { ...process.env, ETCDCTL_ENDPOINTS: cluster.endpoints, ETCDCTL_CACERT: tls.ca, ETCDCTL_CERT: tls.cert, ETCDCTL_KEY: tls.key }, stdio: ['ignore', 'pipe', 'inherit'] },
+    { env: { ...process.env, ETCDCTL_ENDPOINTS: cluster.endpoints, ETCDCTL_CACERT: client.ca, ETCDCTL_CERT: client.cert, ETCDCTL_KEY: client.key }, stdio: ['ignore', 'pipe', 'inherit'] },
   )
   guardChild(run)
   const exited = new Promise<number | null>((resolve) => run.on('exit', (code) => resolve(code)))
   t.teardown(() => run.kill('SIGKILL'))
   const next = logLines(run)
+  const until = async (wanted: (l: LogLine) => boolean) => {
+    for (;;) {
+      const line = await next()
+      if (wanted(line)) return line
+    }
+  }
+  /** A backup that started after `event` (one under way then may have used the files before). */
+  const startedAfter = (event: LogLine) => (l: LogLine) => l.msg.startsWith('backup') && Date.parse(l.time) - l.durationMs! >= Date.parse(event.time)
+  /** As a renewal writes them: the key, then the certificate. */
+  const replaceClient = async (from: { cert?: string; key?: string }) => {
+    await copyFile(from.key!, client.key)
+    await copyFile(from.cert!, client.cert)
+  }
 
   t.match(await next(), { msg: 'backups scheduled', metrics: [`http://127.0.0.1:${metricsPort}/metrics`] })
   const first = await next()
@@ -100,6 +120,24 @@ t.test('backup run against an mTLS etcd cluster', { skip: hasEtcd ? false : 'etc
   t.match(metrics.body, /^etcdgw_backup_failures_total\{reason="source"\} 0$/m)
   t.match(metrics.body, /^etcdgw_backup_kept\{destination=".*backups"\} 2$/m)
   t.match(metrics.body, /^process_cpu_seconds_total /m, 'and the process metrics')
+
+  // a certificate from another CA replaces the client's: the next backups fail, and say so
+  const otherCa = join(root, 'other-ca')
+  t.equal((await certsCli('init', '--dir', otherCa, '--node-name', 'x', '--advertise-address', '127.0.0.1')).code, 0)
+  await replaceClient(clientFiles(otherCa, 'apiserver-etcd-client'))
+  const reloaded = await until((l) => l.msg.startsWith('TLS files for etcd reloaded'))
+  const refused = await until(startedAfter(reloaded))
+  t.match(refused, { level: 'error', result: 'failed', reason: 'source', msg: 'backup failed; nothing deleted' }, JSON.stringify(refused))
+  t.match((await send(`http://127.0.0.1:${metricsPort}`, '/metrics', '', { method: 'GET' })).body, /^etcdgw_backup_last_attempt_success 0$/m)
+  t.equal(listBackups(dir).length, 2, 'nothing deleted while failing')
+
+  // a renewed certificate from the cluster's CA: picked up without a restart
+  const renewed = await certsCli('issue', 'client', '--dir', dirs[0]!, '--user', 'backup', '--out-dir', join(root, 'renewed'))
+  t.equal(renewed.code, 0, renewed.stderr)
+  await replaceClient(clientFiles(dirs[0]!, '../renewed/backup'))
+  const reloadedAgain = await until((l) => l.msg.startsWith('TLS files for etcd reloaded'))
+  const recovered = await until(startedAfter(reloadedAgain))
+  t.match(recovered, { result: 'ok', msg: 'backup verified' }, JSON.stringify(recovered))
 
   run.kill('SIGTERM')
   t.equal(await exited, 0, 'SIGTERM: exits 0 once the running backup is done')
