@@ -27,6 +27,8 @@ export interface BackupRecord {
   /** Bytes of the file, the trailer included. */
   fileBytes: number
   verifiedAt: string
+  /** Set when it was also restored into a temporary embedded store and checked (--verify-restore). */
+  restoreVerified?: boolean
   source: string
 }
 

@@ -16,6 +16,7 @@ export interface BackupServiceOptions {
   source: SnapshotSource
   dir: string
   retention: RetentionPolicy
+  verifyRestore?: boolean
   log: BackupLog
   metrics?: BackupMetrics
   now?: () => Date
@@ -45,21 +46,22 @@ export class BackupService {
   }
 
   private async take(onProgress?: (done: number, total: number) => void): Promise<BackupOutcome> {
-    const { source, dir, retention, now } = this.opts
+    const { log, ...opts } = this.opts
+    const { source, dir } = opts
     const at = new Date()
-    const outcome = await takeBackup({ source, dir, retention, ...(now ? { now } : {}), ...(onProgress ? { onProgress } : {}) })
+    const outcome = await takeBackup({ ...opts, ...(onProgress ? { onProgress } : {}) })
     this.metrics.attempted(at, outcome.ok, outcome.durationMs)
     const common = { dir, source: source.description, durationMs: outcome.durationMs }
     if (!outcome.ok) {
       this.metrics.failed(outcome.reason)
-      this.opts.log('error', { ...common, name: outcome.name, result: 'failed', reason: outcome.reason, error: outcome.error.message }, 'backup failed; nothing deleted')
+      log('error', { ...common, name: outcome.name, result: 'failed', reason: outcome.reason, error: outcome.error.message }, 'backup failed; nothing deleted')
       return outcome
     }
     const { record } = outcome
     this.metrics.succeeded(new Date(record.time), record.fileBytes, record.revision)
     this.metrics.keptIn(dir, outcome.kept)
     if (outcome.retentionError) this.metrics.failed('retention')
-    this.opts.log(
+    log(
       outcome.retentionError ? 'warn' : 'info',
       {
         ...common,

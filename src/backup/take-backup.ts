@@ -12,11 +12,14 @@ import type { FailureReason } from './metrics.js'
 import { expiredBackups, type RetentionPolicy } from './retention.js'
 import type { SnapshotSource } from './sources.js'
 import { verifySnapshotFile } from './verify.js'
+import { verifyByRestore } from './verify-restore.js'
 
 export interface BackupOptions {
   source: SnapshotSource
   dir: string
   retention: RetentionPolicy
+  /** Also restore each backup into a temporary embedded store and check its revision and keys. */
+  verifyRestore?: boolean
   now?: () => Date
   onProgress?: (done: number, total: number) => void
 }
@@ -50,13 +53,22 @@ export async function takeBackup(opts: BackupOptions): Promise<BackupOutcome> {
     await snapshotInto(opts, path, name)
     const verified = await stage('verify', async () => {
       try {
-        return verifySnapshotFile(path)
+        const found = verifySnapshotFile(path)
+        if (opts.verifyRestore) await verifyByRestore(path, found)
+        return found
       } catch (err) {
         rmSync(path, { force: true })
         throw err
       }
     })
-    const record: BackupRecord = { name, time: at.toISOString(), ...verified, verifiedAt: new Date().toISOString(), source: opts.source.description }
+    const record: BackupRecord = {
+      name,
+      time: at.toISOString(),
+      ...verified,
+      verifiedAt: new Date().toISOString(),
+      ...(opts.verifyRestore ? { restoreVerified: true } : {}),
+      source: opts.source.description,
+    }
     await stage('destination', async () => writeSidecar(path, record))
     const durationMs = Date.now() - started
     try {

@@ -25,6 +25,7 @@ interface SourceFlags extends TlsFlags {
 }
 
 interface RetentionFlags {
+  verifyRestore?: boolean
   keep?: number
   keepFor?: number
   keepPolicy?: 'exponential'
@@ -54,6 +55,7 @@ function addSourceOptions(cmd: Command): Command {
 
 function addRetentionOptions(cmd: Command): Command {
   return cmd
+    .addOption(new Option('--verify-restore', 'also restore each backup into a temporary embedded store and check its revision and keys'))
     .addOption(new Option('--keep <n>', 'keep the newest N verified backups').argParser(countArg))
     .addOption(new Option('--keep-for <duration>', 'keep backups younger than this (e.g. 7d)').argParser(durationArg('--keep-for')))
     .addOption(new Option('--keep-policy <policy>', 'exponential: all of the last hour, then one per hour for 24 h, per day for 7 days, per week for 4 weeks').choices(['exponential']))
@@ -103,14 +105,14 @@ export function registerBackupCommands(program: Command): void {
     .action(async (flags: SourceFlags & RetentionFlags & { dir: string }) => {
       const source = await openSource(flags)
       const tty = process.stderr.isTTY === true
-      const service = new BackupService({ source, dir: flags.dir, retention: retentionOf(flags), log: () => undefined })
+      const service = new BackupService({ source, dir: flags.dir, retention: retentionOf(flags), verifyRestore: flags.verifyRestore === true, log: () => undefined })
       if (!tty) process.stdout.write(`backing up ${source.description} into ${flags.dir}\n`)
       const outcome = await service.backup(tty ? progressBar : undefined)
       if (tty) process.stderr.write('\n')
       await source.close()
       if (!outcome.ok) fail(outcome.error.message)
       const r = outcome.record
-      process.stdout.write(`${r.name}: revision ${r.revision}, ${r.totalKey} keys, ${humanBytes(r.fileBytes)}, verified (hash ${r.hash.toString(16)})\n`)
+      process.stdout.write(`${r.name}: revision ${r.revision}, ${r.totalKey} keys, ${humanBytes(r.fileBytes)}, verified${r.restoreVerified ? ' and restored' : ''} (hash ${r.hash.toString(16)})\n`)
       for (const name of outcome.deleted) process.stdout.write(`deleted ${name} (retention)\n`)
       if (outcome.retentionError) fail(`retention: ${outcome.retentionError.message}`)
     })
@@ -128,7 +130,7 @@ export function registerBackupCommands(program: Command): void {
         fail((err as Error).message)
       }
       const source = await openSource(flags, tlsLog)
-      const service = new BackupService({ source, dir: flags.dir, retention: retentionOf(flags), log: jsonLog, metrics: new BackupMetrics(registry) })
+      const service = new BackupService({ source, dir: flags.dir, retention: retentionOf(flags), verifyRestore: flags.verifyRestore === true, log: jsonLog, metrics: new BackupMetrics(registry) })
       service.metrics.scheduleInterval(schedule.intervalSeconds(new Date()))
       service.observeDirectory()
       const servers = await Promise.all(endpointList(flags.listenMetricsUrls ?? '').map(serveMetrics))

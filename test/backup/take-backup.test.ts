@@ -150,6 +150,15 @@ t.test('backups of a real etcd', { skip: missing }, async (t) => {
     t.same(lines.map((l) => l.fields.deleted), [[], [], ['snapshot-20260101-000100.db'], ['snapshot-20260101-000200.db']])
   })
 
+  t.test('backup now --verify-restore also restores the backup into a temporary embedded store', async (t) => {
+    const dir = join(tmp, 'verify-restore')
+    const r = await etcdgw(['backup', 'now', '--endpoints', etcd.url, '--dir', dir, '--verify-restore'])
+    t.equal(r.code, 0, r.stderr)
+    t.match(r.stdout, /^snapshot-\d{8}-\d{6}\.db: revision \d+, \d+ keys, .*, verified and restored \(hash [0-9a-f]+\)$/m)
+    t.match(listBackups(dir), [{ record: { restoreVerified: true } }])
+    t.same(readdirSync(tmpdir()).filter((f) => f.startsWith('etcdgw-verify-restore-')), [], 'the temporary store removed')
+  })
+
   t.test('an unwritable or full destination is reported and nothing is deleted', { skip: cannotMount() }, async (t) => {
     for (const [what, spoil, code] of [
       ['read-only', (dir: string) => spawnSync('mount', ['-o', 'remount,ro', dir]).status === 0, 'EROFS'],
