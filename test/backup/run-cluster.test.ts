@@ -11,11 +11,13 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import t from 'tap'
 import { listBackups } from '../../src/backup/backup-files.js'
+import { BackupService } from '../../src/backup/backup-service.js'
+import { etcdSource } from '../../src/backup/sources.js'
 import { MAIN_JS } from '../helpers/gateway.js'
 import { send } from '../helpers/http.js'
 import { freePort, guardChild } from '../helpers/process.js'
 import { certsCli } from '../pki/cli-runner.js'
-import { clientFiles, etcdAvailable, EtcdCluster } from '../pki/etcd-cluster.js'
+import { clientFiles, etcdAvailable, EtcdCluster, type RunningMember } from '../pki/etcd-cluster.js'
 
 const hasEtcd = await etcdAvailable()
 if (!hasEtcd && process.env.CI === 'true') t.fail('etcd is not installed (apt-get install etcd-server etcd-client)')
@@ -141,4 +143,17 @@ t.test('backup run against an mTLS etcd cluster', { skip: hasEtcd ? false : 'etc
 
   run.kill('SIGTERM')
   t.equal(await exited, 0, 'SIGTERM: exits 0 once the running backup is done')
+
+  // the member a backup is about to use dies: the snapshot comes from another (etcd serves it without a leader)
+  const [, m2, m3] = cluster.members as [unknown, RunningMember, RunningMember]
+  const source = await etcdSource({ endpoints: [m2, m3].map((m) => `https://127.0.0.1:${m.clientPort}`), cacert: tls.ca, cert: tls.cert, key: tls.key, requestTimeoutMs: 5_000 })
+  t.teardown(() => source.close())
+  const lines: string[] = []
+  const service = new BackupService({ source, dir: join(root, 'failover'), retention: {}, log: (_level, fields) => void lines.push(String(fields.result)) })
+  const gone = new Promise((resolve) => m2.process!.once('exit', resolve))
+  m2.process!.kill('SIGKILL')
+  await gone
+  const outcome = await service.backup()
+  t.ok(outcome.ok, outcome.ok ? 'the backup came from the member left' : outcome.error.message)
+  t.same(lines, ['ok'])
 })
