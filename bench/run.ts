@@ -6,6 +6,7 @@ import { runHostileBench } from './hostile-clients.js'
 import { isOpName, KV_OPS } from './ops.js'
 import { killAllOnExit } from './processes.js'
 import { runRemoteBench } from './remote-bench.js'
+import { runSnapshotBench } from './snapshot-bench.js'
 import { updateResults } from './report.js'
 import { TARGET_NAMES, type TargetName } from './targets.js'
 
@@ -13,8 +14,10 @@ const USAGE = `npm run bench -- [options]
   --duration S      seconds per cell (10)
   --runs N          runs; medians over them (3)
   --conns 1,10,50   connection counts
-  --only range|put|fanout|hostile
-                    one KV op only, the watch fan-out (spec §7.3), or hostile clients, instead of the KV matrix
+  --only range|put|fanout|snapshot|hostile
+                    one KV op only, the watch fan-out (spec §7.3), snapshot save and restore beside
+                    etcdctl, or hostile clients, instead of the KV matrix
+  --keys N          snapshot: keys in the store, 256-byte values (1000000)
   --seconds S       hostile clients: how long each flood lasts (20)
   --watchers 1000,10000
                     fan-out: WebSocket watchers on etcdgw (etcd runs at the smallest count)
@@ -52,6 +55,7 @@ async function main(): Promise<void> {
       watchers: { type: 'string', default: '1000,10000' },
       puts: { type: 'string', default: '100' },
       seconds: { type: 'string', default: '20' },
+      keys: { type: 'string', default: '1000000' },
       profile: { type: 'string' },
       remote: { type: 'boolean', default: false },
       'no-write': { type: 'boolean', default: false },
@@ -64,6 +68,15 @@ async function main(): Promise<void> {
   }
   killAllOnExit()
   const targets = list(values.targets, (s): s is TargetName => (TARGET_NAMES as string[]).includes(s), 'target')
+  if (values.only === 'snapshot') {
+    const report = await runSnapshotBench({ keys: Math.round(positive(values.keys, '--keys')) })
+    console.log(report.text)
+    if (!values['no-write']) {
+      updateResults(RESULTS, 'snapshot', report.markdown)
+      console.error(`bench: wrote ${RESULTS}`)
+    }
+    return
+  }
   if (values.only === 'hostile') {
     const report = await runHostileBench({
       targets: targets.filter((t) => t === 'etcd' || t === 'etcdgw'),

@@ -250,7 +250,24 @@ export const Errors = {
     InvalidArgument,
     (action: number) => `etcdserver: unknown alarm action ${action}`,
   ),
-  snapshotShrank: fixed('ETCDGW_ERR_SNAPSHOT_SHRANK', Internal, 'etcdserver: snapshot file shrank while sending'),
+  snapshotIncomplete: formatted(
+    'ETCDGW_ERR_SNAPSHOT_INCOMPLETE',
+    Internal,
+    (sent: number, size: number) => `etcdserver: snapshot ended after ${sent} of ${size} bytes`,
+  ),
+  /** The store changed under a snapshot's read transaction between its layout and its writing. */
+  snapshotChanged: formatted(
+    'ETCDGW_ERR_SNAPSHOT_CHANGED',
+    Internal,
+    (written: number, announced: number) => `snapshot: the data changed while it was written (${written} pages laid out, ${announced} announced)`,
+  ),
+  /** A snapshot (etcd db) file that is not whole or not an etcd db: what is wrong, and where. */
+  snapshotInvalid: formatted('ETCDGW_ERR_SNAPSHOT_INVALID', DataLoss, (detail: string) => `snapshot: ${detail}`),
+  /** A snapshot restore refused before it wrote anything (the target exists, is a file, …). */
+  restoreRefused: formatted('ETCDGW_ERR_RESTORE_REFUSED', FailedPrecondition, (detail: string) => `snapshot restore: ${detail}`),
+  /** A backup that cannot be taken: the snapshot source failed or the destination cannot hold it. */
+  backupFailed: formatted('ETCDGW_ERR_BACKUP_FAILED', Unavailable, (stage: string, cause: Error) => `backup: ${stage}: ${cause.message}`),
+  backupNotFound: formatted('ETCDGW_ERR_BACKUP_NOT_FOUND', NotFound, (what: string, dir: string) => `backup: ${what} in ${dir}`),
   revisionMissing: formatted(
     'ETCDGW_ERR_REVISION_MISSING',
     DataLoss,
@@ -259,9 +276,9 @@ export const Errors = {
   persistFailed: formatted(
     'ETCDGW_ERR_PERSIST_FAILED',
     Internal,
-    (rev: number, cause: Error) => `etcdserver: failed to persist revision ${rev}: ${cause.message}`,
+    (what: string, cause: Error) => `etcdserver: failed to persist ${what}: ${cause.message}`,
   ),
-  storeFailed: formatted('ETCDGW_ERR_STORE_FAILED', Internal, (cause: Error) => `etcdserver: store failed: ${cause.message}`),
+
   /** While the web console is served, a browser's POST or WebSocket handshake from another origin (routes/ui.ts). */
   crossOriginRefused: formatted(
     'ETCDGW_ERR_CROSS_ORIGIN_REFUSED',

@@ -2,6 +2,7 @@
  * Protobuf encoded sizes, for etcd's request limits: gRPC refuses a request message larger than
  * --max-request-bytes + 512 KiB, and etcdserver refuses a raft proposal larger than --max-request-bytes.
  */
+import type { KeyValue } from './backend/backend.js'
 
 /** gRPC's receive limit on one message: --max-request-bytes plus etcd's grpcOverheadBytes (512 KiB). */
 export function grpcMessageLimit(maxRequestBytes: number): number {
@@ -53,4 +54,22 @@ const headerFieldSize = 2 + 1 + 1 + 9 // ID: nine-byte varint, as etcd's IDs (me
  */
 export function raftRequestSize(requestSize: number): number {
   return headerFieldSize + messageFieldSize(requestSize)
+}
+
+/** What an mvccpb.KeyValue's size depends on: its numbers and the lengths of its key and value. */
+export type KeyValueShape = Pick<KeyValue, 'createRevision' | 'modRevision' | 'version' | 'lease'> & {
+  key: { length: number }
+  value: { length: number }
+}
+
+/** An mvccpb.KeyValue's size. */
+export function keyValueSize(kv: KeyValueShape): number {
+  return (
+    bytesFieldSize(kv.key.length) +
+    varintFieldSize(kv.createRevision) +
+    varintFieldSize(kv.modRevision) +
+    varintFieldSize(kv.version) +
+    bytesFieldSize(kv.value.length) +
+    varintFieldSize(kv.lease)
+  )
 }

@@ -26,7 +26,7 @@ t.test('an entry makes a fresh EtcdError with its code, gRPC code and message', 
   t.equal(httpStatusOf(e.grpcCode), 400)
 
   const failure = new Error('disk full')
-  const persist = Errors.persistFailed(7, failure)
+  const persist = Errors.persistFailed('revision 7', failure)
   t.match(persist, { code: Errors.persistFailed.code, message: 'etcdserver: failed to persist revision 7: disk full' })
   t.equal(persist.cause, failure, 'the failure behind it is its cause')
   t.equal(Errors.messageTooLarge(10, 5).message, 'grpc: received message larger than max (10 vs. 5)')

@@ -27,7 +27,7 @@ interface GlobalFlags extends TlsFlags {
 const toB64 = (b: Buffer) => b.toString('base64')
 
 /** `key` and `range_end` as etcdctl builds them from KEY, [RANGE_END] and --prefix. */
-function keyRange(key: string, rangeEnd: string | undefined, prefix: boolean | undefined): Record<string, string> {
+export function keyRange(key: string, rangeEnd: string | undefined, prefix: boolean | undefined): Record<string, string> {
   const k = Buffer.from(key, 'utf8')
   if (prefix) {
     // etcdctl: an empty prefix is every key, from \0.
@@ -37,7 +37,7 @@ function keyRange(key: string, rangeEnd: string | undefined, prefix: boolean | u
   return rangeEnd === undefined ? { key: toB64(k) } : { key: toB64(k), range_end: toB64(Buffer.from(rangeEnd, 'utf8')) }
 }
 
-const intArg = (name: string) => (v: string) => {
+export const intArg = (name: string) => (v: string) => {
   if (!/^-?\d+$/.test(v)) throw new Error(`invalid ${name} ${JSON.stringify(v)}`)
   return v
 }

@@ -1,80 +1,28 @@
-/** `etcdgw snapshot save|status|restore`: etcdctl's snapshot commands, the stream taken through a gateway. */
-import { createHash } from 'node:crypto'
-import { createWriteStream, renameSync, rmSync } from 'node:fs'
+/** `etcdgw snapshot save|status|get|restore`: etcdctl's snapshot commands on etcd's db files; save takes the stream through a gateway. */
 import type { Command } from 'commander'
-import { restoreSnapshot, SnapshotFileError, snapshotStatus } from '../backend/embedded/snapshot-file.js'
-import { addTlsOptions, clientTls, type ClientTls, endpointList, endpointsOption, fail, post, type TlsFlags, writeOutOption } from './gateway-client.js'
-import { humanBytes, table } from './output.js'
+import { encoders } from '../http/codec/codecs.js'
+import { snapshotRange } from '../snapshot/get.js'
+import { restoreSnapshot } from '../snapshot/restore.js'
+import { saveSnapshotStream } from '../snapshot/save.js'
+import { snapshotStatus } from '../snapshot/status.js'
+import { addTlsOptions, clientTls, type ClientTls, endpointList, endpointsOption, fail, type TlsFlags, writeOutOption } from './gateway-client.js'
+import { gatewaySnapshot } from './gateway-snapshot.js'
+import { intArg, keyRange } from './kv-commands.js'
+import { type KvFormat, printRange, type RangeBody } from './kv-output.js'
+import { hexId, humanBytes, table } from './output.js'
 
-interface StreamMessage {
-  result?: { remaining_bytes?: string; blob?: string }
-  error?: { message?: string; grpc_code?: number }
-}
-
-/**
- * Streams /v3/maintenance/snapshot into `file` (through `file.part`), message by message. The file
- * gets every blob, the trailing sha256 included, as etcdctl writes it; the sha256 is checked first.
- */
-export async function saveSnapshot(
+/** Saves the snapshot a gateway streams into `file` (through `file.part`); resolves to the db's size. */
+export function saveSnapshot(
   endpoint: string,
   file: string,
   onProgress?: (done: number, total: number) => void,
   tls: ClientTls = {},
 ): Promise<number> {
-  const res = await post(`${endpoint}/v3/maintenance/snapshot`, '{}', tls)
-  if (res.statusCode !== 200) {
-    const chunks: Buffer[] = []
-    for await (const chunk of res) chunks.push(chunk as Buffer)
-    throw new Error(`snapshot: ${res.statusCode} ${Buffer.concat(chunks).toString().trim()}`)
-  }
-  const part = file + '.part'
-  const out = createWriteStream(part, { mode: 0o600 })
-  const sha = createHash('sha256')
-  let written = 0
-  let digest: Buffer | undefined
-  let pending: Buffer | undefined
-  let text = ''
-  const write = (b: Buffer) =>
-    new Promise<void>((resolve, reject) => out.write(b, (err) => (err ? reject(err) : resolve())))
-  try {
-    const decoder = new TextDecoder()
-    for await (const bytes of res as AsyncIterable<Buffer>) {
-      text += decoder.decode(bytes, { stream: true })
-      let nl: number
-      while ((nl = text.indexOf('\n')) !== -1) {
-        const line = text.slice(0, nl)
-        text = text.slice(nl + 1)
-        const msg = JSON.parse(line) as StreamMessage
-        if (!msg.result) throw new Error(`snapshot: ${msg.error?.message ?? line}`)
-        // the blob before the last one is data; the last is the sha256 of all data
-        if (pending) {
-          sha.update(pending)
-          written += pending.length
-          await write(pending)
-        }
-        pending = Buffer.from(msg.result.blob ?? '', 'base64')
-        onProgress?.(written + pending.length, written + pending.length + Number(msg.result.remaining_bytes ?? 0))
-      }
-    }
-    if (text.trim() !== '') {
-      const msg = JSON.parse(text) as StreamMessage
-      throw new Error(`snapshot: ${msg.error?.message ?? text}`)
-    }
-    digest = pending
-    if (!digest || digest.length !== 32) throw new Error('snapshot: the stream ended without its sha256 message')
-    if (!sha.digest().equals(digest)) throw new Error('snapshot: sha256 mismatch: the stream was damaged')
-    await write(digest)
-    await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())))
-    renameSync(part, file)
-    return written
-  } catch (err) {
-    out.destroy()
-    rmSync(part, { force: true })
-    throw err
-  }
+  return saveSnapshotStream(gatewaySnapshot(endpoint, tls), file, { onProgress })
 }
 
-function progressBar(done: number, total: number): void {
+/** Bytes so far of the total, redrawn in place on a terminal. */
+export function progressBar(done: number, total: number): void {
   const width = 30
   const filled = total > 0 ? Math.round((done / total) * width) : width
   process.stderr.write(`\r[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${humanBytes(done)} / ${humanBytes(total)}`)
@@ -102,36 +50,62 @@ export function registerSnapshotCommands(program: Command): void {
 
   snapshot
     .command('status <file>')
-    .description('hash, revision, total keys and size of an etcdgw snapshot file')
+    .description('hash, revision, total keys and size of a snapshot (an etcd db file), as etcdctl snapshot status')
     .addOption(writeOutOption(['simple', 'table', 'json']))
-    .action(async (file: string, opts: { writeOut: string }) => {
-      try {
-        const s = await snapshotStatus(file)
+    .action((file: string, opts: { writeOut: string }) =>
+      reported(() => {
+        const s = snapshotStatus(file)
         const hash = s.hash.toString(16)
         if (opts.writeOut === 'json') process.stdout.write(JSON.stringify(s) + '\n')
         else if (opts.writeOut === 'table') {
           const cells = [[hash, String(s.revision), String(s.totalKey), humanBytes(s.totalSize)]]
           process.stdout.write(table(['HASH', 'REVISION', 'TOTAL KEYS', 'TOTAL SIZE'], cells))
         } else process.stdout.write(`${hash}, ${s.revision}, ${s.totalKey}, ${humanBytes(s.totalSize)}\n`)
-      } catch (err) {
-        if (!(err instanceof SnapshotFileError)) throw err
-        fail(err.message)
-      }
-    })
+      }),
+    )
+
+  snapshot
+    .command('get <file> <key> [range_end]')
+    .description('reads keys from a snapshot without restoring it, with the output of etcdgw get')
+    .option('--prefix', 'get keys with matching prefix')
+    .option('--keys-only', 'get only the keys')
+    .option('--rev <revision>', 'the revision to read at (default: the snapshot\'s)', intArg('revision'))
+    .addOption(writeOutOption(['simple', 'json']))
+    .action((file: string, key: string, rangeEnd: string | undefined, opts: { prefix?: boolean; keysOnly?: boolean; rev?: string; writeOut: KvFormat }) =>
+      reported(() => {
+        const range = keyRange(key, rangeEnd, opts.prefix)
+        const res = snapshotRange(file, {
+          key: Buffer.from(range.key ?? '', 'base64'),
+          rangeEnd: range.range_end === undefined ? undefined : Buffer.from(range.range_end, 'base64'),
+          revision: Number(opts.rev ?? 0),
+          keysOnly: opts.keysOnly === true,
+        })
+        printRange(JSON.parse(encoders.RangeResponse(res)) as RangeBody, opts.writeOut)
+      }),
+    )
 
   snapshot
     .command('restore <file>')
-    .description('makes a new data dir for `etcdgw serve` from an etcdgw snapshot (new member and cluster IDs)')
-    .requiredOption('--data-dir <dir>', 'the data dir to create (must not exist or be empty)')
-    .action(async (file: string, opts: { dataDir: string }) => {
-      try {
-        const ids = await restoreSnapshot(file, opts.dataDir)
-        process.stdout.write(
-          `restored snapshot ${file} into ${opts.dataDir} (member ${ids.memberId.toString(16)}, cluster ${ids.clusterId.toString(16)})\n`,
-        )
-      } catch (err) {
-        if (!(err instanceof SnapshotFileError)) throw err
-        fail(err.message)
-      }
-    })
+    .description('makes a new data dir for `etcdgw serve` from a snapshot taken from etcd or etcdgw (as etcdctl snapshot restore)')
+    .option('--data-dir <dir>', 'the data dir to create; it must not exist (default: <name>.etcd)')
+    .option('--name <name>', 'this member\'s name in --initial-cluster', 'default')
+    .option('--initial-cluster <name=url,...>', 'the cluster the member and cluster IDs derive from, as etcd\'s', 'default=http://localhost:2380')
+    .option('--initial-cluster-token <token>', 'the cluster token the IDs derive from', 'etcd-cluster')
+    .option('--skip-hash-check', 'restore a db file without its sha256 trailer (e.g. copied from a data dir)', false)
+    .action((file: string, opts: { dataDir?: string; name: string; initialCluster: string; initialClusterToken: string; skipHashCheck: boolean }) =>
+      reported(async () => {
+        const dataDir = opts.dataDir ?? `${opts.name}.etcd`
+        const ids = await restoreSnapshot(file, { ...opts, dataDir })
+        process.stdout.write(`restored snapshot ${file} into ${dataDir} (member ${hexId(ids.memberId)}, cluster ${hexId(ids.clusterId)})\n`)
+      }),
+    )
+}
+
+/** Runs a command; whatever a file did to it ends as one line on stderr and exit code 1, never a stack trace. */
+export async function reported(action: () => void | Promise<void>): Promise<void> {
+  try {
+    await action()
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err))
+  }
 }

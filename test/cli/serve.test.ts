@@ -1,9 +1,8 @@
 import { type ChildProcess, spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { MAIN, startServe } from '../helpers/serve-process.js'
+import { tempDir } from '../helpers/temp-dir.js'
 
 function exited(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null) return Promise.resolve(child.exitCode)
@@ -13,12 +12,6 @@ function exited(child: ChildProcess): Promise<number | null> {
 const post = async (url: string, body: string) => {
   const res = await fetch(url, { method: 'POST', body })
   return { status: res.status, body: await res.text() }
-}
-
-function tempDir(t: Test): string {
-  const dir = mkdtempSync(join(tmpdir(), 'etcdgw-serve-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
 }
 
 t.test('serves over real HTTP, stops on SIGTERM with exit 0, data survives a restart', async (t) => {

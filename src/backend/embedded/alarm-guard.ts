@@ -21,9 +21,16 @@ import {
   type TxnRequest,
   type TxnResponse,
 } from '../backend.js'
-import { Errors } from '../../errors.js'
+import { EtcdError, Errors } from '../../errors.js'
 import { isReadOnlyTxn } from '../read-only-txn.js'
 import type { AlarmStore } from './alarm-store.js'
+
+/**
+ * Room kept on the data dir's file system: a growing write that would leave less raises NOSPACE before
+ * lmdb can fail for want of space. (etcd 3.4 stops on a full disk: "cannot commit tx ... no space left
+ * on device" is fatal there.)
+ */
+export const DISK_RESERVE_BYTES = 4 * 1024 * 1024
 
 /** etcd's estimates of what a write adds to the backend (etcdserver/quota.go). */
 const KV_OVERHEAD = 256
@@ -39,6 +46,8 @@ export interface QuotaOptions {
   quotaBytes: number
   /** The backend file's size now (etcd compares the file, not the bytes in use). */
   dbSize: () => number
+  /** Bytes left on the file system that holds the backend file. */
+  diskFree: () => number
   memberId: bigint
 }
 
@@ -55,16 +64,34 @@ export class AlarmGuard {
 
   /**
    * etcd's quotaKVServer/quotaLeaseServer: whether a mutating request of this cost is refused (cost 0
-   * always passes). Synchronous, as every write asks: the refusal is the rare, asynchronous part.
+   * always passes), by the quota or by the disk. Synchronous, as every write asks: the refusal is the
+   * rare, asynchronous part.
    */
   private exceedsQuota(cost: number): boolean {
-    return cost !== 0 && this.opts.quotaBytes > 0 && this.opts.dbSize() + cost >= this.opts.quotaBytes
+    if (cost === 0) return false
+    if (this.opts.quotaBytes > 0 && this.opts.dbSize() + cost >= this.opts.quotaBytes) return true
+    return this.opts.diskFree() < cost + DISK_RESERVE_BYTES
   }
 
-  /** Raises NOSPACE, then fails the request. */
+  /**
+   * Raises NOSPACE, then fails the request. The alarm stands even when the disk is too full to record it
+   * (it is then lost at a restart, where the disk check raises it again).
+   */
   private async refuseNoSpace(): Promise<never> {
-    await this.alarms.activate(this.opts.memberId, AlarmType.NOSPACE)
+    await this.alarms.activate(this.opts.memberId, AlarmType.NOSPACE).catch(() => undefined)
     throw Errors.noSpace()
+  }
+
+  /**
+   * A growing write that could not be persisted (it was taken back) is a NOSPACE refusal when the disk
+   * has filled up meanwhile; any other failure is passed on.
+   */
+  private whenDiskFull<T>(cost: number, written: Promise<T>): Promise<T> {
+    return written.catch((err: unknown) => {
+      const full = err instanceof EtcdError && err.code === Errors.persistFailed.code && this.exceedsQuota(cost)
+      if (full) return this.refuseNoSpace()
+      throw err
+    })
   }
 
   /** The alarm appliers: `grows` for requests that add data (puts, lease grants). */
@@ -77,9 +104,10 @@ export class AlarmGuard {
     return {
       range: (req: RangeRequest): Promise<RangeResponse> => inner.range(req),
       put: async (req: PutRequest): Promise<PutResponse> => {
-        if (this.exceedsQuota(costPut(req))) return this.refuseNoSpace()
+        const cost = costPut(req)
+        if (this.exceedsQuota(cost)) return this.refuseNoSpace()
         this.checkWrite(true)
-        return inner.put(req)
+        return this.whenDiskFull(cost, inner.put(req))
       },
       deleteRange: async (req: DeleteRangeRequest): Promise<DeleteRangeResponse> => {
         this.checkWrite(false)
@@ -88,8 +116,9 @@ export class AlarmGuard {
       txn: async (req: TxnRequest): Promise<TxnResponse> => {
         const cost = costTxn(req)
         if (this.exceedsQuota(cost)) return this.refuseNoSpace()
-        if (!isReadOnlyTxn(req)) this.checkWrite(cost > 0)
-        return inner.txn(req)
+        if (isReadOnlyTxn(req)) return inner.txn(req)
+        this.checkWrite(cost > 0)
+        return this.whenDiskFull(cost, inner.txn(req))
       },
       compact: async (req: CompactionRequest): Promise<CompactionResponse> => {
         this.checkWrite(false)
@@ -103,7 +132,7 @@ export class AlarmGuard {
       grant: async (req: LeaseGrantRequest): Promise<LeaseGrantResponse> => {
         if (this.exceedsQuota(LEASE_OVERHEAD)) return this.refuseNoSpace()
         this.checkWrite(true)
-        return inner.grant(req)
+        return this.whenDiskFull(LEASE_OVERHEAD, inner.grant(req))
       },
       revoke: async (id: bigint): Promise<LeaseRevokeResponse> => {
         this.checkWrite(false)

@@ -5,6 +5,7 @@ import { AlarmStore } from './alarm-store.js'
 import { EmbeddedCluster } from './cluster.js'
 import { EmbeddedKV } from './kv.js'
 import { EmbeddedLease } from './lease.js'
+import { LeaseAttachments } from './lease-attachments.js'
 import { Lessor } from './lessor.js'
 import { EmbeddedMaintenance } from './maintenance.js'
 import { MvccStore } from './mvcc-store.js'
@@ -37,20 +38,20 @@ export const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024
 
 /** The default backend: a durable single-member store with etcd's MVCC semantics. */
 export async function openEmbeddedBackend(opts: EmbeddedOptions): Promise<Backend> {
-  const store = await MvccStore.open(opts.dataDir)
+  const attachments = new LeaseAttachments()
+  const store = await MvccStore.open(opts.dataDir, attachments)
   const header = (revision: number): ResponseHeader => ({
     clusterId: store.clusterId,
     memberId: store.memberId,
     revision,
     raftTerm: store.raftTerm,
   })
-  const lessor = new Lessor(store, () => store.table<number>('leases'), {
+  const lessor = new Lessor(store, attachments, () => store.table<number>('leases'), {
     minTtl: opts.minLeaseTtl ?? Math.ceil((1.5 * ELECTION_TIMEOUT_MS) / 1000),
     checkIntervalMs: opts.leaseCheckIntervalMs ?? 500,
     restartExtensionMs: ELECTION_TIMEOUT_MS,
     now: Date.now,
   })
-  store.leaseAttachments = lessor
   lessor.restore()
   const kv = new EmbeddedKV(store, { maxTxnOps: opts.maxTxnOps, leaseExists: (id) => lessor.exists(id), header })
   const watch = new WatchHub(store, {
@@ -63,6 +64,7 @@ export async function openEmbeddedBackend(opts: EmbeddedOptions): Promise<Backen
   const guard = new AlarmGuard(alarms, {
     quotaBytes: quota === 0 ? DEFAULT_QUOTA_BYTES : quota,
     dbSize: () => store.fileSize(),
+    diskFree: () => store.diskFree(),
     memberId: store.memberId,
   })
   const self = { id: store.memberId, name: opts.name, peerUrls: [], clientUrls: opts.clientUrls ?? [], isLearner: false }
@@ -70,7 +72,7 @@ export async function openEmbeddedBackend(opts: EmbeddedOptions): Promise<Backen
     kv: guard.kv(kv),
     lease: guard.lease(new EmbeddedLease(lessor, () => header(store.committedRev))),
     watch,
-    maintenance: new EmbeddedMaintenance(store, alarms, opts.dataDir, header),
+    maintenance: new EmbeddedMaintenance(store, alarms, header),
     cluster: new EmbeddedCluster(self, () => header(0)),
     async close() {
       watch.close()

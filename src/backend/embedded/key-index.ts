@@ -54,6 +54,13 @@ class KeyHistory {
     return undefined
   }
 
+  /** Every revision of the key (puts and tombstones) with `from` <= main <= `to`, in revision order. */
+  between(from: number, to: number, out: Revision[]): void {
+    for (const g of this.generations) {
+      for (const r of g) if (r.main >= from && r.main <= to) out.push(r)
+    }
+  }
+
   has(rev: Revision): boolean {
     for (const g of this.generations) {
       for (const r of g) if (r.main === rev.main && r.sub === rev.sub) return true
@@ -128,6 +135,16 @@ export class KeyIndex {
     if (!h) return
     h.undo()
     if (h.isEmpty()) this.remove(key)
+  }
+
+  /**
+   * The key's revisions (puts and tombstones) from `from` to `to`, in revision order: a watch's history
+   * on one key without reading any other key's rows. Compaction has removed what is below its revision.
+   */
+  revisions(key: string, from: number, to: number): Revision[] {
+    const out: Revision[] = []
+    this.byKey.get(key)?.between(from, to, out)
+    return out
   }
 
   /** True while the index still references this revision of the key (compaction keeps its row). */

@@ -1,4 +1,5 @@
 import type { KeyValue } from '../backend.js'
+import type { KeyValueShape } from '../../proto-size.js'
 import { readU64, writeU64 } from './u64.js'
 
 /**
@@ -53,4 +54,18 @@ export function decodeChangeVersion(b: Buffer): { createRevision: number; versio
 export function decodeChangeKey(b: Buffer): { key: string; tombstone: boolean } {
   const keyLen = b.readUInt32BE(33)
   return { key: b.toString('latin1', HEADER_BYTES, HEADER_BYTES + keyLen), tombstone: (b[0]! & TOMBSTONE) !== 0 }
+}
+
+/** A row's numbers and the lengths of its key and value, without viewing them. */
+export function decodeChangeShape(b: Buffer): KeyValueShape & { tombstone: boolean } {
+  const keyLength = b.readUInt32BE(33)
+  return {
+    tombstone: (b[0]! & TOMBSTONE) !== 0,
+    createRevision: readU64(b, 1),
+    modRevision: readU64(b, 9),
+    version: readU64(b, 17),
+    lease: b.readBigInt64BE(25),
+    key: { length: keyLength },
+    value: { length: b.length - HEADER_BYTES - keyLength },
+  }
 }

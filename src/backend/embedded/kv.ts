@@ -23,7 +23,9 @@ import {
 import { Errors } from '../../errors.js'
 import { rangeEndOf } from '../key-range.js'
 import { isReadOnlyTxn } from '../read-only-txn.js'
-import type { MvccStore, ReadView, WriteTxn } from './mvcc-store.js'
+import type { MvccStore } from './mvcc-store.js'
+import type { ReadView } from './views.js'
+import type { WriteTxn } from './write-txn.js'
 import { checkDeleteRequest, checkPutRequest, checkRangeRequest, checkTxnRequest } from './request-checks.js'
 
 export interface EmbeddedKVOptions {

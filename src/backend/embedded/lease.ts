@@ -40,7 +40,7 @@ export class EmbeddedLease implements Lease {
       id: lease.id,
       ttl: this.lessor.remaining(lease),
       grantedTtl: lease.ttl,
-      keys: req.keys ? [...lease.keys].map((k) => Buffer.from(k, 'latin1')) : [],
+      keys: req.keys ? this.lessor.keysOf(lease.id).map((k) => Buffer.from(k, 'latin1')) : [],
     }
   }
 

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto'
 import type { Database } from 'lmdb'
 import type { LeaseGrantRequest } from '../backend.js'
 import { Errors } from '../../errors.js'
+import type { LeaseAttachments } from './lease-attachments.js'
 import type { MvccStore } from './mvcc-store.js'
+import { queued } from './store-file.js'
 
 /** etcd's MaxLeaseTTL. */
 const MAX_LEASE_TTL = 9_000_000_000
@@ -23,43 +25,42 @@ export interface LeaseState {
   readonly id: bigint
   readonly ttl: number
   expiry: number
-  readonly keys: Set<string>
+  /** Its revoke is applied but not yet durable: the lease still answers timeToLive, takes no keys or keepalives. */
+  revoking: boolean
 }
 
 /**
- * etcd's lessor on the embedded store: leases with their TTL persisted in lmdb, expiry timers, and the
- * key attachments that the store reports through onPut/onDelete while it applies writes.
+ * etcd's lessor on the embedded store: leases with their TTL persisted in lmdb and expiry checks. Which
+ * keys a lease holds is kept by the store as it applies writes (`attachments`).
  */
 export class Lessor {
   private readonly leases = new Map<bigint, LeaseState>()
-  /** key (latin1) → the lease it is attached to */
-  private readonly attached = new Map<string, bigint>()
   private timer: NodeJS.Timeout | undefined
-  private revoking: Promise<unknown> = Promise.resolve()
+  private expiryRevokes: Promise<unknown> = Promise.resolve()
 
   constructor(
     private readonly store: MvccStore,
+    private readonly attachments: LeaseAttachments,
     /** The lease table (looked up at each use: defragment replaces the handle). */
     private readonly table: () => Database<number, Buffer>,
     private readonly opts: LessorOptions,
   ) {}
 
-  /** Loads persisted leases (each gets its full TTL again, as etcd's do after a restart) and their keys. */
+  /** Loads persisted leases (each gets its full TTL again, as etcd's do after a restart). */
   restore(): void {
     const start = this.opts.now() + this.opts.restartExtensionMs
     for (const { key, value } of this.table().getRange({})) {
       const id = Buffer.from(key).readBigInt64BE()
-      this.leases.set(id, { id, ttl: value, expiry: start + value * 1000, keys: new Set() })
+      this.leases.set(id, { id, ttl: value, expiry: start + value * 1000, revoking: false })
     }
-    this.store.forEachLatest((key, lease) => {
-      if (lease !== 0n) this.onPut(key, lease)
-    })
     this.timer = setInterval(() => this.revokeExpired(), this.opts.checkIntervalMs)
     this.timer.unref()
   }
 
+  /** Whether keys can be attached to the lease. */
   exists(id: bigint): boolean {
-    return this.leases.has(id)
+    const lease = this.leases.get(id)
+    return lease !== undefined && !lease.revoking
   }
 
   get(id: bigint): LeaseState | undefined {
@@ -68,6 +69,11 @@ export class Lessor {
 
   ids(): bigint[] {
     return [...this.leases.keys()]
+  }
+
+  /** The keys attached to the lease, in byte order. */
+  keysOf(id: bigint): string[] {
+    return this.attachments.keysOf(id)
   }
 
   async grant(req: LeaseGrantRequest): Promise<LeaseState> {
@@ -80,16 +86,21 @@ export class Lessor {
       throw Errors.leaseExists()
     }
     const ttl = Math.max(req.ttl, this.opts.minTtl)
-    const lease: LeaseState = { id, ttl, expiry: this.opts.now() + ttl * 1000, keys: new Set() }
+    const lease: LeaseState = { id, ttl, expiry: this.opts.now() + ttl * 1000, revoking: false }
     this.leases.set(id, lease)
-    await this.store.persistOther(() => void this.table().put(leaseKey(id), ttl))
+    try {
+      await this.store.persistOther(() => queued(this.table().put(leaseKey(id), ttl)))
+    } catch (err) {
+      this.leases.delete(id)
+      throw err
+    }
     return lease
   }
 
   /** Returns the granted TTL, or undefined when the lease does not exist (or has just expired). */
   keepAlive(id: bigint): number | undefined {
     const lease = this.leases.get(id)
-    if (!lease || lease.expiry <= this.opts.now()) return undefined
+    if (!lease || lease.revoking || lease.expiry <= this.opts.now()) return undefined
     lease.expiry = this.opts.now() + lease.ttl * 1000
     return lease.ttl
   }
@@ -99,49 +110,40 @@ export class Lessor {
     return Math.max(0, Math.trunc((lease.expiry - this.opts.now()) / 1000))
   }
 
-  /** Deletes the lease's keys in one revision and the lease row in the same lmdb transaction. */
+  /**
+   * Deletes the lease's keys in one revision and the lease row in the same lmdb transaction. The lease
+   * leaves the lessor at the moment that revision becomes readable (etcd removes it in the same apply
+   * as the keys): nobody sees the lease gone while its keys are still there.
+   */
   async revoke(id: bigint): Promise<void> {
     const lease = this.leases.get(id)
-    if (!lease) throw Errors.leaseNotFound()
-    this.leases.delete(id)
+    if (!lease || lease.revoking) throw Errors.leaseNotFound()
+    lease.revoking = true
     const txn = this.store.write()
-    for (const key of [...lease.keys].sort()) txn.deleteRange(Buffer.from(key, 'latin1'), undefined)
-    const removeRow = () => void this.table().remove(leaseKey(id))
-    await txn.end(removeRow)
-  }
-
-  onPut(key: string, lease: bigint): void {
-    this.onDelete(key)
-    if (lease === 0n) return
-    this.leases.get(lease)?.keys.add(key)
-    this.attached.set(key, lease)
-  }
-
-  leaseOf(key: string): bigint {
-    return this.attached.get(key) ?? 0n
-  }
-
-  onDelete(key: string): void {
-    const old = this.attached.get(key)
-    if (old === undefined) return
-    this.leases.get(old)?.keys.delete(key)
-    this.attached.delete(key)
+    for (const key of this.attachments.keysOf(id)) txn.deleteRange(Buffer.from(key, 'latin1'), undefined)
+    const removeRow = () => queued(this.table().remove(leaseKey(id)))
+    try {
+      await txn.end(removeRow, () => this.leases.delete(id))
+    } catch (err) {
+      lease.revoking = false
+      throw err
+    }
   }
 
   async close(): Promise<void> {
     clearInterval(this.timer)
-    await this.revoking
+    await this.expiryRevokes
   }
 
   private revokeExpired(): void {
     const now = this.opts.now()
     const expired: bigint[] = []
     for (const lease of this.leases.values()) {
-      if (lease.expiry <= now) expired.push(lease.id)
+      if (lease.expiry <= now && !lease.revoking) expired.push(lease.id)
       if (expired.length >= REVOKE_PER_CHECK) break
     }
     if (expired.length === 0) return
-    this.revoking = Promise.allSettled(expired.map((id) => this.revoke(id)))
+    this.expiryRevokes = Promise.allSettled(expired.map((id) => this.revoke(id)))
   }
 }
 

@@ -1,6 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto'
-import { open as openFile, rm } from 'node:fs/promises'
-import { join } from 'node:path'
+import { createHash } from 'node:crypto'
 import {
   AlarmAction,
   type AlarmRequest,
@@ -13,7 +11,9 @@ import {
 } from '../backend.js'
 import { Errors } from '../../errors.js'
 import { ETCD_SERVER_VERSION } from '../../version.js'
+import { layOutBolt } from '../../snapshot/bolt-writer.js'
 import type { AlarmStore } from './alarm-store.js'
+import { etcdBuckets, SNAPSHOT_TABLES } from './etcd-snapshot.js'
 import type { MvccStore } from './mvcc-store.js'
 import { storeHash } from './store-hash.js'
 
@@ -25,7 +25,6 @@ export class EmbeddedMaintenance implements Maintenance {
   constructor(
     private readonly store: MvccStore,
     private readonly alarms: AlarmStore,
-    private readonly dataDir: string,
     private readonly header: (revision: number) => ResponseHeader,
   ) {}
 
@@ -71,29 +70,40 @@ export class EmbeddedMaintenance implements Maintenance {
     await this.store.defragment()
   }
 
+  /**
+   * etcd's snapshot stream: the db file in etcd's format, laid out from one read transaction and sent
+   * as it is written (no copy on disk, nothing of the store's size in memory), in 32 KiB blobs, then
+   * the sha256 of it all.
+   */
   async *snapshot(): AsyncGenerator<SnapshotChunk> {
-    const path = join(this.dataDir, `snapshot-${randomBytes(6).toString('hex')}.mdb`)
+    const txn = this.store.readTransaction(SNAPSHOT_TABLES)
     try {
-      await this.store.copyTo(path)
-      const file = await openFile(path, 'r')
-      try {
-        const total = (await file.stat()).size
-        const sha = createHash('sha256')
-        let sent = 0
-        while (sent < total) {
-          const blob = Buffer.alloc(Math.min(SNAPSHOT_CHUNK_BYTES, total - sent))
-          const { bytesRead } = await file.read(blob, 0, blob.length, sent)
-          if (bytesRead !== blob.length) throw Errors.snapshotShrank()
-          sent += bytesRead
-          sha.update(blob)
-          yield { remainingBytes: total - sent, blob }
+      const layout = await layOutBolt(etcdBuckets(txn))
+      const sha = createHash('sha256')
+      let sent = 0
+      let blob = Buffer.allocUnsafe(SNAPSHOT_CHUNK_BYTES)
+      let filled = 0
+      for await (const pages of layout.pages()) {
+        for (const page of pages) {
+          for (let copied = 0; copied < page.length; ) {
+            const n = page.copy(blob, filled, copied)
+            copied += n
+            filled += n
+            if (filled === blob.length || sent + filled === layout.size) {
+              const full = blob.subarray(0, filled)
+              sent += filled
+              sha.update(full)
+              yield { remainingBytes: layout.size - sent, blob: full }
+              blob = Buffer.allocUnsafe(SNAPSHOT_CHUNK_BYTES)
+              filled = 0
+            }
+          }
         }
-        yield { remainingBytes: 0, blob: sha.digest() }
-      } finally {
-        await file.close()
       }
+      if (sent !== layout.size) throw Errors.snapshotIncomplete(sent, layout.size)
+      yield { remainingBytes: 0, blob: sha.digest() }
     } finally {
-      await rm(path, { force: true })
+      txn.done()
     }
   }
 

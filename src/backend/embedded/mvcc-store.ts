@@ -1,126 +1,74 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
+/** etcd's mvcc store (kvstore.go) on lmdb: revisions assigned by one apply path, readers see only durable revisions, the key index rebuilt at start-up. */
+import { readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { randomBytes } from 'node:crypto'
-import { open, type Database, type RootDatabase } from 'lmdb'
+import type { Database } from 'lmdb'
 import type { KeyValue } from '../backend.js'
 import { Errors } from '../../errors.js'
+import { AppliedIndex } from './applied-index.js'
+import { Compaction } from './compaction.js'
+import { prepareDataDir } from './data-dir.js'
 import { KeyIndex } from './key-index.js'
 import { decodeChange, decodeChangeKey, decodeChangeVersion, encodeChange, type StoredChange } from './kv-codec.js'
+import { LeaseAttachments } from './lease-attachments.js'
+import { startMember, type MemberIdentity } from './member-identity.js'
 import { decodeRevKey, encodeRevKey, type Revision } from './revision.js'
-
-export interface RangeOptions {
-  /** At most this many kvs (0 = all); count still covers the whole range. */
-  limit: number
-  /** Read as of this revision; <= 0 means the view's revision. */
-  rev: number
-  /** Only count. */
-  count: boolean
-}
-
-export interface RangeResult {
-  kvs: KeyValue[]
-  count: number
-  /** The view's revision (etcd reports it, not the requested one). */
-  rev: number
-}
+import { queued, STORE_FILE, StoreFile, type StoreReadTxn } from './store-file.js'
+import type { CommitListener, RangeOptions, RangeResult, ReadView } from './views.js'
+import { WriteTxn, type TxnStore } from './write-txn.js'
 
 /**
- * A consistent view of the store (etcd's mvcc ReadView). `end`: undefined = the single key,
- * empty = every key >= key, otherwise the half-open range [key, end).
- */
-export interface ReadView {
-  readonly rev: number
-  readonly firstRev: number
-  range(key: Buffer, end: Buffer | undefined, opts: RangeOptions): RangeResult
-}
-
-/** Called once per revision, in revision order, after the revision is durable. */
-export type CommitListener = (rev: number, changes: readonly StoredChange[]) => void
-
-/** Told of every key write as it is applied, so lease attachments follow the keys (etcd's Attach/Detach). */
-export interface LeaseAttachments {
-  onPut(key: string, lease: bigint): void
-  onDelete(key: string): void
-  /** The lease the key is attached to now (0 when none), so a failed write can be taken back. */
-  leaseOf(key: string): bigint
-}
-
-const EMPTY = Buffer.alloc(0)
-const RESOLVED = Promise.resolve()
-const noop = () => undefined
-const COMPACT_CHUNK_ROWS = 10_000
-
-/**
- * etcd's mvcc store on lmdb: a revisions table (row per change, keyed by (main, sub) revision) plus
- * the in-memory key index rebuilt from it at start-up.
+ * A revisions table (row per change, keyed by (main, sub) revision) plus the in-memory key index.
  *
  * Two revisions matter: `currentRev` is what writes have applied (the serial apply path sees it) and
  * `committedRev` is what is durable on disk. Readers read at `committedRev`, so nobody ever sees a
  * write that a crash could take back; a write resolves once its revision is durable. Concurrent writes
- * share lmdb transactions (group commit), each committed with an fsync (`overlappingSync: false`).
+ * share lmdb transactions (group commit), each committed with an fsync.
  */
-export class MvccStore {
+export class MvccStore implements TxnStore {
   currentRev = 1
   committedRev = 1
-  compactRev = -1
-  private finishedCompactRev = -1
   readonly index = new KeyIndex()
+  readonly clusterId: bigint
+  readonly memberId: bigint
+  readonly raftTerm: number
   /** Rows applied but not yet durable, by main revision. */
   private readonly pending = new Map<number, StoredChange[]>()
-  /** The last write issued (it may reject: wait for writesSettled()). */
-  private lastWrite: Promise<unknown> = RESOLVED
-  private compaction: Promise<void> = RESOLVED
-  private failure: Error | undefined
+  private readonly compaction: Compaction
   private closed = false
   private readonly listeners = new Set<CommitListener>()
-  leaseAttachments: LeaseAttachments | undefined
-  /** While set, writes wait for it before they reach lmdb (defragment swaps the file underneath). */
-  private writesHeld: Promise<void> | undefined
   private defragmenting: Promise<void> | undefined
-  /** Counts finished lmdb writes, so the file's size is looked up only when it can have changed. */
-  private writesDone = 0
-  private sizeSeen = { writes: -1, size: 0 }
-  private readonly tables = new Map<string, Database<unknown, Buffer>>()
-
-  /**
-   * Applied requests that made no revision (lease grants, revokes of leases without keys, alarm changes,
-   * compactions, and one per start for its election): etcd's raft index counts them too. Durable ones, and
-   * the last one handed to lmdb.
-   */
-  private otherEntries = 0
-  private otherEntriesStaged = 0
 
   private constructor(
-    private readonly dataDir: string,
-    private root: RootDatabase,
-    private revs: Database<Buffer, Buffer>,
-    private meta: Database<unknown, string>,
-    readonly clusterId: bigint,
-    readonly memberId: bigint,
-    /** etcd's term goes up by one at every start of a single member (each start is an election). */
-    readonly raftTerm: number,
-  ) {}
+    /** The data dir's member folder, private to this process's user: the store's files live here. */
+    readonly dir: string,
+    private readonly file: StoreFile,
+    member: MemberIdentity,
+    private readonly applied: AppliedIndex,
+    readonly attachments: LeaseAttachments,
+  ) {
+    this.clusterId = member.clusterId
+    this.memberId = member.memberId
+    this.raftTerm = member.raftTerm
+    this.compaction = new Compaction(file, this.index, applied)
+  }
 
-  static async open(dataDir: string): Promise<MvccStore> {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 })
-    // a defragment that did not finish leaves its copy behind; the old file is still whole
-    rmSync(join(dataDir, DEFRAG_FILE), { force: true })
-    rmSync(join(dataDir, DEFRAG_FILE + '-lock'), { force: true })
-    for (const name of readdirSync(dataDir)) {
-      if (/^snapshot-[0-9a-f]+\.mdb$/.test(name)) rmSync(join(dataDir, name), { force: true })
+  /** Opens (or creates) the store in `dataDir`; `attachments` learns every key's lease, now and as writes apply. */
+  static async open(dataDir: string, attachments = new LeaseAttachments()): Promise<MvccStore> {
+    const dir = prepareDataDir(dataDir, STORE_FILE)
+    // snapshots being sent when the process stopped
+    for (const name of readdirSync(dir)) {
+      if (/^snapshot-[0-9a-f]+\.mdb$/.test(name)) rmSync(join(dir, name), { force: true })
     }
-    const { root, revs, meta } = openFiles(join(dataDir, STORE_FILE))
-    const clusterId = await loadOrCreateId(meta, 'clusterId')
-    const memberId = await loadOrCreateId(meta, 'memberId')
-    // a fresh member's first election makes term 2
-    const raftTerm = ((meta.get('raftTerm') as number | undefined) ?? 1) + 1
-    await meta.put('raftTerm', raftTerm)
-    const store = new MvccStore(dataDir, root, revs, meta, clusterId, memberId, raftTerm)
-    // the election's entry
-    store.otherEntries = store.otherEntriesStaged = ((meta.get(OTHER_ENTRIES) as number | undefined) ?? 0) + 1
-    await meta.put(OTHER_ENTRIES, store.otherEntries)
+    const file = StoreFile.open(dir)
+    const member = await startMember(file)
+    const applied = await AppliedIndex.open(file)
+    const store = new MvccStore(dir, file, member, applied, attachments)
     await store.restore()
     return store
+  }
+
+  get compactRev(): number {
+    return this.compaction.rev
   }
 
   onCommit(listener: CommitListener): () => void {
@@ -174,7 +122,7 @@ export class MvccStore {
    * Buffer.from() ignore (a 5-byte row read back 16 MiB long), so the view is cut to size here, once.
    */
   private durableRow(rev: Revision): Buffer {
-    const raw = this.revs.getBinaryFast(encodeRevKey(rev.main, rev.sub))
+    const raw = this.file.revs.getBinaryFast(encodeRevKey(rev.main, rev.sub))
     if (!raw) throw Errors.revisionMissing(rev.main, rev.sub)
     return Buffer.from(raw.buffer, raw.byteOffset, raw.length)
   }
@@ -192,404 +140,145 @@ export class MvccStore {
 
   /** Another table of this store (leases). Ask again after an await: defragment replaces the handles. */
   table<V>(name: string): Database<V, Buffer> {
-    let db = this.tables.get(name)
-    if (!db) this.tables.set(name, (db = this.root.openDB<V, Buffer>({ name, keyEncoding: 'binary' })))
-    return db as Database<V, Buffer>
+    return this.file.table<V>(name)
   }
 
   /** The rows of revisions from..to (inclusive, durable ones only), in revision order. */
   *history(from: number, to: number): Generator<{ rev: Revision; change: StoredChange }> {
-    const range = this.revs.getRange({ start: encodeRevKey(from, 0), end: encodeRevKey(Math.min(to, this.committedRev) + 1, 0) })
+    const range = this.file.revs.getRange({ start: encodeRevKey(from, 0), end: encodeRevKey(Math.min(to, this.committedRev) + 1, 0) })
     for (const { key, value } of range) yield { rev: decodeRevKey(key), change: decodeChange(value) }
-  }
-
-  /** Visits every key that exists now, with its lease. */
-  forEachLatest(visit: (key: string, lease: bigint) => void): void {
-    this.index.range('\0', '', this.currentRev, ({ key, rev }) => {
-      visit(key, this.readRow(rev).kv.lease)
-    })
   }
 
   /**
    * Writes one revision's rows (and `alongside`, other writes that must commit with them) in one lmdb
-   * transaction; resolves when they are durable.
+   * transaction; resolves when they are durable. `applied` runs as the revision becomes readable. When
+   * the transaction fails, the write is taken back (this and every later one, newest first) and its
+   * revision is free again.
    */
-  persist(rev: number, changes: StoredChange[], alongside?: () => void): Promise<void> {
+  persist(txn: WriteTxn, alongside?: () => void, applied?: () => void): Promise<void> {
+    const { rev, changes } = txn
     this.currentRev = rev
-    const written = this.batch(() => {
-      for (let sub = 0; sub < changes.length; sub++) {
-        void this.revs.put(encodeRevKey(rev, sub), encodeChange(changes[sub]!))
-      }
-      alongside?.()
-    })
-    // one derived promise per write (this runs for every put): no finally/catch links besides it
-    const done = written.then(
+    return this.file.commit(
       () => {
-        this.writesDone++
+        const revs = this.file.revs
+        for (let sub = 0; sub < changes.length; sub++) queued(revs.put(encodeRevKey(rev, sub), encodeChange(changes[sub]!)))
+        alongside?.()
+      },
+      () => {
         this.pending.delete(rev)
         if (rev > this.committedRev) this.committedRev = rev
+        applied?.()
         for (const l of this.listeners) l(rev, changes)
       },
-      (err: Error) => {
-        this.writesDone++
-        this.failure ??= err
-        throw Errors.persistFailed(rev, err)
+      (err) => {
+        txn.abort()
+        this.currentRev = rev - 1
+        throw Errors.persistFailed(`revision ${rev}`, err)
       },
     )
-    this.lastWrite = done
-    return done
-  }
-
-  /** etcd's raft index (and applied index): one entry per durable revision and per other applied request. */
-  get appliedIndex(): number {
-    return this.committedRev + this.otherEntries
-  }
-
-  /** Counts one applied request that makes no revision; written with `writes`. */
-  private stageOtherEntry(): number {
-    const entries = ++this.otherEntriesStaged
-    void this.meta.put(OTHER_ENTRIES, entries)
-    return entries
-  }
-
-  private commitOtherEntry(entries: number): void {
-    if (entries > this.otherEntries) this.otherEntries = entries
   }
 
   /** Writes of an applied request that makes no revision, ordered with the revisions around them. */
-  persistOther(writes: () => void): Promise<void> {
-    let entries = 0
-    const done = this.batch(() => {
-      writes()
-      entries = this.stageOtherEntry()
-    }).then(
+  persistOther(writes: () => void, applied?: () => void): Promise<void> {
+    let entry = 0
+    return this.file.commit(
       () => {
-        this.writesDone++
-        this.commitOtherEntry(entries)
+        writes()
+        entry = this.applied.stage()
       },
-      (err: unknown) => {
-        this.writesDone++
-        throw err
+      () => {
+        this.applied.commit(entry)
+        applied?.()
+      },
+      (err) => {
+        this.applied.unstage(entry)
+        throw Errors.persistFailed('the request', err)
       },
     )
-    this.lastWrite = done
-    return done
   }
 
-  /** One lmdb write transaction, after any defragment in progress; the caller counts it in writesDone. */
-  private batch(writes: () => void): Promise<unknown> {
-    const held = this.writesHeld
-    return held ? held.then(() => this.revs.batch(writes)) : this.revs.batch(writes)
-  }
-
-  /** Settles once every write issued so far has finished, failed or not. */
-  private writesSettled(): Promise<unknown> {
-    return this.lastWrite.then(noop, noop)
+  /** etcd's raft index (and applied index). */
+  get appliedIndex(): number {
+    return this.applied.value(this.committedRev)
   }
 
   /** A value of the store's own table, written with the writes around it. */
   getMeta<T>(name: string): T | undefined {
-    return this.meta.get(name) as T | undefined
+    return this.file.meta.get(name) as T | undefined
   }
 
   setMeta(name: string, value: unknown): Promise<void> {
-    return this.persistOther(() => void this.meta.put(name, value))
+    return this.persistOther(() => queued(this.file.meta.put(name, value)))
   }
 
-  /** Bytes of the backend file (etcd's dbSize); looked up again only after writes. */
+  /** Bytes of the backend file (etcd's dbSize). */
   fileSize(): number {
-    if (this.sizeSeen.writes !== this.writesDone) {
-      this.sizeSeen = { writes: this.writesDone, size: statSync(join(this.dataDir, STORE_FILE)).size }
-    }
-    return this.sizeSeen.size
+    return this.file.size()
   }
 
-  /** Bytes of the file's pages that hold data (etcd's dbSizeInUse): meta pages plus every table's tree. */
+  /** Bytes the data dir's file system still has for this store. */
+  diskFree(): number {
+    return this.file.diskFree()
+  }
+
+  /** Bytes of the file's pages that hold data (etcd's dbSizeInUse). */
   sizeInUse(): number {
-    const pages = (s: { treeBranchPageCount: number; treeLeafPageCount: number; overflowPages: number }) =>
-      s.treeBranchPageCount + s.treeLeafPageCount + s.overflowPages
-    const stats = this.root.getStats() as LmdbStats
-    let used = 2 + pages(stats.root) + pages(stats.free)
-    for (const db of [this.revs, this.meta, ...this.tables.values()]) used += pages(db.getStats() as LmdbStats)
-    return used * stats.pageSize
+    return this.file.sizeInUse()
   }
 
   /** The revisions table and the other tables (name, then rows in key order): the data a hash covers. */
-  *dataRows(): Generator<{ table: string; key: Buffer; value: Buffer }> {
-    const end = encodeRevKey(this.committedRev + 1, 0)
-    for (const { key, value } of this.revs.getRange({ end })) yield { table: 'revisions', key, value }
-    for (const table of [...this.tables.keys()].sort()) {
-      const db = this.root.openDB<Buffer, Buffer>({ name: table, keyEncoding: 'binary', encoding: 'binary' })
-      for (const { key, value } of db.getRange({})) yield { table, key, value }
-    }
+  dataRows(): Generator<{ table: string; key: Buffer; value: Buffer }> {
+    return this.file.dataRows(this.committedRev)
   }
 
-  /** A compacted, consistent copy of the whole store at `path` (writes go on meanwhile). */
-  async copyTo(path: string): Promise<void> {
+  /** One read transaction over the store's tables, for a snapshot taken while writes go on; call done(). */
+  readTransaction(tables: readonly string[]): StoreReadTxn {
     this.assertUsable()
-    await this.root.backup(path, true)
+    return this.file.readTransaction(tables)
   }
 
-  /**
-   * etcd's defragment: the live data is copied into a fresh file, which then replaces the store's
-   * file. Writes wait from the start of the copy until the new file is in use; reads go on (from the
-   * old file until the swap, which happens between two reads).
-   */
+  /** etcd's defragment, after any compaction in progress (see StoreFile.defragment). */
   defragment(): Promise<void> {
     this.assertUsable()
-    this.defragmenting ??= this.swapInCompactCopy().finally(() => (this.defragmenting = undefined))
+    this.defragmenting ??= this.file.defragment(() => this.compaction.idle()).finally(() => (this.defragmenting = undefined))
     return this.defragmenting
   }
 
-  private async swapInCompactCopy(): Promise<void> {
-    const writesBefore = this.writesSettled()
-    let release!: () => void
-    this.writesHeld = new Promise<void>((resolve) => (release = resolve))
-    try {
-      await writesBefore
-      await this.compaction.catch(() => undefined)
-      const copy = join(this.dataDir, DEFRAG_FILE)
-      await this.root.backup(copy, true)
-      syncFile(copy)
-      const old = this.root
-      const files = openFiles(copy)
-      this.root = files.root
-      this.revs = files.revs
-      this.meta = files.meta
-      for (const name of this.tables.keys()) this.tables.set(name, this.root.openDB({ name, keyEncoding: 'binary' }))
-      // the open environment keeps its file across the rename; lmdb tells environments apart by inode
-      renameSync(copy, join(this.dataDir, STORE_FILE))
-      syncFile(this.dataDir)
-      await old.close()
-      this.writesDone++
-      renameSync(copy + '-lock', join(this.dataDir, STORE_FILE + '-lock'))
-    } finally {
-      this.writesHeld = undefined
-      release()
-    }
-  }
-
-  /**
-   * etcd's Compact: from now on reads below `rev` fail. Resolves once the compaction is recorded durably;
-   * `physical` resolves when the superseded rows are gone from disk too.
-   */
-  async compact(rev: number): Promise<{ physical: Promise<void> }> {
+  /** etcd's Compact (see Compaction.compact). */
+  compact(rev: number): Promise<{ physical: Promise<void> }> {
     this.assertUsable()
-    if (rev <= this.compactRev) throw Errors.compacted()
-    if (rev > this.currentRev) throw Errors.futureRev()
-    if (this.writesHeld) await this.writesHeld
-    this.compactRev = rev
-    this.index.compact(rev)
-    const recorded = this.meta.put('compactScheduled', rev)
-    const entries = this.stageOtherEntry()
-    const writesBefore = this.writesSettled()
-    await recorded
-    this.commitOtherEntry(entries)
-    this.compaction = this.compaction.then(async () => {
-      await writesBefore
-      await this.deleteSuperseded(rev)
-    })
-    return { physical: this.compaction }
+    return this.compaction.compact(rev, this.currentRev)
   }
 
   /** Waits for in-flight writes and compaction, then closes the files. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    await this.writesSettled()
-    await this.compaction.catch(() => undefined)
-    await this.root.close()
+    await this.file.writesSettled()
+    await this.compaction.idle()
+    await this.file.close()
   }
 
   private assertUsable(): void {
     if (this.closed) throw Errors.stopped()
-    if (this.failure) throw Errors.storeFailed(this.failure)
   }
 
-  /** Removes the rows at or below `rev` that the index no longer references. */
-  private async deleteSuperseded(rev: number): Promise<void> {
-    let batch: Buffer[] = []
-    const flush = async () => {
-      const keys = batch
-      batch = []
-      // not held by a defragment: it waits for this compaction before copying
-      await this.revs.batch(() => {
-        for (const k of keys) void this.revs.remove(k)
-      })
-    }
-    for (const { key, value } of this.revs.getRange({ start: encodeRevKey(0, 0), end: encodeRevKey(rev + 1, 0) })) {
-      const row = decodeChangeKey(value)
-      if (!this.index.has(row.key, decodeRevKey(key))) batch.push(Buffer.from(key))
-      if (batch.length >= COMPACT_CHUNK_ROWS) await flush()
-    }
-    if (batch.length > 0) await flush()
-    this.finishedCompactRev = rev
-    await this.meta.put('compactFinished', rev)
-  }
-
-  /** Rebuilds the key index from the revisions table and finishes an interrupted compaction. */
+  /** Rebuilds the key index and the lease attachments from the revisions table, then the compaction. */
   private async restore(): Promise<void> {
     let last = 1
-    for (const { key, value } of this.revs.getRange({})) {
+    for (const { key, value } of this.file.revs.getRange({})) {
       const rev = decodeRevKey(key)
       const row = decodeChangeKey(value)
       if (row.tombstone) this.index.tombstone(row.key, rev)
       else this.index.put(row.key, rev)
       last = rev.main
     }
-    const scheduled = (this.meta.get('compactScheduled') as number | undefined) ?? -1
-    this.finishedCompactRev = (this.meta.get('compactFinished') as number | undefined) ?? -1
+    const scheduled = await this.compaction.restore()
     // a compaction can have removed every row up to its revision, so it bounds the current revision too
     this.currentRev = this.committedRev = Math.max(last, scheduled, 1)
-    if (scheduled > 0) {
-      this.compactRev = scheduled
-      this.index.compact(scheduled)
-      if (this.finishedCompactRev < scheduled) await this.deleteSuperseded(scheduled)
-    }
-  }
-}
-
-/** One write (etcd's storeTxnWrite): all its changes share revision beginRev + 1. */
-export class WriteTxn implements ReadView {
-  readonly changes: StoredChange[] = []
-  /** per change: its key and the lease the key had before, to take the change back */
-  private readonly undo: { key: string; lease: bigint }[] = []
-
-  constructor(
-    private readonly store: MvccStore,
-    readonly beginRev: number,
-  ) {}
-
-  get rev(): number {
-    return this.changes.length > 0 ? this.beginRev + 1 : this.beginRev
-  }
-
-  get firstRev(): number {
-    return this.store.compactRev
-  }
-
-  range(key: Buffer, end: Buffer | undefined, opts: RangeOptions): RangeResult {
-    return this.store.rangeKeys(key, end, this.rev, opts)
-  }
-
-  /** Returns the revision the put gets. */
-  put(key: Buffer, value: Buffer, lease: bigint): number {
-    const main = this.beginRev + 1
-    const k = key.toString('latin1')
-    const prevRev = this.store.index.get(k, main)
-    const prev = prevRev ? this.store.readVersion(prevRev) : undefined
-    const kv: KeyValue = {
-      key,
-      value,
-      lease,
-      createRevision: prev ? prev.createRevision : main,
-      modRevision: main,
-      version: (prev ? prev.version : 0) + 1,
-    }
-    this.add(k, { kv, tombstone: false })
-    return main
-  }
-
-  /** Returns [deleted count, revision]. */
-  deleteRange(key: Buffer, end: Buffer | undefined): [number, number] {
-    const keys: string[] = []
-    this.store.index.range(key.toString('latin1'), end?.toString('latin1'), this.rev, (k) => {
-      keys.push(k.key)
+    this.index.range('\0', '', this.currentRev, ({ key, rev }) => {
+      const lease = this.readRow(rev).kv.lease
+      if (lease !== 0n) this.attachments.attach(key, lease)
     })
-    const main = this.beginRev + 1
-    for (const k of keys) {
-      const kv: KeyValue = {
-        key: Buffer.from(k, 'latin1'),
-        value: EMPTY,
-        lease: 0n,
-        createRevision: 0,
-        modRevision: main,
-        version: 0,
-      }
-      this.add(k, { kv, tombstone: true })
-    }
-    if (keys.length !== 0 || this.changes.length > 0) return [keys.length, main]
-    return [0, this.beginRev]
   }
-
-  /**
-   * Takes back every change of a write that failed part way (the index and lease attachments return
-   * to how they were; nothing was persisted). etcd 3.4 panics instead, e.g. on a txn that deletes a key
-   * and then puts it with ignore_value in a nested branch.
-   */
-  abort(): void {
-    const leases = this.store.leaseAttachments
-    for (let i = this.undo.length - 1; i >= 0; i--) {
-      const { key, lease } = this.undo[i]!
-      this.store.index.undo(key)
-      if (leases) {
-        if (lease === 0n) leases.onDelete(key)
-        else leases.onPut(key, lease)
-      }
-    }
-    this.store.unstage(this.beginRev + 1)
-    this.changes.length = 0
-    this.undo.length = 0
-  }
-
-  /** Commits, with `alongside` in the same lmdb transaction; resolves when durable. */
-  end(alongside?: () => void): Promise<void> {
-    if (this.changes.length === 0) return alongside ? this.store.persistOther(alongside) : RESOLVED
-    return this.store.persist(this.beginRev + 1, this.changes, alongside)
-  }
-
-  private add(key: string, change: StoredChange): void {
-    const rev = { main: this.beginRev + 1, sub: this.changes.length }
-    this.store.stage(rev, change)
-    const leases = this.store.leaseAttachments
-    this.undo.push({ key, lease: leases?.leaseOf(key) ?? 0n })
-    if (change.tombstone) {
-      this.store.index.tombstone(key, rev)
-      leases?.onDelete(key)
-    } else {
-      this.store.index.put(key, rev)
-      leases?.onPut(key, change.kv.lease)
-    }
-    this.changes.push(change)
-  }
-}
-
-const STORE_FILE = 'store.mdb'
-/** The meta entry counting applied requests without a revision (see appliedIndex). */
-const OTHER_ENTRIES = 'otherEntries'
-const DEFRAG_FILE = 'defrag.mdb'
-
-interface LmdbStats {
-  pageSize: number
-  treeBranchPageCount: number
-  treeLeafPageCount: number
-  overflowPages: number
-  root: LmdbStats
-  free: LmdbStats
-}
-
-function openFiles(path: string) {
-  const root = open({ path, overlappingSync: false, maxDbs: 8 })
-  const revs = root.openDB<Buffer, Buffer>({ name: 'revisions', keyEncoding: 'binary', encoding: 'binary' })
-  const meta = root.openDB<unknown, string>({ name: 'meta' })
-  return { root, revs, meta }
-}
-
-function syncFile(path: string): void {
-  const fd = openSync(path, 'r')
-  try {
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-}
-
-async function loadOrCreateId(meta: Database<unknown, string>, name: string): Promise<bigint> {
-  const saved = meta.get(name) as string | undefined
-  if (saved !== undefined) return BigInt(saved)
-  // etcd's IDs are random-looking uint64s; keep them nonzero so they are never omitted on the wire
-  let id = randomBytes(8).readBigUInt64BE()
-  if (id === 0n) id = 1n
-  await meta.put(name, id.toString())
-  return id
 }

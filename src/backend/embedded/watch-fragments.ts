@@ -4,8 +4,8 @@
  * several, each as full as it can be under the limit (but at least one event), all but the last
  * flagged `fragment`. Sizes are protobuf sizes because that is what etcd compares, whatever the wire.
  */
-import type { Event, KeyValue, ResponseHeader, WatchResponse } from '../backend.js'
-import { bytesFieldSize, messageFieldSize, varintFieldSize } from '../../proto-size.js'
+import type { Event, ResponseHeader, WatchResponse } from '../backend.js'
+import { bytesFieldSize, keyValueSize, messageFieldSize, varintFieldSize } from '../../proto-size.js'
 
 export function* fragments(resp: WatchResponse, maxBytes: number): Generator<WatchResponse> {
   const eventSizes = resp.events.map((e) => messageFieldSize(eventSize(e)))
@@ -48,16 +48,5 @@ function headerSize(h: ResponseHeader): number {
 }
 
 function eventSize(e: Event): number {
-  return varintFieldSize(e.type) + messageFieldSize(kvSize(e.kv)) + (e.prevKv ? messageFieldSize(kvSize(e.prevKv)) : 0)
-}
-
-function kvSize(kv: KeyValue): number {
-  return (
-    bytesFieldSize(kv.key.length) +
-    varintFieldSize(kv.createRevision) +
-    varintFieldSize(kv.modRevision) +
-    varintFieldSize(kv.version) +
-    bytesFieldSize(kv.value.length) +
-    varintFieldSize(kv.lease)
-  )
+  return varintFieldSize(e.type) + messageFieldSize(keyValueSize(e.kv)) + (e.prevKv ? messageFieldSize(keyValueSize(e.prevKv)) : 0)
 }

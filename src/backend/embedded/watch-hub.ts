@@ -12,10 +12,13 @@ import {
 import { refusalResponse, ServerWatchStream, watchResponse as response, type WatchRange, type WatchRefusal, type WatchStreamBackend } from '../watch-stream.js'
 import type { StoredChange } from './kv-codec.js'
 import type { MvccStore } from './mvcc-store.js'
+import type { Revision } from './revision.js'
 import { fragments } from './watch-fragments.js'
 
 /** etcd sends at most this many revisions of history in one watch response (watchBatchMaxRevs). */
 const MAX_REVS_PER_BATCH = 1000
+/** Rows of history one catch-up step reads, over all unsynced watchers, before it yields to other work. */
+const SYNC_ROWS_PER_STEP = 2000
 
 interface Watcher {
   readonly id: number
@@ -44,9 +47,10 @@ export interface WatchHubOptions {
 }
 
 /**
- * etcd's watchable store and v3rpc watch stream for the embedded backend. Every watcher is "synced":
- * history a watcher asks for is replayed when it is created (the event loop orders that before the
- * next commit), and later revisions arrive from the store's commit listener in revision order.
+ * etcd's watchable store and v3rpc watch stream for the embedded backend. A watcher that starts in the
+ * past is "unsynced": it catches up from the history in bounded steps that yield to other work (etcd's
+ * unsynced watcher group), then joins the synced ones, to which the store's commit listener delivers
+ * each new revision in order.
  */
 export class WatchHub implements Watch, WatchStreamBackend<Watcher> {
   /** single-key watchers by key */
@@ -54,6 +58,9 @@ export class WatchHub implements Watch, WatchStreamBackend<Watcher> {
   /** range watchers */
   private readonly ranged = new Set<Watcher>()
   private readonly progressWatchers = new Set<Watcher>()
+  /** watchers still replaying history, in the order they get their next step */
+  private readonly unsynced = new Set<Watcher>()
+  private syncStep: NodeJS.Immediate | undefined
   private readonly timer: NodeJS.Timeout
   private readonly stopListening: () => void
 
@@ -72,6 +79,7 @@ export class WatchHub implements Watch, WatchStreamBackend<Watcher> {
 
   close(): void {
     clearInterval(this.timer)
+    clearImmediate(this.syncStep)
     this.stopListening()
   }
 
@@ -114,21 +122,17 @@ export class WatchHub implements Watch, WatchStreamBackend<Watcher> {
     for (const w of watchers) this.remove(w)
   }
 
-  /** Registers a watcher, first replaying what it asked for from the past; cancels it when compacted away. */
+  /** Registers a watcher; one that starts in the past catches up first; one compacted away is canceled. */
   private add(w: Watcher): void {
     if (w.minRev <= this.store.committedRev) {
       if (w.minRev < this.store.compactRev) {
-        w.stream.deliver(response(this.opts.header(0), w.id, { canceled: true, compactRevision: this.store.compactRev }))
+        this.cancelCompacted(w)
         return
       }
-      this.replay(w)
-    }
-    if (w.end === undefined) {
-      let set = this.byKey.get(w.key)
-      if (!set) this.byKey.set(w.key, (set = new Set()))
-      set.add(w)
+      this.unsynced.add(w)
+      this.syncStep ??= setImmediate(() => this.catchUpStep())
     } else {
-      this.ranged.add(w)
+      this.addSynced(w)
     }
     if (w.progressNotify) this.progressWatchers.add(w)
   }
@@ -141,30 +145,93 @@ export class WatchHub implements Watch, WatchStreamBackend<Watcher> {
     } else {
       this.ranged.delete(w)
     }
+    this.unsynced.delete(w)
     this.progressWatchers.delete(w)
   }
 
-  private replay(w: Watcher): void {
+  private addSynced(w: Watcher): void {
+    if (w.end === undefined) {
+      let set = this.byKey.get(w.key)
+      if (!set) this.byKey.set(w.key, (set = new Set()))
+      set.add(w)
+    } else {
+      this.ranged.add(w)
+    }
+  }
+
+  /** etcd's answer to a watcher whose next revision was compacted away (it keeps its id on the stream). */
+  private cancelCompacted(w: Watcher): void {
+    w.stream.deliver(response(this.opts.header(0), w.id, { canceled: true, compactRevision: this.store.compactRev }))
+  }
+
+  /**
+   * One bounded step of etcd's syncWatchers: each unsynced watcher in turn reads history until the step's
+   * rows are used; one that reaches the committed revision joins the synced watchers in the same step, so
+   * the next commit reaches it live. Another step follows after other work has had its turn.
+   */
+  private catchUpStep(): void {
+    this.syncStep = undefined
+    let budget = SYNC_ROWS_PER_STEP
+    for (const w of [...this.unsynced]) {
+      if (budget <= 0) break
+      this.unsynced.delete(w)
+      if (w.minRev < this.store.compactRev) {
+        this.cancelCompacted(w)
+        continue
+      }
+      budget -= this.replay(w, budget)
+      if (w.minRev > this.store.committedRev) this.addSynced(w)
+      else this.unsynced.add(w)
+    }
+    if (this.unsynced.size > 0) this.syncStep = setImmediate(() => this.catchUpStep())
+  }
+
+  /**
+   * Sends the watcher's history from its minRev on, stopping at a revision boundary once `budget` rows
+   * are read, and moves minRev to where it stopped. Returns the rows read.
+   */
+  private replay(w: Watcher, budget: number): number {
     const upTo = this.store.committedRev
     let batch: Event[] = []
     let revs = 0
     let lastRev = 0
+    let lastSent = 0
+    let read = 0
+    let next = upTo + 1
     const flush = () => {
       this.send(w, upTo, batch)
       batch = []
       revs = 0
     }
-    for (const { rev, change } of this.store.history(w.minRev, upTo)) {
-      if (!matches(w, change.kv.key.toString('latin1'))) continue
+    for (const { rev, change } of this.historyOf(w, upTo)) {
       if (rev.main !== lastRev) {
+        if (read >= budget) {
+          next = rev.main
+          break
+        }
+        lastRev = rev.main
+      }
+      read++
+      if (!matches(w, change.kv.key.toString('latin1'))) continue
+      if (rev.main !== lastSent) {
         if (revs === MAX_REVS_PER_BATCH) flush()
         revs++
-        lastRev = rev.main
+        lastSent = rev.main
       }
       batch.push(toEvent(change))
     }
     if (batch.length > 0) flush()
-    w.minRev = upTo + 1
+    w.minRev = next
+    return read
+  }
+
+  /**
+   * The rows a watcher may match from its minRev to `upTo`: a single key's come from the key index, so
+   * no other key's rows are read; a range's from the revisions table.
+   */
+  private *historyOf(w: Watcher, upTo: number): Generator<{ rev: Revision; change: StoredChange }> {
+    if (w.end !== undefined) return yield* this.store.history(w.minRev, upTo)
+    for (const rev of this.store.index.revisions(w.key, w.minRev, upTo)) yield { rev, change: this.store.readRow(rev) }
   }
 
   private notify(rev: number, changes: readonly StoredChange[]): void {
@@ -233,7 +300,8 @@ export class WatchHub implements Watch, WatchStreamBackend<Watcher> {
   private progressTick(): void {
     const header = this.opts.header(this.store.committedRev)
     for (const w of this.progressWatchers) {
-      if (!w.active) w.stream.deliver(response(header, w.id, {}))
+      // as etcd, only a synced watcher is told the store's revision
+      if (!w.active && !this.unsynced.has(w)) w.stream.deliver(response(header, w.id, {}))
       w.active = false
     }
   }

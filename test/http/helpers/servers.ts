@@ -34,7 +34,7 @@ export interface GatewayOptions {
 export async function startOurs(
   t: Test,
   opts: GatewayOptions = {},
-): Promise<Server & { backend(): Backend; app(): ReturnType<typeof buildApp> }> {
+): Promise<Server & { backend(): Backend; app(): ReturnType<typeof buildApp>; dataDir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'etcdgw-stream-'))
   let backend: Backend
   let app: ReturnType<typeof buildApp>
@@ -61,6 +61,7 @@ export async function startOurs(
     },
     backend: () => backend,
     app: () => app,
+    dataDir: dir,
     restart: async () => {
       await stop()
       await start()

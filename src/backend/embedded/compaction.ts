@@ -1,0 +1,88 @@
+/** etcd's compaction (kvstore_compaction.go): reads below the compact revision fail at once; superseded rows leave the file later, in chunks, and a crash part way resumes at start-up. */
+import { Errors } from '../../errors.js'
+import type { AppliedIndex } from './applied-index.js'
+import type { KeyIndex } from './key-index.js'
+import { decodeChangeKey } from './kv-codec.js'
+import { decodeRevKey, encodeRevKey } from './revision.js'
+import type { StoreFile } from './store-file.js'
+
+const CHUNK_ROWS = 10_000
+const noop = () => undefined
+
+export class Compaction {
+  /** Reads below this revision fail (-1: never compacted). */
+  rev = -1
+  private finishedRev = -1
+  /** The removal of superseded rows, one compaction after the other. */
+  private physical: Promise<void> = Promise.resolve()
+
+  constructor(
+    private readonly file: StoreFile,
+    private readonly index: KeyIndex,
+    private readonly applied: AppliedIndex,
+  ) {}
+
+  /**
+   * Applies the recorded compaction to a freshly rebuilt index and finishes its removal if a crash cut
+   * it short. Returns the recorded revision (-1 when none).
+   */
+  async restore(): Promise<number> {
+    const scheduled = (this.file.meta.get('compactScheduled') as number | undefined) ?? -1
+    this.finishedRev = (this.file.meta.get('compactFinished') as number | undefined) ?? -1
+    if (scheduled > 0) {
+      this.rev = scheduled
+      this.index.compact(scheduled)
+      if (this.finishedRev < scheduled) await this.deleteSuperseded(scheduled)
+    }
+    return scheduled
+  }
+
+  /**
+   * etcd's Compact: from now on reads below `rev` fail. Resolves once the compaction is recorded durably;
+   * `physical` resolves when the superseded rows are gone from disk too.
+   */
+  async compact(rev: number, currentRev: number): Promise<{ physical: Promise<void> }> {
+    if (rev <= this.rev) throw Errors.compacted()
+    if (rev > currentRev) throw Errors.futureRev()
+    await this.file.writable()
+    this.rev = rev
+    this.index.compact(rev)
+    const recorded = this.file.meta.put('compactScheduled', rev)
+    const entry = this.applied.stage()
+    const writesBefore = this.file.writesSettled()
+    await recorded
+    this.applied.commit(entry)
+    this.physical = this.idle().then(async () => {
+      await writesBefore
+      await this.deleteSuperseded(rev)
+    })
+    return { physical: this.physical }
+  }
+
+  /** Settles once no removal is running. */
+  idle(): Promise<void> {
+    return this.physical.then(noop, noop)
+  }
+
+  /** Removes the rows at or below `rev` that the index no longer references. */
+  private async deleteSuperseded(rev: number): Promise<void> {
+    let batch: Buffer[] = []
+    const flush = async () => {
+      const keys = batch
+      batch = []
+      // not held by a defragment: it waits for this compaction before copying
+      const revs = this.file.revs
+      await revs.batch(() => {
+        for (const k of keys) void revs.remove(k)
+      })
+    }
+    for (const { key, value } of this.file.revs.getRange({ start: encodeRevKey(0, 0), end: encodeRevKey(rev + 1, 0) })) {
+      const row = decodeChangeKey(value)
+      if (!this.index.has(row.key, decodeRevKey(key))) batch.push(Buffer.from(key))
+      if (batch.length >= CHUNK_ROWS) await flush()
+    }
+    if (batch.length > 0) await flush()
+    this.finishedRev = rev
+    await this.file.meta.put('compactFinished', rev)
+  }
+}

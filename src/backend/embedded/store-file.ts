@@ -1,0 +1,308 @@
+/** The store's lmdb file (etcd's backend package): named tables, write transactions that resolve once fsync'd, sizes, read transactions for snapshots and the defragment swap. */
+import { chmodSync, closeSync, fsyncSync, openSync, renameSync, rmSync, statfsSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { open, type Database, type RootDatabase, type RootDatabaseOptionsWithPath, type Transaction } from 'lmdb'
+import { PRIVATE_FILE_MODE } from './data-dir.js'
+import { ReadPins } from './read-pins.js'
+import { encodeRevKey } from './revision.js'
+
+export const STORE_FILE = 'store.mdb'
+const DEFRAG_FILE = 'defrag.mdb'
+const noop = () => undefined
+
+let lastShared: unknown
+
+/**
+ * Marks handled the promise an lmdb-js write returns inside commit()'s writes. The writes of a transaction
+ * share one, rejected when the transaction fails, which commit() reports already: unhandled, it would end
+ * the process.
+ */
+export function queued(write: Promise<unknown>): void {
+  if (write === lastShared) return
+  lastShared = write
+  write.catch(noop)
+}
+
+interface QueuedWrite {
+  writes: () => void
+  done: () => unknown
+  failed: (err: Error) => never
+  resolve: (value: unknown) => void
+  reject: (err: unknown) => void
+}
+
+function runSettled(w: QueuedWrite, settle: () => unknown): void {
+  try {
+    w.resolve(settle())
+  } catch (err) {
+    w.reject(err)
+  }
+}
+
+/**
+ * lmdb-js rejects a failed transaction's writes with "Commit failed" and the reason (EIO, ENOSPC, ...) on
+ * a separate promise, which would end the process as an unhandled rejection: the reason is taken from it.
+ */
+async function commitCause(err: Error): Promise<Error> {
+  const cause = (err as Error & { commitError?: Promise<unknown> }).commitError
+  if (!cause) return err
+  // lmdb-js rejects it in the same callback; the timer only guards against a version that does not
+  let timer: NodeJS.Timeout | undefined
+  const reason = await Promise.race([
+    cause.then(() => err, (reason: unknown) => reason),
+    new Promise<Error>((resolve) => (timer = setTimeout(resolve, 1000, err))),
+  ])
+  clearTimeout(timer)
+  return reason instanceof Error ? reason : err
+}
+
+interface LmdbStats {
+  pageSize: number
+  treeBranchPageCount: number
+  treeLeafPageCount: number
+  overflowPages: number
+  root: LmdbStats
+  free: LmdbStats
+}
+
+/**
+ * Holds the lmdb environment of a data dir. Writes go through commit(), which orders them after a
+ * defragment in progress; the table handles change when a defragment swaps the file, so callers ask
+ * for them at each use.
+ */
+export class StoreFile {
+  /** The last write issued (it may reject: wait for writesSettled()). */
+  private lastWrite: Promise<unknown> = Promise.resolve()
+  /** Writes waiting for the next transaction, and the pending start of that transaction or the one in flight. */
+  private queued: QueuedWrite[] = []
+  private committing = false
+  /** While set, writes wait for it before they reach lmdb (defragment swaps the file underneath). */
+  private writesHeld: Promise<void> | undefined
+  /** Counts finished writes, so the file's size is looked up only when it can have changed. */
+  private writesDone = 0
+  private sizeSeen = { writes: -1, size: 0 }
+  private freeSeen = { writes: -1, at: 0, bytes: 0 }
+  private readonly tables = new Map<string, Database<unknown, Buffer>>()
+  private readonly readPins = new ReadPins<RootDatabase>()
+
+  private constructor(
+    private readonly dir: string,
+    private root: RootDatabase,
+    /** The revisions table: key = encoded revision, value = an encoded change. */
+    public revs: Database<Buffer, Buffer>,
+    /** The store's own small values (ids, term, compaction marks, counters, alarms). */
+    public meta: Database<unknown, string>,
+  ) {}
+
+  /** Opens the file in `dir` (the data dir's member folder). */
+  static open(dir: string): StoreFile {
+    // a defragment that did not finish leaves its copy behind; the old file is still whole
+    rmSync(join(dir, DEFRAG_FILE), { force: true })
+    rmSync(join(dir, DEFRAG_FILE + '-lock'), { force: true })
+    const { root, revs, meta } = openFiles(join(dir, STORE_FILE))
+    return new StoreFile(dir, root, revs, meta)
+  }
+
+  /** Another table (leases). */
+  table<V>(name: string): Database<V, Buffer> {
+    let db = this.tables.get(name)
+    if (!db) this.tables.set(name, (db = this.root.openDB<V, Buffer>({ name, keyEncoding: 'binary' })))
+    return db as Database<V, Buffer>
+  }
+
+  /**
+   * Runs `writes` in the next lmdb write transaction (group commit: one transaction at a time, holding
+   * every write issued while the one before was being made durable), after any defragment in progress.
+   * `done` runs once it is durable, in issue order. A transaction that fails fails every write queued
+   * behind it too (they were applied on top of it): their `failed` runs newest first, so each can take
+   * back its own changes in the reverse order they were applied.
+   */
+  commit<T>(writes: () => void, done: () => T, failed: (err: Error) => never): Promise<T> {
+    const settled = new Promise<T>((resolve, reject) => {
+      this.queued.push({ writes, done, failed, resolve: resolve as (value: unknown) => void, reject })
+      // the first write after a pause waits for the writes issued in the same turn of the event loop
+      if (!this.committing) {
+        this.committing = true
+        setImmediate(() => this.startBatch())
+      }
+    })
+    this.lastWrite = settled
+    return settled
+  }
+
+  private startBatch(): void {
+    const batch = this.queued
+    this.queued = []
+    const write = () => this.revs.batch(() => {
+      for (const w of batch) w.writes()
+    })
+    const held = this.writesHeld
+    ;(held ? held.then(write) : write()).then(
+      () => this.settle(batch, undefined),
+      (err: Error) => commitCause(err).then((cause) => this.settle(batch, cause)),
+    )
+  }
+
+  private settle(batch: QueuedWrite[], err: Error | undefined): void {
+    this.writesDone++
+    if (err) {
+      const failing = batch.concat(this.queued)
+      this.queued = []
+      for (let i = failing.length - 1; i >= 0; i--) runSettled(failing[i]!, () => failing[i]!.failed(err))
+    } else {
+      for (const w of batch) runSettled(w, w.done)
+    }
+    // writes issued during this transaction's fsync make the next one
+    if (this.queued.length > 0) this.startBatch()
+    else this.committing = false
+  }
+
+  /** Waits for a defragment in progress (writes that bypass commit(), such as compaction's, must). */
+  async writable(): Promise<void> {
+    if (this.writesHeld) await this.writesHeld
+  }
+
+  /** Settles once every write issued so far has finished, failed or not. */
+  writesSettled(): Promise<unknown> {
+    return this.lastWrite.then(noop, noop)
+  }
+
+  /** Bytes of the file (etcd's dbSize); looked up again only after writes. */
+  size(): number {
+    if (this.sizeSeen.writes !== this.writesDone) {
+      this.sizeSeen = { writes: this.writesDone, size: statSync(join(this.dir, STORE_FILE)).size }
+    }
+    return this.sizeSeen.size
+  }
+
+  /**
+   * Bytes the file system has left for unprivileged writers; looked up again after writes and at least
+   * every second (other files fill a disk too). Every growing write asks: this is cheap between lookups.
+   */
+  diskFree(): number {
+    const now = Date.now()
+    if (this.freeSeen.writes !== this.writesDone || now - this.freeSeen.at >= 1000) {
+      const fs = statfsSync(this.dir)
+      this.freeSeen = { writes: this.writesDone, at: now, bytes: fs.bavail * fs.bsize }
+    }
+    return this.freeSeen.bytes
+  }
+
+  /** Bytes of the file's pages that hold data (etcd's dbSizeInUse): meta pages plus every table's tree. */
+  sizeInUse(): number {
+    const pages = (s: { treeBranchPageCount: number; treeLeafPageCount: number; overflowPages: number }) =>
+      s.treeBranchPageCount + s.treeLeafPageCount + s.overflowPages
+    const stats = this.root.getStats() as LmdbStats
+    let used = 2 + pages(stats.root) + pages(stats.free)
+    for (const db of [this.revs, this.meta, ...this.tables.values()]) used += pages(db.getStats() as LmdbStats)
+    return used * stats.pageSize
+  }
+
+  /** The revisions table up to `lastRev` and the other tables (name, then rows in key order). */
+  *dataRows(lastRev: number): Generator<{ table: string; key: Buffer; value: Buffer }> {
+    const end = encodeRevKey(lastRev + 1, 0)
+    for (const { key, value } of this.revs.getRange({ end })) yield { table: 'revisions', key, value }
+    for (const table of [...this.tables.keys()].sort()) {
+      const db = this.root.openDB<Buffer, Buffer>({ name: table, keyEncoding: 'binary', encoding: 'binary' })
+      for (const { key, value } of db.getRange({})) yield { table, key, value }
+    }
+  }
+
+  /**
+   * One lmdb read transaction over the revisions, the meta table and `tables`, for a snapshot taken while
+   * writes go on; call done(). The tables are opened first: lmdb refuses a table opened after the transaction.
+   */
+  readTransaction(tables: readonly string[]): StoreReadTxn {
+    const opened = new Map(tables.map((name) => [name, this.table(name)]))
+    const transaction = this.root.useReadTransaction()
+    const unpin = this.readPins.pin(this.root)
+    const done = () => {
+      transaction.done()
+      unpin()
+    }
+    return { transaction, revisions: this.revs, meta: this.meta, tables: opened, done }
+  }
+
+  /** A compacted, consistent copy of the whole file at `path` (writes go on meanwhile). */
+  private async copyTo(path: string): Promise<void> {
+    await this.root.backup(path, true)
+    // lmdb creates copies 0666 less the umask
+    chmodSync(path, PRIVATE_FILE_MODE)
+  }
+
+  /**
+   * etcd's defragment: the live data is copied into a fresh file, which then replaces this one. Writes
+   * wait from the start of the copy until the new file is in use (after `quiet`, which waits for other
+   * writers such as compaction); reads go on from the old file until the swap.
+   */
+  async defragment(quiet: () => Promise<void>): Promise<void> {
+    const writesBefore = this.writesSettled()
+    let release!: () => void
+    this.writesHeld = new Promise<void>((resolve) => (release = resolve))
+    try {
+      await writesBefore
+      await quiet()
+      const copy = join(this.dir, DEFRAG_FILE)
+      await this.copyTo(copy)
+      syncFile(copy)
+      const old = this.root
+      const files = openFiles(copy)
+      this.root = files.root
+      this.revs = files.revs
+      this.meta = files.meta
+      for (const name of this.tables.keys()) this.tables.set(name, this.root.openDB({ name, keyEncoding: 'binary' }))
+      // the open environment keeps its file across the rename; lmdb tells environments apart by inode
+      renameSync(copy, join(this.dir, STORE_FILE))
+      syncFile(this.dir)
+      // a snapshot still reading the old file keeps it open until it is done
+      const readers = this.readPins.idle(old)
+      if (readers) void readers.then(() => old.close())
+      else await old.close()
+      this.writesDone++
+      renameSync(copy + '-lock', join(this.dir, STORE_FILE + '-lock'))
+    } finally {
+      this.writesHeld = undefined
+      release()
+    }
+  }
+
+  close(): Promise<void> {
+    return this.root.close()
+  }
+}
+
+/** A consistent view of every table; rows read through `transaction` only. */
+export interface StoreReadTxn {
+  transaction: Transaction
+  revisions: Database<Buffer, Buffer>
+  meta: Database<unknown, string>
+  /** The tables asked for, by name. */
+  tables: ReadonlyMap<string, Database<unknown, Buffer>>
+  done(): void
+}
+
+export function openFiles(path: string) {
+  // lmdb-js hands permissionsMode to mdb_env_open (default 0664); its types do not declare it.
+  // commit() groups writes itself; lmdb-js's own grouping per event-loop turn would add a transaction
+  // promise of its own that nobody can handle when the transaction fails.
+  const options: RootDatabaseOptionsWithPath & { permissionsMode: number } = {
+    path,
+    overlappingSync: false,
+    eventTurnBatching: false,
+    maxDbs: 8,
+    permissionsMode: PRIVATE_FILE_MODE,
+  }
+  const root = open(options)
+  const revs = root.openDB<Buffer, Buffer>({ name: 'revisions', keyEncoding: 'binary', encoding: 'binary' })
+  const meta = root.openDB<unknown, string>({ name: 'meta' })
+  return { root, revs, meta }
+}
+
+function syncFile(path: string): void {
+  const fd = openSync(path, 'r')
+  try {
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+}

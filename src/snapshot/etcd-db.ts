@@ -1,0 +1,220 @@
+/**
+ * What etcd 3.4 keeps in its bbolt db: the buckets, the revision keys of the `key` bucket, the
+ * mvccpb.KeyValue and leasepb.Lease records, and the `meta` bucket's entries.
+ */
+import protobuf from 'protobufjs'
+import type { KeyValue } from '../backend/backend.js'
+import { EtcdError, Errors } from '../errors.js'
+import type { BoltFile } from './bolt-reader.js'
+import { writeU64 } from '../backend/embedded/u64.js'
+import { keyValueSize } from '../proto-size.js'
+
+/** etcd's buckets, as a fresh etcd 3.4 member creates them. */
+export const BUCKETS = {
+  alarm: 'alarm',
+  auth: 'auth',
+  authRoles: 'authRoles',
+  authUsers: 'authUsers',
+  cluster: 'cluster',
+  key: 'key',
+  lease: 'lease',
+  members: 'members',
+  membersRemoved: 'members_removed',
+  meta: 'meta',
+} as const
+
+/** The `meta` bucket's keys (mvcc/kvstore.go and etcdserver's consistent index). */
+export const META_KEYS = {
+  consistentIndex: 'consistent_index',
+  scheduledCompact: 'scheduledCompactRev',
+  finishedCompact: 'finishedCompactRev',
+} as const
+
+/** A revision key: main u64 BE | '_' | sub u64 BE, and a 't' after it for a tombstone (mvcc/revision.go). */
+export const REV_KEY_BYTES = 17
+const TOMBSTONE_MARK = 0x74
+
+export interface RevKey {
+  main: number
+  sub: number
+  tombstone: boolean
+}
+
+export function encodeRevKey(main: number, sub: number, tombstone = false): Buffer {
+  const b = Buffer.allocUnsafe(tombstone ? REV_KEY_BYTES + 1 : REV_KEY_BYTES)
+  writeU64(b, 0, main)
+  b[8] = 0x5f
+  writeU64(b, 9, sub)
+  if (tombstone) b[REV_KEY_BYTES] = TOMBSTONE_MARK
+  return b
+}
+
+export function decodeRevKey(b: Buffer): RevKey {
+  const tombstone = b.length === REV_KEY_BYTES + 1 && b[REV_KEY_BYTES] === TOMBSTONE_MARK
+  if ((b.length !== REV_KEY_BYTES && !tombstone) || b[8] !== 0x5f) throw Errors.snapshotInvalid(`bad revision key ${b.toString('hex')}`)
+  return { main: safeU64(b.readBigUInt64BE(0), 'main revision'), sub: safeU64(b.readBigUInt64BE(9), 'sub revision'), tombstone }
+}
+
+/** The compaction etcd had scheduled and the one it had finished (0: none), from the `meta` bucket. */
+export function readCompaction(db: BoltFile): { scheduled: number; finished: number } {
+  const found = { scheduled: 0, finished: 0 }
+  for (const { key, value } of db.entries(BUCKETS.meta)) {
+    const name = key.toString('latin1')
+    const which = name === META_KEYS.scheduledCompact ? 'scheduled' : name === META_KEYS.finishedCompact ? 'finished' : undefined
+    if (!which) continue
+    // a revision key with sub 0
+    if (value.length !== REV_KEY_BYTES) throw Errors.snapshotInvalid(`${db.path}: meta ${name} is ${value.length} bytes, not a revision`)
+    found[which] = decodeRevKey(value).main
+  }
+  return found
+}
+
+export function encodeU64(n: number | bigint): Buffer {
+  const b = Buffer.allocUnsafe(8)
+  b.writeBigUInt64BE(BigInt(n))
+  return b
+}
+
+function safeU64(v: bigint, what: string): number {
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw Errors.snapshotInvalid(`${what} ${v} is out of range`)
+  return Number(v)
+}
+
+const toLongBits = (n: bigint) => {
+  const u = BigInt.asUintN(64, n)
+  return { low: Number(u & 0xffff_ffffn) | 0, high: Number(u >> 32n) | 0, unsigned: false }
+}
+const fromLong = (l: { low: number; high: number }) => BigInt.asIntN(64, (BigInt(l.high >>> 0) << 32n) | BigInt(l.low >>> 0))
+
+/**
+ * mvccpb.KeyValue: key 1, create_revision 2, mod_revision 3, version 4, value 5, lease 6; zero fields
+ * left out. Written by hand into one exact-size buffer: a snapshot encodes every revision of the store.
+ */
+export function encodeKeyValue(kv: KeyValue): Buffer {
+  const b = Buffer.allocUnsafe(keyValueSize(kv))
+  let at = 0
+  const varint = (n: number) => {
+    while (n >= 0x80) {
+      b[at++] = (n % 0x80) | 0x80
+      n = Math.floor(n / 0x80)
+    }
+    b[at++] = n
+  }
+  const bytes = (tag: number, v: Buffer) => {
+    b[at++] = tag
+    varint(v.length)
+    at += v.copy(b, at)
+  }
+  const int = (tag: number, n: number) => {
+    b[at++] = tag
+    varint(n)
+  }
+  if (kv.key.length > 0) bytes(0x0a, kv.key)
+  if (kv.createRevision !== 0) int(0x10, kv.createRevision)
+  if (kv.modRevision !== 0) int(0x18, kv.modRevision)
+  if (kv.version !== 0) int(0x20, kv.version)
+  if (kv.value.length > 0) bytes(0x2a, kv.value)
+  if (kv.lease !== 0n) {
+    b[at++] = 0x30
+    for (let u = BigInt.asUintN(64, kv.lease); ; u >>= 7n) {
+      if (u < 0x80n) {
+        b[at++] = Number(u)
+        break
+      }
+      b[at++] = Number(u & 0x7fn) | 0x80
+    }
+  }
+  return b
+}
+
+export function decodeKeyValue(b: Buffer): KeyValue {
+  const kv: KeyValue = { key: EMPTY, value: EMPTY, createRevision: 0, modRevision: 0, version: 0, lease: 0n }
+  decodeFields(b, 'mvccpb.KeyValue', [0, 2, 0, 0, 0, 2, 0], (field, r) => {
+    switch (field) {
+      case 1: kv.key = bytes(r); return true
+      case 2: kv.createRevision = revision(r); return true
+      case 3: kv.modRevision = revision(r); return true
+      case 4: kv.version = revision(r); return true
+      case 5: kv.value = bytes(r); return true
+      case 6: kv.lease = fromLong(r.int64()); return true
+      default: return false
+    }
+  })
+  return kv
+}
+
+/** leasepb.Lease: ID 1, TTL 2 (RemainingTTL 3 is etcd's checkpoint, not written here). */
+export interface LeaseRecord {
+  id: bigint
+  ttl: number
+}
+
+export function encodeLease(l: LeaseRecord): Buffer {
+  const w = protobuf.Writer.create()
+  if (l.id !== 0n) w.uint32(0x08).int64(toLongBits(l.id))
+  if (l.ttl !== 0) w.uint32(0x10).int64(l.ttl)
+  return Buffer.from(w.finish())
+}
+
+export function decodeLease(b: Buffer): LeaseRecord {
+  const l: LeaseRecord = { id: 0n, ttl: 0 }
+  decodeFields(b, 'leasepb.Lease', [0, 0, 0, 0], (field, r) => {
+    switch (field) {
+      case 1: l.id = fromLong(r.int64()); return true
+      case 2: l.ttl = revision(r); return true
+      case 3: r.int64(); return true
+      default: return false
+    }
+  })
+  return l
+}
+
+/** etcdserverpb.AlarmMember, the key of an `alarm` bucket entry: memberID 1 (uint64), alarm 2 (enum). */
+export function encodeAlarmMember(memberId: bigint, alarm: number): Buffer {
+  const w = protobuf.Writer.create()
+  if (memberId !== 0n) w.uint32(0x08).uint64(toLongBits(memberId))
+  if (alarm !== 0) w.uint32(0x10).int32(alarm)
+  return Buffer.from(w.finish())
+}
+
+export function decodeAlarmMember(b: Buffer): { memberId: bigint; alarm: number } {
+  const a = { memberId: 0n, alarm: 0 }
+  decodeFields(b, 'etcdserverpb.AlarmMember', [0, 0, 0], (field, r) => {
+    switch (field) {
+      case 1: a.memberId = BigInt.asUintN(64, fromLong(r.uint64())); return true
+      case 2: a.alarm = r.int32(); return true
+      default: return false
+    }
+  })
+  return a
+}
+
+const EMPTY = Buffer.alloc(0)
+const bytes = (r: protobuf.Reader) => Buffer.from(r.bytes())
+
+function revision(r: protobuf.Reader): number {
+  const v = fromLong(r.int64())
+  if (v < 0n || v > BigInt(Number.MAX_SAFE_INTEGER)) throw Errors.snapshotInvalid(`int64 field ${v} is out of range`)
+  return Number(v)
+}
+
+/**
+ * Reads every field; `known` reads the ones it knows (returning true), the rest are skipped by wire
+ * type. `wireTypes[n]` is field n's wire type (0 varint, 2 length-delimited).
+ */
+function decodeFields(b: Buffer, what: string, wireTypes: readonly number[], known: (field: number, r: protobuf.Reader) => boolean): void {
+  const r = protobuf.Reader.create(b)
+  try {
+    while (r.pos < r.len) {
+      const tag = r.uint32()
+      const field = tag >>> 3
+      if (field === 0) throw new Error('field number 0')
+      const wire = tag & 7
+      if (field < wireTypes.length && wire !== wireTypes[field]) throw new Error(`field ${field} has wire type ${wire}`)
+      if (!known(field, r)) r.skipType(wire)
+    }
+  } catch (err) {
+    if (err instanceof EtcdError) throw err
+    throw Errors.snapshotInvalid(`a ${what} record does not decode: ${(err as Error).message}`)
+  }
+}

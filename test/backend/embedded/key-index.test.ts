@@ -1,0 +1,78 @@
+import t from 'tap'
+import { KeyIndex, type IndexedKey } from '../../../src/backend/embedded/key-index.js'
+
+const r = (main: number, sub = 0) => ({ main, sub })
+
+/** The keys alive at `atRev` in [from, end) ('' = to the end, undefined = just `from`), with their revisions. */
+function keysAt(index: KeyIndex, atRev: number, from: string, end: string | undefined): string[] {
+  const out: string[] = []
+  index.range(from, end, atRev, (k: IndexedKey) => {
+    out.push(`${k.key}@${k.rev.main}.${k.rev.sub}`)
+  })
+  return out
+}
+
+t.test('get answers as of a revision across generations', async (t) => {
+  const index = new KeyIndex()
+  index.put('a', r(2))
+  index.put('a', r(4))
+  index.tombstone('a', r(6))
+  index.put('a', r(8, 1))
+  t.equal(index.get('a', 1), undefined, 'before it was created')
+  t.same(index.get('a', 3), r(2))
+  t.same(index.get('a', 5), r(4))
+  t.equal(index.get('a', 6), undefined, 'deleted at 6')
+  t.equal(index.get('a', 7), undefined)
+  t.same(index.get('a', 8), r(8, 1), 'a new generation')
+  t.equal(index.get('missing', 8), undefined)
+})
+
+t.test('range: single key, to the end, half-open, in byte order, stopping early', async (t) => {
+  const index = new KeyIndex()
+  const keys = ['b', 'a', '\xff', 'ab', 'c']
+  keys.forEach((k, i) => index.put(k, r(i + 2)))
+  index.tombstone('c', r(9))
+  t.same(keysAt(index, 9, '\0', ''), ['a@3.0', 'ab@5.0', 'b@2.0', '\xff@4.0'], 'byte order; the deleted key left out')
+  t.same(keysAt(index, 6, '\0', ''), ['a@3.0', 'ab@5.0', 'b@2.0', 'c@6.0', '\xff@4.0'], 'as of an earlier revision')
+  t.same(keysAt(index, 9, 'a', 'b'), ['a@3.0', 'ab@5.0'], '[a, b)')
+  t.same(keysAt(index, 9, 'ab', undefined), ['ab@5.0'], 'one key')
+  t.same(keysAt(index, 9, 'b', 'a'), [], 'an end before the key is empty')
+  const first: string[] = []
+  index.range('\0', '', 9, (k) => {
+    first.push(k.key)
+    return false
+  })
+  t.same(first, ['a'])
+})
+
+t.test('compact keeps what reads at or after the revision need', async (t) => {
+  const index = new KeyIndex()
+  index.put('a', r(2))
+  index.put('a', r(3))
+  index.put('a', r(5))
+  index.put('gone', r(4))
+  index.tombstone('gone', r(6))
+  index.put('late', r(7))
+  index.compact(6)
+  t.notOk(index.has('a', r(2)), 'superseded before the compact revision')
+  t.ok(index.has('a', r(5)), "the value at the compact revision is kept")
+  t.notOk(index.has('gone', r(6)), 'a key deleted at or before it is dropped with its tombstone')
+  t.equal(index.size, 2)
+  t.same(keysAt(index, 6, '\0', ''), ['a@5.0'])
+  t.same(keysAt(index, 7, '\0', ''), ['a@5.0', 'late@7.0'])
+})
+
+t.test('undo takes back puts and tombstones, last first', async (t) => {
+  const index = new KeyIndex()
+  index.put('k', r(2))
+  index.tombstone('k', r(3))
+  index.put('k', r(3, 1))
+  index.undo('k')
+  t.equal(index.get('k', 3), undefined, 'the put after the delete is gone')
+  index.undo('k')
+  t.same(index.get('k', 3), r(2), 'the delete is gone')
+  index.undo('k')
+  t.equal(index.size, 0, 'a key with nothing left leaves the index')
+  index.undo('never')
+  t.equal(index.size, 0)
+})

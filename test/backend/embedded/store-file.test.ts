@@ -1,0 +1,50 @@
+import t from 'tap'
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { Errors } from '../../../src/errors.js'
+import { key, openTestStore, putKey, readAll } from '../../helpers/embedded-store.js'
+import { cannotMount, fill, smallDisk } from '../../helpers/tmpfs.js'
+
+t.test('group commit: concurrent writes share transactions and become readable in revision order', async (t) => {
+  const { store } = await openTestStore(t)
+  const seen: number[] = []
+  store.onCommit((rev) => seen.push(rev))
+  const revs = await Promise.all(Array.from({ length: 50 }, (_, i) => putKey(store, `k${i % 7}`, String(i))))
+  t.same(revs, Array.from({ length: 50 }, (_, i) => i + 2))
+  t.same(seen, revs, 'listeners hear every revision once, in order')
+  t.equal(store.committedRev, 51)
+})
+
+t.test('a transaction that fails takes back its writes and every write queued behind it', { skip: cannotMount() }, async (t) => {
+  const disk = smallDisk(t, 16)
+  const opened = await openTestStore(t, join(disk, 'data'))
+  const { store, attachments } = opened
+  await putKey(store, 'kept', 'v')
+  const before = [store.currentRev, store.committedRev, store.appliedIndex]
+  const filler = fill(disk, 1_000_000)
+  const big = Buffer.alloc(300_000, 1)
+  const writes: Promise<unknown>[] = []
+  for (let i = 0; i < 8; i++) {
+    const txn = store.write()
+    txn.put(key(`big${i}`), big, 7n)
+    if (i === 3) txn.deleteRange(key('kept'), undefined)
+    writes.push(txn.end())
+    if (i === 5) writes.push(store.setMeta('other', i))
+  }
+  const results = await Promise.allSettled(writes)
+  t.same(
+    results.map((r) => r.status === 'rejected' && (r.reason as { code?: string }).code),
+    writes.map(() => Errors.persistFailed.code),
+    'every write fails with the persist error',
+  )
+  t.same([store.currentRev, store.committedRev, store.appliedIndex], before, 'no revision and no applied entry is left behind')
+  t.same(readAll(store), ['kept=v'], 'the index is as before, the deleted key back')
+  t.equal(store.index.size, 1)
+  t.same(attachments.keysOf(7n), [], 'so are the lease attachments')
+
+  rmSync(filler)
+  t.equal(await putKey(store, 'after', 'v'), before[0]! + 1, 'the next write takes the next revision')
+  const { store: reopened } = await opened.reopen()
+  t.same(readAll(reopened), ['after=v', 'kept=v'], 'and the file holds exactly what was acknowledged')
+  t.equal(reopened.currentRev, before[0]! + 1)
+})
