@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { runKvBench } from './kv-bench.js'
 import { runFanoutBench } from './watch-fanout.js'
+import { runHostileBench } from './hostile-clients.js'
 import { isOpName, KV_OPS } from './ops.js'
 import { killAllOnExit } from './processes.js'
 import { runRemoteBench } from './remote-bench.js'
@@ -13,10 +14,11 @@ const USAGE = `npm run bench -- [options]
   --duration S      seconds per cell (10)
   --runs N          runs; medians over them (3)
   --conns 1,10,50   connection counts
-  --only range|put|fanout|snapshot
-                    one KV op only, or the watch fan-out (spec §7.3), or snapshot save and restore
-                    beside etcdctl, instead of the KV matrix
+  --only range|put|fanout|snapshot|hostile
+                    one KV op only, the watch fan-out (spec §7.3), snapshot save and restore beside
+                    etcdctl, or hostile clients, instead of the KV matrix
   --keys N          snapshot: keys in the store, 256-byte values (1000000)
+  --seconds S       hostile clients: how long each flood lasts (20)
   --watchers 1000,10000
                     fan-out: WebSocket watchers on etcdgw (etcd runs at the smallest count)
   --puts N          fan-out: puts, 100 ms apart (100)
@@ -52,6 +54,7 @@ async function main(): Promise<void> {
       warmup: { type: 'string', default: '2' },
       watchers: { type: 'string', default: '1000,10000' },
       puts: { type: 'string', default: '100' },
+      seconds: { type: 'string', default: '20' },
       keys: { type: 'string', default: '1000000' },
       profile: { type: 'string' },
       remote: { type: 'boolean', default: false },
@@ -70,6 +73,18 @@ async function main(): Promise<void> {
     console.log(report.text)
     if (!values['no-write']) {
       updateResults(RESULTS, 'snapshot', report.markdown)
+      console.error(`bench: wrote ${RESULTS}`)
+    }
+    return
+  }
+  if (values.only === 'hostile') {
+    const report = await runHostileBench({
+      targets: targets.filter((t) => t === 'etcd' || t === 'etcdgw'),
+      seconds: positive(values.seconds, '--seconds'),
+    })
+    console.log(report.text)
+    if (!values['no-write']) {
+      updateResults(RESULTS, 'hostile', report.markdown)
       console.error(`bench: wrote ${RESULTS}`)
     }
     return

@@ -9,25 +9,33 @@ import { Registry } from 'prom-client'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import type { Backend } from './backend/backend.js'
 import { Errors, EtcdError, GrpcCode, httpStatusOf } from './errors.js'
-import { encodeError } from './http/codec/error-body.js'
+import { encodeError } from './http/codec/envelope.js'
 import { clusterRoutes } from './http/routes/cluster.js'
 import { docsRoutes } from './http/routes/docs.js'
 import { healthRoutes } from './http/routes/health.js'
 import { kvRoutes } from './http/routes/kv.js'
 import { leaseRoutes } from './http/routes/lease.js'
 import { maintenanceRoutes } from './http/routes/maintenance.js'
-import { countedWatch, metricsRoutes, observeRequests } from './http/routes/metrics.js'
+import { metricsRoutes } from './http/routes/metrics.js'
 import { uiRoutes } from './http/routes/ui.js'
 import { watchRoutes } from './http/routes/watch.js'
+import { observeRequests } from './http/request-metrics.js'
 import { asIs, RequestLimits } from './http/rpc.js'
+import { SendBudget } from './http/stream/send-budget.js'
 import { WsHeartbeat } from './http/stream/ws-heartbeat.js'
+import { countedWatch } from './http/watch-metrics.js'
 
 export interface AppOptions {
   backend: Backend
   /** etcd's --max-request-bytes. */
   maxRequestBytes: number
-  /** A watch stream whose client leaves more than this many bytes unread loses its watches. */
+  /**
+   * A stream client that leaves more than this many bytes unread is not read from until it catches up;
+   * a watch stream's events past it cancel its watches.
+   */
   watchSendBufferBytes?: number
+  /** What all streams together may leave unread before the slowest are shed. */
+  streamSendBudgetBytes?: number
   /** How often silent WebSockets are pinged; a peer silent for two intervals more is dropped. */
   wsPingIntervalMs?: number
   logger?: FastifyServerOptions['logger']
@@ -40,6 +48,7 @@ export interface AppOptions {
 }
 
 export const defaultWatchSendBufferBytes = 8 * 1024 * 1024
+export const defaultStreamSendBudgetBytes = 256 * 1024 * 1024
 const defaultWsPingIntervalMs = 30_000
 
 /** etcd's default `--cors '*'` headers, on every response. */
@@ -81,7 +90,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     const query = q === -1 ? '' : url.slice(q)
     const clean = cleanPath(path)
     // Go's ServeMux: unclean paths redirect, and "/v3" redirects to the "/v3/" subtree.
-    if (clean !== path) return redirect(reply, request.method, clean + query)
+    if (clean !== path) return redirect(reply, request.method, escapePath(clean) + query)
     if (path === '/v3') return redirect(reply, request.method, '/v3/' + query)
     if (app.hasRoute({ method: 'POST', url: path })) return plainError(reply, 405, 'Method Not Allowed')
     if (path.startsWith('/v3/')) return plainError(reply, 404, 'Not Found')
@@ -109,13 +118,13 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.register(websocket, { options: { perMessageDeflate: false, maxPayload: limits.maxMessageBytes } })
   app.register(metricsRoutes, { backend, registry })
   app.register(kvRoutes, { backend, limits })
-  app.register(leaseRoutes, { lease: backend.lease, limits, heartbeat })
-  app.register(watchRoutes, {
-    watch: backend.watch,
-    limits,
+  const streamLimits = {
+    requests: limits,
     sendBufferBytes: opts.watchSendBufferBytes ?? defaultWatchSendBufferBytes,
-    heartbeat,
-  })
+    budget: new SendBudget(opts.streamSendBudgetBytes ?? defaultStreamSendBudgetBytes),
+  }
+  app.register(leaseRoutes, { lease: backend.lease, limits: streamLimits, heartbeat })
+  app.register(watchRoutes, { watch: backend.watch, limits: streamLimits, heartbeat })
   app.register(maintenanceRoutes, { backend, limits })
   app.register(clusterRoutes, { backend, limits })
   app.register(healthRoutes, { backend })
@@ -179,6 +188,18 @@ function redirect(reply: FastifyReply, method: string, location: string): Fastif
 }
 
 const htmlEscapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&#34;', "'": '&#39;' }
+
+/** Go's url.URL.EscapedPath of a path (routing matched it percent-decoded): its UTF-8 bytes, escaped as Go does. */
+function escapePath(path: string): string {
+  let out = ''
+  for (const byte of Buffer.from(path, 'utf8')) {
+    out += pathSafe[byte] ? String.fromCharCode(byte) : '%' + byte.toString(16).toUpperCase().padStart(2, '0')
+  }
+  return out
+}
+
+/** What Go's shouldEscape leaves as is in a path: letters, digits, -_.~ and $&+,/:;=@ (not ?). */
+const pathSafe = Array.from({ length: 256 }, (_, c) => /[A-Za-z0-9\-_.~$&+,/:;=@]/.test(String.fromCharCode(c)))
 
 /** Go's cleanPath: path.Clean, keeping a trailing slash. */
 function cleanPath(p: string): string {

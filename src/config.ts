@@ -19,6 +19,7 @@ export interface ServeConfig {
   watchProgressNotifyIntervalMs: number
   /** Unread bytes a watch client may leave before its watches are canceled. */
   watchSendBufferBytes: number
+  streamSendBudgetBytes: number
   /** etcd's --quota-backend-bytes (0: etcd's default of 2 GiB; negative: no quota). */
   quotaBackendBytes: number
   /** Remote mode: the etcd cluster to front (etcdctl's --endpoints); embedded when absent. */
@@ -75,6 +76,7 @@ export interface ServeFlags {
   maxTxnOps: string
   experimentalWatchProgressNotifyInterval: string
   watchSendBufferBytes: string
+  streamSendBudgetBytes: string
   quotaBackendBytes: string
   endpoints?: string
   commandTimeout: string
@@ -122,8 +124,11 @@ export function serveOptions(): Option[] {
     flag('max-request-bytes', 'maximum client request size in bytes the server will accept').default('1572864'),
     flag('max-txn-ops', 'maximum number of operations permitted in a transaction').default('128'),
     flag('experimental-watch-progress-notify-interval', 'duration of periodic watch progress notifications').default('10m0s'),
-    flag('watch-send-buffer-bytes', 'unread bytes a watch client may leave before its watches are canceled').default(
+    flag('watch-send-buffer-bytes', 'unread bytes a stream client may leave: past them it is not read, and events cancel its watches').default(
       String(8 * 1024 * 1024),
+    ),
+    flag('stream-send-budget-bytes', 'unread bytes all stream clients together may leave before the slowest are shed').default(
+      String(256 * 1024 * 1024),
     ),
     flag('quota-backend-bytes', 'raise the NOSPACE alarm when the backend exceeds this size (0: 2 GiB)').default('0'),
     clientFlag('endpoints', 'remote mode: comma-separated etcd endpoints to front instead of the embedded store'),
@@ -177,6 +182,7 @@ export function resolveServeConfig(flags: ServeFlags): ServeConfig {
       flags.experimentalWatchProgressNotifyInterval,
     ),
     watchSendBufferBytes: positiveInteger('--watch-send-buffer-bytes', flags.watchSendBufferBytes),
+    streamSendBudgetBytes: positiveInteger('--stream-send-budget-bytes', flags.streamSendBudgetBytes),
     quotaBackendBytes: integer('--quota-backend-bytes', flags.quotaBackendBytes),
     remote: remoteConfig(flags),
     logLevel: flags.logLevel,

@@ -287,6 +287,15 @@ export const Errors = {
       `etcdgw: cross-origin request from ${origin} refused: while the web console is served, browsers may send requests from this server's own origin only`,
   ),
 
+  /** The server sheds the streams of its slowest clients (--stream-send-budget-bytes). */
+  sendBudgetExceeded: formatted(
+    'ETCDGW_ERR_SEND_BUDGET_EXCEEDED',
+    ResourceExhausted,
+    (maxBytes: number) =>
+      `etcdgw: more than ${maxBytes} bytes are waiting for the slowest clients of this server (--stream-send-budget-bytes), ` +
+      'this one among them; read faster or watch less',
+  ),
+
   /** A failure that is no EtcdError (a bug, an I/O error): gRPC's code 2 and the failure's own text. */
   unknown: formatted('ETCDGW_ERR_UNKNOWN', Unknown, textOf),
 } as const

@@ -4,6 +4,11 @@
  */
 import type { KeyValue } from './backend/backend.js'
 
+/** gRPC's receive limit on one message: --max-request-bytes plus etcd's grpcOverheadBytes (512 KiB). */
+export function grpcMessageLimit(maxRequestBytes: number): number {
+  return maxRequestBytes + 512 * 1024
+}
+
 /** Size of a varint holding `n` (an int64 or uint64; negative int64s take ten bytes). */
 export function varintSize(n: number | bigint): number {
   if (typeof n === 'bigint') {

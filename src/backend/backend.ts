@@ -278,6 +278,8 @@ export interface WatchResponse {
 /** One client watch stream (etcd's Watch RPC): watch IDs are per stream. */
 export interface WatchStream {
   send(req: WatchRequest): void
+  /** The stream's watches that are created and not canceled. */
+  readonly liveWatchIds: ReadonlySet<number>
   /** Cancels every watch of the stream; no more responses are delivered. */
   close(): void
 }

@@ -3,7 +3,7 @@
  * etcdctl (what they print: kv-output.ts). Keys and values travel in base64 (exact bytes).
  */
 import type { Command } from 'commander'
-import { prefixEnd } from '../http/codec/bytes-codec.js'
+import { prefixEnd } from '../backend/key-range.js'
 import {
   addTlsOptions,
   type ClientTls,

@@ -81,6 +81,7 @@ async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | unde
         backend,
         maxRequestBytes: config.maxRequestBytes,
         watchSendBufferBytes: config.watchSendBufferBytes,
+        streamSendBudgetBytes: config.streamSendBudgetBytes,
         apiDocs: config.apiDocs,
         ui: config.ui,
         logger,

@@ -2,12 +2,13 @@
  * The shape every unary RPC route shares: read the body's first JSON value, decode it, apply etcd's
  * request size limits, call the backend, write the response as etcd's gateway does.
  */
-import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
-import { EtcdError, Errors } from '../errors.js'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { type EtcdError, Errors } from '../errors.js'
 import { type BytesCodec, bytesCodecOf } from './codec/bytes-codec.js'
-import type { Decoded } from './codec/compile-decoder.js'
-import { raftRequestSize } from '../proto-size.js'
-import { type JsonValue, readFirstValue } from './json.js'
+import { type Decoded, type Decoder, NestingTooDeep } from './codec/compile-decoder.js'
+import { codecAt, type RoutePath, type RouteRequest, type RouteResponse } from './codec/codecs.js'
+import { grpcMessageLimit, raftRequestSize } from '../proto-size.js'
+import { type JsonValue, readFirstValue } from './codec/json.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -16,15 +17,12 @@ declare module 'fastify' {
   }
 }
 
-/** gRPC's allowance on top of --max-request-bytes (etcd's grpcOverheadBytes). */
-export const grpcOverheadBytes = 512 * 1024
-
 export class RequestLimits {
   /** The gRPC server's receive limit. */
   readonly maxMessageBytes: number
 
   constructor(readonly maxRequestBytes: number) {
-    this.maxMessageBytes = maxRequestBytes + grpcOverheadBytes
+    this.maxMessageBytes = grpcMessageLimit(maxRequestBytes)
   }
 
   /** etcd's gRPC server refuses any message larger than its receive limit. */
@@ -58,20 +56,36 @@ export function sendJson(reply: FastifyReply, json: string): FastifyReply {
 }
 
 export interface UnaryRpc<Req, Res> {
-  decode(v: JsonValue | undefined, codec: BytesCodec): Decoded<Req>
   /** Whether etcd sends this request through raft (and so checks it against --max-request-bytes). */
   proposal(req: Req): boolean
   call(req: Req): Promise<Res>
-  encode(res: Res, codec: BytesCodec): string
 }
 
-export function unaryHandler<Req, Res>(limits: RequestLimits, rpc: UnaryRpc<Req, Res>): RouteHandlerMethod {
-  return async function (request, reply) {
+/** The request's message; one nested deeper than the decoder goes fails in the RPC, with etcd's txn check error. */
+function decodeRequest<T>(request: FastifyRequest, decode: Decoder<T>, codec: BytesCodec): Decoded<T> {
+  try {
+    return decode(bodyValue(request), codec)
+  } catch (err) {
+    if (!(err instanceof NestingTooDeep)) throw err
+    request.rpcStarted = true
+    throw Errors.tooManyOps()
+  }
+}
+
+/** Serves the unary RPC at `path`, with the messages its operation in api/messages.ts names. */
+export function serveUnary<P extends RoutePath>(
+  app: FastifyInstance,
+  limits: RequestLimits,
+  path: P,
+  rpc: UnaryRpc<RouteRequest<P>, RouteResponse<P>>,
+): void {
+  const { decode, encode } = codecAt(path)
+  app.post(path, async function (request, reply) {
     const codec = bytesCodecOf(request.query)
-    const decoded = rpc.decode(bodyValue(request), codec)
+    const decoded = decodeRequest(request, decode, codec)
     request.rpcStarted = true
     limits.check(decoded.size, rpc.proposal(decoded.request))
     const response = await rpc.call(decoded.request)
-    return sendJson(reply, rpc.encode(response, codec))
-  }
+    return sendJson(reply, encode(response, codec))
+  })
 }

@@ -12,6 +12,13 @@ import protobuf from 'protobufjs'
  */
 export const PROTO_DIR = fileURLToPath(new URL('../../../src/proto/', import.meta.url))
 
+/**
+ * How deep messages may nest (a txn in a txn is two levels). JavaScript's stack ends long before Go's,
+ * so both codecs stop here: 500 nested txns, where etcd's check refuses any txn nested deeper than
+ * --max-txn-ops (128 by default).
+ */
+export const MAX_MESSAGE_DEPTH = 1000
+
 /** The entry file: etcd's client API (it imports the storage and auth messages). */
 export const RPC_PROTO = 'etcdserverpb/rpc.proto'
 

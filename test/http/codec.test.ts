@@ -1,9 +1,9 @@
 import t from 'tap'
 import type { KeyValue, ResponseHeader } from '../../src/backend/backend.js'
-import { EtcdError } from '../../src/errors.js'
+import { EtcdError, Errors } from '../../src/errors.js'
 import { decoders, encoders } from '../../src/http/codec/codecs.js'
-import { encodeError } from '../../src/http/codec/error-body.js'
-import { readFirstValue } from '../../src/http/json.js'
+import { encodeError, encodeStreamError } from '../../src/http/codec/envelope.js'
+import { readFirstValue } from '../../src/http/codec/json.js'
 
 const body = (text: string) => readFirstValue(Buffer.from(text, 'utf8').toString('latin1'))
 const range = (text: string) => decoders.RangeRequest(body(text)).request
@@ -290,4 +290,11 @@ t.test("error bodies: grpc-gateway's shape with Go's JSON escaping", async (t) =
     `{"error":"invalid character '\\u003c' looking for beginning of value","message":"invalid character '\\u003c' looking for beginning of value","code":3}`,
   )
   t.equal(encodeError('invalid character \'\\\'\' x "&>\u2028\x01\ud800', 3).split(',"message"')[0], `{"error":"invalid character '\\\\'' x \\"\\u0026\\u003e\\u2028\\u0001\\ufffd"`)
+})
+
+t.test('an in-stream error is grpc-gateway\'s shape, escaped as Go escapes, with Go\'s status text', async (t) => {
+  t.equal(
+    encodeStreamError(Errors.jsonInvalidCharacter("'<'", '& >')),
+    '{"error":{"grpc_code":3,"http_code":400,"message":"invalid character \'\\u003c\' \\u0026 \\u003e","http_status":"Bad Request"}}',
+  )
 })

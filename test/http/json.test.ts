@@ -1,6 +1,6 @@
 import t from 'tap'
 import { EtcdError } from '../../src/errors.js'
-import { JsonNumber, JsonObject, parseWhole, readFirstValue, unquote } from '../../src/http/json.js'
+import { JsonNumber, JsonObject, parseWhole, readFirstValue, unquote } from '../../src/http/codec/json.js'
 
 /** The message etcd's gateway answered for this body (measured on etcd 3.4.23). */
 function decodeError(fn: () => unknown): string {

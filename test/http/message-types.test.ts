@@ -2,7 +2,7 @@ import t from 'tap'
 import type { AlarmType } from '../../src/backend/backend.js'
 import { messageType } from '../../src/http/api/message-types.js'
 import { decoders, encoders } from '../../src/http/codec/codecs.js'
-import { readFirstValue } from '../../src/http/json.js'
+import { readFirstValue } from '../../src/http/codec/json.js'
 
 const properties = (name: string) => messageType(name).fields.map((f) => f.property)
 

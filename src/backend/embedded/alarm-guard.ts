@@ -22,6 +22,7 @@ import {
   type TxnResponse,
 } from '../backend.js'
 import { EtcdError, Errors } from '../../errors.js'
+import { isReadOnlyTxn } from '../read-only-txn.js'
 import type { AlarmStore } from './alarm-store.js'
 
 /**
@@ -39,7 +40,6 @@ const costPut = (r: PutRequest) => KV_OVERHEAD + r.key.length + r.value.length
 const costOps = (ops: RequestOp[]) => ops.reduce((sum, op) => sum + (op.kind === 'put' ? costPut(op.request) : 0), 0)
 /** Only a branch's own puts count, not those of nested txns (as etcd 3.4 counts). */
 const costTxn = (r: TxnRequest) => Math.max(costOps(r.success), costOps(r.failure))
-const isReadOnly = (r: TxnRequest) => r.success.every((op) => op.kind === 'range') && r.failure.every((op) => op.kind === 'range')
 
 export interface QuotaOptions {
   /** etcd's --quota-backend-bytes after defaults: <= 0 means no quota. */
@@ -116,7 +116,7 @@ export class AlarmGuard {
       txn: async (req: TxnRequest): Promise<TxnResponse> => {
         const cost = costTxn(req)
         if (this.exceedsQuota(cost)) return this.refuseNoSpace()
-        if (isReadOnly(req)) return inner.txn(req)
+        if (isReadOnlyTxn(req)) return inner.txn(req)
         this.checkWrite(cost > 0)
         return this.whenDiskFull(cost, inner.txn(req))
       },

@@ -1,4 +1,5 @@
 import type { Backend, ResponseHeader } from '../backend.js'
+import { grpcMessageLimit } from '../../proto-size.js'
 import { AlarmGuard } from './alarm-guard.js'
 import { AlarmStore } from './alarm-store.js'
 import { EmbeddedCluster } from './cluster.js'
@@ -30,9 +31,8 @@ export interface EmbeddedOptions {
 }
 
 const ELECTION_TIMEOUT_MS = 1000
-/** etcd's --max-request-bytes default, and the allowance gRPC adds to it (grpcOverheadBytes). */
+/** etcd's --max-request-bytes default. */
 const DEFAULT_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024
-const GRPC_OVERHEAD_BYTES = 512 * 1024
 /** etcd's DefaultQuotaBytes. */
 export const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024
 
@@ -57,7 +57,7 @@ export async function openEmbeddedBackend(opts: EmbeddedOptions): Promise<Backen
   const watch = new WatchHub(store, {
     header,
     progressNotifyIntervalMs: opts.progressNotifyIntervalMs ?? 600_000,
-    maxResponseBytes: (opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES) + GRPC_OVERHEAD_BYTES,
+    maxResponseBytes: grpcMessageLimit(opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES),
   })
   const alarms = new AlarmStore(store)
   const quota = opts.quotaBackendBytes ?? 0

@@ -21,6 +21,8 @@ import {
   type TxnResponse,
 } from '../backend.js'
 import { Errors } from '../../errors.js'
+import { rangeEndOf } from '../key-range.js'
+import { isReadOnlyTxn } from '../read-only-txn.js'
 import type { MvccStore } from './mvcc-store.js'
 import type { ReadView } from './views.js'
 import type { WriteTxn } from './write-txn.js'
@@ -71,7 +73,7 @@ export class EmbeddedKV implements KV {
 
   async txn(req: TxnRequest): Promise<TxnResponse> {
     checkTxnRequest(req, this.opts.maxTxnOps)
-    const isWrite = !isReadOnly(req)
+    const isWrite = !isReadOnlyTxn(req)
     // a write txn reads what has been applied (it is ordered after it); a read-only one what is durable
     const view: ReadView = isWrite ? this.store.write() : this.store.read()
     const path = compareToPath(view, req)
@@ -172,20 +174,13 @@ function applyOrAbort<T>(txn: WriteTxn, apply: () => T): T {
 
 const subHeader = (revision: number): ResponseHeader => ({ clusterId: 0n, memberId: 0n, revision, raftTerm: 0 })
 
-/** etcd's mkGteRange: a range_end of "\0" means "every key >= key"; no range_end means the key alone. */
-function endOf(rangeEnd: Buffer): Buffer | undefined {
-  if (rangeEnd.length === 0) return undefined
-  if (rangeEnd.length === 1 && rangeEnd[0] === 0) return Buffer.alloc(0)
-  return rangeEnd
-}
-
 function applyRange(view: ReadView, req: RangeRequest): RangeResponse {
   const filtered =
     req.minModRevision !== 0 || req.maxModRevision !== 0 || req.minCreateRevision !== 0 || req.maxCreateRevision !== 0
   // sorted or filtered results are fetched whole and cut afterwards; otherwise fetch one extra for `more`
   let limit = req.sortOrder !== SortOrder.NONE || filtered ? 0 : req.limit
   if (limit > 0) limit++
-  const rr = view.range(req.key, endOf(req.rangeEnd), { limit, rev: req.revision, count: req.countOnly })
+  const rr = view.range(req.key, rangeEndOf(req.rangeEnd), { limit, rev: req.revision, count: req.countOnly })
   let kvs = rr.kvs
   if (filtered) {
     kvs = kvs.filter(
@@ -231,14 +226,10 @@ function comparatorFor(target: SortTarget): (a: KeyValue, b: KeyValue) => number
 }
 
 function applyDeleteRange(txn: WriteTxn, req: DeleteRangeRequest): DeleteRangeResponse {
-  const end = endOf(req.rangeEnd)
+  const end = rangeEndOf(req.rangeEnd)
   const prevKvs = req.prevKv ? txn.range(req.key, end, { limit: 0, rev: 0, count: false }).kvs : []
   const [deleted, revision] = txn.deleteRange(req.key, end)
   return { header: subHeader(revision), deleted, prevKvs }
-}
-
-function isReadOnly(req: TxnRequest): boolean {
-  return req.success.every((op) => op.kind === 'range') && req.failure.every((op) => op.kind === 'range')
 }
 
 /** Evaluates the compares of the txn and of every nested txn on the chosen branches, before any write. */
@@ -254,7 +245,7 @@ function compareToPath(view: ReadView, req: TxnRequest): boolean[] {
 function applyCompare(view: ReadView, c: Compare): boolean {
   let kvs: KeyValue[]
   try {
-    kvs = view.range(c.key, endOf(c.rangeEnd), { limit: 0, rev: 0, count: false }).kvs
+    kvs = view.range(c.key, rangeEndOf(c.rangeEnd), { limit: 0, rev: 0, count: false }).kvs
   } catch {
     return false
   }

@@ -6,11 +6,10 @@ import {
   type ResponseHeader,
   type Watch,
   type WatchCreateRequest,
-  type WatchRequest,
   type WatchResponse,
   type WatchStream,
 } from '../backend.js'
-import { Errors, type EtcdError } from '../../errors.js'
+import { refusalResponse, ServerWatchStream, watchResponse as response, type WatchRange, type WatchRefusal, type WatchStreamBackend } from '../watch-stream.js'
 import type { StoredChange } from './kv-codec.js'
 import type { MvccStore } from './mvcc-store.js'
 import type { Revision } from './revision.js'
@@ -23,7 +22,7 @@ const SYNC_ROWS_PER_STEP = 2000
 
 interface Watcher {
   readonly id: number
-  readonly stream: HubStream
+  readonly stream: ServerWatchStream<Watcher>
   /** latin1 key; `end` undefined = this key only, '' = every key >= key, else [key, end) */
   readonly key: string
   readonly end: string | undefined
@@ -53,7 +52,7 @@ export interface WatchHubOptions {
  * unsynced watcher group), then joins the synced ones, to which the store's commit listener delivers
  * each new revision in order.
  */
-export class WatchHub implements Watch {
+export class WatchHub implements Watch, WatchStreamBackend<Watcher> {
   /** single-key watchers by key */
   private readonly byKey = new Map<string, Set<Watcher>>()
   /** range watchers */
@@ -75,7 +74,7 @@ export class WatchHub implements Watch {
   }
 
   open(onResponse: (resp: WatchResponse) => void): WatchStream {
-    return new HubStream(this, onResponse)
+    return new ServerWatchStream(this, onResponse)
   }
 
   close(): void {
@@ -84,20 +83,51 @@ export class WatchHub implements Watch {
     this.stopListening()
   }
 
-  header(revision: number): ResponseHeader {
-    return this.opts.header(revision)
+  start(stream: ServerWatchStream<Watcher>, id: number, range: WatchRange, req: WatchCreateRequest): Watcher {
+    const currentRev = this.store.committedRev
+    const w: Watcher = {
+      id,
+      stream,
+      key: range.key.toString('latin1'),
+      end: range.end?.toString('latin1'),
+      noPut: req.filters.includes(WatchFilter.NOPUT),
+      noDelete: req.filters.includes(WatchFilter.NODELETE),
+      prevKv: req.prevKv,
+      progressNotify: req.progressNotify,
+      fragment: req.fragment,
+      minRev: req.startRevision === 0 ? currentRev + 1 : req.startRevision,
+      active: false,
+    }
+    stream.deliver(response(this.opts.header(currentRev), id, { created: true }))
+    // a compacted watcher keeps its id on the stream (etcd answers a later cancel for it)
+    this.add(w)
+    return w
   }
 
-  get currentRev(): number {
-    return this.store.committedRev
+  refuse(stream: ServerWatchStream<Watcher>, _req: WatchCreateRequest, refusal: WatchRefusal): void {
+    stream.deliver(refusalResponse(this.opts.header(this.store.committedRev), refusal))
   }
 
-  /** Registers a watcher; one that starts in the past catches up first. False when compacted away. */
-  add(w: Watcher): boolean {
+  cancel(stream: ServerWatchStream<Watcher>, id: number, w: Watcher): void {
+    stream.forget(id)
+    this.remove(w)
+    stream.deliver(response(this.opts.header(this.store.committedRev), id, { canceled: true }))
+  }
+
+  progress(stream: ServerWatchStream<Watcher>): void {
+    stream.deliver(response(this.opts.header(this.store.committedRev), -1, {}))
+  }
+
+  release(_stream: ServerWatchStream<Watcher>, watchers: readonly Watcher[]): void {
+    for (const w of watchers) this.remove(w)
+  }
+
+  /** Registers a watcher; one that starts in the past catches up first; one compacted away is canceled. */
+  private add(w: Watcher): void {
     if (w.minRev <= this.store.committedRev) {
       if (w.minRev < this.store.compactRev) {
         this.cancelCompacted(w)
-        return false
+        return
       }
       this.unsynced.add(w)
       this.syncStep ??= setImmediate(() => this.catchUpStep())
@@ -105,10 +135,9 @@ export class WatchHub implements Watch {
       this.addSynced(w)
     }
     if (w.progressNotify) this.progressWatchers.add(w)
-    return true
   }
 
-  remove(w: Watcher): void {
+  private remove(w: Watcher): void {
     if (w.end === undefined) {
       const set = this.byKey.get(w.key)
       set?.delete(w)
@@ -278,86 +307,6 @@ export class WatchHub implements Watch {
   }
 }
 
-class HubStream implements WatchStream {
-  private readonly watchers = new Map<number, Watcher>()
-  private nextId = 0
-  private closed = false
-
-  constructor(
-    private readonly hub: WatchHub,
-    private readonly onResponse: (resp: WatchResponse) => void,
-  ) {}
-
-  deliver(resp: WatchResponse): void {
-    if (!this.closed) this.onResponse(resp)
-  }
-
-  send(req: WatchRequest): void {
-    if (this.closed) return
-    switch (req.kind) {
-      case 'create':
-        return this.create(req.request)
-      case 'cancel': {
-        const { watchId } = req.request
-        const w = this.watchers.get(watchId)
-        // canceling an unknown id is silently ignored, as etcd does
-        if (!w) return
-        this.watchers.delete(watchId)
-        this.hub.remove(w)
-        this.deliver(response(this.hub.header(this.hub.currentRev), watchId, { canceled: true }))
-        return
-      }
-      case 'progress':
-        this.deliver(response(this.hub.header(this.hub.currentRev), -1, {}))
-        return
-    }
-  }
-
-  close(): void {
-    this.closed = true
-    for (const w of this.watchers.values()) this.hub.remove(w)
-    this.watchers.clear()
-  }
-
-  private create(req: WatchCreateRequest): void {
-    const currentRev = this.hub.currentRev
-    const header = this.hub.header(currentRev)
-    // as etcd's v3rpc: no key means "\0"; a range_end of "\0" means every key >= key
-    const key = req.key.length === 0 ? '\0' : req.key.toString('latin1')
-    const end =
-      req.rangeEnd.length === 0 ? undefined : req.rangeEnd.length === 1 && req.rangeEnd[0] === 0 ? '' : req.rangeEnd.toString('latin1')
-    let id = req.watchId
-    let failure: EtcdError | undefined
-    if (end !== undefined && end !== '' && key >= end) failure = Errors.emptyWatcherRange()
-    else if (id === 0) {
-      while (this.watchers.has(this.nextId)) this.nextId++
-      id = this.nextId++
-    } else if (this.watchers.has(id)) failure = Errors.duplicateWatchId()
-    if (failure !== undefined) {
-      this.deliver(response(header, -1, { created: true, canceled: true, cancelReason: failure.message }))
-      return
-    }
-    const startRev = req.startRevision === 0 ? currentRev + 1 : req.startRevision
-    const w: Watcher = {
-      id,
-      stream: this,
-      key,
-      end,
-      noPut: req.filters.includes(WatchFilter.NOPUT),
-      noDelete: req.filters.includes(WatchFilter.NODELETE),
-      prevKv: req.prevKv,
-      progressNotify: req.progressNotify,
-      fragment: req.fragment,
-      minRev: startRev,
-      active: false,
-    }
-    this.watchers.set(id, w)
-    this.deliver(response(header, id, { created: true }))
-    // a compacted watcher keeps its id on the stream (etcd answers a later cancel for it)
-    this.hub.add(w)
-  }
-}
-
 function matches(w: Watcher, key: string): boolean {
   if (w.end === undefined) return key === w.key
   return key >= w.key && (w.end === '' || key < w.end)
@@ -379,22 +328,5 @@ function toEvent(change: StoredChange): Event {
   return {
     type: EventType.DELETE,
     kv: { key: kv.key, modRevision: kv.modRevision, createRevision: 0, version: 0, value: kv.value, lease: 0n },
-  }
-}
-
-function response(
-  header: ResponseHeader,
-  watchId: number,
-  fields: Partial<Pick<WatchResponse, 'created' | 'canceled' | 'compactRevision' | 'cancelReason' | 'events'>>,
-): WatchResponse {
-  return {
-    header,
-    watchId,
-    created: fields.created ?? false,
-    canceled: fields.canceled ?? false,
-    compactRevision: fields.compactRevision ?? 0,
-    cancelReason: fields.cancelReason ?? '',
-    fragment: false,
-    events: fields.events ?? [],
   }
 }

@@ -188,13 +188,6 @@ export function txnResponse(r: PbTxnResponse): TxnResponse {
   return { header: header(r.header), succeeded: r.succeeded, responses: r.responses.map(responseOp) }
 }
 
-/** Whether a txn only reads, so that it may be retried like a range (etcd's own isTxnReadonly). */
-export function isReadOnlyTxn(r: TxnRequest): boolean {
-  const readOnly = (op: RequestOp): boolean =>
-    op.kind === 'range' || op.kind === 'none' || (op.kind === 'txn' && isReadOnlyTxn(op.request))
-  return r.success.every(readOnly) && r.failure.every(readOnly)
-}
-
 export function compactionRequest(r: CompactionRequest): PbCompactionRequest {
   return { revision: r.revision, physical: r.physical }
 }

@@ -11,6 +11,7 @@ import type {
   TxnRequest,
   TxnResponse,
 } from '../backend.js'
+import { txnWritesNothing } from '../read-only-txn.js'
 import * as convert from './convert.js'
 import type { EndpointPool } from './endpoint-pool.js'
 import type { PbDeleteRangeResponse, PbHeaderOnly, PbPutResponse, PbRangeResponse, PbTxnResponse } from './messages.js'
@@ -34,7 +35,7 @@ export class RemoteKV implements KV {
   }
 
   async txn(req: TxnRequest): Promise<TxnResponse> {
-    const policy = convert.isReadOnlyTxn(req) ? 'read' : 'write'
+    const policy = txnWritesNothing(req) ? 'read' : 'write'
     return convert.txnResponse(await this.pool.call<PbTxnResponse>('KV', 'Txn', convert.txnRequest(req), policy))
   }
 

@@ -1,6 +1,11 @@
 import * as grpc from '@grpc/grpc-js'
 import * as protoLoader from '@grpc/proto-loader'
-import { PROTO_DIR, RPC_PROTO } from '../../proto/wire.js'
+import protobuf from 'protobufjs'
+import { MAX_MESSAGE_DEPTH, PROTO_DIR, RPC_PROTO } from '../../proto/wire.js'
+
+// protobufjs stops at 100 levels, so a txn nested 50 deep would fail to go to etcd, or its answer to come back
+protobuf.util.recursionLimit = MAX_MESSAGE_DEPTH
+protobuf.Reader.recursionLimit = MAX_MESSAGE_DEPTH
 
 /** Decoded messages keep proto field names, int64/uint64 as decimal strings (every bit), bytes as Buffers. */
 const LOADER_OPTIONS: protoLoader.Options = {

@@ -1,6 +1,7 @@
 import type * as grpc from '@grpc/grpc-js'
-import type { ResponseHeader, Watch, WatchCreateRequest, WatchRequest, WatchResponse, WatchStream } from '../backend.js'
-import { Errors, type EtcdError } from '../../errors.js'
+import type { ResponseHeader, Watch, WatchCreateRequest, WatchResponse, WatchStream } from '../backend.js'
+import { Errors } from '../../errors.js'
+import { refusalResponse, ServerWatchStream, watchResponse, type WatchRange, type WatchRefusal, type WatchStreamBackend } from '../watch-stream.js'
 import * as convert from './convert.js'
 import { sleep, type EndpointPool } from './endpoint-pool.js'
 import type { Member } from './member.js'
@@ -8,7 +9,7 @@ import type { PbEvent, PbWatchRequest, PbWatchResponse } from './messages.js'
 
 /** A client's watch, alive across upstream streams. */
 interface ClientWatch {
-  readonly stream: RemoteWatchStream
+  readonly stream: ServerWatchStream<ClientWatch>
   readonly clientId: number
   readonly req: WatchCreateRequest
   /** its ID on the current upstream stream; 0 while it is not there */
@@ -25,7 +26,7 @@ interface ClientWatch {
 type PendingCreate =
   | { kind: 'create' | 'resume'; watch: ClientWatch }
   /** a create etcd will refuse (empty range, duplicate ID): its refusal goes to the client as is */
-  | { kind: 'refuse'; stream: RemoteWatchStream; reason: EtcdError }
+  | { kind: 'refuse'; stream: ServerWatchStream<ClientWatch>; refusal: WatchRefusal }
 
 interface Upstream {
   readonly member: Member
@@ -33,7 +34,7 @@ interface Upstream {
   readonly byId: Map<number, ClientWatch>
   readonly creates: PendingCreate[]
   /** streams waiting for the answer to a progress_request, in order */
-  readonly progress: RemoteWatchStream[]
+  readonly progress: ServerWatchStream<ClientWatch>[]
   nextId: number
 }
 
@@ -46,12 +47,12 @@ const MAX_BACKOFF_MS = 1_000
  * clients see no gap, no duplicate, and no second `created`; a revision compacted meanwhile ends the
  * watch with etcd's own compaction cancel.
  */
-export class RemoteWatch implements Watch {
+export class RemoteWatch implements Watch, WatchStreamBackend<ClientWatch> {
   /** every live watch, in creation order (the order they are re-created in) */
   private readonly watches = new Set<ClientWatch>()
   private upstream: Upstream | undefined
   /** progress requests waiting for an upstream */
-  private progressQueue: RemoteWatchStream[] = []
+  private progressQueue: ServerWatchStream<ClientWatch>[] = []
   private lastHeader: ResponseHeader = { clusterId: 0n, memberId: 0n, revision: 0, raftTerm: 0 }
   private backoffMs = 0
   private reconnecting = false
@@ -60,7 +61,7 @@ export class RemoteWatch implements Watch {
   constructor(private readonly pool: EndpointPool) {}
 
   open(onResponse: (resp: WatchResponse) => void): WatchStream {
-    return new RemoteWatchStream(this, onResponse)
+    return new ServerWatchStream(this, onResponse)
   }
 
   close(): void {
@@ -70,7 +71,7 @@ export class RemoteWatch implements Watch {
     this.watches.clear()
   }
 
-  create(stream: RemoteWatchStream, req: WatchCreateRequest, clientId: number): void {
+  start(stream: ServerWatchStream<ClientWatch>, clientId: number, _range: WatchRange, req: WatchCreateRequest): ClientWatch {
     const watch: ClientWatch = {
       stream,
       clientId,
@@ -82,12 +83,12 @@ export class RemoteWatch implements Watch {
     }
     // a newly opened upstream creates every known watch: register this one after it
     const up = this.connected()
-    stream.watches.set(clientId, watch)
     this.watches.add(watch)
     if (up) this.sendCreate(up, watch)
+    return watch
   }
 
-  cancel(watch: ClientWatch): void {
+  cancel(_stream: ServerWatchStream<ClientWatch>, _id: number, watch: ClientWatch): void {
     if (watch.state === 'canceling') return
     const up = this.upstream
     if (watch.state === 'active' && up && watch.upstreamId !== 0) {
@@ -96,10 +97,10 @@ export class RemoteWatch implements Watch {
       return
     }
     this.forget(watch)
-    watch.stream.deliver(this.local(watch.clientId, { canceled: true }))
+    watch.stream.deliver(watchResponse(this.lastHeader, watch.clientId, { canceled: true }))
   }
 
-  progress(stream: RemoteWatchStream): void {
+  progress(stream: ServerWatchStream<ClientWatch>): void {
     const up = this.connected()
     if (!up) {
       this.progressQueue.push(stream)
@@ -110,8 +111,8 @@ export class RemoteWatch implements Watch {
   }
 
   /** Drops a closing stream's watches (upstream cancels go out; their answers are ignored). */
-  release(stream: RemoteWatchStream): void {
-    for (const watch of stream.watches.values()) {
+  release(stream: ServerWatchStream<ClientWatch>, watches: readonly ClientWatch[]): void {
+    for (const watch of watches) {
       if (this.upstream && watch.upstreamId !== 0) this.upstream.stream.write({ cancel_request: { watch_id: watch.upstreamId } })
       this.forget(watch)
     }
@@ -145,16 +146,16 @@ export class RemoteWatch implements Watch {
   }
 
   /** Has etcd itself refuse the create, so the refusal carries etcd's header and text. */
-  refuse(stream: RemoteWatchStream, req: WatchCreateRequest, reason: EtcdError): void {
+  refuse(stream: ServerWatchStream<ClientWatch>, req: WatchCreateRequest, refusal: WatchRefusal): void {
     const up = this.connected()
     if (!up) {
-      stream.deliver(this.local(-1, { created: true, canceled: true, cancelReason: reason.message }))
+      stream.deliver(refusalResponse(this.lastHeader, refusal))
       return
     }
-    up.creates.push({ kind: 'refuse', stream, reason })
+    up.creates.push({ kind: 'refuse', stream, refusal })
     // a duplicate ID is refused by naming an upstream ID in use; an empty range is refused as it is
     const taken = up.byId.keys().next()
-    const id = reason.code === Errors.duplicateWatchId.code && !taken.done ? taken.value : 0
+    const id = refusal === Errors.duplicateWatchId && !taken.done ? taken.value : 0
     up.stream.write({ create_request: convert.watchCreateRequest(req, id, req.startRevision) })
   }
 
@@ -230,14 +231,14 @@ export class RemoteWatch implements Watch {
     this.progressQueue = [...up.progress, ...this.progressQueue]
     for (const pending of up.creates) {
       if (pending.kind === 'refuse') {
-        pending.stream.deliver(this.local(-1, { created: true, canceled: true, cancelReason: pending.reason.message }))
+        pending.stream.deliver(refusalResponse(this.lastHeader, pending.refusal))
       }
     }
     for (const watch of [...this.watches]) {
       watch.upstreamId = 0
       if (watch.state === 'canceling') {
         this.forget(watch)
-        watch.stream.deliver(this.local(watch.clientId, { canceled: true }))
+        watch.stream.deliver(watchResponse(this.lastHeader, watch.clientId, { canceled: true }))
       }
     }
     if (this.closed || (this.watches.size === 0 && this.progressQueue.length === 0)) return
@@ -250,77 +251,8 @@ export class RemoteWatch implements Watch {
 
   private forget(watch: ClientWatch): void {
     this.watches.delete(watch)
-    watch.stream.watches.delete(watch.clientId)
+    watch.stream.forget(watch.clientId)
     if (this.upstream && watch.upstreamId !== 0) this.upstream.byId.delete(watch.upstreamId)
     watch.upstreamId = 0
-  }
-
-  /** A response made here (no upstream to answer it), with the last header a member sent. */
-  private local(watchId: number, fields: Partial<Pick<WatchResponse, 'created' | 'canceled' | 'cancelReason'>>): WatchResponse {
-    return {
-      header: this.lastHeader,
-      watchId,
-      created: fields.created ?? false,
-      canceled: fields.canceled ?? false,
-      compactRevision: 0,
-      cancelReason: fields.cancelReason ?? '',
-      fragment: false,
-      events: [],
-    }
-  }
-}
-
-/** One client's watch stream: its own watch IDs, as etcd gives them per stream. */
-class RemoteWatchStream implements WatchStream {
-  readonly watches = new Map<number, ClientWatch>()
-  private nextId = 0
-  private closed = false
-
-  constructor(
-    private readonly mux: RemoteWatch,
-    private readonly onResponse: (resp: WatchResponse) => void,
-  ) {}
-
-  deliver(resp: WatchResponse): void {
-    if (!this.closed) this.onResponse(resp)
-  }
-
-  send(req: WatchRequest): void {
-    if (this.closed) return
-    switch (req.kind) {
-      case 'create':
-        return this.create(req.request)
-      case 'cancel': {
-        // canceling an unknown ID is silently ignored, as etcd does
-        const watch = this.watches.get(req.request.watchId)
-        if (watch) this.mux.cancel(watch)
-        return
-      }
-      case 'progress':
-        return this.mux.progress(this)
-    }
-  }
-
-  close(): void {
-    if (this.closed) return
-    this.closed = true
-    this.mux.release(this)
-  }
-
-  private create(req: WatchCreateRequest): void {
-    // as etcd's v3rpc: no key means "\0"; a range_end of "\0" means every key >= key
-    const key = req.key.length === 0 ? Buffer.from([0]) : req.key
-    const everyKeyFrom = req.rangeEnd.length === 1 && req.rangeEnd[0] === 0
-    if (req.rangeEnd.length > 0 && !everyKeyFrom && Buffer.compare(key, req.rangeEnd) >= 0) {
-      return this.mux.refuse(this, req, Errors.emptyWatcherRange())
-    }
-    let id = req.watchId
-    if (id === 0) {
-      while (this.watches.has(this.nextId)) this.nextId++
-      id = this.nextId++
-    } else if (this.watches.has(id)) {
-      return this.mux.refuse(this, req, Errors.duplicateWatchId())
-    }
-    this.mux.create(this, req, id)
   }
 }

@@ -111,15 +111,15 @@ export interface Operation {
   websocket?: boolean
 }
 
-const rpc = (path: string, summary: string, request: string, response: string): Operation => ({
-  method: 'post',
+const rpc = <P extends string, Req extends string, Res extends string>(path: P, summary: string, request: Req, response: Res) => ({
+  method: 'post' as const,
   path,
   summary,
   request,
   response,
 })
 
-export const operations: Operation[] = [
+const routeTable = [
   rpc('/v3/kv/range', 'Gets the keys in a range', 'RangeRequest', 'RangeResponse'),
   rpc('/v3/kv/put', 'Puts a key', 'PutRequest', 'PutResponse'),
   rpc('/v3/kv/deleterange', 'Deletes the keys in a range', 'DeleteRangeRequest', 'DeleteRangeResponse'),
@@ -166,4 +166,15 @@ export const operations: Operation[] = [
   { method: 'get', path: '/readyz', summary: 'Readiness (text/plain "ok")', text: true },
   { method: 'get', path: '/version', summary: 'Server and cluster versions', response: 'Version' },
   { method: 'get', path: '/metrics', summary: 'Prometheus metrics', text: true },
-]
+] as const satisfies readonly Operation[]
+
+/** Every route of the API, once: the server registers, the codec compiles and OpenAPI describes these. */
+export const operations: readonly Operation[] = routeTable
+/** The routes with their paths and message names as types. */
+export type RouteOperation = (typeof routeTable)[number]
+
+export function operationAt(path: string): Operation {
+  const op = operations.find((o) => o.path === path)
+  if (!op) throw new Error(`${path} is not a route in api/messages.ts`)
+  return op
+}

@@ -10,10 +10,11 @@
  *   marker object `{"base64":"…"}` (never mangled), which a request accepts back as it is.
  */
 import { isUtf8 } from 'node:buffer'
+import { prefixEnd } from '../../backend/key-range.js'
 import { Errors } from '../../errors.js'
-import { decodeBase64 } from '../base64.js'
-import { goQuote } from '../go-text.js'
-import { JsonObject, type JsonValue, kindOf, unquote } from '../json.js'
+import { decodeBase64 } from './base64.js'
+import { goQuote } from './go-text.js'
+import { JsonObject, type JsonValue, kindOf, unquote } from './json.js'
 import { bool, bytes, field } from './fields.js'
 
 export interface KeyRange {
@@ -57,18 +58,6 @@ function readText(v: JsonValue | undefined): Buffer {
   throw Errors.utf8BytesField(kindOf(v))
 }
 
-/** etcd's prefix end: the key with its last byte below 0xff incremented and the rest cut; none: every key. */
-export function prefixEnd(key: Buffer): Buffer {
-  for (let i = key.length - 1; i >= 0; i--) {
-    if (key[i]! < 0xff) {
-      const end = Buffer.from(key.subarray(0, i + 1))
-      end[i]! += 1
-      return end
-    }
-  }
-  return zeroByte
-}
-
 export const utf8Codec: BytesCodec = {
   name: 'utf8',
   read: readText,
@@ -80,7 +69,7 @@ export const utf8Codec: BytesCodec = {
       throw Errors.prefixWithRangeEnd()
     }
     // As etcdctl's --prefix: an empty prefix is every key, from \0 on.
-    return key.length === 0 ? { key: zeroByte, rangeEnd: zeroByte } : { key, rangeEnd: prefixEnd(key) }
+    return { key: key.length === 0 ? zeroByte : key, rangeEnd: prefixEnd(key) }
   },
   write: (b) => (isUtf8(b) ? JSON.stringify(b.toString('utf8')) : `{"base64":"${b.toString('base64')}"}`),
 }

@@ -31,7 +31,7 @@ import type {
   WatchRequest,
   WatchResponse,
 } from '../../backend/backend.js'
-import { httpSchemas, operations } from '../api/messages.js'
+import { operationAt, operations, type RouteOperation } from '../api/messages.js'
 import { compileDecoders, type Decoder } from './compile-decoder.js'
 import { compileEncoders, type Encoder } from './compile-encoder.js'
 
@@ -56,75 +56,90 @@ export type EmptyRequest = Record<string, never>
 /** A response etcd leaves unset but for its (absent) header. */
 export type EmptyResponse = Record<string, never>
 
-// the HTTP API's own messages (Health, Version) are written by their routes
-const isProto = (name: string | undefined): name is string => name !== undefined && !(name in httpSchemas)
-const requestNames = new Set(operations.map((op) => op.request).filter(isProto))
-const responseNames = new Set(operations.map((op) => op.response).filter(isProto))
-
-const compiledDecoders = compileDecoders([...requestNames])
-const compiledEncoders = compileEncoders([...responseNames])
-
-function decoder<T>(name: string): Decoder<T> {
-  const d = compiledDecoders[name]
-  if (!d) throw new Error(`${name} is not the request of any route in api/messages.ts`)
-  return d as Decoder<T>
-}
-
-function encoder<T>(name: string): Encoder<T> {
-  const e = compiledEncoders[name]
-  if (!e) throw new Error(`${name} is not the response of any route in api/messages.ts`)
-  return e as Encoder<T>
-}
-
-export const decoders = {
-  RangeRequest: decoder<RangeRequest>('RangeRequest'),
-  PutRequest: decoder<PutRequest>('PutRequest'),
-  DeleteRangeRequest: decoder<DeleteRangeRequest>('DeleteRangeRequest'),
-  TxnRequest: decoder<TxnRequest>('TxnRequest'),
-  CompactionRequest: decoder<CompactionRequest>('CompactionRequest'),
-  LeaseGrantRequest: decoder<LeaseGrantRequest>('LeaseGrantRequest'),
-  LeaseRevokeRequest: decoder<LeaseIdRequest>('LeaseRevokeRequest'),
-  LeaseKeepAliveRequest: decoder<LeaseIdRequest>('LeaseKeepAliveRequest'),
-  LeaseTimeToLiveRequest: decoder<LeaseTimeToLiveRequest>('LeaseTimeToLiveRequest'),
-  LeaseLeasesRequest: decoder<EmptyRequest>('LeaseLeasesRequest'),
+/** The internal type of each request message a route reads (tests hold the compiled decoders to them). */
+interface RequestTypes {
+  RangeRequest: RangeRequest
+  PutRequest: PutRequest
+  DeleteRangeRequest: DeleteRangeRequest
+  TxnRequest: TxnRequest
+  CompactionRequest: CompactionRequest
+  LeaseGrantRequest: LeaseGrantRequest
+  LeaseRevokeRequest: LeaseIdRequest
+  LeaseKeepAliveRequest: LeaseIdRequest
+  LeaseTimeToLiveRequest: LeaseTimeToLiveRequest
+  LeaseLeasesRequest: EmptyRequest
   /** `kind: 'none'` when no request is set (`{}`, an unknown field), which etcd ignores. */
-  WatchRequest: decoder<WatchRequest | { kind: 'none' }>('WatchRequest'),
-  AlarmRequest: decoder<AlarmRequest>('AlarmRequest'),
-  StatusRequest: decoder<EmptyRequest>('StatusRequest'),
-  DefragmentRequest: decoder<EmptyRequest>('DefragmentRequest'),
-  HashRequest: decoder<EmptyRequest>('HashRequest'),
-  MoveLeaderRequest: decoder<MoveLeaderRequest>('MoveLeaderRequest'),
-  SnapshotRequest: decoder<EmptyRequest>('SnapshotRequest'),
-  MemberListRequest: decoder<EmptyRequest>('MemberListRequest'),
-  MemberAddRequest: decoder<MemberAddRequest>('MemberAddRequest'),
-  MemberRemoveRequest: decoder<MemberIdRequest>('MemberRemoveRequest'),
-  MemberUpdateRequest: decoder<MemberUpdateRequest>('MemberUpdateRequest'),
-  MemberPromoteRequest: decoder<MemberIdRequest>('MemberPromoteRequest'),
+  WatchRequest: WatchRequest | { kind: 'none' }
+  AlarmRequest: AlarmRequest
+  StatusRequest: EmptyRequest
+  DefragmentRequest: EmptyRequest
+  HashRequest: EmptyRequest
+  MoveLeaderRequest: MoveLeaderRequest
+  SnapshotRequest: EmptyRequest
+  MemberListRequest: EmptyRequest
+  MemberAddRequest: MemberAddRequest
+  MemberRemoveRequest: MemberIdRequest
+  MemberUpdateRequest: MemberUpdateRequest
+  MemberPromoteRequest: MemberIdRequest
 }
 
-export const encoders = {
-  RangeResponse: encoder<RangeResponse>('RangeResponse'),
-  PutResponse: encoder<PutResponse>('PutResponse'),
-  DeleteRangeResponse: encoder<DeleteRangeResponse>('DeleteRangeResponse'),
-  TxnResponse: encoder<TxnResponse>('TxnResponse'),
-  CompactionResponse: encoder<CompactionResponse>('CompactionResponse'),
-  LeaseGrantResponse: encoder<LeaseGrantResponse>('LeaseGrantResponse'),
-  LeaseRevokeResponse: encoder<LeaseRevokeResponse>('LeaseRevokeResponse'),
-  LeaseKeepAliveResponse: encoder<LeaseKeepAliveResponse>('LeaseKeepAliveResponse'),
-  LeaseTimeToLiveResponse: encoder<LeaseTimeToLiveResponse>('LeaseTimeToLiveResponse'),
-  LeaseLeasesResponse: encoder<LeaseLeasesResponse>('LeaseLeasesResponse'),
-  WatchResponse: encoder<WatchResponse>('WatchResponse'),
+/** The internal type of each response message a route writes. */
+interface ResponseTypes {
+  RangeResponse: RangeResponse
+  PutResponse: PutResponse
+  DeleteRangeResponse: DeleteRangeResponse
+  TxnResponse: TxnResponse
+  CompactionResponse: CompactionResponse
+  LeaseGrantResponse: LeaseGrantResponse
+  LeaseRevokeResponse: LeaseRevokeResponse
+  LeaseKeepAliveResponse: LeaseKeepAliveResponse
+  LeaseTimeToLiveResponse: LeaseTimeToLiveResponse
+  LeaseLeasesResponse: LeaseLeasesResponse
+  WatchResponse: WatchResponse
   /** etcd's gateway writes no header for alarms, defragment and transfer-leadership. */
-  AlarmResponse: encoder<AlarmResponse>('AlarmResponse'),
-  StatusResponse: encoder<StatusResponse>('StatusResponse'),
-  DefragmentResponse: encoder<EmptyResponse>('DefragmentResponse'),
-  HashResponse: encoder<HashResponse>('HashResponse'),
-  MoveLeaderResponse: encoder<EmptyResponse>('MoveLeaderResponse'),
+  AlarmResponse: AlarmResponse
+  StatusResponse: StatusResponse
+  DefragmentResponse: EmptyResponse
+  HashResponse: HashResponse
+  MoveLeaderResponse: EmptyResponse
   /** One snapshot message, without the stream's `{"result":…}` wrapper. */
-  SnapshotResponse: encoder<SnapshotChunk>('SnapshotResponse'),
-  MemberListResponse: encoder<MemberListResponse>('MemberListResponse'),
-  MemberAddResponse: encoder<MemberAddResponse>('MemberAddResponse'),
-  MemberRemoveResponse: encoder<MemberListResponse>('MemberRemoveResponse'),
-  MemberUpdateResponse: encoder<MemberListResponse>('MemberUpdateResponse'),
-  MemberPromoteResponse: encoder<MemberListResponse>('MemberPromoteResponse'),
+  SnapshotResponse: SnapshotChunk
+  MemberListResponse: MemberListResponse
+  MemberAddResponse: MemberAddResponse
+  MemberRemoveResponse: MemberListResponse
+  MemberUpdateResponse: MemberListResponse
+  MemberPromoteResponse: MemberListResponse
+}
+
+/** etcd's messages are the POST routes' (GET routes answer the HTTP API's own messages, written by their routes). */
+type EtcdOperation = Extract<RouteOperation, { method: 'post' }>
+export type RequestName = EtcdOperation['request']
+export type ResponseName = EtcdOperation['response']
+/** What a route's request decodes to and its response encodes from (a route without a type here does not compile). */
+export type RequestOf<N extends RequestName> = RequestTypes[N]
+export type ResponseOf<N extends ResponseName> = ResponseTypes[N]
+
+const postOperations = operations.filter((op) => op.method === 'post') as EtcdOperation[]
+
+export const decoders = compileDecoders([...new Set(postOperations.map((op) => op.request))]) as {
+  [N in RequestName]: Decoder<RequestOf<N>>
+}
+
+export const encoders = compileEncoders([...new Set(postOperations.map((op) => op.response))]) as {
+  [N in ResponseName]: Encoder<ResponseOf<N>>
+}
+
+export type RoutePath = EtcdOperation['path']
+type OperationAt<P extends RoutePath> = Extract<EtcdOperation, { path: P }>
+/** The internal request type of the route at P, and its response type. */
+export type RouteRequest<P extends RoutePath> = RequestOf<OperationAt<P>['request']>
+export type RouteResponse<P extends RoutePath> = ResponseOf<OperationAt<P>['response']>
+
+/** The decoder of the route's request and the encoder of its response, as its operation names them. */
+export function codecAt<P extends RoutePath>(path: P): { decode: Decoder<RouteRequest<P>>; encode: Encoder<RouteResponse<P>> } {
+  const op = operationAt(path)
+  return {
+    decode: decoders[op.request as RequestName] as Decoder<RouteRequest<P>>,
+    encode: encoders[op.response as ResponseName] as Encoder<RouteResponse<P>>,
+  }
 }

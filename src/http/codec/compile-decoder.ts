@@ -8,8 +8,9 @@
  */
 import { Errors } from '../../errors.js'
 import { varintSize } from '../../proto-size.js'
+import { MAX_MESSAGE_DEPTH } from '../../proto/wire.js'
 import type { FieldType, MessageType, OneofType } from '../api/message-types.js'
-import { JsonObject, type JsonValue, kindOf } from '../json.js'
+import { JsonObject, type JsonValue, kindOf } from './json.js'
 import { base64Codec, type BytesCodec } from './bytes-codec.js'
 import * as read from './fields.js'
 import { MessageFunctions } from './message-functions.js'
@@ -22,7 +23,14 @@ export interface Decoded<T> {
 
 export type Decoder<T> = (v: JsonValue | undefined, codec?: BytesCodec) => Decoded<T>
 
-type MessageDecoder = (o: JsonObject, codec: BytesCodec) => Decoded<unknown>
+type MessageDecoder = (o: JsonObject, codec: BytesCodec, depth: number) => Decoded<unknown>
+
+/** A request nested deeper than the decoder goes; the RPC answers it as etcd's txn check does. */
+export class NestingTooDeep extends Error {
+  constructor() {
+    super(`messages nested more than ${MAX_MESSAGE_DEPTH} deep`)
+  }
+}
 
 const emptyObject = new JsonObject()
 
@@ -46,6 +54,7 @@ const helpers = {
   lenAlways: (tag: number, len: number) => tag + varintSize(len) + len,
   uint64Number: (v: JsonValue | undefined) => Number(read.uint64Big(v)),
   byteLength: (s: string) => Buffer.byteLength(s),
+  NestingTooDeep,
 }
 
 const tagSize = (f: FieldType) => varintSize(f.number << 3)
@@ -75,7 +84,7 @@ class DecoderFunctions extends MessageFunctions {
       case 'enum':
         return `h.enumValue(${v}, ${JSON.stringify(f.enumType!.goName)}, ${this.constant(f.enumType!.values)})`
       case 'message':
-        return `${this.functionOf(f.messageType!)}(h.message(${v}) ?? h.emptyObject, codec)`
+        return `${this.functionOf(f.messageType!)}(h.message(${v}) ?? h.emptyObject, codec, depth + 1)`
       default:
         throw new Error(`no request decoding for ${f.kind} fields (${f.name})`)
     }
@@ -98,7 +107,8 @@ class DecoderFunctions extends MessageFunctions {
   protected messageFunction(type: MessageType): string {
     const union = type.fields[0]?.oneof?.union ? type.fields[0].oneof : undefined
     const body = union ? this.unionBody(type, union) : this.structBody(type)
-    return `function ${this.functionOf(type.name)}(o, codec) {\n${body.join('\n')}\n}`
+    const guard = `if (depth > ${MAX_MESSAGE_DEPTH}) throw new h.NestingTooDeep()`
+    return `function ${this.functionOf(type.name)}(o, codec, depth) {\n${guard}\n${body.join('\n')}\n}`
   }
 
   /**
@@ -114,7 +124,7 @@ class DecoderFunctions extends MessageFunctions {
       const kind = oneof.union!.kinds[m.name]
       if (!kind) throw new Error(`${type.name}.${m.name}: no kind in the union note`)
       reads.push(`const ${v}m = h.message(${this.raw(m)})`)
-      reads.push(`const ${v} = ${v}m === undefined ? undefined : ${this.functionOf(m.messageType!)}(${v}m, codec)`)
+      reads.push(`const ${v} = ${v}m === undefined ? undefined : ${this.functionOf(m.messageType!)}(${v}m, codec, depth + 1)`)
       const request = `{ kind: ${JSON.stringify(kind)}, ${oneof.union!.payload}: ${v}.request }`
       returns.push(`if (${v} !== undefined) return { request: ${request}, size: h.lenAlways(${tagSize(m)}, ${v}.size) }`)
     }
@@ -138,7 +148,7 @@ class DecoderFunctions extends MessageFunctions {
         continue
       } else if (f.kind === 'message') {
         lines.push(`const ${v}m = h.message(${this.raw(f)})`)
-        lines.push(`const ${v}d = ${v}m === undefined ? undefined : ${this.functionOf(f.messageType!)}(${v}m, codec)`)
+        lines.push(`const ${v}d = ${v}m === undefined ? undefined : ${this.functionOf(f.messageType!)}(${v}m, codec, depth + 1)`)
         lines.push(`const ${v} = ${v}d?.request`)
         sizes.push(`(${v}d === undefined ? 0 : h.lenAlways(${tagSize(f)}, ${v}d.size))`)
         continue
@@ -211,11 +221,11 @@ class DecoderFunctions extends MessageFunctions {
 
 /** Decoders for these request messages (and, inside, every message they contain). */
 export function compileDecoders(names: string[]): Record<string, Decoder<unknown>> {
-  const compiled = new DecoderFunctions().compile(names) as Record<string, MessageDecoder>
+  const compiled = new DecoderFunctions().compile(names) as unknown as Record<string, MessageDecoder>
   const out: Record<string, Decoder<unknown>> = {}
   for (const name of names) {
     const decode = compiled[name]!
-    out[name] = (v, codec = base64Codec) => decode(body(v), codec)
+    out[name] = (v, codec = base64Codec) => decode(body(v), codec, 0)
   }
   return out
 }

@@ -6,7 +6,7 @@
  * written (an all-zero header is `{}`, as in a nested txn response).
  */
 import type { FieldType, MessageType } from '../api/message-types.js'
-import { goJsonString } from '../go-text.js'
+import { goJsonString } from './go-text.js'
 import { base64Codec, type BytesCodec } from './bytes-codec.js'
 import { MessageFunctions } from './message-functions.js'
 

@@ -4,9 +4,9 @@
  * proto name (jsonpb prefers the camel name when both are present); null means "not set".
  */
 import { Errors } from '../../errors.js'
-import { decodeBase64 } from '../base64.js'
-import { goQuote } from '../go-text.js'
-import { JsonNumber, JsonObject, type JsonValue, kindOf, parseWhole, unquote } from '../json.js'
+import { decodeBase64 } from './base64.js'
+import { goQuote } from './go-text.js'
+import { JsonNumber, JsonObject, type JsonValue, kindOf, parseWhole, unquote } from './json.js'
 
 const typeError = Errors.jsonTypeMismatch
 

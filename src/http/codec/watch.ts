@@ -6,6 +6,7 @@
 import type { Event, WatchResponse } from '../../backend/backend.js'
 import { base64Codec, type BytesCodec } from './bytes-codec.js'
 import { encoders } from './codecs.js'
+import { resultLine } from './envelope.js'
 
 /** Per codec, as streams in base64 and in text mode may watch the same key. */
 const encodedEvents = new Map<BytesCodec, WeakMap<readonly Event[], Map<number, Buffer>>>()
@@ -20,9 +21,4 @@ export function watchResultLine(r: WatchResponse, codec: BytesCodec = base64Code
   let line = byId.get(r.watchId)
   if (!line) byId.set(r.watchId, (line = resultLine(encoders.WatchResponse(r, codec))))
   return line
-}
-
-/** A message of a gRPC stream as grpc-gateway writes it: `{"result":…}` and a newline. */
-export function resultLine(json: string): Buffer {
-  return Buffer.from('{"result":' + json + '}\n', 'utf8')
 }

@@ -4,12 +4,12 @@
  */
 import type { FastifyPluginAsync } from 'fastify'
 import type { Lease } from '../../backend/backend.js'
-import { decoders, encoders } from '../codec/codecs.js'
-import type { JsonValue } from '../json.js'
-import { KeepAliveSession } from '../keepalive-session.js'
-import { type RequestLimits, unaryHandler } from '../rpc.js'
+import { codecAt } from '../codec/codecs.js'
+import type { JsonValue } from '../codec/json.js'
+import { KeepAliveSession } from '../stream/keepalive-session.js'
+import { serveUnary } from '../rpc.js'
 import type { HttpStreamResponse } from '../stream/http-stream.js'
-import { JsonMessageReader } from '../stream/json-message-reader.js'
+import type { StreamLimits } from '../stream/request-messages.js'
 import { failWebSocket } from '../stream/stream-errors.js'
 import { endStreamsOnClose, leaveBodiesUnread, openHttpStream, serveHttpStream } from '../stream/streaming-route.js'
 import type { WsHeartbeat } from '../stream/ws-heartbeat.js'
@@ -18,40 +18,21 @@ import { WsSink } from '../stream/ws-sink.js'
 
 export interface LeaseRoutesOptions {
   lease: Lease
-  limits: RequestLimits
+  limits: StreamLimits
   heartbeat: WsHeartbeat
 }
 
 export const leaseRoutes: FastifyPluginAsync<LeaseRoutesOptions> = async (app, { lease, limits, heartbeat }) => {
-  const grant = unaryHandler(limits, {
-    decode: decoders.LeaseGrantRequest,
-    proposal: () => true,
-    call: (req) => lease.grant(req),
-    encode: encoders.LeaseGrantResponse,
-  })
-  const revoke = unaryHandler(limits, {
-    decode: decoders.LeaseRevokeRequest,
-    proposal: () => true,
-    call: (req) => lease.revoke(req.id),
-    encode: encoders.LeaseRevokeResponse,
-  })
-  const timeToLive = unaryHandler(limits, {
-    decode: decoders.LeaseTimeToLiveRequest,
-    proposal: () => false,
-    call: (req) => lease.timeToLive(req),
-    encode: encoders.LeaseTimeToLiveResponse,
-  })
-  const leases = unaryHandler(limits, {
-    decode: decoders.LeaseLeasesRequest,
-    proposal: () => false,
-    call: () => lease.leases(),
-    encode: encoders.LeaseLeasesResponse,
-  })
-  app.post('/v3/lease/grant', grant)
-  for (const prefix of ['/v3/lease', '/v3/kv/lease']) {
-    app.post(`${prefix}/revoke`, revoke)
-    app.post(`${prefix}/timetolive`, timeToLive)
-    app.post(`${prefix}/leases`, leases)
+  serveUnary(app, limits.requests, '/v3/lease/grant', { proposal: () => true, call: (req) => lease.grant(req) })
+  // etcd 3.4 serves these under /v3/kv/lease/ too
+  for (const path of ['/v3/lease/revoke', '/v3/kv/lease/revoke'] as const) {
+    serveUnary(app, limits.requests, path, { proposal: () => true, call: (req) => lease.revoke(req.id) })
+  }
+  for (const path of ['/v3/lease/timetolive', '/v3/kv/lease/timetolive'] as const) {
+    serveUnary(app, limits.requests, path, { proposal: () => false, call: (req) => lease.timeToLive(req) })
+  }
+  for (const path of ['/v3/lease/leases', '/v3/kv/lease/leases'] as const) {
+    serveUnary(app, limits.requests, path, { proposal: () => false, call: () => lease.leases() })
   }
   app.register(keepAliveRoutes, { lease, limits, heartbeat })
 }
@@ -60,18 +41,19 @@ const keepAliveRoutes: FastifyPluginAsync<LeaseRoutesOptions> = async (app, { le
   const open = new Set<HttpStreamResponse>()
   leaveBodiesUnread(app)
   endStreamsOnClose(app, open)
-  const newReader = () => new JsonMessageReader(limits.maxMessageBytes, (size) => limits.messageTooLarge(size))
-  const handle = (session: KeepAliveSession) => (v: JsonValue) => session.request(decoders.LeaseKeepAliveRequest(v).request.id)
+  const { decode } = codecAt('/v3/lease/keepalive')
+  const handle = (session: KeepAliveSession) => (v: JsonValue) => session.request(decode(v).request.id)
 
   app.post('/v3/lease/keepalive', async (request, reply) => {
     const stream = openHttpStream(reply, open)
-    const session = new KeepAliveSession(lease, stream, (err) => stream.abort(err))
+    const session = new KeepAliveSession(lease, stream, limits.budget, (err) => stream.abort(err))
     // Unlike watch, the keepalive stream ends with its request body (etcd 3.4).
-    serveHttpStream(request.raw, stream, session, newReader(), handle(session), () => void session.drained().then(() => stream.end()))
+    serveHttpStream(request.raw, stream, session, limits, handle(session), () => stream.end())
   })
 
   webSocketRoute(app, '/v3/lease/keepalive', (socket, connection) => {
-    const session = new KeepAliveSession(lease, new WsSink(socket, connection), (err) => failWebSocket(socket, err))
-    serveWebSocket(socket, session, newReader(), handle(session), heartbeat)
+    const sink = new WsSink(socket, connection)
+    const session = new KeepAliveSession(lease, sink, limits.budget, (err) => failWebSocket(socket, err))
+    serveWebSocket(socket, sink, session, limits, handle(session), heartbeat)
   })
 }

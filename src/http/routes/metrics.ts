@@ -1,21 +1,13 @@
 /** GET /metrics: etcd's metric families where they apply, plus the gateway's own. */
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
-import { Counter, Gauge, Histogram, Registry } from 'prom-client'
-import type { Backend, Watch, WatchResponse } from '../../backend/backend.js'
+import type { FastifyPluginAsync } from 'fastify'
+import { Gauge, type Registry } from 'prom-client'
+import type { Backend } from '../../backend/backend.js'
 import { exposition, metricsContentType } from '../../metrics.js'
 
 export interface MetricsRoutesOptions {
   backend: Backend
   /** The app's registry (its request metrics); backend gauges are added here. */
   registry: Registry
-}
-
-/** KV routes → etcd's mvcc operation counters. */
-const mvccCounters: Record<string, string> = {
-  '/v3/kv/put': 'put',
-  '/v3/kv/range': 'range',
-  '/v3/kv/txn': 'txn',
-  '/v3/kv/deleterange': 'delete',
 }
 
 export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (app, { backend, registry }) => {
@@ -59,60 +51,4 @@ export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (ap
       return reply.header('content-type', metricsContentType).send(await exposition(registry))
     },
   })
-}
-
-/** Request duration by route, and etcd's mvcc counters by KV route; call on the root app (hooks are scoped). */
-export function observeRequests(app: FastifyInstance, registry: Registry): void {
-  const registers = [registry]
-  const ops = Object.fromEntries(
-    [...new Set(Object.values(mvccCounters))].map((op) => [
-      op,
-      new Counter({ name: `etcd_mvcc_${op}_total`, help: `Total number of ${op}s seen by this member.`, registers }),
-    ]),
-  )
-  const duration = new Histogram({
-    name: 'etcdgw_http_request_duration_seconds',
-    help: 'HTTP requests by route, method and status code.',
-    labelNames: ['route', 'method', 'code'],
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers,
-  })
-  // a callback hook: an async one would cost a promise per request
-  app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched'
-    duration.observe({ route, method: request.method, code: String(reply.statusCode) }, reply.elapsedTime / 1000)
-    const op = mvccCounters[route]
-    if (op && reply.statusCode === 200) ops[op]!.inc()
-    done()
-  })
-}
-
-/**
- * The backend's Watch, counting the watches open on it (created and not yet canceled) into a gauge
- * of the app's registry.
- */
-export function countedWatch(watch: Watch, registry: Registry): Watch {
-  const open = new Gauge({ name: 'etcdgw_watches_open', help: 'Watches open on this server.', registers: [registry] })
-  return {
-    open(onResponse: (resp: WatchResponse) => void) {
-      const ids = new Set<number>()
-      const stream = watch.open((resp) => {
-        if (resp.created && !resp.canceled && !ids.has(resp.watchId)) {
-          ids.add(resp.watchId)
-          open.inc()
-        } else if (resp.canceled && ids.delete(resp.watchId)) {
-          open.dec()
-        }
-        onResponse(resp)
-      })
-      return {
-        send: (req) => stream.send(req),
-        close() {
-          open.dec(ids.size)
-          ids.clear()
-          stream.close()
-        },
-      }
-    },
-  }
 }

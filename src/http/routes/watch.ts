@@ -6,23 +6,20 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { Watch } from '../../backend/backend.js'
 import type { EtcdError } from '../../errors.js'
 import { bytesCodecOf } from '../codec/bytes-codec.js'
-import { decoders } from '../codec/codecs.js'
-import type { JsonValue } from '../json.js'
-import type { RequestLimits } from '../rpc.js'
+import { codecAt } from '../codec/codecs.js'
+import type { JsonValue } from '../codec/json.js'
 import type { HttpStreamResponse } from '../stream/http-stream.js'
-import { JsonMessageReader } from '../stream/json-message-reader.js'
+import type { StreamLimits } from '../stream/request-messages.js'
 import { failWebSocket } from '../stream/stream-errors.js'
 import { endStreamsOnClose, leaveBodiesUnread, openHttpStream, serveHttpStream } from '../stream/streaming-route.js'
 import type { WsHeartbeat } from '../stream/ws-heartbeat.js'
 import { serveWebSocket, webSocketRoute } from '../stream/ws-route.js'
 import { WsSink } from '../stream/ws-sink.js'
-import { WatchSession } from '../watch-session.js'
+import { WatchSession } from '../stream/watch-session.js'
 
 export interface WatchRoutesOptions {
   watch: Watch
-  limits: RequestLimits
-  /** --watch-send-buffer-bytes */
-  sendBufferBytes: number
+  limits: StreamLimits
   heartbeat: WsHeartbeat
 }
 
@@ -31,19 +28,19 @@ export const watchRoutes: FastifyPluginAsync<WatchRoutesOptions> = async (app, o
   const open = new Set<HttpStreamResponse>()
   leaveBodiesUnread(app)
   endStreamsOnClose(app, open)
-  const newReader = () => new JsonMessageReader(limits.maxMessageBytes, (size) => limits.messageTooLarge(size))
 
+  const { decode } = codecAt('/v3/watch')
   const handle = (session: WatchSession) => (v: JsonValue) => {
-    const req = decoders.WatchRequest(v, session.codec).request
+    const req = decode(v, session.codec).request
     if (req.kind !== 'none') session.request(req)
   }
 
   app.post('/v3/watch', async (request, reply) => {
     const codec = bytesCodecOf(request.query)
     const stream = openHttpStream(reply, open)
-    const session = new WatchSession(opts.watch, stream, opts.sendBufferBytes, codec)
+    const session = new WatchSession(opts.watch, stream, limits, codec)
     // The watch stream outlives the request body, until the client goes away.
-    serveHttpStream(request.raw, stream, session, newReader(), handle(session), () => {})
+    serveHttpStream(request.raw, stream, session, limits, handle(session), () => {})
   })
 
   webSocketRoute(app, '/v3/watch', (socket, connection, query) => {
@@ -53,7 +50,8 @@ export const watchRoutes: FastifyPluginAsync<WatchRoutesOptions> = async (app, o
     } catch (err) {
       return failWebSocket(socket, err as EtcdError)
     }
-    const session = new WatchSession(opts.watch, new WsSink(socket, connection), opts.sendBufferBytes, codec)
-    serveWebSocket(socket, session, newReader(), handle(session), opts.heartbeat)
+    const sink = new WsSink(socket, connection)
+    const session = new WatchSession(opts.watch, sink, limits, codec)
+    serveWebSocket(socket, sink, session, limits, handle(session), opts.heartbeat)
   })
 }

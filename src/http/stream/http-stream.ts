@@ -5,16 +5,8 @@
 import type { ServerResponse } from 'node:http'
 import type { OutgoingHttpHeaders } from 'node:http'
 import { type EtcdError, httpStatusOf } from '../../errors.js'
-import { encodeError } from '../codec/error-body.js'
-import { goJsonString } from '../go-text.js'
+import { encodeError, encodeStreamError } from '../codec/envelope.js'
 import type { MessageSink } from './message-sink.js'
-
-/** grpc-gateway's reason phrases for the statuses a mid-stream error can carry. */
-const statusText: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 408: 'Request Timeout',
-  409: 'Conflict', 412: 'Precondition Failed', 429: 'Too Many Requests', 500: 'Internal Server Error',
-  501: 'Not Implemented', 503: 'Service Unavailable', 504: 'Gateway Timeout',
-}
 
 export class HttpStreamResponse implements MessageSink {
   private started = false
@@ -46,6 +38,11 @@ export class HttpStreamResponse implements MessageSink {
     return this.res.writableLength + (this.res.socket?.writableLength ?? 0)
   }
 
+  onDrain(fn: () => void): void {
+    if (this.res.writableNeedDrain) this.res.once('drain', fn)
+    else setImmediate(fn)
+  }
+
   /** The request could not start the stream (its first message does not decode): a plain error response. */
   fail(err: EtcdError): void {
     if (!this.open || this.started) return this.end()
@@ -72,11 +69,7 @@ export class HttpStreamResponse implements MessageSink {
   abort(err: EtcdError): void {
     if (!this.open) return
     if (!this.started) return this.fail(err)
-    const status = httpStatusOf(err.grpcCode)
-    this.res.end(
-      `{"error":{"grpc_code":${err.grpcCode},"http_code":${status},"message":${goJsonString(err.message)},` +
-        `"http_status":"${statusText[status] ?? 'Internal Server Error'}"}}`,
-    )
+    this.res.end(encodeStreamError(err))
     // The request body may still be open: the connection cannot serve another request, let it go.
     const socket = this.res.socket
     this.res.once('finish', () => socket?.destroySoon())

@@ -4,4 +4,6 @@ export interface MessageSink {
   send(line: Buffer): void
   /** Bytes accepted by send() and not yet handed to the network. */
   bufferedBytes(): number
+  /** Calls `fn` once what is buffered has gone to the network (soon, when nothing waits). */
+  onDrain(fn: () => void): void
 }

@@ -1,7 +1,7 @@
 /** How the gateway reports a request message that does not decode on a stream. */
 import type { WebSocket } from 'ws'
 import { Errors, type EtcdError } from '../../errors.js'
-import { encodeError } from '../codec/error-body.js'
+import { encodeError } from '../codec/envelope.js'
 
 /**
  * grpc-gateway fails the stream's start with the decode error itself, not a gRPC status: code 2
@@ -15,6 +15,8 @@ export function startError(err: EtcdError): EtcdError {
 export function failWebSocket(socket: WebSocket, err: EtcdError): void {
   const e = startError(err)
   socket.send(encodeError(e.message, e.grpcCode), () => socket.terminate())
+  // a client that is not reading would never get the frame, and would hold the connection and all that waits for it
+  if (socket.bufferedAmount > 0) socket.terminate()
 }
 
 /** Ours, not etcd's (which stops reading the socket): the same error frame, and the socket goes on. */

@@ -2,10 +2,9 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { Errors } from '../../errors.js'
-import type { JsonValue } from '../json.js'
+import type { JsonValue } from '../codec/json.js'
 import { HttpStreamResponse } from './http-stream.js'
-import type { JsonMessageReader } from './json-message-reader.js'
-import { readHttpRequestMessages } from './request-messages.js'
+import { readHttpRequestMessages, type StreamLimits } from './request-messages.js'
 import { startError } from './stream-errors.js'
 
 /** In this plugin's scope the body stays unread: the route reads request.raw as the messages arrive. */
@@ -40,12 +39,12 @@ export function serveHttpStream(
   request: IncomingMessage,
   stream: HttpStreamResponse,
   session: { close(): void },
-  reader: JsonMessageReader,
+  limits: StreamLimits,
   message: (v: JsonValue) => void,
   end: () => void,
 ): void {
   stream.onClose(() => session.close())
-  readHttpRequestMessages(request, reader, {
+  readHttpRequestMessages(request, stream, limits, {
     message,
     firstError: (err) => {
       session.close()

@@ -12,9 +12,9 @@ import type { Socket } from 'node:net'
 import type {} from '@fastify/websocket'
 import type { FastifyInstance } from 'fastify'
 import type { WebSocket } from 'ws'
-import type { JsonValue } from '../json.js'
-import type { JsonMessageReader } from './json-message-reader.js'
-import { readWsRequestMessages } from './request-messages.js'
+import type { JsonValue } from '../codec/json.js'
+import type { MessageSink } from './message-sink.js'
+import { readWsRequestMessages, type StreamLimits } from './request-messages.js'
 import { failWebSocket, reportWebSocketError } from './stream-errors.js'
 import type { WsHeartbeat } from './ws-heartbeat.js'
 
@@ -54,14 +54,15 @@ export function webSocketRoute(app: FastifyInstance, url: string, handler: WsRou
  */
 export function serveWebSocket(
   socket: WebSocket,
+  sink: MessageSink,
   session: { close(): void },
-  reader: JsonMessageReader,
+  limits: StreamLimits,
   message: (v: JsonValue) => void,
   heartbeat: WsHeartbeat,
 ): void {
   heartbeat.watch(socket)
   socket.on('close', () => session.close())
-  readWsRequestMessages(socket, reader, {
+  readWsRequestMessages(socket, sink, limits, {
     message,
     firstError: (err) => {
       session.close()

@@ -15,12 +15,12 @@ import type { MessageSink } from './message-sink.js'
 export class WsSink implements MessageSink {
   private readonly raw: Duplex | undefined
 
-  /** `raw` is the connection the WebSocket runs on (the upgrade request's socket). */
+  /** `connection` is the one the WebSocket runs on (the upgrade request's socket). */
   constructor(
     private readonly socket: WebSocket,
-    raw: Duplex,
+    private readonly connection: Duplex,
   ) {
-    this.raw = socket.extensions === '' ? raw : undefined
+    this.raw = socket.extensions === '' ? connection : undefined
   }
 
   send(line: Buffer): void {
@@ -31,6 +31,12 @@ export class WsSink implements MessageSink {
 
   bufferedBytes(): number {
     return this.socket.bufferedAmount
+  }
+
+  onDrain(fn: () => void): void {
+    // every frame, ours or ws's, is written to the connection
+    if (this.connection.writableNeedDrain) this.connection.once('drain', fn)
+    else setImmediate(fn)
   }
 }
 

@@ -24,6 +24,9 @@ const routingCases: ConformanceCase[] = chained(
     routed('double slash redirects', '//v3/kv/range'),
     routed('inner double slash redirects', '/v3//kv/range'),
     routed('dot segment redirects', '/v3/kv/../kv/range'),
+    routed('escaped NUL and slash redirect to the cleaned path', '/%00/%2F'),
+    routed('a redirect escapes the path as Go does', "/v3//a%20b!'(c)*"),
+    routed('a redirect keeps UTF-8 escaped', '/%E2%82%AC//x'),
     routed('query string ignored', '/v3/kv/range?key=Zm9v&x=1'),
     routed('empty query string', '/v3/kv/range?'),
     routed('GET on an RPC path', '/v3/kv/range', 'GET', ''),
@@ -79,4 +82,12 @@ const sizeCases: ConformanceCase[] = [
   { name: 'size/default limit, value of 2.2 MB', steps: [putOfValueSize(2_200_000)] },
 ]
 
-export const httpCases: ConformanceCase[] = [...routingCases, preflight, ...sizeCases]
+/** A txn holding a txn, `depth` times over: etcd's check gives each level the ops its parent leaves. */
+const nestedTxn = (depth: number) => '{"success":[{"request_txn":'.repeat(depth) + '{}' + '}]}'.repeat(depth)
+
+const nestingCases: ConformanceCase[] = [128, 129, 3000].map((depth) => ({
+  name: `txn/nested ${depth} deep`,
+  steps: [step('/v3/kv/txn', nestedTxn(depth))],
+}))
+
+export const httpCases: ConformanceCase[] = [...routingCases, preflight, ...sizeCases, ...nestingCases]

@@ -31,7 +31,10 @@ export interface GatewayOptions {
   app?: Partial<AppOptions>
 }
 
-export async function startOurs(t: Test, opts: GatewayOptions = {}): Promise<Server & { backend(): Backend; dataDir: string }> {
+export async function startOurs(
+  t: Test,
+  opts: GatewayOptions = {},
+): Promise<Server & { backend(): Backend; app(): ReturnType<typeof buildApp>; dataDir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'etcdgw-stream-'))
   let backend: Backend
   let app: ReturnType<typeof buildApp>
@@ -57,6 +60,7 @@ export async function startOurs(t: Test, opts: GatewayOptions = {}): Promise<Ser
       return `http://127.0.0.1:${port}`
     },
     backend: () => backend,
+    app: () => app,
     dataDir: dir,
     restart: async () => {
       await stop()

@@ -7,7 +7,7 @@
  * Values keep their source text where jsonpb re-reads it: numbers as their literal, strings as the raw
  * text between the quotes (escapes not processed; see `unquote`).
  */
-import { Errors } from '../errors.js'
+import { Errors } from '../../errors.js'
 import { quoteChar, utf8SequenceLength } from './go-text.js'
 
 export class JsonNumber {
@@ -40,7 +40,8 @@ export function kindOf(v: JsonValue): 'string' | 'number' | 'bool' | 'object' | 
   return 'array'
 }
 
-const maxNestingDepth = 10000
+/** Go's encoding/json nesting limit. */
+export const maxNestingDepth = 10000
 
 /**
  * Reads the first JSON value of `text` as Go's json.Decoder does: whatever follows it is ignored, a
@@ -272,15 +273,15 @@ class Parser {
   }
 }
 
-function isDigit(c: number): boolean {
+export function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39
 }
 
-function isHex(c: number): boolean {
+export function isHex(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46)
 }
 
-function isSimpleEscape(c: number): boolean {
+export function isSimpleEscape(c: number): boolean {
   // " \ / b f n r t
   return c === 0x22 || c === 0x5c || c === 0x2f || c === 0x62 || c === 0x66 || c === 0x6e || c === 0x72 || c === 0x74
 }

@@ -2,7 +2,7 @@
  * Go's base64.StdEncoding.Decode: standard alphabet, padding required, CR and LF skipped anywhere,
  * and errors reported as `illegal base64 data at input byte N` at the offset Go reports.
  */
-import { Errors } from '../errors.js'
+import { Errors } from '../../errors.js'
 
 const alphabet = new Int8Array(256).fill(-1)
 for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].entries()) {
