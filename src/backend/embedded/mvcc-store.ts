@@ -16,6 +16,9 @@ import { queued, STORE_FILE, StoreFile, type StoreReadTxn } from './store-file.j
 import type { CommitListener, RangeOptions, RangeResult, ReadView } from './views.js'
 import { WriteTxn, type TxnStore } from './write-txn.js'
 
+/** Rows a count at a past revision reads back before it visits the range's keys instead. */
+const MIN_CORRECTION_ROWS = 1024
+
 /**
  * A revisions table (row per change, keyed by (main, sub) revision) plus the in-memory key index.
  *
@@ -94,16 +97,58 @@ export class MvccStore implements TxnStore {
     if (rev > curRev) throw Errors.futureRev()
     if (rev <= 0) rev = curRev
     if (rev < this.compactRev) throw Errors.compacted()
+    const from = key.toString('latin1')
     const endKey = end === undefined ? undefined : end.toString('latin1')
-    const found: Revision[] = []
-    this.index.range(key.toString('latin1'), endKey, rev, (k) => {
-      found.push(k.rev)
-    })
-    if (opts.count || found.length === 0) return { kvs: [], count: found.length, rev: curRev }
-    const n = opts.limit > 0 && opts.limit < found.length ? opts.limit : found.length
-    const kvs = new Array<KeyValue>(n)
-    for (let i = 0; i < n; i++) kvs[i] = this.readRow(found[i]!).kv
-    return { kvs, count: found.length, rev: curRev }
+    // count covers the whole range, the page at most `limit` keys (none for count_only)
+    const pageSize = opts.count ? 0 : opts.limit > 0 ? opts.limit : Infinity
+    let count = endKey === undefined || pageSize === Infinity ? undefined : this.countAt(from, endKey, rev)
+    const page: Revision[] = []
+    let walked = 0
+    if (pageSize > 0 || count === undefined) {
+      this.index.range(from, endKey, rev, (k) => {
+        if (page.length < pageSize) page.push(k.rev)
+        else if (count !== undefined) return false
+        walked++
+      })
+    }
+    count ??= walked
+    const kvs = new Array<KeyValue>(page.length)
+    for (let i = 0; i < page.length; i++) kvs[i] = this.readRow(page[i]!).kv
+    return { kvs, count, rev: curRev }
+  }
+
+  /**
+   * The number of keys in [from, end) at `atRev` without visiting them: the index's count at its newest
+   * revision, corrected for the keys written after `atRev`. Undefined when more rows were written since
+   * than visiting the range's keys would cost.
+   */
+  private countAt(from: string, end: string, atRev: number): number | undefined {
+    const now = this.index.countNow(from, end)
+    const changed = this.keysWrittenAfter(atRev, Math.max(now >> 2, MIN_CORRECTION_ROWS))
+    if (!changed) return undefined
+    let count = now
+    for (const k of changed) {
+      if (k < from || (end !== '' && k >= end)) continue
+      count += (this.index.get(k, atRev) ? 1 : 0) - (this.index.aliveNow(k) ? 1 : 0)
+    }
+    return count
+  }
+
+  /** The keys of the rows after revision `atRev` (applied ones included), or undefined past `budget` rows. */
+  private keysWrittenAfter(atRev: number, budget: number): Set<string> | undefined {
+    const keys = new Set<string>()
+    for (const [main, rows] of this.pending) {
+      if (main <= atRev) continue
+      for (const row of rows) if (row) keys.add(row.kv.key.toString('latin1'))
+    }
+    if (atRev >= this.committedRev) return keys
+    let rows = 0
+    const range = this.file.revs.getRange({ start: encodeRevKey(atRev + 1, 0), end: encodeRevKey(this.committedRev + 1, 0) })
+    for (const { value } of range) {
+      if (++rows > budget) return undefined
+      keys.add(decodeChangeKey(value).key)
+    }
+    return keys
   }
 
   readRow(rev: Revision): StoredChange {
