@@ -56,6 +56,11 @@ export function decodeChangeKey(b: Buffer): { key: string; tombstone: boolean } 
   return { key: b.toString('latin1', HEADER_BYTES, HEADER_BYTES + keyLen), tombstone: (b[0]! & TOMBSTONE) !== 0 }
 }
 
+/** Only the lease of a row (most rows have none: that case allocates nothing). */
+export function decodeChangeLease(b: Buffer): bigint {
+  return b.readUInt32BE(25) === 0 && b.readUInt32BE(29) === 0 ? 0n : b.readBigInt64BE(25)
+}
+
 /** A row's numbers and the lengths of its key and value, without viewing them. */
 export function decodeChangeShape(b: Buffer): KeyValueShape & { tombstone: boolean } {
   const keyLength = b.readUInt32BE(33)
