@@ -8,7 +8,7 @@ import { AppliedIndex } from './applied-index.js'
 import { Compaction } from './compaction.js'
 import { prepareDataDir } from './data-dir.js'
 import { KeyIndex } from './key-index.js'
-import { decodeChange, decodeChangeKey, decodeChangeLease, decodeChangeVersion, encodeChange, type StoredChange } from './kv-codec.js'
+import { decodeChange, decodeChangeKey, decodeChangeVersion, encodeChange, type StoredChange } from './kv-codec.js'
 import { LeaseAttachments } from './lease-attachments.js'
 import { startMember, type MemberIdentity } from './member-identity.js'
 import { decodeRevKey, encodeRevKey, type Revision } from './revision.js'
@@ -320,15 +320,14 @@ export class MvccStore implements TxnStore {
    */
   private async restore(): Promise<void> {
     let last = 1
-    for (const { key, value } of this.file.revs.getRange({})) {
+    for (const { key, value: row } of this.file.indexRows()) {
       const rev = decodeRevKey(key)
-      const row = decodeChangeKey(value)
       if (row.tombstone) {
         this.index.tombstone(row.key, rev)
         this.attachments.detach(row.key)
       } else {
         this.index.put(row.key, rev)
-        this.attachments.attach(row.key, decodeChangeLease(value))
+        this.attachments.attach(row.key, row.lease)
       }
       this.rowCounts.record(rev.main, 1)
       last = rev.main
