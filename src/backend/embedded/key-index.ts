@@ -14,7 +14,11 @@ class KeyHistory {
   generations: Generation[] = [[]]
 
   put(rev: Revision): void {
-    this.generations[this.generations.length - 1]!.push(rev)
+    const last = this.generations.length - 1
+    const g = this.generations[last]!
+    // a new generation is made at its exact size: pushing onto an empty array reserves room for 17
+    if (g.length === 0) this.generations[last] = [rev]
+    else g.push(rev)
   }
 
   /** Records a delete: the tombstone closes the live generation. */
