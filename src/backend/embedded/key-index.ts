@@ -185,6 +185,17 @@ export class KeyIndex {
     })
   }
 
+  /** How many keys in [key, end) ('' = every key >= key) exist at `atRev`, by visiting each. */
+  count(key: string, end: string, atRev: number): number {
+    let n = 0
+    if (end !== '' && end <= key) return n
+    this.tree.forEachFrom(key, (k, h) => {
+      if (end !== '' && k >= end) return false
+      if (h.get(atRev)) n++
+    })
+    return n
+  }
+
   compact(atRev: number): void {
     const emptied: string[] = []
     this.tree.forEachFrom('', (k, h) => {

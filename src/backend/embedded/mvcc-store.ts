@@ -105,20 +105,24 @@ export class MvccStore implements TxnStore {
     if (rev <= 0) rev = curRev
     if (rev < this.compactRev) throw Errors.compacted()
     const from = key.toString('latin1')
-    const endKey = end === undefined ? undefined : end.toString('latin1')
     // count covers the whole range, the page at most `limit` keys (none for count_only)
     const pageSize = opts.count ? 0 : opts.limit > 0 ? opts.limit : Infinity
-    let count = endKey === undefined || pageSize === Infinity ? undefined : this.countAt(from, endKey, rev)
     const page: Revision[] = []
-    let walked = 0
-    if (pageSize > 0 || count === undefined) {
-      this.index.range(from, endKey, rev, (k) => {
-        if (page.length < pageSize) page.push(k.rev)
-        else if (count !== undefined) return false
-        walked++
-      })
+    let count: number
+    if (end === undefined) {
+      const found = this.index.get(from, rev)
+      if (found && pageSize > 0) page.push(found)
+      count = found ? 1 : 0
+    } else {
+      const endKey = end.toString('latin1')
+      if (pageSize > 0) {
+        this.index.range(from, endKey, rev, (k) => {
+          page.push(k.rev)
+          return page.length < pageSize
+        })
+      }
+      count = pageSize === Infinity ? page.length : (this.countAt(from, endKey, rev) ?? this.index.count(from, endKey, rev))
     }
-    count ??= walked
     const kvs = new Array<KeyValue>(page.length)
     for (let i = 0; i < page.length; i++) kvs[i] = this.readRow(page[i]!).kv
     return { kvs, count, rev: curRev }
