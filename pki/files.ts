@@ -1,6 +1,6 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto'
 import { readFile, stat } from 'node:fs/promises'
-import { writeFileAtomic } from './atomic-write.js'
+import { writeFileAtomic, writeFilesAtomic } from './atomic-write.js'
 import { PkiError } from './errors.js'
 import type { KeyPair } from './issue.js'
 import { describeKey, keyFromPem, keyToPem, keyTypeOf, publicKeyDer, type KeyType } from './keys.js'
@@ -93,14 +93,22 @@ export function keyMatchesCert(key: KeyObject, cert: Certificate): boolean {
   return publicKeyDer(key).equals(Buffer.from(cert.publicKey.rawData))
 }
 
-/** The key first, then the certificate (kubeadm `WriteCertAndKey`), so a certificate on disk always has its key. */
+const certsPem = (certs: Certificate[]) => certs.map(pemOf).join('')
+
+/**
+ * The key first, then the certificate (kubeadm `WriteCertAndKey`), so a certificate on disk always has its
+ * key; both are complete on disk before either replaces its old file, so a running etcd that loads the pair
+ * for a handshake meanwhile finds it mixed only between two renames.
+ */
 export async function writeKeyPair(files: CertFiles, pair: KeyPair, extraCerts: Certificate[] = []): Promise<void> {
-  await writeFileAtomic(files.key, keyToPem(pair.key), KEY_MODE)
-  await writeCertFile(files.cert, [pair.cert, ...extraCerts])
+  await writeFilesAtomic([
+    { path: files.key, data: keyToPem(pair.key), mode: KEY_MODE },
+    { path: files.cert, data: certsPem([pair.cert, ...extraCerts]), mode: CERT_MODE },
+  ])
 }
 
 export async function writeCertFile(file: string, certs: Certificate[]): Promise<void> {
-  await writeFileAtomic(file, certs.map(pemOf).join(''), CERT_MODE)
+  await writeFileAtomic(file, certsPem(certs), CERT_MODE)
 }
 
 /** kubeadm's external-CA mode: etcd/ca.crt is present and etcd/ca.key is not; certificates are signed elsewhere. */

@@ -5,6 +5,8 @@
 import { isIPv4 } from 'node:net'
 import { InvalidArgumentError, Option } from 'commander'
 import { parseDuration } from '../pki/duration.js'
+import type { RetentionPolicy } from './backup/retention.js'
+import { parseSchedule, type Schedule } from './backup/schedule.js'
 
 export interface ServeConfig {
   name: string
@@ -28,6 +30,8 @@ export interface ServeConfig {
   ui: boolean
   /** set when any listen URL is https:// */
   tls?: TlsConfig
+  /** Scheduled backups of the store this server serves (--backup-schedule, --backup-dir). */
+  backup?: BackupConfig
   /** plain-HTTP listen URLs that are not on a loopback address (allowed only with --insecure-listen-non-loopback) */
   insecureNonLoopbackUrls: URL[]
   /** TLS flags given: http:// URLs ignore them, as etcd does (with a warning) */
@@ -41,6 +45,12 @@ export interface TlsConfig {
   trustedCaFile?: string
   /** client certificates whose serial it lists are refused (etcd's --client-crl-file) */
   clientCrlFile?: string
+}
+
+export interface BackupConfig {
+  schedule: Schedule
+  dir: string
+  retention: RetentionPolicy
 }
 
 export interface RemoteConfig {
@@ -80,6 +90,11 @@ export interface ServeFlags {
   insecureListenNonLoopback?: boolean
   apiDocs?: boolean
   ui?: boolean
+  backupSchedule?: string
+  backupDir?: string
+  backupKeep?: string
+  backupKeepFor?: string
+  backupKeepPolicy?: string
 }
 
 export class ConfigError extends Error {}
@@ -87,6 +102,9 @@ export class ConfigError extends Error {}
 const envName = (flag: string) => 'ETCD_' + flag.replace(/-/g, '_').toUpperCase()
 
 const flag = (name: string, description: string) => new Option(`--${name} <value>`, description).env(envName(name))
+/** etcdgw's own flags, which etcd does not have, read ETCDGW_ variables. */
+const ownFlag = (name: string, description: string) =>
+  new Option(`--${name} <value>`, description).env('ETCDGW_' + name.replace(/-/g, '_').toUpperCase())
 /** The remote backend's flags are etcdctl's, and read etcdctl's environment variables. */
 const clientFlag = (name: string, description: string) =>
   new Option(`--${name} <value>`, description).env('ETCDCTL_' + name.replace(/-/g, '_').toUpperCase())
@@ -126,6 +144,11 @@ export function serveOptions(): Option[] {
     ),
     boolFlag('api-docs', 'ETCDGW_API_DOCS', 'serve /openapi.json and the API explorer at /docs (--api-docs=false: neither)').default(true),
     boolFlag('ui', 'ETCDGW_UI', 'serve the web console at /ui/ (--ui=false: not)').default(true),
+    ownFlag('backup-schedule', 'back up the store served on this schedule: cron (5 or 6 fields, UTC) or @every <duration>'),
+    ownFlag('backup-dir', 'the directory for --backup-schedule\'s backups'),
+    ownFlag('backup-keep', 'keep the newest N verified backups'),
+    ownFlag('backup-keep-for', 'keep backups younger than this (e.g. 7d)'),
+    ownFlag('backup-keep-policy', 'exponential: all of the last hour, one per hour for 24 h, per day for 7 days, per week for 4 weeks').choices(['exponential']),
   ]
 }
 
@@ -160,8 +183,30 @@ export function resolveServeConfig(flags: ServeFlags): ServeConfig {
     apiDocs: flags.apiDocs !== false,
     ui: flags.ui !== false,
     ...tlsConfig(flags, listenClientUrls),
+    ...backupConfig(flags),
     insecureNonLoopbackUrls,
   }
+}
+
+function backupConfig(flags: ServeFlags): { backup?: BackupConfig } {
+  const retentionGiven = flags.backupKeep !== undefined || flags.backupKeepFor !== undefined || flags.backupKeepPolicy !== undefined
+  if (flags.backupSchedule === undefined) {
+    if (flags.backupDir !== undefined || retentionGiven) throw new ConfigError('--backup-dir and the --backup-keep flags need --backup-schedule')
+    return {}
+  }
+  if (!flags.backupDir) throw new ConfigError('--backup-schedule needs --backup-dir')
+  let schedule: Schedule
+  try {
+    schedule = parseSchedule(flags.backupSchedule)
+  } catch (err) {
+    throw new ConfigError((err as Error).message.replace(/^--schedule/, '--backup-schedule'))
+  }
+  const retention: RetentionPolicy = {
+    ...(flags.backupKeep !== undefined ? { keep: positiveInteger('--backup-keep', flags.backupKeep) } : {}),
+    ...(flags.backupKeepFor !== undefined ? { keepForMs: positiveDuration('--backup-keep-for', flags.backupKeepFor) } : {}),
+    ...(flags.backupKeepPolicy === 'exponential' ? { exponential: true } : {}),
+  }
+  return { backup: { schedule, dir: flags.backupDir, retention } }
 }
 
 /** etcd's rules: an https:// URL needs cert and key; a trusted CA file alone already requires client certificates. */

@@ -2,9 +2,13 @@
 import type { Server as HttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { Command } from 'commander'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { Gauge } from 'prom-client'
 import { buildApp } from '../app.js'
+import { BackupService } from '../backup/backup-service.js'
+import { BackupMetrics } from '../backup/metrics.js'
+import { ScheduleLoop } from '../backup/schedule.js'
+import { backendSource } from '../backup/sources.js'
 import type { Backend } from '../backend/backend.js'
 import { dataDirModeWarning } from '../backend/embedded/data-dir.js'
 import { DEFAULT_QUOTA_BYTES, openEmbeddedBackend } from '../backend/embedded/index.js'
@@ -53,6 +57,7 @@ async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | unde
   const backend = remote || (await openEmbedded(config))
   const apps: FastifyInstance[] = []
   let remoteTls: RemoteTlsFollower | undefined
+  let backups: ScheduleLoop | undefined
   let stopping = false
   const stop = async (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -61,6 +66,7 @@ async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | unde
     }
     stopping = true
     process.stdout.write(`etcdgw: ${signal}: finishing in-flight requests and closing the store\n`)
+    await backups?.stop()
     await shutdown(apps, backend, tls, remoteTls)
     process.exit(0)
   }
@@ -94,6 +100,7 @@ async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | unde
     const looseDataDir = config.remote ? undefined : dataDirModeWarning(config.dataDir)
     if (looseDataDir) apps[0]!.log.warn({ dataDir: config.dataDir }, looseDataDir)
     if (config.remote && remote) remoteTls = await followRemoteTls(config.remote, () => remote.reloadTls(), apps[0]!.log)
+    if (config.backup) backups = scheduleBackups(config, backend, apps[0]!.log)
   } catch (err) {
     await shutdown(apps, backend, tls, remoteTls)
     throw err
@@ -107,6 +114,24 @@ async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | unde
     `etcdgw: try: curl -s${curlTls} -X POST ${listening[0]}/v3/kv/put -d '{"key":"Zm9v","value":"YmFy"}'` +
       ` && curl -s${curlTls} -X POST ${listening[0]}/v3/kv/range -d '{"key":"Zm9v"}'\n`,
   )
+}
+
+/** Backups of the store this server serves, with the code `etcdgw backup run` uses; metrics on /metrics, one log line each. */
+function scheduleBackups(config: ServeConfig, backend: Backend, log: FastifyBaseLogger): ScheduleLoop {
+  const { schedule, dir, retention } = config.backup!
+  const store = config.remote ? `etcd at ${config.remote.endpoints.join(',')}` : `data dir ${config.dataDir}`
+  const service = new BackupService({
+    source: backendSource(backend, store, config.remote?.endpoints.length ?? 1),
+    dir,
+    retention,
+    log: (level, fields, msg) => log[level](fields, msg),
+    metrics: new BackupMetrics(registry),
+  })
+  service.metrics.scheduleInterval(schedule.intervalSeconds(new Date()))
+  service.observeDirectory()
+  const loop = new ScheduleLoop(schedule, async () => void (await service.backup()))
+  loop.start()
+  return loop
 }
 
 function openEmbedded(config: ServeConfig): Promise<Backend> {

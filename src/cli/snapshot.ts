@@ -1,85 +1,28 @@
 /** `etcdgw snapshot save|status|get|restore`: etcdctl's snapshot commands on etcd's db files; save takes the stream through a gateway. */
-import { createHash } from 'node:crypto'
-import { createWriteStream, renameSync, rmSync } from 'node:fs'
 import type { Command } from 'commander'
 import { encoders } from '../http/codec/codecs.js'
 import { snapshotRange } from '../snapshot/get.js'
 import { restoreSnapshot } from '../snapshot/restore.js'
+import { saveSnapshotStream } from '../snapshot/save.js'
 import { snapshotStatus } from '../snapshot/status.js'
-import { addTlsOptions, clientTls, type ClientTls, endpointList, endpointsOption, fail, post, type TlsFlags, writeOutOption } from './gateway-client.js'
+import { addTlsOptions, clientTls, type ClientTls, endpointList, endpointsOption, fail, type TlsFlags, writeOutOption } from './gateway-client.js'
+import { gatewaySnapshot } from './gateway-snapshot.js'
 import { intArg, keyRange } from './kv-commands.js'
 import { type KvFormat, printRange, type RangeBody } from './kv-output.js'
 import { hexId, humanBytes, table } from './output.js'
 
-interface StreamMessage {
-  result?: { remaining_bytes?: string; blob?: string }
-  error?: { message?: string; grpc_code?: number }
-}
-
-/**
- * Streams /v3/maintenance/snapshot into `file` (through `file.part`), message by message. The file
- * gets every blob, the trailing sha256 included, as etcdctl writes it; the sha256 is checked first.
- */
-export async function saveSnapshot(
+/** Saves the snapshot a gateway streams into `file` (through `file.part`); resolves to the db's size. */
+export function saveSnapshot(
   endpoint: string,
   file: string,
   onProgress?: (done: number, total: number) => void,
   tls: ClientTls = {},
 ): Promise<number> {
-  const res = await post(`${endpoint}/v3/maintenance/snapshot`, '{}', tls)
-  if (res.statusCode !== 200) {
-    const chunks: Buffer[] = []
-    for await (const chunk of res) chunks.push(chunk as Buffer)
-    throw new Error(`snapshot: ${res.statusCode} ${Buffer.concat(chunks).toString().trim()}`)
-  }
-  const part = file + '.part'
-  const out = createWriteStream(part, { mode: 0o600 })
-  const sha = createHash('sha256')
-  let written = 0
-  let digest: Buffer | undefined
-  let pending: Buffer | undefined
-  let text = ''
-  const write = (b: Buffer) =>
-    new Promise<void>((resolve, reject) => out.write(b, (err) => (err ? reject(err) : resolve())))
-  try {
-    const decoder = new TextDecoder()
-    for await (const bytes of res as AsyncIterable<Buffer>) {
-      text += decoder.decode(bytes, { stream: true })
-      let nl: number
-      while ((nl = text.indexOf('\n')) !== -1) {
-        const line = text.slice(0, nl)
-        text = text.slice(nl + 1)
-        const msg = JSON.parse(line) as StreamMessage
-        if (!msg.result) throw new Error(`snapshot: ${msg.error?.message ?? line}`)
-        // the blob before the last one is data; the last is the sha256 of all data
-        if (pending) {
-          sha.update(pending)
-          written += pending.length
-          await write(pending)
-        }
-        pending = Buffer.from(msg.result.blob ?? '', 'base64')
-        onProgress?.(written + pending.length, written + pending.length + Number(msg.result.remaining_bytes ?? 0))
-      }
-    }
-    if (text.trim() !== '') {
-      const msg = JSON.parse(text) as StreamMessage
-      throw new Error(`snapshot: ${msg.error?.message ?? text}`)
-    }
-    digest = pending
-    if (!digest || digest.length !== 32) throw new Error('snapshot: the stream ended without its sha256 message')
-    if (!sha.digest().equals(digest)) throw new Error('snapshot: sha256 mismatch: the stream was damaged')
-    await write(digest)
-    await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())))
-    renameSync(part, file)
-    return written
-  } catch (err) {
-    out.destroy()
-    rmSync(part, { force: true })
-    throw err
-  }
+  return saveSnapshotStream(gatewaySnapshot(endpoint, tls), file, { onProgress })
 }
 
-function progressBar(done: number, total: number): void {
+/** Bytes so far of the total, redrawn in place on a terminal. */
+export function progressBar(done: number, total: number): void {
   const width = 30
   const filled = total > 0 ? Math.round((done / total) * width) : width
   process.stderr.write(`\r[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${humanBytes(done)} / ${humanBytes(total)}`)
@@ -159,7 +102,7 @@ export function registerSnapshotCommands(program: Command): void {
 }
 
 /** Runs a command; whatever a file did to it ends as one line on stderr and exit code 1, never a stack trace. */
-async function reported(action: () => void | Promise<void>): Promise<void> {
+export async function reported(action: () => void | Promise<void>): Promise<void> {
   try {
     await action()
   } catch (err) {

@@ -33,8 +33,8 @@ export async function restoreSnapshot(file: string, opts: RestoreOptions): Promi
     const alarms = [...db.entries(BUCKETS.alarm)].map(({ key }) => decodeAlarmMember(key))
     await importStore(work, {
       ...ids,
-      changes: changes(db),
-      leases: leases(db),
+      changes: keyChanges(db),
+      leases: leaseRecords(db),
       alarms,
       compactScheduled: compaction.scheduled,
       compactFinished: compaction.finished,
@@ -69,7 +69,7 @@ function refuseExisting(dir: string): void {
  * The snapshot with its sha256 trailer checked, as etcdctl's restore does. Every page the restore reads
  * is checked as it is read (bbolt's full tx.Check, of pages nobody reads too, is status's).
  */
-function openChecked(file: string, skipHashCheck: boolean): BoltFile {
+export function openChecked(file: string, skipHashCheck: boolean): BoltFile {
   const db = BoltFile.open(file)
   try {
     if (!skipHashCheck) {
@@ -83,7 +83,8 @@ function openChecked(file: string, skipHashCheck: boolean): BoltFile {
   }
 }
 
-function* changes(db: BoltFile): Generator<{ main: number; sub: number; change: StoredChange }> {
+/** The `key` bucket's records in revision order, each decoded and checked against its revision. */
+export function* keyChanges(db: BoltFile): Generator<{ main: number; sub: number; change: StoredChange }> {
   for (const { key, value } of db.entries(BUCKETS.key)) {
     const rev = decodeRevKey(key)
     const kv = decodeKeyValue(value)
@@ -102,7 +103,8 @@ function* changes(db: BoltFile): Generator<{ main: number; sub: number; change: 
   }
 }
 
-function* leases(db: BoltFile): Generator<{ id: bigint; ttl: number }> {
+/** The `lease` bucket's leases, each decoded and checked against its key. */
+export function* leaseRecords(db: BoltFile): Generator<{ id: bigint; ttl: number }> {
   for (const { key, value } of db.entries(BUCKETS.lease)) {
     const lease = decodeLease(value)
     if (key.length !== 8 || key.readBigInt64BE() !== lease.id) throw Errors.snapshotInvalid(`${db.path}: lease ${key.toString('hex')} holds lease ${lease.id}`)

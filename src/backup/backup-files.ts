@@ -1,0 +1,127 @@
+/**
+ * A backup directory: `snapshot-YYYYMMDD-HHMMSS.db` (UTC, as the etcd notes' script names them), each with a
+ * JSON sidecar `<name>.json` written once it has been verified. A snapshot being written has a hidden temp
+ * name carrying the writer's pid, so a half-written file is never taken for a backup.
+ */
+import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Errors } from '../errors.js'
+import { syncDir } from '../snapshot/save.js'
+
+const NAME = /^snapshot-(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})\.db$/
+const TEMP = /^\.snapshot-\d{8}-\d{6}\.db\.(\d+)\.part$/
+
+/** What verification found, kept beside the backup. */
+export interface BackupRecord {
+  name: string
+  /** When the snapshot was taken (ISO 8601, UTC). */
+  time: string
+  revision: number
+  totalKey: number
+  /** The db's size, as etcdctl snapshot status reports it. */
+  totalSize: number
+  /** etcdctl snapshot status's hash. */
+  hash: number
+  /** The file's sha256 trailer, hex. */
+  sha256: string
+  /** Bytes of the file, the trailer included. */
+  fileBytes: number
+  verifiedAt: string
+  /** Set when it was also restored into a temporary embedded store and checked (--verify-restore). */
+  restoreVerified?: boolean
+  source: string
+}
+
+export interface BackupEntry {
+  name: string
+  path: string
+  time: Date
+  fileBytes: number
+  /** The sidecar, when the backup was verified and the file is still the size it was. */
+  record?: BackupRecord
+}
+
+const pad = (n: number, width = 2) => String(n).padStart(width, '0')
+
+export function backupName(at: Date): string {
+  const date = `${pad(at.getUTCFullYear(), 4)}${pad(at.getUTCMonth() + 1)}${pad(at.getUTCDate())}`
+  return `snapshot-${date}-${pad(at.getUTCHours())}${pad(at.getUTCMinutes())}${pad(at.getUTCSeconds())}.db`
+}
+
+/** The time a backup's name says it was taken, or undefined for any other name. */
+export function backupTime(name: string): Date | undefined {
+  const m = NAME.exec(name)
+  if (!m) return undefined
+  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number]
+  const at = new Date(Date.UTC(y, mo - 1, d, h, mi, s))
+  return backupName(at) === name ? at : undefined
+}
+
+export const tempName = (name: string) => `.${name}.${process.pid}.part`
+const sidecarOf = (path: string) => `${path}.json`
+
+/** Removes temp files left by writers that are gone (killed mid-write); returns their names. */
+export function removeStaleTemps(dir: string): string[] {
+  const removed: string[] = []
+  for (const file of readdirSync(dir)) {
+    const m = TEMP.exec(file)
+    if (!m || alive(Number(m[1]))) continue
+    rmSync(join(dir, file), { force: true })
+    removed.push(file)
+  }
+  return removed
+}
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return false
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** Every backup in `dir`, oldest first. */
+export function listBackups(dir: string): BackupEntry[] {
+  const entries: BackupEntry[] = []
+  for (const name of readdirSync(dir)) {
+    const time = backupTime(name)
+    if (!time) continue
+    const path = join(dir, name)
+    const fileBytes = statSync(path).size
+    const record = readSidecar(path)
+    entries.push({ name, path, time, fileBytes, ...(record && record.fileBytes === fileBytes && record.name === name ? { record } : {}) })
+  }
+  return entries.sort((a, b) => a.time.getTime() - b.time.getTime())
+}
+
+function readSidecar(path: string): BackupRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(sidecarOf(path), 'utf8')) as BackupRecord
+  } catch {
+    return undefined
+  }
+}
+
+/** `latest` is the newest verified backup. */
+export function findBackup(dir: string, name: string): BackupEntry {
+  const all = listBackups(dir)
+  const found = name === 'latest' ? all.filter((e) => e.record).at(-1) : all.find((e) => e.name === name)
+  if (!found) throw Errors.backupNotFound(name === 'latest' ? 'no verified backup' : `no backup named ${name}`, dir)
+  return found
+}
+
+/** Writes the sidecar atomically, so a crash leaves the old one or the new one. */
+export function writeSidecar(path: string, record: BackupRecord): void {
+  const temp = `${sidecarOf(path)}.${process.pid}.part`
+  writeFileSync(temp, JSON.stringify(record, null, 2) + '\n', { mode: 0o600, flush: true })
+  renameSync(temp, sidecarOf(path))
+}
+
+/** The snapshot goes first: a sidecar without its snapshot names no backup. */
+export function deleteBackup(entry: BackupEntry, dir: string): void {
+  rmSync(entry.path, { force: true })
+  rmSync(sidecarOf(entry.path), { force: true })
+  syncDir(dir)
+}

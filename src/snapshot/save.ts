@@ -1,0 +1,61 @@
+/**
+ * Writes etcd's Snapshot stream to a file as etcdctl's `snapshot save` does: every blob, the trailing
+ * sha256 included, into a temp file beside the target; the sha256 checked; the data fsync'd; then renamed
+ * into place and the directory fsync'd, so the target name only ever names a whole snapshot.
+ */
+import { createHash } from 'node:crypto'
+import { closeSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs'
+import { open } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import type { SnapshotChunk } from '../backend/backend.js'
+import { Errors } from '../errors.js'
+
+export interface SaveOptions {
+  /** The temp name to write to (default `<file>.part`); it is removed when the save fails. */
+  tempFile?: string
+  /** Bytes received so far and the total the stream announces. */
+  onProgress?: (done: number, total: number) => void
+}
+
+/** Saves the stream into `file`; resolves to the db's size in bytes (the trailer not counted). */
+export async function saveSnapshotStream(chunks: AsyncIterable<SnapshotChunk>, file: string, opts: SaveOptions = {}): Promise<number> {
+  const temp = opts.tempFile ?? `${file}.part`
+  const out = await open(temp, 'w', 0o600)
+  const sha = createHash('sha256')
+  let written = 0
+  let pending: Buffer | undefined
+  try {
+    for await (const chunk of chunks) {
+      // each blob but the last is data; the last is the sha256 of all data
+      if (pending) {
+        sha.update(pending)
+        await out.write(pending)
+        written += pending.length
+      }
+      pending = chunk.blob
+      opts.onProgress?.(written + pending.length, written + pending.length + chunk.remainingBytes)
+    }
+    if (!pending || pending.length !== 32) throw Errors.snapshotInvalid('the stream ended without its sha256 message')
+    if (!sha.digest().equals(pending)) throw Errors.snapshotInvalid('sha256 mismatch: the stream was damaged')
+    await out.write(pending)
+    await out.sync()
+    await out.close()
+    renameSync(temp, file)
+    syncDir(dirname(file))
+    return written
+  } catch (err) {
+    await out.close().catch(() => undefined)
+    rmSync(temp, { force: true })
+    throw err
+  }
+}
+
+/** A rename survives a crash only once its directory is on disk. */
+export function syncDir(dir: string): void {
+  const fd = openSync(dir, 'r')
+  try {
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+}
