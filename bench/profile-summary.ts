@@ -20,7 +20,6 @@ const CATEGORIES: [string, (n: Node) => boolean][] = [
   ['etcdgw store', (n) => n.callFrame.url.includes('/dist/src/backend/')],
   ['etcdgw other', (n) => n.callFrame.url.includes('/dist/src/')],
   ['lmdb + msgpackr', (n) => /node_modules\/(lmdb|msgpackr|ordered-binary)/.test(n.callFrame.url)],
-  ['sorted-btree', (n) => n.callFrame.url.includes('node_modules/sorted-btree')],
   ['fastify and its deps', (n) => /node_modules\/(fastify|@fastify|find-my-way|avvio|light-my-request|fast-json-stringify|secure-json-parse|fast-querystring|toad-cache|abstract-logging|pino)/.test(n.callFrame.url)],
   ['other node_modules', (n) => n.callFrame.url.includes('node_modules/')],
   ['node http', (n) => /^node:(_http|internal\/http|http)/.test(n.callFrame.url)],

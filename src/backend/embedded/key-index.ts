@@ -1,10 +1,11 @@
-import sortedBtree from 'sorted-btree'
+import { CountedTree } from './counted-tree.js'
 import type { Revision } from './revision.js'
 
 /**
  * The in-memory key index, modelled on etcd's mvcc keyIndex/treeIndex: every key maps to its
  * generations of revisions; a generation ends with a tombstone (the delete's revision). Keys are held
  * as latin1 strings, whose code-unit order is the raw byte order, so the B+tree sorts like etcd.
+ * The tree counts the keys alive at the newest revision per subtree, so a count there is a walk down it.
  */
 type Generation = Revision[]
 
@@ -13,7 +14,11 @@ class KeyHistory {
   generations: Generation[] = [[]]
 
   put(rev: Revision): void {
-    this.generations[this.generations.length - 1]!.push(rev)
+    const last = this.generations.length - 1
+    const g = this.generations[last]!
+    // a new generation is made at its exact size: pushing onto an empty array reserves room for 17
+    if (g.length === 0) this.generations[last] = [rev]
+    else g.push(rev)
   }
 
   /** Records a delete: the tombstone closes the live generation. */
@@ -26,6 +31,11 @@ class KeyHistory {
   undo(): void {
     if (this.generations[this.generations.length - 1]!.length === 0 && this.generations.length > 1) this.generations.pop()
     this.generations[this.generations.length - 1]!.pop()
+  }
+
+  /** True while the key exists at the newest revision the index holds. */
+  get alive(): boolean {
+    return this.generations[this.generations.length - 1]!.length > 0
   }
 
   isEmpty(): boolean {
@@ -100,12 +110,9 @@ export interface IndexedKey {
   rev: Revision
 }
 
-// sorted-btree is CommonJS with the class on `default`
-const BTree = sortedBtree.default
-
 export class KeyIndex {
   /** Every key in byte order, for ranges. */
-  private readonly tree = new BTree<string, KeyHistory>()
+  private readonly tree = new CountedTree<KeyHistory>((h) => h.alive)
   /**
    * The same histories by key. A point lookup (every put, single-key range and compare) is a hash probe
    * instead of a walk down the tree, whose cache misses cost ~2 µs per walk at a few 100k keys.
@@ -121,20 +128,28 @@ export class KeyIndex {
   }
 
   put(key: string, rev: Revision): void {
-    this.history(key).put(rev)
+    this.change(key, (h) => h.put(rev))
   }
 
   /** Records a delete (a key the index does not hold yet gets one only at start-up, after a compaction). */
   tombstone(key: string, rev: Revision): void {
-    this.history(key).tombstone(rev)
+    this.change(key, (h) => h.tombstone(rev))
   }
 
   /** Takes back the key's last put or tombstone. */
   undo(key: string): void {
-    const h = this.byKey.get(key)
-    if (!h) return
-    h.undo()
-    if (h.isEmpty()) this.remove(key)
+    if (!this.byKey.has(key)) return
+    this.change(key, (h) => h.undo())
+  }
+
+  /** True when the key exists at the newest revision the index holds. */
+  aliveNow(key: string): boolean {
+    return this.byKey.get(key)?.alive ?? false
+  }
+
+  /** How many keys in [key, end) ('' = every key >= key) exist at the newest revision the index holds. */
+  countNow(key: string, end: string): number {
+    return this.tree.countLive(key, end)
   }
 
   /**
@@ -163,30 +178,47 @@ export class KeyIndex {
       return
     }
     if (end !== '' && end <= key) return
-    for (const [k, h] of this.tree.entries(key)) {
-      if (end !== '' && k >= end) return
+    this.tree.forEachFrom(key, (k, h) => {
+      if (end !== '' && k >= end) return false
       const rev = h.get(atRev)
-      if (rev && visit({ key: k, rev }) === false) return
-    }
+      return rev === undefined || visit({ key: k, rev }) !== false
+    })
+  }
+
+  /** How many keys in [key, end) ('' = every key >= key) exist at `atRev`, by visiting each. */
+  count(key: string, end: string, atRev: number): number {
+    let n = 0
+    if (end !== '' && end <= key) return n
+    this.tree.forEachFrom(key, (k, h) => {
+      if (end !== '' && k >= end) return false
+      if (h.get(atRev)) n++
+    })
+    return n
   }
 
   compact(atRev: number): void {
     const emptied: string[] = []
-    this.tree.forEach((h, k) => {
+    this.tree.forEachFrom('', (k, h) => {
       h.compact(atRev)
       if (h.isEmpty()) emptied.push(k)
     })
     for (const k of emptied) this.remove(k)
   }
 
-  private history(key: string): KeyHistory {
-    let h = this.byKey.get(key)
+  /** Applies `edit` to the key's history, keeping the tree's live counts and the key's presence in step. */
+  private change(key: string, edit: (h: KeyHistory) => void): void {
+    const h = this.byKey.get(key)
     if (!h) {
-      h = new KeyHistory()
-      this.byKey.set(key, h)
-      this.tree.set(key, h)
+      const created = new KeyHistory()
+      edit(created)
+      this.byKey.set(key, created)
+      this.tree.insert(key, created)
+      return
     }
-    return h
+    const was = h.alive
+    edit(h)
+    if (h.alive !== was) this.tree.adjust(key, h.alive ? 1 : -1)
+    if (h.isEmpty()) this.remove(key)
   }
 
   private remove(key: string): void {

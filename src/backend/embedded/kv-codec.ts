@@ -56,6 +56,26 @@ export function decodeChangeKey(b: Buffer): { key: string; tombstone: boolean } 
   return { key: b.toString('latin1', HEADER_BYTES, HEADER_BYTES + keyLen), tombstone: (b[0]! & TOMBSTONE) !== 0 }
 }
 
+/** What the key index and the lease attachments are rebuilt from. */
+export interface IndexedChange {
+  key: string
+  tombstone: boolean
+  lease: bigint
+}
+
+/**
+ * The key, kind and lease of a row, read in place: `b` may be a view of memory its reader reuses (only
+ * offsets within the row are read; most rows have no lease, which allocates nothing).
+ */
+export function decodeIndexedChange(b: Buffer): IndexedChange {
+  const keyLen = b.readUInt32BE(33)
+  return {
+    key: b.toString('latin1', HEADER_BYTES, HEADER_BYTES + keyLen),
+    tombstone: (b[0]! & TOMBSTONE) !== 0,
+    lease: b.readUInt32BE(25) === 0 && b.readUInt32BE(29) === 0 ? 0n : b.readBigInt64BE(25),
+  }
+}
+
 /** A row's numbers and the lengths of its key and value, without viewing them. */
 export function decodeChangeShape(b: Buffer): KeyValueShape & { tombstone: boolean } {
   const keyLength = b.readUInt32BE(33)

@@ -3,12 +3,16 @@ import { chmodSync, closeSync, fsyncSync, openSync, renameSync, rmSync, statfsSy
 import { join } from 'node:path'
 import { open, type Database, type RootDatabase, type RootDatabaseOptionsWithPath, type Transaction } from 'lmdb'
 import { PRIVATE_FILE_MODE } from './data-dir.js'
+import { decodeIndexedChange, type IndexedChange } from './kv-codec.js'
 import { ReadPins } from './read-pins.js'
 import { encodeRevKey } from './revision.js'
 
 export const STORE_FILE = 'store.mdb'
 const DEFRAG_FILE = 'defrag.mdb'
 const noop = () => undefined
+const readOnly = () => {
+  throw new Error('a read-only view of the revisions table')
+}
 
 let lastShared: unknown
 
@@ -196,6 +200,16 @@ export class StoreFile {
     let used = 2 + pages(stats.root) + pages(stats.free)
     for (const db of [this.revs, this.meta, ...this.tables.values()]) used += pages(db.getStats() as LmdbStats)
     return used * stats.pageSize
+  }
+
+  /**
+   * Every row of the revisions table, in revision order, as the key index needs it. lmdb hands a decoder
+   * its shared read buffer instead of a copy of each value, which halves the time of a start-up scan.
+   */
+  indexRows(): Iterable<{ key: Buffer; value: IndexedChange }> {
+    // lmdb-js takes a custom encoder (its types do not declare it) and lets it read in place
+    const options = { name: 'revisions', keyEncoding: 'binary' as const, encoder: { encode: readOnly, decode: decodeIndexedChange } }
+    return this.root.openDB<IndexedChange, Buffer>(options).getRange({})
   }
 
   /** The revisions table up to `lastRev` and the other tables (name, then rows in key order). */
