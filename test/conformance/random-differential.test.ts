@@ -3,6 +3,7 @@ import { startEtcd, etcdMissing } from '../helpers/etcd.js'
 import { startGateway } from '../helpers/gateway.js'
 import { post } from '../helpers/http.js'
 import { transcript } from './transcript.js'
+import { seededRandom } from '../helpers/seeded-random.js'
 
 /*
  * Seeded random sequences of puts, deletes, txns, ranges (random options, past revisions) and
@@ -17,17 +18,6 @@ const baseSeed = Number(process.env.DIFF_SEED ?? Math.floor(Math.random() * 2 **
 // Twelve keys: no range can hold more, so etcd's sort (Go's insertion sort up to 12 items) is stable
 // like ours and ties sort the same.
 const KEYS = ['a', 'a/1', 'a/2', 'ab', 'b', 'b/x', 'c', '\u00ff', 'd', 'd\u0000', 'e', 'f']
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let x = a
-    x = Math.imul(x ^ (x >>> 15), x | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 class Generator {
   /** the newest revision etcd reported, and the last compaction */
@@ -165,7 +155,7 @@ for (let s = 0; s < SEQUENCES; s++) {
   const seed = (baseSeed + s) >>> 0
   t.test(`random sequence, seed ${seed}`, { skip }, async (t) => {
     const [etcd, ours] = await Promise.all([startEtcd({ teardown: t, fastElection: true }), startGateway({ teardown: t })])
-    const gen = new Generator(mulberry32(seed))
+    const gen = new Generator(seededRandom(seed))
     for (let i = 0; i < OPS; i++) {
       const req = gen.next()
       const ask = (url: string, who: string) =>

@@ -4,26 +4,18 @@
  * watcher's complete message sequence must be equal.
  */
 import t from 'tap'
+import { seededRandom, testSeed } from '../helpers/seeded-random.js'
 import { etcdMissing, startOurs, startRealEtcd } from './helpers/servers.js'
 import { b64, normalize, openStream, post, type StreamClient } from './helpers/stream-clients.js'
 
 const missing = etcdMissing()
 if (missing) t.plan(0, missing)
 
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-const seed = Number(process.env.WATCH_DIFF_SEED ?? Date.now() % 100000)
+const seed = testSeed('WATCH_DIFF_SEED')
 
 t.test(`random writes and watchers, etcd vs etcdgw (WATCH_DIFF_SEED=${seed})`, async (t) => {
   const [etcd, ours] = await Promise.all([startRealEtcd(t), startOurs(t)])
-  const rnd = mulberry32(seed)
+  const rnd = seededRandom(seed)
   const int = (n: number) => Math.floor(rnd() * n)
   const key = (i: number) => `k${i}`
   const streams: [StreamClient, StreamClient][] = []
