@@ -28,6 +28,8 @@ export interface LaunchSpec {
   /** Name for error messages and the temporary directory. */
   what: string
   command: string
+  /** The client URL's scheme; http unless the server serves clients over TLS. */
+  scheme?: 'http' | 'https'
   /** How many ports to allocate; ports[0] is the client port. */
   portCount: number
   args(ports: number[], dataDir: string): string[]
@@ -52,7 +54,7 @@ export async function launch(spec: LaunchSpec): Promise<RunningServer> {
   let removed = false
   const cancelExitCleanup = onProcessExit(() => rmSync(root, { recursive: true, force: true }))
 
-  const url = () => `http://127.0.0.1:${ports[0]}`
+  const url = () => `${spec.scheme ?? 'http'}://127.0.0.1:${ports[0]}`
 
   async function startOnce(): Promise<void> {
     const args = spec.args(ports, dataDir)

@@ -3,7 +3,7 @@ import { EventType, type Backend, type WatchResponse } from '../../../src/backen
 import { openRemoteBackend } from '../../../src/backend/remote/index.js'
 import { EtcdError, GrpcCode } from '../../../src/errors.js'
 import * as gw from './helpers/gateway.js'
-import { etcdMissing, startEtcdCluster, waitHealthy, type EtcdMember } from './helpers/local-etcd.js'
+import { etcdMissing, startEtcdCluster, waitHealthy, type RunningServer } from '../../helpers/etcd.js'
 import { put, range, watchCreate } from '../../helpers/requests.js'
 
 const REQUEST_TIMEOUT_MS = 3_000
@@ -34,12 +34,12 @@ if (missing) t.plan(0, missing)
 else {
   t.test('kill -9 the leader 3 times, then a follower, under load', async (t) => {
     t.equal(WATCHES.length, 20)
-    const members = await startEtcdCluster(3)
+    const { members } = await startEtcdCluster(3)
     t.teardown(() => Promise.all(members.map((m) => m.stop())))
     const backend: Backend = await openRemoteBackend({ endpoints: members.map((m) => m.url), requestTimeoutMs: REQUEST_TIMEOUT_MS })
     t.teardown(() => backend.close())
 
-    async function leader(): Promise<EtcdMember> {
+    async function leader(): Promise<RunningServer> {
       for (;;) {
         for (const m of members) {
           const status = await gw.gateway(m.url, '/v3/maintenance/status', {}).catch(() => undefined)

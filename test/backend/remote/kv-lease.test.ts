@@ -3,7 +3,7 @@ import { CompareResult, CompareTarget, SortOrder, SortTarget, type Backend, type
 import { openRemoteBackend } from '../../../src/backend/remote/index.js'
 import { EtcdError } from '../../../src/errors.js'
 import * as gw from './helpers/gateway.js'
-import { etcdMissing, startEtcd } from './helpers/local-etcd.js'
+import { etcdMissing, startEtcd } from '../../helpers/etcd.js'
 import { deleteRange, put, range } from '../../helpers/requests.js'
 
 const missing = etcdMissing()

@@ -12,9 +12,9 @@ import t from 'tap'
 import { buildApp } from '../../../src/app.js'
 import { openRemoteBackend } from '../../../src/backend/remote/index.js'
 import { saveSnapshot } from '../../../src/cli/snapshot.js'
-import { guardChild } from '../../helpers/process.js'
+import { freePort, guardChild } from '../../helpers/process.js'
 import * as gw from './helpers/gateway.js'
-import { etcdMissing, freePort, startEtcd, waitHealthy } from './helpers/local-etcd.js'
+import { etcdMissing, startEtcd, waitHealthy } from '../../helpers/etcd.js'
 
 const run = promisify(execFile)
 const ETCDCTL = process.env.ETCDCTL_BIN ?? '/usr/bin/etcdctl'

@@ -6,7 +6,7 @@ import t from 'tap'
 import { DEFAULT_CA_VALIDITY_MS, DEFAULT_CERT_VALIDITY_MS, DEFAULT_KEY_TYPE, filesOf, initPki } from '../../../pki/index.js'
 import { openRemoteBackend } from '../../../src/backend/remote/index.js'
 import { EtcdError, GrpcCode } from '../../../src/errors.js'
-import { etcdMissing, startEtcd } from './helpers/local-etcd.js'
+import { etcdMissing, startEtcd } from '../../helpers/etcd.js'
 import { put, range } from '../../helpers/requests.js'
 
 const missing = etcdMissing()

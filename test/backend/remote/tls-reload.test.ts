@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { DEFAULT_CA_VALIDITY_MS, DEFAULT_CERT_VALIDITY_MS, DEFAULT_KEY_TYPE, filesOf, initPki, issueClientCert } from '../../../pki/index.js'
 import { startServe } from '../../helpers/serve-process.js'
-import { etcdMissing, startEtcd } from './helpers/local-etcd.js'
+import { etcdMissing, startEtcd } from '../../helpers/etcd.js'
 
 /*
  * Remote mode follows its TLS files: etcd trusts client certificates from CA B only, the gateway starts with a
