@@ -67,14 +67,17 @@ async function main(): Promise<void> {
     return
   }
   killAllOnExit()
+  /** Prints a section's report and writes it into bench/RESULTS.md, unless --no-write. */
+  const publish = (section: string, report: { text: string; markdown: string }) => {
+    console.log(report.text)
+    if (values['no-write']) return
+    updateResults(RESULTS, section, report.markdown)
+    console.error(`bench: wrote ${RESULTS}`)
+  }
   const targets = list(values.targets, (s): s is TargetName => (TARGET_NAMES as string[]).includes(s), 'target')
   if (values.only === 'snapshot') {
     const report = await runSnapshotBench({ keys: Math.round(positive(values.keys, '--keys')) })
-    console.log(report.text)
-    if (!values['no-write']) {
-      updateResults(RESULTS, 'snapshot', report.markdown)
-      console.error(`bench: wrote ${RESULTS}`)
-    }
+    publish('snapshot', report)
     return
   }
   if (values.only === 'hostile') {
@@ -82,11 +85,7 @@ async function main(): Promise<void> {
       targets: targets.filter((t) => t === 'etcd' || t === 'etcdgw'),
       seconds: positive(values.seconds, '--seconds'),
     })
-    console.log(report.text)
-    if (!values['no-write']) {
-      updateResults(RESULTS, 'hostile', report.markdown)
-      console.error(`bench: wrote ${RESULTS}`)
-    }
+    publish('hostile', report)
     return
   }
   if (values.only === 'fanout') {
@@ -98,11 +97,7 @@ async function main(): Promise<void> {
       targets,
       etcdgwNodeArgs: values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile] : [],
     })
-    console.log(report.text)
-    if (!values['no-write']) {
-      updateResults(RESULTS, 'fanout', report.markdown)
-      console.error(`bench: wrote ${RESULTS}`)
-    }
+    publish('fanout', report)
     return
   }
   const common = {
@@ -118,11 +113,7 @@ async function main(): Promise<void> {
     ops: values.only ? list(values.only, isOpName, 'op') : KV_OPS,
     targets,
   })
-  console.log(report.text)
-  if (!values['no-write']) {
-    updateResults(RESULTS, section, report.markdown)
-    console.error(`bench: wrote ${RESULTS}`)
-  }
+  publish(section, report)
 }
 
 main().catch((err: unknown) => {
