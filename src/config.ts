@@ -7,6 +7,7 @@ import { InvalidArgumentError, Option } from 'commander'
 import { parseDuration } from '../pki/duration.js'
 import type { RetentionPolicy } from './backup/retention.js'
 import { parseSchedule, type Schedule } from './backup/schedule.js'
+import { DEFAULT_REPLICA_MAX_BYTES } from './backend/remote/replica/replica-store.js'
 
 export interface ServeConfig {
   name: string
@@ -61,6 +62,10 @@ export interface RemoteConfig {
   cacert?: string
   cert?: string
   key?: string
+  /** Serve reads and watches from a watch-fed replica of the keyspace (--replica). */
+  replica: boolean
+  /** The replica refuses to start when its estimated memory would pass this (--replica-max-bytes). */
+  replicaMaxBytes: number
 }
 
 export const logLevels = ['debug', 'info', 'warn', 'error'] as const
@@ -83,6 +88,8 @@ export interface ServeFlags {
   cacert?: string
   cert?: string
   key?: string
+  replica?: boolean
+  replicaMaxBytes: string
   logLevel: LogLevel
   certFile?: string
   keyFile?: string
@@ -136,6 +143,8 @@ export function serveOptions(): Option[] {
     clientFlag('cacert', 'remote mode: CA bundle verifying the etcd servers'),
     clientFlag('cert', 'remote mode: client certificate for etcd'),
     clientFlag('key', 'remote mode: client key for etcd'),
+    boolFlag('replica', 'ETCDGW_REPLICA', 'remote mode: answer reads and watches from a watch-fed replica of the keyspace (--replica=false: every request goes to etcd)').default(true),
+    ownFlag('replica-max-bytes', 'remote mode: refuse to start when the replica would take more memory than this').default(String(DEFAULT_REPLICA_MAX_BYTES)),
     flag('log-level', 'log level').choices(logLevels).default('warn'),
     flag('cert-file', 'path to the client server TLS cert file (served on https:// listen URLs)'),
     flag('key-file', 'path to the client server TLS key file'),
@@ -283,7 +292,15 @@ function remoteConfig(flags: ServeFlags): RemoteConfig | undefined {
   }
   if ((flags.cert === undefined) !== (flags.key === undefined)) throw new ConfigError('--cert and --key must be given together')
   const commandTimeoutMs = positiveDuration('--command-timeout', flags.commandTimeout)
-  return { endpoints, commandTimeoutMs, cacert: flags.cacert, cert: flags.cert, key: flags.key }
+  return {
+    endpoints,
+    commandTimeoutMs,
+    cacert: flags.cacert,
+    cert: flags.cert,
+    key: flags.key,
+    replica: flags.replica !== false,
+    replicaMaxBytes: positiveInteger('--replica-max-bytes', flags.replicaMaxBytes),
+  }
 }
 
 function integer(name: string, value: string): number {

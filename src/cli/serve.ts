@@ -14,7 +14,8 @@ import { dataDirModeWarning } from '../backend/embedded/data-dir.js'
 import { DEFAULT_QUOTA_BYTES, openEmbeddedBackend } from '../backend/embedded/index.js'
 import { openRemoteBackend } from '../backend/remote/index.js'
 import { registry } from '../metrics.js'
-import { ConfigError, resolveServeConfig, type ServeConfig, type ServeFlags, serveOptions } from '../config.js'
+import { ConfigError, resolveServeConfig, type RemoteConfig, type ServeConfig, type ServeFlags, serveOptions } from '../config.js'
+import { Errors, EtcdError } from '../errors.js'
 import { followRemoteTls, type RemoteTlsFollower } from '../tls/remote-client-tls.js'
 import { ReloadingTls } from '../tls/reloading-tls.js'
 import { TlsFileError } from '../tls/tls-files.js'
@@ -53,7 +54,7 @@ export function registerServeCommand(program: Command): void {
 }
 
 async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | undefined): Promise<void> {
-  const remote = config.remote && (await openRemoteBackend({ ...config.remote, requestTimeoutMs: config.remote.commandTimeoutMs }))
+  const remote = config.remote && (await openRemote(config.remote))
   const backend = remote || (await openEmbedded(config))
   const apps: FastifyInstance[] = []
   let remoteTls: RemoteTlsFollower | undefined
@@ -133,6 +134,21 @@ function scheduleBackups(config: ServeConfig, backend: Backend, log: FastifyBase
   const loop = new ScheduleLoop(schedule, async () => void (await service.backup()))
   loop.start()
   return loop
+}
+
+/** The remote backend; a replica that would not fit in --replica-max-bytes stops the start with etcd-style text. */
+async function openRemote(remote: RemoteConfig): Promise<Backend & { reloadTls(): boolean }> {
+  try {
+    return await openRemoteBackend({
+      ...remote,
+      requestTimeoutMs: remote.commandTimeoutMs,
+      replica: remote.replica && { maxBytes: remote.replicaMaxBytes },
+    })
+  } catch (err) {
+    if (!(err instanceof EtcdError) || err.code !== Errors.replicaTooLarge.code) throw err
+    process.stderr.write(`etcdgw serve: ${err.message}\n`)
+    process.exit(1)
+  }
 }
 
 function openEmbedded(config: ServeConfig): Promise<Backend> {
