@@ -59,6 +59,23 @@ async function run(): Promise<void> {
     await assertLabelled(t, page)
   })
 
+  t.test('a hash that changes while the console starts still picks its view', async (t) => {
+    // the moment the first render lands (before the app's effects run), the hash moves to #/cluster: a
+    // test that goes from one origin to another and straight on to a view does exactly this
+    const { page: early } = await openPage(browser)
+    t.teardown(() => early.close())
+    await early.evaluateOnNewDocument(() => {
+      new MutationObserver((_, observer) => {
+        if (!document.querySelector('nav[aria-label="Views"] a[aria-current="page"]')) return
+        observer.disconnect()
+        location.hash = '#/cluster'
+      }).observe(document, { childList: true, subtree: true })
+    })
+    await early.goto(`${base}/ui/#/keys`)
+    await early.waitForFunction(() => document.querySelector('nav[aria-label="Views"] a[aria-current="page"]')?.textContent === 'Cluster', { timeout: 5_000 })
+    t.equal(await early.$eval('[data-view="cluster"]', (div) => (div as HTMLElement).hidden), false, 'the cluster view is shown')
+  })
+
   t.test('a key put over HTTP appears in the list, with its value', async (t) => {
     await putText(base, 'ui-test/curl/hello', '{"greeting":"hello","n":1}')
     await searchFlat(page, 'ui-test/curl/')
