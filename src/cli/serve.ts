@@ -84,6 +84,7 @@ async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | unde
         streamSendBudgetBytes: config.streamSendBudgetBytes,
         apiDocs: config.apiDocs,
         ui: config.ui,
+        cors: config.cors,
         logger,
         ...(secure ? { https: tls!.serverOptions() } : {}),
       })
