@@ -59,6 +59,7 @@ t.test('bad flags: a clear message and exit status 2', async (t) => {
     [['--max-txn-ops', '0'], /--max-txn-ops: "0" is not a positive integer/],
     [['--log-level', 'loud'], /Allowed choices are debug, info, warn, error/],
     [['--no-such-flag'], /unknown option '--no-such-flag'/],
+    [['--pki-dir', '/nonexistent/pki'], /--pki-dir: \/nonexistent\/pki is not a directory/],
     [['--cors', 'app.example:8080'], /--cors: "app.example:8080" is not an origin: give scheme:\/\/host\[:port\]/],
   ]
   for (const [args, message] of cases) {

@@ -38,6 +38,7 @@ async function run(): Promise<void> {
     '--cert-file', server.cert,
     '--key-file', server.key,
     '--trusted-ca-file', filesOf(join(dir, 'pki'), 'etcd-ca').cert,
+    '--pki-dir', join(dir, 'pki'),
   ])
   const base = serve.url
   const browser = await launchBrowser()
@@ -295,6 +296,10 @@ async function run(): Promise<void> {
     t.equal(served!.cells[4], 'expires within 30 days')
     const ca = rows.find((r) => r.cells.length === 4)
     t.equal(ca?.level, 'cert expiry-ok', 'the CA is listed apart, valid')
+    // the rest of --pki-dir's certificates, which the gateway itself does not use
+    const peer = rows.find((r) => r.cells[0]!.startsWith(filesOf(join(dir, 'pki'), 'etcd-peer').cert.replace(/\.crt$/, '')))
+    t.equal(peer?.level, 'cert expiry-warning', "the PKI directory's peer certificate, expiring in 20 days")
+    t.equal(peer?.cells[3], 'etcd-ca')
     await assertLabelled(t, page)
     await screenshot(page, 'certificates')
   })
