@@ -11,7 +11,8 @@ import { BackupMetrics } from '../backup/metrics.js'
 import { durationOrNaN, parseSchedule, ScheduleLoop, type Schedule } from '../backup/schedule.js'
 import { type EtcdSource, etcdSource, gatewaySource, type SnapshotSource } from '../backup/sources.js'
 import type { RetentionPolicy } from '../backup/retention.js'
-import { MIN_PART_SIZE, S3Store } from '../backup/s3-store.js'
+import { MIN_PART_SIZE } from '../backup/s3-options.js'
+import type { S3Store } from '../backup/s3-store.js'
 import { verifySnapshotFile } from '../backup/verify.js'
 import { Errors } from '../errors.js'
 import { exposition, metricsContentType, registry } from '../metrics.js'
@@ -89,12 +90,13 @@ interface Stores {
   all: BackupStore[]
 }
 
-function storesOf(f: StoreFlags): Stores {
+async function storesOf(f: StoreFlags): Promise<Stores> {
   if (f.dir === undefined && f.s3Bucket === undefined) fail('give --dir, --s3-bucket or both')
   if (f.s3SseKmsKeyId !== undefined && f.s3Sse !== 'aws:kms') fail('--s3-sse-kms-key-id needs --s3-sse aws:kms')
   const prefix = f.s3Prefix === '' || f.s3Prefix.endsWith('/') ? f.s3Prefix : `${f.s3Prefix}/`
   let s3: S3Store | undefined
   if (f.s3Bucket !== undefined) {
+    const { S3Store } = await import('../backup/s3-store.js')
     try {
       s3 = new S3Store({
         bucket: f.s3Bucket,
@@ -201,7 +203,7 @@ export function registerBackupCommands(program: Command): void {
   addRetentionOptions(addStoreOptions(addSourceOptions(backup.command('now'))))
     .description('takes one backup now: snapshot, write, verify, upload and read back, then retention')
     .action(async (flags: SourceFlags & RetentionFlags & StoreFlags) => {
-      const stores = storesOf(flags)
+      const stores = await storesOf(flags)
       const source = await openSource(flags)
       const tty = process.stderr.isTTY === true
       const service = new BackupService({ source, ...stores, retention: retentionOf(flags), verifyRestore: flags.verifyRestore === true, log: () => undefined })
@@ -242,7 +244,7 @@ export function registerBackupCommands(program: Command): void {
       } catch (err) {
         fail((err as Error).message)
       }
-      const stores = storesOf(flags)
+      const stores = await storesOf(flags)
       const metricsUrls = endpointList(flags.listenMetricsUrls ?? '')
       const metricsTls = await metricsTlsOf(flags, metricsUrls)
       const source = await openSource(flags, tlsLog)
@@ -270,7 +272,7 @@ export function registerBackupCommands(program: Command): void {
     .addOption(writeOutOption(['table', 'json']).default('table'))
     .action((flags: StoreFlags & { writeOut: string }) =>
       reported(async () => {
-        const stores = storesOf(flags)
+        const stores = await storesOf(flags)
         const all = await locate(stores)
         stores.s3?.close()
         /** A copy's record, and whether every copy has one. */
@@ -301,7 +303,7 @@ export function registerBackupCommands(program: Command): void {
     .description('verifies a backup again (NAME, or latest), each copy (one in the bucket is downloaded): trailer, every page, every key; compares it with its record')
     .action((name: string, flags: StoreFlags) =>
       reported(async () => {
-        const stores = storesOf(flags)
+        const stores = await storesOf(flags)
         try {
           const found = await findBackup(stores, name)
           for (const { store, entry } of found.copies) {
@@ -333,7 +335,7 @@ export function registerBackupCommands(program: Command): void {
     .option('--initial-advertise-peer-urls <urls>', 'this member\'s peer URLs: print the etcdctl snapshot restore command of each member instead of restoring (a backup only in the bucket is downloaded into --dir)')
     .action((name: string, flags: StoreFlags & { dataDir: string; name: string; initialCluster: string; initialClusterToken: string; initialAdvertisePeerUrls?: string }) =>
       reported(async () => {
-        const stores = storesOf(flags)
+        const stores = await storesOf(flags)
         try {
           const found = await findBackup(stores, name)
           const copy = await localBackup(stores, found, flags.initialAdvertisePeerUrls !== undefined)
