@@ -2,6 +2,7 @@
  * Backups of one source into a directory, a bucket or both, the way `backup now`, `backup run` and `serve`
  * take them: one at a time, each outcome in the metrics (per destination too) and in one structured log line.
  */
+import type { BackupRecord } from './backup-files.js'
 import { type BackupStore, dirStore } from './backup-store.js'
 import { BackupMetrics } from './metrics.js'
 import type { RetentionPolicy } from './retention.js'
@@ -38,16 +39,18 @@ export class BackupService {
    */
   async observe(): Promise<void> {
     const stores: BackupStore[] = [...(this.opts.dir !== undefined ? [dirStore(this.opts.dir)] : []), ...(this.opts.s3 ? [this.opts.s3] : [])]
+    let newestOfAll: BackupRecord | undefined
     for (const store of stores) {
       const verified = await store.list().then((all) => all.filter((e) => e.record), () => undefined)
       if (!verified) continue
       const newest = verified.at(-1)?.record
       if (newest) {
-        this.metrics.succeeded(new Date(newest.time), newest.fileBytes, newest.revision)
         this.metrics.destinationSucceeded(store.description, new Date(newest.time))
+        if (!newestOfAll || Date.parse(newest.time) > Date.parse(newestOfAll.time)) newestOfAll = newest
       }
       this.metrics.keptIn(store.description, verified.length)
     }
+    if (newestOfAll) this.metrics.succeeded(new Date(newestOfAll.time), newestOfAll.fileBytes, newestOfAll.revision)
   }
 
   /** Takes one backup; a call while one runs waits for that one and returns its outcome. */

@@ -172,12 +172,17 @@ async function keepIn(store: BackupStore, policy: RetentionPolicy, at: Date, put
   } catch (err) {
     return { destination, ok: false, error: Errors.backupFailed(`keeping it in ${destination}`, err as Error) }
   }
+  let retained
   try {
-    const { deleted, kept } = await retain(store, policy, at)
-    const abortedUploads = (await after?.()) ?? []
-    return { destination, ok: true, deleted, kept, ...(abortedUploads.length ? { abortedUploads } : {}) }
+    retained = await retain(store, policy, at)
   } catch (err) {
     const kept = await store.list().then((all) => all.filter((e) => e.record).length, () => undefined)
     return { destination, ok: true, deleted: [], ...(kept === undefined ? {} : { kept }), retentionError: err as Error }
+  }
+  try {
+    const abortedUploads = (await after?.()) ?? []
+    return { destination, ok: true, ...retained, ...(abortedUploads.length ? { abortedUploads } : {}) }
+  } catch (err) {
+    return { destination, ok: true, ...retained, retentionError: Errors.backupFailed('aborting the uploads left incomplete', err as Error) }
   }
 }

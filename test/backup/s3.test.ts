@@ -178,6 +178,14 @@ t.test('backups in an S3 bucket', { skip: missing }, async (t) => {
     t.match(third, { ok: true, destinations: [{ ok: true }, { ok: true, deleted: ['snapshot-20260101-000100.db'] }] })
     t.same(await keys('down/'), ['down/snapshot-20260101-000300.db', 'down/snapshot-20260101-000300.db.json'])
     t.match(await svc.metrics.registry.metrics(), /^etcdgw_backup_last_attempt_success 1$/m)
+
+    // a daemon started again reads its last success and what each destination keeps
+    const restarted = service({ dir, s3: bucket })
+    await restarted.svc.observe()
+    const seen = await restarted.svc.metrics.registry.metrics()
+    t.match(seen, /^etcdgw_backup_last_success_timestamp_seconds 1767225780$/m)
+    t.match(seen, /^etcdgw_backup_kept\{destination="s3:\/\/backups\/down\/"\} 1$/m)
+    t.match(seen, /^etcdgw_backup_destination_last_success_timestamp_seconds\{destination="s3:\/\/backups\/down\/"\} 1767225780$/m)
   })
 
   t.test('credentials refused or no such bucket: reported, the directory still gets its backup', async (t) => {
