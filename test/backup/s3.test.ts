@@ -259,13 +259,18 @@ t.test('backups in an S3 bucket', { skip: missing }, async (t) => {
   })
 
   t.test('kill -9 mid-upload: no object in the bucket, and the next backup succeeds', async (t) => {
+    // 8 MB more: six parts, all still to go when the upload has begun
+    for (let i = 12; i < 20; i++) {
+      const res = await post(etcd.url, '/v3/kv/put', JSON.stringify({ key: Buffer.from(`big/${i}`).toString('base64'), value: Buffer.alloc(1_000_000, i).toString('base64') }))
+      t.equal(res.status, 200)
+    }
     const args = [MAIN_JS, 'backup', 'now', '--endpoints', etcd.url, ...s3.flags, '--s3-prefix', 'killed', '--s3-part-size', '5MiB']
     const from = s3.log().length
     const child = spawn(process.execPath, args, { stdio: 'ignore' })
     guardChild(child)
     const exited = new Promise((resolve) => child.on('exit', (_code, signal) => resolve(signal)))
-    // the store paused once it holds the first part, so the upload cannot go further before the kill
-    await s3.logged(/^info: Stored part 1 of /, from)
+    // the store paused as soon as it has begun the multipart upload, so that it cannot complete before the kill
+    await s3.logged(/\?uploads= 200 /, from)
     process.kill(s3.pid, 'SIGSTOP')
     child.kill('SIGKILL')
     t.equal(await exited, 'SIGKILL')
@@ -297,7 +302,8 @@ t.test('backups in an S3 bucket', { skip: missing }, async (t) => {
     let line = await next()
     while (line.msg !== 'backups scheduled') line = await next()
     t.match(line, { metrics: [`https://127.0.0.1:${port}/metrics`], dir, s3: 's3://backups/run/' })
-    while (line.msg !== 'backup verified') line = await next()
+    while (!String(line.msg).startsWith('backup ')) line = await next()
+    t.equal(line.msg, 'backup verified', JSON.stringify(line))
     t.match(line, { result: 'ok', destinations: [{ destination: dir, result: 'ok' }, { destination: 's3://backups/run/', result: 'ok' }] })
     const metrics = await nodeGet(`https://127.0.0.1:${port}/metrics`, { ca: pki.ca })
     t.equal(metrics.status, 200)
