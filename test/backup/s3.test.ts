@@ -26,7 +26,7 @@ import { applyWorkload, etcdctl, etcdgw, sameHistory } from '../helpers/snapshot
 import { nodeGet } from '../helpers/tls-client.js'
 import { makeTestPki } from '../helpers/tls-certs.js'
 import { cannotMount, smallDisk } from '../helpers/tmpfs.js'
-import { S3_CREDENTIALS, startS3Server } from './s3-server.js'
+import { S3_CREDENTIALS, startS3Server } from '../helpers/s3-server.js'
 
 const missing = etcdMissing()
 // the AWS SDK's credential chain reads these, here and in the CLIs started from here

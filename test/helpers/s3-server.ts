@@ -8,9 +8,9 @@
 import { readFileSync, watch } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { send } from '../helpers/http.js'
-import { nodeGet } from '../helpers/tls-client.js'
-import { launch, type RunningServer, type Teardown } from '../helpers/managed-server.js'
+import { send } from './http.js'
+import { nodeGet } from './tls-client.js'
+import { launch, type RunningServer, type Teardown } from './managed-server.js'
 
 const S3RVER_BIN = join(dirname(createRequire(import.meta.url).resolve('s3rver/package.json')), 'bin', 's3rver.js')
 
