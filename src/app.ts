@@ -19,6 +19,8 @@ import { maintenanceRoutes } from './http/routes/maintenance.js'
 import { metricsRoutes } from './http/routes/metrics.js'
 import { uiRoutes } from './http/routes/ui.js'
 import { Cors, type CorsOrigins } from './http/cors.js'
+import { backupRoutes } from './http/routes/backups.js'
+import type { BackupStore } from './backup/backup-store.js'
 import { watchRoutes } from './http/routes/watch.js'
 import { observeRequests } from './http/request-metrics.js'
 import { asIs, RequestLimits } from './http/rpc.js'
@@ -46,6 +48,8 @@ export interface AppOptions {
   ui?: boolean
   /** etcd's --cors: the origins whose pages may read the answers (default `*`, as etcd). */
   cors?: CorsOrigins
+  /** Where `serve --backup-schedule` keeps its backups: served at GET /backups and POST /backups/verify. */
+  backups?: BackupStore[]
   /** serve HTTPS with these options; plain HTTP without them */
   https?: HttpsOptions
 }
@@ -126,6 +130,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.register(maintenanceRoutes, { backend, limits })
   app.register(clusterRoutes, { backend, limits })
   app.register(healthRoutes, { backend })
+  if (opts.backups) app.register(backupRoutes, { stores: opts.backups })
   if (opts.apiDocs !== false) app.register(docsRoutes)
   if (opts.ui) app.register(uiRoutes, { cors })
   return app

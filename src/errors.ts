@@ -268,6 +268,8 @@ export const Errors = {
   /** A backup that cannot be taken: the snapshot source failed or the destination cannot hold it. */
   backupFailed: formatted('ETCDGW_ERR_BACKUP_FAILED', Unavailable, (stage: string, cause: Error) => `backup: ${stage}: ${cause.message}`),
   backupNotFound: formatted('ETCDGW_ERR_BACKUP_NOT_FOUND', NotFound, (what: string, dir: string) => `backup: ${what} in ${dir}`),
+  /** POST /backups/verify's body is not {"name": "..."}. */
+  backupVerifyRequest: fixed('ETCDGW_ERR_BACKUP_VERIFY_REQUEST', InvalidArgument, 'etcdgw: POST /backups/verify takes {"name": "<backup name>"} or {"name": "latest"}'),
   revisionMissing: formatted(
     'ETCDGW_ERR_REVISION_MISSING',
     DataLoss,

@@ -16,7 +16,7 @@ import type { FailureReason } from './metrics.js'
 import type { RetentionPolicy } from './retention.js'
 import type { S3Store } from './s3-store.js'
 import type { SnapshotSource } from './sources.js'
-import { verifySnapshotFile } from './verify.js'
+import { verifyOffThread } from './verify-off-thread.js'
 import { verifyByRestore } from './verify-restore.js'
 
 export interface BackupOptions {
@@ -87,7 +87,7 @@ export async function takeBackup(opts: BackupOptions): Promise<BackupOutcome> {
     const file = path
     const verified = await stage('verify', async () => {
       try {
-        const found = verifySnapshotFile(file)
+        const found = await verifyOffThread(file)
         if (opts.verifyRestore) await verifyByRestore(file, found)
         return found
       } catch (err) {

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { type Command, InvalidArgumentError, Option } from 'commander'
-import { type BackupEntry, backupTime, writeSidecar } from '../backup/backup-files.js'
+import { writeSidecar } from '../backup/backup-files.js'
 import { type BackupLog, BackupService } from '../backup/backup-service.js'
 import { type BackupStore, dirStore } from '../backup/backup-store.js'
 import { BackupMetrics } from '../backup/metrics.js'
@@ -14,7 +14,7 @@ import type { RetentionPolicy } from '../backup/retention.js'
 import { MIN_PART_SIZE } from '../backup/s3-options.js'
 import type { S3Store } from '../backup/s3-store.js'
 import { verifySnapshotFile } from '../backup/verify.js'
-import { Errors } from '../errors.js'
+import { findLocated, listed, locate, type Located, verifyCopies } from '../backup/catalog.js'
 import { exposition, metricsContentType, registry } from '../metrics.js'
 import { restoreSnapshot } from '../snapshot/restore.js'
 import { followRemoteTls } from '../tls/remote-client-tls.js'
@@ -115,35 +115,6 @@ async function storesOf(f: StoreFlags): Promise<Stores> {
   }
   return { ...(f.dir !== undefined ? { dir: f.dir } : {}), ...(s3 ? { s3 } : {}), all: [...(f.dir !== undefined ? [dirStore(f.dir)] : []), ...(s3 ? [s3] : [])] }
 }
-
-/** A backup's copies by name, oldest first: in the directory, the bucket or both. */
-interface Located {
-  name: string
-  time: Date
-  copies: Array<{ store: BackupStore; entry: BackupEntry }>
-}
-
-async function locate(stores: Stores): Promise<Located[]> {
-  const byName = new Map<string, Located>()
-  for (const store of stores.all) {
-    for (const entry of await store.list()) {
-      const found = byName.get(entry.name) ?? { name: entry.name, time: entry.time, copies: [] }
-      found.copies.push({ store, entry })
-      byName.set(entry.name, found)
-    }
-  }
-  return [...byName.values()].sort((a, b) => a.time.getTime() - b.time.getTime())
-}
-
-/** NAME, or `latest`: the newest backup verified in some store. */
-async function findBackup(stores: Stores, name: string): Promise<Located> {
-  const all = await locate(stores)
-  const found = name === 'latest' ? all.filter((b) => b.copies.some((c) => c.entry.record)).at(-1) : all.find((b) => b.name === name)
-  if (!found) throw Errors.backupNotFound(name === 'latest' ? 'no verified backup' : `no backup named ${name}`, stores.all.map((s) => s.description).join(' or '))
-  return found
-}
-
-const whereOf = (b: Located) => (b.copies.length > 1 ? 'both' : b.copies[0]!.store.kind)
 
 function addSourceOptions(cmd: Command): Command {
   return addTlsOptions(
@@ -273,28 +244,13 @@ export function registerBackupCommands(program: Command): void {
     .action((flags: StoreFlags & { writeOut: string }) =>
       reported(async () => {
         const stores = await storesOf(flags)
-        const all = await locate(stores)
+        const all = await locate(stores.all)
         stores.s3?.close()
-        /** A copy's record, and whether every copy has one. */
-        const recordOf = (b: Located) => b.copies.find((c) => c.entry.record)?.entry.record
-        const verified = (b: Located) => b.copies.every((c) => c.entry.record)
         if (flags.writeOut === 'json') {
-          const rows = all.map((b) => {
-            const r = recordOf(b)
-            return {
-              name: b.name,
-              time: b.time.toISOString(),
-              where: whereOf(b),
-              paths: b.copies.map((c) => c.entry.path),
-              fileBytes: b.copies[0]!.entry.fileBytes,
-              verified: verified(b),
-              ...(r ? { revision: r.revision, totalKey: r.totalKey, hash: r.hash, sha256: r.sha256 } : {}),
-            }
-          })
-          process.stdout.write(JSON.stringify(rows) + '\n')
+          process.stdout.write(JSON.stringify(all.map(listed)) + '\n')
           return
         }
-        const rows = all.map((b) => [b.name, b.time.toISOString(), String(recordOf(b)?.revision ?? ''), String(recordOf(b)?.totalKey ?? ''), humanBytes(b.copies[0]!.entry.fileBytes), verified(b) ? 'yes' : 'no', whereOf(b)])
+        const rows = all.map(listed).map((b) => [b.name, b.time, String(b.revision ?? ''), String(b.totalKey ?? ''), humanBytes(b.fileBytes), b.verified ? 'yes' : 'no', b.where])
         process.stdout.write(table(['NAME', 'TIME', 'REVISION', 'KEYS', 'SIZE', 'VERIFIED', 'WHERE'], rows))
       }),
     )
@@ -305,20 +261,8 @@ export function registerBackupCommands(program: Command): void {
       reported(async () => {
         const stores = await storesOf(flags)
         try {
-          const found = await findBackup(stores, name)
-          for (const { store, entry } of found.copies) {
-            const copy = await store.localCopy(entry)
-            try {
-              const checked = verifySnapshotFile(copy.path)
-              const r = entry.record
-              if (r && (r.sha256 !== checked.sha256 || r.revision !== checked.revision || r.totalKey !== checked.totalKey || r.hash !== checked.hash)) {
-                throw Errors.snapshotInvalid(`${entry.path} no longer matches its record (revision ${r.revision}, hash ${r.hash.toString(16)})`)
-              }
-              if (!r) await store.writeRecord({ name: entry.name, time: backupTime(entry.name)!.toISOString(), ...checked, verifiedAt: new Date().toISOString(), source: '' })
-              process.stdout.write(`${entry.name}: verified in ${store.description}: revision ${checked.revision}, ${checked.totalKey} keys, ${humanBytes(checked.fileBytes)}, hash ${checked.hash.toString(16)}\n`)
-            } finally {
-              copy.release()
-            }
+          for (const c of await verifyCopies(await findLocated(stores.all, name))) {
+            process.stdout.write(`${c.name}: verified in ${c.store}: revision ${c.revision}, ${c.totalKey} keys, ${humanBytes(c.fileBytes)}, hash ${c.hash.toString(16)}\n`)
           }
         } finally {
           stores.s3?.close()
@@ -337,7 +281,7 @@ export function registerBackupCommands(program: Command): void {
       reported(async () => {
         const stores = await storesOf(flags)
         try {
-          const found = await findBackup(stores, name)
+          const found = await findLocated(stores.all, name)
           const copy = await localBackup(stores, found, flags.initialAdvertisePeerUrls !== undefined)
           try {
             verifySnapshotFile(copy.path)

@@ -6,6 +6,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { Gauge } from 'prom-client'
 import { buildApp } from '../app.js'
 import { BackupService } from '../backup/backup-service.js'
+import { dirStore } from '../backup/backup-store.js'
 import { BackupMetrics } from '../backup/metrics.js'
 import { ScheduleLoop } from '../backup/schedule.js'
 import { backendSource } from '../backup/sources.js'
@@ -86,6 +87,7 @@ async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | unde
         apiDocs: config.apiDocs,
         ui: config.ui,
         cors: config.cors,
+        ...(config.backup ? { backups: [dirStore(config.backup.dir)] } : {}),
         logger,
         ...(secure ? { https: tls!.serverOptions() } : {}),
       })

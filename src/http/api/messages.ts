@@ -94,6 +94,56 @@ export const httpSchemas: Record<string, Schema> = {
     type: 'object',
     properties: { etcdserver: { type: 'string' }, etcdcluster: { type: 'string' }, etcdgw: { type: 'string' } },
   },
+  BackupList: {
+    type: 'object',
+    properties: {
+      backups: {
+        type: 'array',
+        description: 'oldest first, as `etcdgw backup list -w json`',
+        items: {
+          type: 'object',
+          properties: {
+            name: { type: 'string' },
+            time: { type: 'string', format: 'date-time' },
+            where: { type: 'string', enum: ['dir', 's3', 'both'] },
+            paths: { type: 'array', items: { type: 'string' } },
+            fileBytes: { type: 'integer' },
+            verified: { type: 'boolean', description: 'every copy has its verification record' },
+            revision: { type: 'integer' },
+            totalKey: { type: 'integer' },
+            hash: { type: 'integer', description: 'etcdctl snapshot status hash' },
+            sha256: { type: 'string' },
+          },
+        },
+      },
+    },
+  },
+  BackupVerifyRequest: {
+    type: 'object',
+    properties: { name: { type: 'string', description: 'a backup name, or latest (the newest verified backup)' } },
+    required: ['name'],
+  },
+  BackupVerifyResponse: {
+    type: 'object',
+    properties: {
+      copies: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            name: { type: 'string' },
+            store: { type: 'string' },
+            revision: { type: 'integer' },
+            totalKey: { type: 'integer' },
+            totalSize: { type: 'integer' },
+            hash: { type: 'integer' },
+            sha256: { type: 'string' },
+            fileBytes: { type: 'integer' },
+          },
+        },
+      },
+    },
+  },
 }
 
 /** A route of the API: an RPC (one message each way), a stream of messages, or a plain GET. */
@@ -170,6 +220,21 @@ const routeTable = [
 
 /** Every route of the API, once: the server registers, the codec compiles and OpenAPI describes these. */
 export const operations: readonly Operation[] = routeTable
+
+/**
+ * etcdgw's own JSON routes, beside etcd's: OpenAPI describes them with the schemas above; each is served by
+ * its route file. The backup routes answer while `etcdgw serve` runs with --backup-schedule.
+ */
+export const ownOperations: readonly Operation[] = [
+  { method: 'get', path: '/backups', summary: "The scheduled backups (serve --backup-schedule), as `etcdgw backup list -w json`", response: 'BackupList' },
+  {
+    method: 'post',
+    path: '/backups/verify',
+    summary: 'Verifies a backup again (every copy: trailer, every page, every key) and compares it with its record',
+    request: 'BackupVerifyRequest',
+    response: 'BackupVerifyResponse',
+  },
+]
 /** The routes with their paths and message names as types. */
 export type RouteOperation = (typeof routeTable)[number]
 
