@@ -13,7 +13,7 @@ import { LeaseAttachments } from './lease-attachments.js'
 import { startMember, type MemberIdentity } from './member-identity.js'
 import { decodeRevKey, encodeRevKey, type Revision } from './revision.js'
 import { RowCounts } from './row-counts.js'
-import { queued, STORE_FILE, StoreFile, type StoreReadTxn } from './store-file.js'
+import { type CommitObserver, queued, STORE_FILE, StoreFile, type StoreReadTxn } from './store-file.js'
 import type { CommitListener, RangeOptions, RangeResult, ReadView } from './views.js'
 import { WriteTxn, type TxnStore } from './write-txn.js'
 
@@ -250,6 +250,16 @@ export class MvccStore implements TxnStore {
         throw Errors.persistFailed('the request', err)
       },
     )
+  }
+
+  /** Reports each of the file's write transactions to `observer`. */
+  observeCommits(observer: CommitObserver): void {
+    this.file.observeCommits(observer)
+  }
+
+  /** Writes issued and not yet durable. */
+  get pendingWrites(): number {
+    return this.file.pendingWrites
   }
 
   /** etcd's raft index (and applied index). */

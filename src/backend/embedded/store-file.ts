@@ -60,6 +60,14 @@ async function commitCause(err: Error): Promise<Error> {
   return reason instanceof Error ? reason : err
 }
 
+/** What a store's metrics learn of its commits. */
+export interface CommitObserver {
+  /** A transaction of `writes` writes became durable `seconds` after it was started (its fsync included). */
+  committed(seconds: number, writes: number): void
+  /** A transaction failed: these writes are taken back. */
+  failed(writes: number): void
+}
+
 interface LmdbStats {
   pageSize: number
   treeBranchPageCount: number
@@ -80,6 +88,9 @@ export class StoreFile {
   /** Writes waiting for the next transaction, and the pending start of that transaction or the one in flight. */
   private queued: QueuedWrite[] = []
   private committing = false
+  /** Writes of the transaction in flight. */
+  private inFlight = 0
+  private observer: CommitObserver | undefined
   /** While set, writes wait for it before they reach lmdb (defragment swaps the file underneath). */
   private writesHeld: Promise<void> | undefined
   /** Counts finished writes, so the file's size is looked up only when it can have changed. */
@@ -134,12 +145,31 @@ export class StoreFile {
     return settled
   }
 
+  /** Reports each transaction to `observer` from now on. */
+  observeCommits(observer: CommitObserver): void {
+    this.observer = observer
+  }
+
+  /** Writes issued and not yet durable (or failed). */
+  get pendingWrites(): number {
+    return this.inFlight + this.queued.length
+  }
+
   private startBatch(): void {
     const batch = this.queued
     this.queued = []
-    const write = () => this.revs.batch(() => {
-      for (const w of batch) w.writes()
-    })
+    this.inFlight = batch.length
+    const write = () => {
+      const started = process.hrtime.bigint()
+      return this.revs
+        .batch(() => {
+          for (const w of batch) w.writes()
+        })
+        .then((result) => {
+          this.observer?.committed(Number(process.hrtime.bigint() - started) / 1e9, batch.length)
+          return result
+        })
+    }
     const held = this.writesHeld
     ;(held ? held.then(write) : write()).then(
       () => this.settle(batch, undefined),
@@ -149,9 +179,11 @@ export class StoreFile {
 
   private settle(batch: QueuedWrite[], err: Error | undefined): void {
     this.writesDone++
+    this.inFlight = 0
     if (err) {
       const failing = batch.concat(this.queued)
       this.queued = []
+      this.observer?.failed(failing.length)
       for (let i = failing.length - 1; i >= 0; i--) runSettled(failing[i]!, () => failing[i]!.failed(err))
     } else {
       for (const w of batch) runSettled(w, w.done)

@@ -1,0 +1,111 @@
+/**
+ * etcd's gRPC server metrics (go-grpc-prometheus's grpc_server_* and etcd's client traffic counters),
+ * counted where etcdgw serves the RPC each route stands for: over HTTP or WebSocket, a call starts where
+ * etcd's gateway would start its gRPC call (the first message decoded) and ends with its gRPC code.
+ */
+import { Counter, Histogram, type Registry } from 'prom-client'
+import { GrpcCode } from '../errors.js'
+import { type GrpcMethod, grpcMethods } from './api/grpc-methods.js'
+
+type Labels = { grpc_type: string; grpc_service: string; grpc_method: string }
+
+/** Go's names of the gRPC codes (codes.Code.String()), by number. */
+const codeNames: readonly string[] = Object.values(GrpcCode).filter((v): v is string => typeof v === 'string')
+
+/** go-grpc-prometheus's default buckets. */
+const handlingBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+/** The counters of one method, made once. */
+interface MethodCounters {
+  labels: Labels
+  started: Counter.Internal
+  received: Counter.Internal
+  sent: Counter.Internal
+  handled: Counter.Internal[]
+  handling: Histogram.Internal<string>
+}
+
+export class GrpcMetrics {
+  private readonly byMethod = new Map<GrpcMethod, MethodCounters>()
+  private readonly receivedBytes: Counter
+  private readonly sentBytes: Counter
+
+  /** Every method starts at zero with every code, as etcd's server initializes them. */
+  constructor(registry: Registry) {
+    const registers = [registry]
+    const labelNames = ['grpc_type', 'grpc_service', 'grpc_method']
+    const counter = (name: string, help: string, extra: string[] = []) =>
+      new Counter({ name, help, labelNames: [...labelNames, ...extra], registers })
+    const started = counter('grpc_server_started_total', 'Total number of RPCs started on the server.')
+    const handled = counter('grpc_server_handled_total', 'Total number of RPCs completed on the server, regardless of success or failure.', ['grpc_code'])
+    const received = counter('grpc_server_msg_received_total', 'Total number of RPC stream messages received on the server.')
+    const sent = counter('grpc_server_msg_sent_total', 'Total number of gRPC stream messages sent by the server.')
+    const handling = new Histogram({
+      name: 'grpc_server_handling_seconds',
+      help: 'Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.',
+      labelNames,
+      buckets: handlingBuckets,
+      registers,
+    })
+    this.receivedBytes = new Counter({ name: 'etcd_network_client_grpc_received_bytes_total', help: 'The total number of bytes received from grpc clients.', registers })
+    this.sentBytes = new Counter({ name: 'etcd_network_client_grpc_sent_bytes_total', help: 'The total number of bytes sent to grpc clients.', registers })
+    for (const m of grpcMethods()) {
+      const labels = { grpc_type: m.type, grpc_service: m.service, grpc_method: m.method }
+      const zero = (c: Counter.Internal) => (c.inc(0), c)
+      this.byMethod.set(m, {
+        labels,
+        started: zero(started.labels(labels)),
+        received: zero(received.labels(labels)),
+        sent: zero(sent.labels(labels)),
+        handled: codeNames.map((grpc_code) => zero(handled.labels({ ...labels, grpc_code }))),
+        handling: handling.labels(labels),
+      })
+      handling.zero(labels)
+    }
+  }
+
+  /** A call of `method` starts now. */
+  start(method: GrpcMethod): RpcCall {
+    return new RpcCall(this.byMethod.get(method)!, this)
+  }
+
+  /** Message bytes from and to clients. */
+  countReceived(bytes: number): void {
+    this.receivedBytes.inc(bytes)
+  }
+
+  countSent(bytes: number): void {
+    this.sentBytes.inc(bytes)
+  }
+}
+
+/** One RPC under way: its messages each way, then its end with a gRPC code. */
+export class RpcCall {
+  private readonly startedAt = process.hrtime.bigint()
+  private ended = false
+
+  constructor(
+    private readonly counters: MethodCounters,
+    private readonly metrics: GrpcMetrics,
+  ) {
+    counters.started.inc()
+  }
+
+  received(bytes: number): void {
+    this.counters.received.inc()
+    this.metrics.countReceived(bytes)
+  }
+
+  sent(bytes: number): void {
+    this.counters.sent.inc()
+    this.metrics.countSent(bytes)
+  }
+
+  /** Ends the call once; later calls are ignored (a stream can end from either side). */
+  end(code: GrpcCode): void {
+    if (this.ended) return
+    this.ended = true
+    this.counters.handled[code]!.inc()
+    this.counters.handling.observe(Number(process.hrtime.bigint() - this.startedAt) / 1e9)
+  }
+}
