@@ -12,6 +12,9 @@ type Labels = { grpc_type: string; grpc_service: string; grpc_method: string }
 /** Go's names of the gRPC codes (codes.Code.String()), by number. */
 const codeNames: readonly string[] = Object.values(GrpcCode).filter((v): v is string => typeof v === 'string')
 
+/** KV methods → etcd's mvcc operation counters, counted when the call succeeds. */
+const mvccOps: Record<string, string> = { Put: 'put', Range: 'range', Txn: 'txn', DeleteRange: 'delete' }
+
 /** go-grpc-prometheus's default buckets. */
 const handlingBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
@@ -23,6 +26,8 @@ interface MethodCounters {
   sent: Counter.Internal
   handled: Counter.Internal[]
   handling: Histogram.Internal<string>
+  /** The mvcc counter a successful call adds to (KV's methods). */
+  mvcc: Counter | undefined
 }
 
 export class GrpcMetrics {
@@ -49,6 +54,12 @@ export class GrpcMetrics {
     })
     this.receivedBytes = new Counter({ name: 'etcd_network_client_grpc_received_bytes_total', help: 'The total number of bytes received from grpc clients.', registers })
     this.sentBytes = new Counter({ name: 'etcd_network_client_grpc_sent_bytes_total', help: 'The total number of bytes sent to grpc clients.', registers })
+    const mvcc = new Map(
+      [...new Set(Object.values(mvccOps))].map((op) => [
+        op,
+        new Counter({ name: `etcd_mvcc_${op}_total`, help: `Total number of ${op}s seen by this member.`, registers }),
+      ]),
+    )
     for (const m of grpcMethods()) {
       const labels = { grpc_type: m.type, grpc_service: m.service, grpc_method: m.method }
       const zero = (c: Counter.Internal) => (c.inc(0), c)
@@ -59,6 +70,7 @@ export class GrpcMetrics {
         sent: zero(sent.labels(labels)),
         handled: codeNames.map((grpc_code) => zero(handled.labels({ ...labels, grpc_code }))),
         handling: handling.labels(labels),
+        mvcc: m.service === 'etcdserverpb.KV' ? mvcc.get(mvccOps[m.method] ?? '') : undefined,
       })
       handling.zero(labels)
     }
@@ -106,6 +118,7 @@ export class RpcCall {
     if (this.ended) return
     this.ended = true
     this.counters.handled[code]!.inc()
+    if (code === GrpcCode.OK) this.counters.mvcc?.inc()
     this.counters.handling.observe(Number(process.hrtime.bigint() - this.startedAt) / 1e9)
   }
 }

@@ -10,8 +10,7 @@ import { type Decoded, type Decoder, NestingTooDeep } from './codec/compile-deco
 import { codecAt, type RoutePath, type RouteRequest, type RouteResponse } from './codec/codecs.js'
 import { grpcMessageLimit, raftRequestSize } from '../proto-size.js'
 import { type JsonValue, readFirstValue } from './codec/json.js'
-import { grpcMethodOf } from './api/grpc-methods.js'
-import { operationAt } from './api/messages.js'
+import { grpcMethodAt } from './api/grpc-methods.js'
 import type { GrpcMetrics } from './grpc-metrics.js'
 import type { StreamLimits } from './stream/request-messages.js'
 import type { WsHeartbeat } from './stream/ws-heartbeat.js'
@@ -104,8 +103,7 @@ export function serveUnary<P extends RoutePath>(
   rpc: UnaryRpc<RouteRequest<P>, RouteResponse<P>>,
 ): void {
   const { decode, encode } = codecAt(path)
-  const method = grpcMethodOf(operationAt(path))
-  if (!method) throw new Error(`no gRPC method takes the request of ${path}`)
+  const method = grpcMethodAt(path)
   const { metrics } = app.rpcServices
   const answer: UnaryAnswer<RouteRequest<P>> = async (decoded, codec) => {
     // gRPC refuses a message over its limit before the call starts

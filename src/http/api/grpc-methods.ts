@@ -5,7 +5,7 @@
  */
 import protobuf from 'protobufjs'
 import { wireRoot } from '../../proto/wire.js'
-import type { Operation } from './messages.js'
+import { type Operation, operationAt } from './messages.js'
 
 /** go-grpc-prometheus's grpc_type label. */
 export type GrpcType = 'unary' | 'client_stream' | 'server_stream' | 'bidi_stream'
@@ -49,4 +49,11 @@ export function grpcMethods(): readonly GrpcMethod[] {
 /** The method a route of the table stands for; none for plain HTTP routes (/health, /metrics). */
 export function grpcMethodOf(op: Pick<Operation, 'request'>): GrpcMethod | undefined {
   return op.request === undefined ? undefined : grpcMethods().find((m) => m.request === op.request)
+}
+
+/** The method the route at `path` stands for. */
+export function grpcMethodAt(path: string): GrpcMethod {
+  const method = grpcMethodOf(operationAt(path))
+  if (!method) throw new Error(`no gRPC method takes the request of ${path}`)
+  return method
 }

@@ -2,7 +2,9 @@
 import { Readable } from 'node:stream'
 import type { FastifyPluginAsync } from 'fastify'
 import type { Backend, SnapshotChunk } from '../../backend/backend.js'
-import { etcdErrorOf, httpStatusOf } from '../../errors.js'
+import { etcdErrorOf, GrpcCode, httpStatusOf } from '../../errors.js'
+import { grpcMethodAt } from '../api/grpc-methods.js'
+import type { RpcCall } from '../grpc-metrics.js'
 import { codecAt } from '../codec/codecs.js'
 import { encodeStreamError, resultLine } from '../codec/envelope.js'
 import { asIs, bodyValue, type RequestLimits, serveUnary } from '../rpc.js'
@@ -29,9 +31,12 @@ export const maintenanceRoutes: FastifyPluginAsync<MaintenanceRoutesOptions> = a
   })
 
   const snapshot = codecAt('/v3/maintenance/snapshot')
+  const snapshotMethod = grpcMethodAt('/v3/maintenance/snapshot')
   app.post('/v3/maintenance/snapshot', async (request, reply) => {
-    snapshot.decode(bodyValue(request))
+    const { size } = snapshot.decode(bodyValue(request))
     request.rpcStarted = true
+    const call = app.rpcServices.metrics.start(snapshotMethod)
+    call.received(size)
     const chunks = m.snapshot()[Symbol.asyncIterator]()
     // as the gateway: nothing is sent before the first message, so a failed start gets its own status
     let first: IteratorResult<SnapshotChunk>
@@ -39,30 +44,39 @@ export const maintenanceRoutes: FastifyPluginAsync<MaintenanceRoutesOptions> = a
       first = await chunks.next()
     } catch (err) {
       const e = etcdErrorOf(err)
+      call.end(e.grpcCode)
       return reply.code(httpStatusOf(e.grpcCode)).header('content-type', 'application/json').serializer(asIs).send(encodeStreamError(e))
     }
     reply
       .header('content-type', 'application/json')
       .header('grpc-metadata-content-type', 'application/grpc')
       .serializer(asIs)
-    return reply.send(Readable.from(messages(first, chunks, snapshot.encode), { objectMode: false }))
+    return reply.send(Readable.from(messages(first, chunks, snapshot.encode, call), { objectMode: false }))
   })
 }
 
+/** The stream's lines; the call ends with the stream (Canceled when the client leaves first). */
 async function* messages(
   first: IteratorResult<SnapshotChunk>,
   rest: AsyncIterator<SnapshotChunk>,
   encode: (chunk: SnapshotChunk) => string,
+  call: RpcCall,
 ): AsyncGenerator<Buffer> {
   let next = first
   try {
     while (!next.done) {
-      yield resultLine(encode(next.value))
+      const line = resultLine(encode(next.value))
+      call.sent(line.length - 1)
+      yield line
       next = await rest.next()
     }
+    call.end(GrpcCode.OK)
   } catch (err) {
-    yield Buffer.from(encodeStreamError(etcdErrorOf(err)))
+    const e = etcdErrorOf(err)
+    call.end(e.grpcCode)
+    yield Buffer.from(encodeStreamError(e))
   } finally {
+    call.end(GrpcCode.Canceled)
     await rest.return?.()
   }
 }
