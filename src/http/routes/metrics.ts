@@ -29,12 +29,15 @@ export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (ap
     "Which version is running. 1 for 'cluster_version' label with current cluster version",
     'cluster_version',
   )
-  /** Reads what the gauges show, once per scrape; an unreachable backend shows no leader. */
+  /**
+   * Reads what the gauges show, once per scrape; an unreachable backend shows no leader. Leases are
+   * listed only with a leader (etcd needs one to list them): a scrape never waits for a leaderless cluster.
+   */
   const observe = async () => {
-    const [status, leaseList] = await Promise.allSettled([backend.maintenance.status(), backend.lease.leases()])
-    const s = status.status === 'fulfilled' ? status.value : undefined
-    hasLeader.set(s && s.leader !== 0n ? 1 : 0)
-    isLeader.set(s && s.leader !== 0n && s.leader === s.header.memberId ? 1 : 0)
+    const s = await backend.maintenance.status().catch(() => undefined)
+    const led = s !== undefined && s.leader !== 0n
+    hasLeader.set(led ? 1 : 0)
+    isLeader.set(led && s.leader === s.header.memberId ? 1 : 0)
     serverVersion.reset()
     clusterVersion.reset()
     if (s) {
@@ -43,7 +46,8 @@ export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (ap
       serverVersion.set({ server_version: s.version }, 1)
       clusterVersion.set({ cluster_version: s.version.replace(/^(\d+\.\d+)\..*$/, '$1') }, 1)
     }
-    if (leaseList.status === 'fulfilled') leases.set(leaseList.value.leases.length)
+    const leaseList = led ? await backend.lease.leases().catch(() => undefined) : undefined
+    if (leaseList) leases.set(leaseList.leases.length)
   }
   const backendMetrics = backend.metrics ? [backend.metrics] : []
   const upstreams = backend.upstreams?.bind(backend)
