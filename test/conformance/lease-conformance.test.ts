@@ -1,8 +1,8 @@
 /** Lease RPCs and keepalive streams (HTTP and WebSocket), compared with real etcd's gateway. */
 import t from 'tap'
-import { runScenario, type Scenario, type Step } from '../http/helpers/scenario.js'
-import { etcdMissing, OUR_TARGETS, startRealEtcd } from '../http/helpers/servers.js'
-import { b64 } from '../http/helpers/stream-clients.js'
+import { runScenario, type Scenario, type Step } from '../helpers/scenario.js'
+import { etcdMissing, OUR_TARGETS, startRealEtcd } from '../helpers/servers.js'
+import { b64 } from '../helpers/stream-clients.js'
 
 const missing = etcdMissing()
 if (missing) t.plan(0, missing)
