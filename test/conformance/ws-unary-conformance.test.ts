@@ -7,8 +7,8 @@
  */
 import t, { type Test } from 'tap'
 import { WebSocket } from 'ws'
-import { etcdMissing, OUR_TARGETS, startRealEtcd } from '../http/helpers/servers.js'
-import { b64, normalize, post } from '../http/helpers/stream-clients.js'
+import { etcdMissing, OUR_TARGETS, startRealEtcd } from '../helpers/servers.js'
+import { b64, normalize, post } from '../helpers/stream-clients.js'
 
 const missing = etcdMissing()
 if (missing) t.plan(0, missing)

@@ -19,8 +19,8 @@ import { buildApp } from '../../src/app.js'
 import { openRemoteBackend } from '../../src/backend/remote/index.js'
 import { startEtcd, startEtcdCluster } from '../helpers/etcd.js'
 import { PROMTOOL_BIN, prometheusMissing } from '../helpers/prometheus.js'
-import { etcdMissing, OUR_TARGETS } from '../http/helpers/servers.js'
-import { b64, post } from '../http/helpers/stream-clients.js'
+import { etcdMissing, OUR_TARGETS } from '../helpers/servers.js'
+import { b64, post } from '../helpers/stream-clients.js'
 import { type Family, scrape } from './exposition.js'
 
 const missing = etcdMissing() || prometheusMissing()

@@ -9,8 +9,8 @@ import { join } from 'node:path'
 import t from 'tap'
 import { launch } from '../helpers/managed-server.js'
 import { PROMETHEUS_BIN, prometheusMissing } from '../helpers/prometheus.js'
-import { OUR_TARGETS } from '../http/helpers/servers.js'
-import { b64, openWs, post } from '../http/helpers/stream-clients.js'
+import { OUR_TARGETS } from '../helpers/servers.js'
+import { b64, openWs, post } from '../helpers/stream-clients.js'
 import { dashboardQueries } from './etcd-mixin.js'
 
 const missing = prometheusMissing()

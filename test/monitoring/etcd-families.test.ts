@@ -6,8 +6,8 @@
  */
 import { readFileSync } from 'node:fs'
 import t, { type Test } from 'tap'
-import { etcdMissing, OUR_TARGETS, startRealEtcd } from '../http/helpers/servers.js'
-import { b64, openWs, post } from '../http/helpers/stream-clients.js'
+import { etcdMissing, OUR_TARGETS, startRealEtcd } from '../helpers/servers.js'
+import { b64, openWs, post } from '../helpers/stream-clients.js'
 import { type Family, labelNames, scrape } from './exposition.js'
 import { mixinFamilies } from './etcd-mixin.js'
 
