@@ -128,7 +128,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.register(watchRoutes, { watch: backend.watch, limits: streamLimits, heartbeat })
   app.register(maintenanceRoutes, { backend, limits })
   app.register(clusterRoutes, { backend, limits })
-  app.register(healthRoutes, { backend })
+  app.register(healthRoutes, { backend, registry })
   app.register(notFoundOverWebSocket)
   if (opts.apiDocs !== false) app.register(docsRoutes)
   if (opts.ui) app.register(uiRoutes, { cors })

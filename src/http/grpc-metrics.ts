@@ -34,6 +34,8 @@ export class GrpcMetrics {
   private readonly byMethod = new Map<GrpcMethod, MethodCounters>()
   private readonly receivedBytes: Counter
   private readonly sentBytes: Counter
+  /** etcd's requests by client API version (sent by etcd's Go client; never by a gateway's client) and type. */
+  private readonly requests: { unary: Counter.Internal; stream: Counter.Internal }
 
   /** Every method starts at zero with every code, as etcd's server initializes them. */
   constructor(registry: Registry) {
@@ -54,6 +56,16 @@ export class GrpcMetrics {
     })
     this.receivedBytes = new Counter({ name: 'etcd_network_client_grpc_received_bytes_total', help: 'The total number of bytes received from grpc clients.', registers })
     this.sentBytes = new Counter({ name: 'etcd_network_client_grpc_sent_bytes_total', help: 'The total number of bytes sent to grpc clients.', registers })
+    const requests = new Counter({
+      name: 'etcd_server_client_requests_total',
+      help: 'The total number of client requests per client version.',
+      labelNames: ['type', 'client_api_version'],
+      registers,
+    })
+    this.requests = {
+      unary: requests.labels({ type: 'unary', client_api_version: 'unknown' }),
+      stream: requests.labels({ type: 'stream', client_api_version: 'unknown' }),
+    }
     const mvcc = new Map(
       [...new Set(Object.values(mvccOps))].map((op) => [
         op,
@@ -78,6 +90,7 @@ export class GrpcMetrics {
 
   /** A call of `method` starts now. */
   start(method: GrpcMethod): RpcCall {
+    this.requests[method.type === 'unary' ? 'unary' : 'stream'].inc()
     return new RpcCall(this.byMethod.get(method)!, this)
   }
 

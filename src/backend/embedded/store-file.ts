@@ -60,12 +60,14 @@ async function commitCause(err: Error): Promise<Error> {
   return reason instanceof Error ? reason : err
 }
 
-/** What a store's metrics learn of its commits. */
-export interface CommitObserver {
+/** What a store's metrics learn of its file: commits and defragments. */
+export interface FileObserver {
   /** A transaction of `writes` writes became durable `seconds` after it was started (its fsync included). */
   committed(seconds: number, writes: number): void
   /** A transaction failed: these writes are taken back. */
   failed(writes: number): void
+  /** A defragment took `seconds`, from its start to the new file in use. */
+  defragmented(seconds: number): void
 }
 
 interface LmdbStats {
@@ -90,7 +92,7 @@ export class StoreFile {
   private committing = false
   /** Writes of the transaction in flight. */
   private inFlight = 0
-  private observer: CommitObserver | undefined
+  private observer: FileObserver | undefined
   /** While set, writes wait for it before they reach lmdb (defragment swaps the file underneath). */
   private writesHeld: Promise<void> | undefined
   /** Counts finished writes, so the file's size is looked up only when it can have changed. */
@@ -145,8 +147,8 @@ export class StoreFile {
     return settled
   }
 
-  /** Reports each transaction to `observer` from now on. */
-  observeCommits(observer: CommitObserver): void {
+  /** Reports each transaction and defragment to `observer` from now on. */
+  observe(observer: FileObserver): void {
     this.observer = observer
   }
 
@@ -282,6 +284,7 @@ export class StoreFile {
    * writers such as compaction); reads go on from the old file until the swap.
    */
   async defragment(quiet: () => Promise<void>): Promise<void> {
+    const started = process.hrtime.bigint()
     const writesBefore = this.writesSettled()
     let release!: () => void
     this.writesHeld = new Promise<void>((resolve) => (release = resolve))
@@ -306,6 +309,7 @@ export class StoreFile {
       else await old.close()
       this.writesDone++
       renameSync(copy + '-lock', join(this.dir, STORE_FILE + '-lock'))
+      this.observer?.defragmented(Number(process.hrtime.bigint() - started) / 1e9)
     } finally {
       this.writesHeld = undefined
       release()
