@@ -1,10 +1,11 @@
 /**
- * Unary RPCs over WebSocket, frame by frame against real etcd's gateway (grpc-websocket-proxy): what
- * answers the first request (its response, or etcd's error body), and that a first message that does
- * not decode drops the connection (no close frame: the client sees 1006). etcd drops the connection
- * after any first answer; etcdgw keeps it and answers what follows, a malformed message included,
- * which each case checks on ours.
+ * Unary RPCs (and the snapshot stream) over WebSocket, frame by frame against real etcd's gateway
+ * (grpc-websocket-proxy): what answers the first request (its response, or etcd's error body), and that
+ * a first message that does not decode drops the connection (no close frame: the client sees 1006). etcd
+ * drops the connection after any first answer; etcdgw keeps it and answers what follows, a malformed
+ * message included, which each case checks on ours.
  */
+import { createHash } from 'node:crypto'
 import t, { type Test } from 'tap'
 import { WebSocket } from 'ws'
 import { etcdMissing, OUR_TARGETS, startRealEtcd } from '../helpers/servers.js'
@@ -47,6 +48,7 @@ const cases: Case[] = [
   { path: '/v3/kv/range', frames: ['xx'], undecodable: true },
   { path: '/v3/kv/range', frames: [json({ key: 1 })], undecodable: true },
   { path: '/v3/lease/grant', frames: [json({ TTL: 'x' })], undecodable: true },
+  { path: '/v3/maintenance/snapshot', frames: ['xx'], undecodable: true },
 ]
 
 /** Paths with no RPC: etcd upgrades, sends its 404 body as a frame and drops the connection. */
@@ -160,4 +162,27 @@ t.test('etcdgw answers every request on one socket, in order, as POST answers it
   t.equal(frames[3], normalize((await post(ours.url, '/v3/kv/txn', read)).body), 'the same answer as over POST')
   client.socket.close()
   await client.closed
+})
+
+/** The snapshot stream: what its frames are, and how it ends. */
+async function snapshotOver(url: string): Promise<string[]> {
+  const client = await Client.open(url, '/v3/maintenance/snapshot')
+  client.socket.send('{}')
+  const closed = await client.closed
+  const results = client.frames.map((f) => (JSON.parse(f) as { result: { blob: string; remaining_bytes?: string } }).result)
+  const data = Buffer.concat(results.slice(0, -1).map((r) => Buffer.from(r.blob, 'base64')))
+  const last = results.at(-1)!
+  return [
+    `closed ${closed}`,
+    `every frame a result: ${results.every((r) => typeof r.blob === 'string')}`,
+    `the last one the sha256 of the rest: ${last.blob === createHash('sha256').update(data).digest('base64') && last.remaining_bytes === undefined}`,
+    `the db file's magic in its first page: ${data.readUInt32LE(16).toString(16)}`,
+  ]
+}
+
+t.test('the snapshot stream over WebSocket: etcd vs etcdgw', async (t) => {
+  const etcd = await startRealEtcd(t)
+  const want = await snapshotOver(etcd.url)
+  t.strictSame(want.slice(0, 3), ['closed 1006', 'every frame a result: true', 'the last one the sha256 of the rest: true'])
+  for (const [target, start] of OUR_TARGETS) t.strictSame(await snapshotOver((await start(t)).url), want, target)
 })
