@@ -76,7 +76,7 @@ export async function openEmbeddedBackend(opts: EmbeddedOptions): Promise<Backen
     watch,
     maintenance: new EmbeddedMaintenance(store, alarms, header),
     cluster: new EmbeddedCluster(self, () => header(0)),
-    metrics: storeMetrics(store, { quotaBytes: quotaBytes > 0 ? quotaBytes : undefined }),
+    metrics: storeMetrics(store, lessor, { quotaBytes: quotaBytes > 0 ? quotaBytes : undefined }),
     async close() {
       watch.close()
       await lessor.close()

@@ -1,11 +1,12 @@
 /**
- * etcd's server, disk and mvcc metric families for the embedded store, under etcd's names, types and
- * meanings: a single member that has been its own leader since it opened, whose proposals are the writes
+ * etcd's server, disk, mvcc and lease metric families for the embedded store, under etcd's names, types
+ * and meanings: a single member that has been its own leader since it opened, whose proposals are the writes
  * it applies, and whose one lmdb commit is both what etcd's WAL fsync and its backend commit are (the
  * moment a write is durable). Families with nothing to stand for here (raft peers, snapshots of a raft
  * log, the v2 store) are left out; the README lists them.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { Lessor } from './lessor.js'
 import type { MvccStore } from './mvcc-store.js'
 
 /** etcd's buckets for both disk histograms: 1 ms, doubling up to 8.192 s. */
@@ -16,7 +17,7 @@ export interface StoreMetricsOptions {
   quotaBytes: number | undefined
 }
 
-export function storeMetrics(store: MvccStore, opts: StoreMetricsOptions): Registry {
+export function storeMetrics(store: MvccStore, lessor: Lessor, opts: StoreMetricsOptions): Registry {
   const registry = new Registry()
   const registers = [registry]
   const gauge = (name: string, help: string, read: () => number) =>
@@ -60,6 +61,28 @@ export function storeMetrics(store: MvccStore, opts: StoreMetricsOptions): Regis
     defragmented(seconds) {
       defrag.observe(seconds)
     },
+  })
+
+  const counter = (name: string, help: string) => new Counter({ name, help, registers })
+  const granted = counter('etcd_debugging_lease_granted_total', 'The total number of granted leases.')
+  const renewed = counter('etcd_debugging_lease_renewed_total', 'The number of renewed leases seen by the leader.')
+  const revoked = counter('etcd_debugging_lease_revoked_total', 'The total number of revoked leases.')
+  const expired = counter('etcd_debugging_server_lease_expired_total', 'The total number of expired leases.')
+  const ttls = new Histogram({
+    name: 'etcd_debugging_lease_ttl_total',
+    help: 'Bucketed histogram of lease TTLs.',
+    // etcd's: 1 s, doubling up to 2^23 s
+    buckets: Array.from({ length: 24 }, (_, i) => 2 ** i),
+    registers,
+  })
+  lessor.observe({
+    granted(ttl) {
+      granted.inc()
+      ttls.observe(ttl)
+    },
+    renewed: () => renewed.inc(),
+    revoked: () => revoked.inc(),
+    expired: () => expired.inc(),
   })
 
   // it became the leader of its one-member cluster once, when it opened
