@@ -298,7 +298,7 @@ export interface Backend {
   readonly cluster: Cluster
   /** The etcd endpoints behind a remote backend and how the last probe found each (absent when embedded). */
   upstreams?(): UpstreamEndpoint[]
-  /** The backend's own metric families (the embedded store's etcd server, disk and mvcc families). */
+  /** The backend's own metric families: the embedded store's etcd member families, the remote backend's etcdgw_upstream_*. */
   readonly metrics?: Registry
   /** Stops accepting work, waits for in-flight writes to become durable, releases files. */
   close(): Promise<void>

@@ -1,7 +1,8 @@
 /**
- * etcd's gRPC server metrics (go-grpc-prometheus's grpc_server_* and etcd's client traffic counters),
- * counted where etcdgw serves the RPC each route stands for: over HTTP or WebSocket, a call starts where
- * etcd's gateway would start its gRPC call (the first message decoded) and ends with its gRPC code.
+ * etcd's gRPC server metrics (go-grpc-prometheus's grpc_server_* and etcd's client traffic and request
+ * counters), counted where etcdgw serves the RPC each route stands for, over HTTP or WebSocket: a call
+ * starts where etcd's gateway starts its gRPC call (a unary call once its message decodes, a stream when
+ * it opens) and ends with its gRPC code.
  */
 import { Counter, Histogram, type Registry } from 'prom-client'
 import { GrpcCode } from '../errors.js'

@@ -83,19 +83,17 @@ class Client {
 }
 
 /**
- * Each case on etcd: its first answer, and for a message that does not decode that the connection
- * drops (it drops after every answer: checked here, left out of the transcript).
+ * Each case's first answer, and for a message that does not decode that the connection drops; where it
+ * was answered, `answered` goes on with the case. Then the paths with no RPC.
  */
-async function onEtcd(t: Test, url: string): Promise<string[]> {
+async function transcript(url: string, answered: (c: Case, client: Client) => Promise<void>): Promise<string[]> {
   const out: string[] = []
   for (const c of cases) {
     const client = await Client.open(url, c.path)
     for (const f of c.frames) client.socket.send(f)
     out.push(`${c.path} ${await client.frame(1)}`)
-    const closed = await client.closed
-    if (c.undecodable) out.push(`closed ${closed}`)
-    else t.equal(closed, 1006, `${c.path}: etcd drops the connection after its answer`)
-    t.equal(client.frames.length, 1, `${c.path}: etcd answers one request`)
+    if (c.undecodable) out.push(`closed ${await client.closed}`)
+    else await answered(c, client)
   }
   for (const path of unknownPaths) {
     const client = await Client.open(url, path)
@@ -104,20 +102,19 @@ async function onEtcd(t: Test, url: string): Promise<string[]> {
   return out
 }
 
+/** etcd drops the connection after every answer: checked here, left out of the transcript. */
+const onEtcd = (t: Test, url: string) =>
+  transcript(url, async (c, client) => {
+    t.equal(await client.closed, 1006, `${c.path}: etcd drops the connection after its answer`)
+    t.equal(client.frames.length, 1, `${c.path}: etcd answers one request`)
+  })
+
 /**
- * The same on ours. Where etcd drops the connection after an answer, ours must still answer on it: a
- * malformed message (which changes nothing) gets its error frame, then the socket is closed by the client.
+ * Where etcd drops the connection after an answer, ours must still answer on it: a malformed message
+ * (which changes nothing) gets its error frame, then the client closes the socket.
  */
-async function onOurs(t: Test, url: string): Promise<string[]> {
-  const out: string[] = []
-  for (const c of cases) {
-    const client = await Client.open(url, c.path)
-    for (const f of c.frames) client.socket.send(f)
-    out.push(`${c.path} ${await client.frame(1)}`)
-    if (c.undecodable) {
-      out.push(`closed ${await client.closed}`)
-      continue
-    }
+const onOurs = (t: Test, url: string) =>
+  transcript(url, async (c, client) => {
     // what etcd never reads: a second request in the first frame, then a malformed one
     const extra = c.frames.join('').includes('}{') ? 1 : 0
     client.socket.send('xx')
@@ -128,13 +125,7 @@ async function onOurs(t: Test, url: string): Promise<string[]> {
     )
     client.socket.close()
     await client.closed
-  }
-  for (const path of unknownPaths) {
-    const client = await Client.open(url, path)
-    out.push(`${path} ${await client.frame(1)}`, `closed ${await client.closed}`)
-  }
-  return out
-}
+  })
 
 t.test('unary RPCs over WebSocket: etcd vs etcdgw', async (t) => {
   const etcd = await startRealEtcd(t)

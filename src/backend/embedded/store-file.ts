@@ -62,8 +62,8 @@ async function commitCause(err: Error): Promise<Error> {
 
 /** What a store's metrics learn of its file: commits and defragments. */
 export interface FileObserver {
-  /** A transaction of `writes` writes became durable `seconds` after it was started (its fsync included). */
-  committed(seconds: number, writes: number): void
+  /** A transaction became durable `seconds` after it was started (its fsync included). */
+  committed(seconds: number): void
   /** A transaction failed: these writes are taken back. */
   failed(writes: number): void
   /** A defragment took `seconds`, from its start to the new file in use. */
@@ -168,7 +168,7 @@ export class StoreFile {
           for (const w of batch) w.writes()
         })
         .then((result) => {
-          this.observer?.committed(Number(process.hrtime.bigint() - started) / 1e9, batch.length)
+          this.observer?.committed(Number(process.hrtime.bigint() - started) / 1e9)
           return result
         })
     }

@@ -11,7 +11,7 @@ import { asIs, bodyValue, type RequestLimits, serveUnary } from '../rpc.js'
 import { WebSocket } from 'ws'
 import type { JsonValue } from '../codec/json.js'
 import { asCalled } from '../stream/stream-errors.js'
-import { serveWebSocket, webSocketRoute } from '../stream/ws-route.js'
+import { noSession, serveWebSocket, webSocketRoute } from '../stream/ws-route.js'
 import { WsSink } from '../stream/ws-sink.js'
 
 export interface MaintenanceRoutesOptions {
@@ -82,7 +82,7 @@ export const maintenanceRoutes: FastifyPluginAsync<MaintenanceRoutesOptions> = a
       requested = true
       return stream(startCall(snapshot.decode(v).size))
     }
-    serveWebSocket(socket, sink, { close() {} }, streams, message, heartbeat, asCalled)
+    serveWebSocket(socket, sink, noSession, streams, message, heartbeat, asCalled)
   })
 }
 

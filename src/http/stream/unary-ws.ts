@@ -8,17 +8,15 @@
  * error, then the connection drops); a later one gets the same error frame and the socket goes on.
  */
 import type { FastifyInstance } from 'fastify'
-import { Errors, type EtcdError, etcdErrorOf } from '../../errors.js'
+import { Errors, type EtcdError, etcdErrorOf, httpStatusOf } from '../../errors.js'
 import { encodeError } from '../codec/envelope.js'
 import { bytesCodecOf } from '../codec/bytes-codec.js'
 import { type Decoder, NestingTooDeep } from '../codec/compile-decoder.js'
 import type { JsonValue } from '../codec/json.js'
 import type { UnaryAnswer } from '../rpc.js'
 import { asCalled, failWebSocket } from './stream-errors.js'
-import { serveWebSocket, webSocketRoute } from './ws-route.js'
+import { noSession, serveWebSocket, webSocketRoute } from './ws-route.js'
 import { WsSink } from './ws-sink.js'
-
-const noSession = { close() {} }
 
 export function serveUnaryWebSocket<Req>(app: FastifyInstance, path: string, decode: Decoder<Req>, answer: UnaryAnswer<Req>): void {
   const { streams, heartbeat } = app.rpcServices
@@ -33,6 +31,7 @@ export function serveUnaryWebSocket<Req>(app: FastifyInstance, path: string, dec
     const frame = (json: string) => sink.send(Buffer.from(json + '\n', 'utf8'))
     const failed = (err: unknown) => {
       const e = etcdErrorOf(err)
+      if (httpStatusOf(e.grpcCode) >= 500) app.log.error({ err }, 'request failed')
       frame(encodeError(e.message, e.grpcCode))
     }
     const message = (v: JsonValue): Promise<void> => {

@@ -48,6 +48,9 @@ export function webSocketRoute(app: FastifyInstance, url: string, handler: WsRou
   })
 }
 
+/** The session of an RPC that keeps nothing open between its messages. */
+export const noSession = { close() {} }
+
 /**
  * The rest of an RPC's life on an open socket: the messages of its frames go to `message` (the next waits
  * while it answers), a silent peer is pinged, and the session closes with the socket or at a first
