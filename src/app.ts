@@ -23,9 +23,11 @@ import { backupRoutes } from './http/routes/backups.js'
 import type { BackupStore } from './backup/backup-store.js'
 import { watchRoutes } from './http/routes/watch.js'
 import { observeRequests } from './http/request-metrics.js'
+import { GrpcMetrics } from './http/grpc-metrics.js'
 import { asIs, RequestLimits } from './http/rpc.js'
 import { SendBudget } from './http/stream/send-budget.js'
 import { WsHeartbeat } from './http/stream/ws-heartbeat.js'
+import { notFoundOverWebSocket } from './http/stream/ws-route.js'
 import { countedWatch } from './http/watch-metrics.js'
 
 export interface AppOptions {
@@ -118,18 +120,20 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.addHook('onClose', async () => heartbeat.stop())
   // etcd answers WebSocket upgrades without compression.
   app.register(websocket, { options: { perMessageDeflate: false, maxPayload: limits.maxMessageBytes } })
-  app.register(metricsRoutes, { backend, registry })
-  app.register(kvRoutes, { backend, limits })
   const streamLimits = {
     requests: limits,
     sendBufferBytes: opts.watchSendBufferBytes ?? defaultWatchSendBufferBytes,
     budget: new SendBudget(opts.streamSendBudgetBytes ?? defaultStreamSendBudgetBytes),
   }
+  app.decorate('rpcServices', { metrics: new GrpcMetrics(registry), streams: streamLimits, heartbeat })
+  app.register(metricsRoutes, { backend, registry })
+  app.register(kvRoutes, { backend, limits })
   app.register(leaseRoutes, { lease: backend.lease, limits: streamLimits, heartbeat })
   app.register(watchRoutes, { watch: backend.watch, limits: streamLimits, heartbeat })
   app.register(maintenanceRoutes, { backend, limits })
   app.register(clusterRoutes, { backend, limits })
-  app.register(healthRoutes, { backend })
+  app.register(healthRoutes, { backend, registry })
+  app.register(notFoundOverWebSocket)
   if (opts.backups) app.register(backupRoutes, { stores: opts.backups })
   if (opts.apiDocs !== false) app.register(docsRoutes)
   if (opts.ui) app.register(uiRoutes, { cors })

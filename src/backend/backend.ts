@@ -5,6 +5,7 @@
  * (base64, int64 strings, omitted zero values) live in src/http/codec.ts and nowhere else.
  * Every method rejects with an EtcdError (src/errors.ts) on failure.
  */
+import type { Registry } from 'prom-client'
 
 export interface ResponseHeader {
   clusterId: bigint
@@ -297,6 +298,8 @@ export interface Backend {
   readonly cluster: Cluster
   /** The etcd endpoints behind a remote backend and how the last probe found each (absent when embedded). */
   upstreams?(): UpstreamEndpoint[]
+  /** The backend's own metric families: the embedded store's etcd member families, the remote backend's etcdgw_upstream_*. */
+  readonly metrics?: Registry
   /** Stops accepting work, waits for in-flight writes to become durable, releases files. */
   close(): Promise<void>
 }

@@ -3,7 +3,6 @@ import type { Server as HttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { Command } from 'commander'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
-import { Gauge } from 'prom-client'
 import { buildApp } from '../app.js'
 import { BackupService } from '../backup/backup-service.js'
 import { dirStore } from '../backup/backup-store.js'
@@ -12,7 +11,7 @@ import { ScheduleLoop } from '../backup/schedule.js'
 import { backendSource } from '../backup/sources.js'
 import type { Backend } from '../backend/backend.js'
 import { dataDirModeWarning } from '../backend/embedded/data-dir.js'
-import { DEFAULT_QUOTA_BYTES, openEmbeddedBackend } from '../backend/embedded/index.js'
+import { openEmbeddedBackend } from '../backend/embedded/index.js'
 import { openRemoteBackend } from '../backend/remote/index.js'
 import { registry } from '../metrics.js'
 import { ConfigError, resolveServeConfig, type ServeConfig, type ServeFlags, serveOptions } from '../config.js'
@@ -141,7 +140,6 @@ function scheduleBackups(config: ServeConfig, backend: Backend, log: FastifyBase
 }
 
 function openEmbedded(config: ServeConfig): Promise<Backend> {
-  exposeQuota(config.quotaBackendBytes)
   return openEmbeddedBackend({
     dataDir: config.dataDir,
     name: config.name,
@@ -151,14 +149,6 @@ function openEmbedded(config: ServeConfig): Promise<Backend> {
     progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
     clientUrls: config.advertiseClientUrls.map((u) => u.origin),
   })
-}
-
-/** etcd's etcd_server_quota_backend_bytes: the quota in force (etcd leaves it unset when quotas are off). */
-function exposeQuota(quotaBackendBytes: number): void {
-  if (quotaBackendBytes < 0) return
-  new Gauge({ name: 'etcd_server_quota_backend_bytes', help: 'Current backend storage quota size in bytes.', registers: [registry] }).set(
-    quotaBackendBytes === 0 ? DEFAULT_QUOTA_BYTES : quotaBackendBytes,
-  )
 }
 
 async function shutdown(

@@ -1,19 +1,36 @@
 /**
  * The shape every unary RPC route shares: read the body's first JSON value, decode it, apply etcd's
- * request size limits, call the backend, write the response as etcd's gateway does.
+ * request size limits, call the backend, write the response as etcd's gateway does. The same RPC is
+ * served over WebSocket at the same path (see unary-ws.ts), and counted in etcd's gRPC metrics.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { type EtcdError, Errors } from '../errors.js'
+import { type EtcdError, etcdErrorOf, Errors, GrpcCode } from '../errors.js'
 import { type BytesCodec, bytesCodecOf } from './codec/bytes-codec.js'
 import { type Decoded, type Decoder, NestingTooDeep } from './codec/compile-decoder.js'
 import { codecAt, type RoutePath, type RouteRequest, type RouteResponse } from './codec/codecs.js'
 import { grpcMessageLimit, raftRequestSize } from '../proto-size.js'
 import { type JsonValue, readFirstValue } from './codec/json.js'
+import { grpcMethodAt } from './api/grpc-methods.js'
+import type { GrpcMetrics } from './grpc-metrics.js'
+import type { StreamLimits } from './stream/request-messages.js'
+import type { WsHeartbeat } from './stream/ws-heartbeat.js'
+import { serveUnaryWebSocket } from './stream/unary-ws.js'
+
+/** What every RPC route shares besides its own options; buildApp decorates the root app with it. */
+export interface RpcServices {
+  metrics: GrpcMetrics
+  /** The limits of messages arriving as WebSocket frames. */
+  streams: StreamLimits
+  heartbeat: WsHeartbeat
+}
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set once the request has passed JSON decoding, i.e. where etcd's gateway starts its gRPC call. */
     rpcStarted: boolean
+  }
+  interface FastifyInstance {
+    rpcServices: RpcServices
   }
 }
 
@@ -72,7 +89,13 @@ function decodeRequest<T>(request: FastifyRequest, decode: Decoder<T>, codec: By
   }
 }
 
-/** Serves the unary RPC at `path`, with the messages its operation in api/messages.ts names. */
+/** One decoded request in, its response's JSON out (or an EtcdError): the call, whatever the transport. */
+export type UnaryAnswer<Req> = (decoded: Decoded<Req>, codec: BytesCodec) => Promise<string>
+
+/**
+ * Serves the unary RPC at `path`, with the messages its operation in api/messages.ts names, by POST and
+ * over WebSocket; each call is counted under the gRPC method the operation stands for.
+ */
 export function serveUnary<P extends RoutePath>(
   app: FastifyInstance,
   limits: RequestLimits,
@@ -80,12 +103,29 @@ export function serveUnary<P extends RoutePath>(
   rpc: UnaryRpc<RouteRequest<P>, RouteResponse<P>>,
 ): void {
   const { decode, encode } = codecAt(path)
+  const method = grpcMethodAt(path)
+  const { metrics } = app.rpcServices
+  const answer: UnaryAnswer<RouteRequest<P>> = async (decoded, codec) => {
+    // gRPC refuses a message over its limit before the call starts
+    if (decoded.size > limits.maxMessageBytes) throw limits.messageTooLarge(decoded.size)
+    const call = metrics.start(method)
+    call.received(decoded.size)
+    try {
+      limits.check(decoded.size, rpc.proposal(decoded.request))
+      const json = encode(await rpc.call(decoded.request), codec)
+      call.sent(Buffer.byteLength(json))
+      call.end(GrpcCode.OK)
+      return json
+    } catch (err) {
+      call.end(etcdErrorOf(err).grpcCode)
+      throw err
+    }
+  }
   app.post(path, async function (request, reply) {
     const codec = bytesCodecOf(request.query)
     const decoded = decodeRequest(request, decode, codec)
     request.rpcStarted = true
-    limits.check(decoded.size, rpc.proposal(decoded.request))
-    const response = await rpc.call(decoded.request)
-    return sendJson(reply, encode(response, codec))
+    return sendJson(reply, await answer(decoded, codec))
   })
+  serveUnaryWebSocket(app, path, decode, answer)
 }

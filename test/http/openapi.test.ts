@@ -17,8 +17,9 @@ async function appWithRoutes(t: Test, apiDocs?: boolean) {
   const app = buildApp({ backend, maxRequestBytes: 1572864, apiDocs, backups: [dirStore(join(dir, 'backups'))] })
   const routes: Array<{ method: string; url: string; catchAll: boolean }> = []
   app.addHook('onRoute', (r) => {
-    // The health routes answer every other method with a 405 from one multi-method route.
-    const catchAll = Array.isArray(r.method) && r.method.length > 1
+    // The health routes answer every other method with a 405 from one multi-method route, and /v3/*
+    // upgrades the WebSockets of paths with no RPC to answer them Not Found (as etcd does).
+    const catchAll = (Array.isArray(r.method) && r.method.length > 1) || r.url.endsWith('*')
     for (const method of [r.method].flat()) routes.push({ method: method.toLowerCase(), url: r.url, catchAll })
   })
   await app.ready()

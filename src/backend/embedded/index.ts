@@ -9,6 +9,7 @@ import { LeaseAttachments } from './lease-attachments.js'
 import { Lessor } from './lessor.js'
 import { EmbeddedMaintenance } from './maintenance.js'
 import { MvccStore } from './mvcc-store.js'
+import { storeMetrics } from './store-metrics.js'
 import { WatchHub } from './watch-hub.js'
 
 export interface EmbeddedOptions {
@@ -34,7 +35,7 @@ const ELECTION_TIMEOUT_MS = 1000
 /** etcd's --max-request-bytes default. */
 const DEFAULT_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024
 /** etcd's DefaultQuotaBytes. */
-export const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024
+const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024
 
 /** The default backend: a durable single-member store with etcd's MVCC semantics. */
 export async function openEmbeddedBackend(opts: EmbeddedOptions): Promise<Backend> {
@@ -61,8 +62,9 @@ export async function openEmbeddedBackend(opts: EmbeddedOptions): Promise<Backen
   })
   const alarms = new AlarmStore(store)
   const quota = opts.quotaBackendBytes ?? 0
+  const quotaBytes = quota === 0 ? DEFAULT_QUOTA_BYTES : quota
   const guard = new AlarmGuard(alarms, {
-    quotaBytes: quota === 0 ? DEFAULT_QUOTA_BYTES : quota,
+    quotaBytes,
     dbSize: () => store.fileSize(),
     diskFree: () => store.diskFree(),
     memberId: store.memberId,
@@ -74,6 +76,7 @@ export async function openEmbeddedBackend(opts: EmbeddedOptions): Promise<Backen
     watch,
     maintenance: new EmbeddedMaintenance(store, alarms, header),
     cluster: new EmbeddedCluster(self, () => header(0)),
+    metrics: storeMetrics(store, lessor, { quotaBytes: quotaBytes > 0 ? quotaBytes : undefined }),
     async close() {
       watch.close()
       await lessor.close()

@@ -41,6 +41,8 @@ export class EndpointPool {
   private preferred = 0
   /** etcd's member ID of the leader, as the last probe that saw one reported */
   private leaderId = ''
+  /** How often the probes found another leader than the one before (the first one found counts). */
+  leaderChangesSeen = 0
   private readonly timer: NodeJS.Timeout
   private readonly probing = new Set<Member>()
   private closed = false
@@ -179,7 +181,10 @@ export class EndpointPool {
       const res = await member.unary<PbStatusResponse>('Maintenance', 'Status', {}, deadline, new Metadata())
       member.id = res.header?.member_id ?? ''
       member.health = res.leader === '0' ? 'noLeader' : 'healthy'
-      if (res.leader !== '0') this.leaderId = res.leader
+      if (res.leader !== '0' && res.leader !== this.leaderId) {
+        this.leaderId = res.leader
+        this.leaderChangesSeen++
+      }
     } catch {
       member.health = 'down'
     } finally {

@@ -5,6 +5,7 @@ import { RemoteKV } from './kv.js'
 import { RemoteLease } from './lease.js'
 import { RemoteMaintenance } from './maintenance.js'
 import { RemoteWatch } from './watch.js'
+import { upstreamMetrics } from './upstream-metrics.js'
 
 export interface RemoteOptions {
   /** etcdctl's --endpoints: `https://host:port`, `http://host:port` or `host:port`. */
@@ -38,6 +39,7 @@ export async function openRemoteBackend(opts: RemoteOptions): Promise<RemoteBack
     maintenance: new RemoteMaintenance(pool),
     cluster: new RemoteCluster(pool),
     upstreams: () => pool.health(),
+    metrics: upstreamMetrics(pool),
     reloadTls: () => pool.reloadTls(),
     async close() {
       watch.close()

@@ -146,7 +146,10 @@ export const httpSchemas: Record<string, Schema> = {
   },
 }
 
-/** A route of the API: an RPC (one message each way), a stream of messages, or a plain GET. */
+/**
+ * A route of the API: an RPC (one message each way), a stream of messages, or a plain GET. Every RPC
+ * (POST) is served by GET with a WebSocket upgrade at its path too, as etcd's gateway serves them.
+ */
 export interface Operation {
   method: 'get' | 'post'
   path: string
@@ -157,8 +160,6 @@ export interface Operation {
   stream?: boolean
   /** Answers text/plain. */
   text?: boolean
-  /** Served at the same path by GET with a WebSocket upgrade too. */
-  websocket?: boolean
 }
 
 const rpc = <P extends string, Req extends string, Res extends string>(path: P, summary: string, request: Req, response: Res) => ({
@@ -185,20 +186,18 @@ const routeTable = [
   {
     method: 'post',
     path: '/v3/lease/keepalive',
-    summary: 'Keeps leases alive (stream; also GET with a WebSocket upgrade)',
+    summary: 'Keeps leases alive (stream)',
     request: 'LeaseKeepAliveRequest',
     response: 'LeaseKeepAliveResponse',
     stream: true,
-    websocket: true,
   },
   {
     method: 'post',
     path: '/v3/watch',
-    summary: 'Watches keys (stream; also GET with a WebSocket upgrade); ?encoding=utf8 works on both',
+    summary: 'Watches keys (stream)',
     request: 'WatchRequest',
     response: 'WatchResponse',
     stream: true,
-    websocket: true,
   },
   rpc('/v3/maintenance/alarm', 'Gets, activates or deactivates alarms', 'AlarmRequest', 'AlarmResponse'),
   rpc('/v3/maintenance/status', "The member's status", 'StatusRequest', 'StatusResponse'),

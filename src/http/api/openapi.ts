@@ -42,9 +42,13 @@ export function openApiDocument(): Record<string, unknown> {
   for (const op of operations) {
     const item = (paths[op.path] ??= {})
     item[op.method] = operationObject(op)
-    if (op.websocket) {
+    // every RPC is served over a WebSocket at its path too, as on etcd's gateway
+    if (op.method === 'post') {
+      const frames = op.stream
+        ? 'request messages as text frames, response messages (no result wrapper on errors) as frames'
+        : "the request message as a text frame, its response (or etcd's error body) as a frame; each further request is answered the same way"
       item.get = {
-        summary: `${op.summary.replace(/ \(.*\)/, '')} over a WebSocket: request messages as text frames, response messages (no result wrapper on errors) as frames`,
+        summary: `${op.summary.replace(/ \(.*\)/, '')} over a WebSocket: ${frames}`,
         operationId: `ws${op.path.replace(/[/-]+(\w)/g, (_, c: string) => c.toUpperCase())}`,
         parameters: [encodingParameter],
         responses: { 101: { description: 'Switching Protocols (WebSocket)' } },

@@ -15,6 +15,10 @@ import { endStreamsOnClose, leaveBodiesUnread, openHttpStream, serveHttpStream }
 import type { WsHeartbeat } from '../stream/ws-heartbeat.js'
 import { serveWebSocket, webSocketRoute } from '../stream/ws-route.js'
 import { WsSink } from '../stream/ws-sink.js'
+import { CountedSink, countedSession } from '../stream/counted-stream.js'
+import { grpcMethodAt } from '../api/grpc-methods.js'
+import type { RpcCall } from '../grpc-metrics.js'
+import { type EtcdError, GrpcCode } from '../../errors.js'
 
 export interface LeaseRoutesOptions {
   lease: Lease
@@ -42,18 +46,34 @@ const keepAliveRoutes: FastifyPluginAsync<LeaseRoutesOptions> = async (app, { le
   leaveBodiesUnread(app)
   endStreamsOnClose(app, open)
   const { decode } = codecAt('/v3/lease/keepalive')
-  const handle = (session: KeepAliveSession) => (v: JsonValue) => session.request(decode(v).request.id)
+  const { metrics } = app.rpcServices
+  const method = grpcMethodAt('/v3/lease/keepalive')
+  const handle = (session: KeepAliveSession, call: RpcCall) => (v: JsonValue) => {
+    const { request: req, size } = decode(v)
+    call.received(size)
+    return session.request(req.id)
+  }
+  /** A backend failure, or the budget shedding the stream, ends the call with that error's code. */
+  const ending = (call: RpcCall, end: (err: EtcdError) => void) => (err: EtcdError) => {
+    call.end(err.grpcCode)
+    end(err)
+  }
 
   app.post('/v3/lease/keepalive', async (request, reply) => {
     const stream = openHttpStream(reply, open)
-    const session = new KeepAliveSession(lease, stream, limits.budget, (err) => stream.abort(err))
+    const call = metrics.start(method)
+    const session = new KeepAliveSession(lease, new CountedSink(stream, call), limits.budget, ending(call, (err) => stream.abort(err)))
     // Unlike watch, the keepalive stream ends with its request body (etcd 3.4).
-    serveHttpStream(request.raw, stream, session, limits, handle(session), () => stream.end())
+    serveHttpStream(request.raw, stream, countedSession(session, call), limits, handle(session, call), () => {
+      call.end(GrpcCode.OK)
+      stream.end()
+    })
   })
 
   webSocketRoute(app, '/v3/lease/keepalive', (socket, connection) => {
-    const sink = new WsSink(socket, connection)
-    const session = new KeepAliveSession(lease, sink, limits.budget, (err) => failWebSocket(socket, err))
-    serveWebSocket(socket, sink, session, limits, handle(session), heartbeat)
+    const call = metrics.start(method)
+    const sink = new CountedSink(new WsSink(socket, connection), call)
+    const session = new KeepAliveSession(lease, sink, limits.budget, ending(call, (err) => failWebSocket(socket, err)))
+    serveWebSocket(socket, sink, countedSession(session, call), limits, handle(session, call), heartbeat)
   })
 }

@@ -2,10 +2,17 @@
 import { Readable } from 'node:stream'
 import type { FastifyPluginAsync } from 'fastify'
 import type { Backend, SnapshotChunk } from '../../backend/backend.js'
-import { etcdErrorOf, httpStatusOf } from '../../errors.js'
+import { etcdErrorOf, GrpcCode, httpStatusOf } from '../../errors.js'
+import { grpcMethodAt } from '../api/grpc-methods.js'
+import type { RpcCall } from '../grpc-metrics.js'
 import { codecAt } from '../codec/codecs.js'
 import { encodeStreamError, resultLine } from '../codec/envelope.js'
 import { asIs, bodyValue, type RequestLimits, serveUnary } from '../rpc.js'
+import { WebSocket } from 'ws'
+import type { JsonValue } from '../codec/json.js'
+import { asCalled } from '../stream/stream-errors.js'
+import { noSession, serveWebSocket, webSocketRoute } from '../stream/ws-route.js'
+import { WsSink } from '../stream/ws-sink.js'
 
 export interface MaintenanceRoutesOptions {
   backend: Backend
@@ -29,9 +36,17 @@ export const maintenanceRoutes: FastifyPluginAsync<MaintenanceRoutesOptions> = a
   })
 
   const snapshot = codecAt('/v3/maintenance/snapshot')
+  const snapshotMethod = grpcMethodAt('/v3/maintenance/snapshot')
+  const { metrics, streams, heartbeat } = app.rpcServices
+  const startCall = (size: number) => {
+    const call = metrics.start(snapshotMethod)
+    call.received(size)
+    return call
+  }
   app.post('/v3/maintenance/snapshot', async (request, reply) => {
-    snapshot.decode(bodyValue(request))
+    const { size } = snapshot.decode(bodyValue(request))
     request.rpcStarted = true
+    const call = startCall(size)
     const chunks = m.snapshot()[Symbol.asyncIterator]()
     // as the gateway: nothing is sent before the first message, so a failed start gets its own status
     let first: IteratorResult<SnapshotChunk>
@@ -39,30 +54,66 @@ export const maintenanceRoutes: FastifyPluginAsync<MaintenanceRoutesOptions> = a
       first = await chunks.next()
     } catch (err) {
       const e = etcdErrorOf(err)
+      call.end(e.grpcCode)
       return reply.code(httpStatusOf(e.grpcCode)).header('content-type', 'application/json').serializer(asIs).send(encodeStreamError(e))
     }
     reply
       .header('content-type', 'application/json')
       .header('grpc-metadata-content-type', 'application/grpc')
       .serializer(asIs)
-    return reply.send(Readable.from(messages(first, chunks, snapshot.encode), { objectMode: false }))
+    return reply.send(Readable.from(messages(chunks, snapshot.encode, call, first), { objectMode: false }))
+  })
+
+  // etcd's gateway over WebSocket: the first message is the request, each message of the stream a
+  // frame, and the connection drops once the stream is over (its one request answered)
+  webSocketRoute(app, '/v3/maintenance/snapshot', (socket, connection) => {
+    const sink = new WsSink(socket, connection)
+    let requested = false
+    const stream = async (call: RpcCall) => {
+      for await (const line of messages(m.snapshot()[Symbol.asyncIterator](), snapshot.encode, call)) {
+        if (socket.readyState !== WebSocket.OPEN) break
+        sink.send(line[line.length - 1] === NEWLINE ? line : Buffer.concat([line, newline]))
+        if (sink.bufferedBytes() > streams.sendBufferBytes) await new Promise<void>((resolve) => sink.onDrain(resolve))
+      }
+      connection.end(() => socket.terminate())
+    }
+    const message = (v: JsonValue) => {
+      if (requested) return
+      requested = true
+      return stream(startCall(snapshot.decode(v).size))
+    }
+    serveWebSocket(socket, sink, noSession, streams, message, heartbeat, asCalled)
   })
 }
 
+const NEWLINE = 0x0a
+const newline = Buffer.from('\n')
+
+/**
+ * The stream's lines (`first`: its first chunk, already read); the call ends with the stream (Canceled
+ * when the client leaves first).
+ */
 async function* messages(
-  first: IteratorResult<SnapshotChunk>,
   rest: AsyncIterator<SnapshotChunk>,
   encode: (chunk: SnapshotChunk) => string,
+  call: RpcCall,
+  first?: IteratorResult<SnapshotChunk>,
 ): AsyncGenerator<Buffer> {
-  let next = first
   try {
+    let next = first ?? (await rest.next())
     while (!next.done) {
-      yield resultLine(encode(next.value))
+      const line = resultLine(encode(next.value))
+      call.sent(line.length - 1)
+      yield line
       next = await rest.next()
     }
+    call.end(GrpcCode.OK)
   } catch (err) {
-    yield Buffer.from(encodeStreamError(etcdErrorOf(err)))
+    const e = etcdErrorOf(err)
+    call.end(e.grpcCode)
+    yield Buffer.from(encodeStreamError(e))
   } finally {
+    call.end(GrpcCode.Canceled)
     await rest.return?.()
   }
 }

@@ -16,6 +16,9 @@ import type { WsHeartbeat } from '../stream/ws-heartbeat.js'
 import { serveWebSocket, webSocketRoute } from '../stream/ws-route.js'
 import { WsSink } from '../stream/ws-sink.js'
 import { WatchSession } from '../stream/watch-session.js'
+import { CountedSink, countedSession } from '../stream/counted-stream.js'
+import { grpcMethodAt } from '../api/grpc-methods.js'
+import type { RpcCall } from '../grpc-metrics.js'
 
 export interface WatchRoutesOptions {
   watch: Watch
@@ -30,17 +33,21 @@ export const watchRoutes: FastifyPluginAsync<WatchRoutesOptions> = async (app, o
   endStreamsOnClose(app, open)
 
   const { decode } = codecAt('/v3/watch')
-  const handle = (session: WatchSession) => (v: JsonValue) => {
-    const req = decode(v, session.codec).request
+  const { metrics } = app.rpcServices
+  const method = grpcMethodAt('/v3/watch')
+  const handle = (session: WatchSession, call: RpcCall) => (v: JsonValue) => {
+    const { request: req, size } = decode(v, session.codec)
+    call.received(size)
     if (req.kind !== 'none') session.request(req)
   }
 
   app.post('/v3/watch', async (request, reply) => {
     const codec = bytesCodecOf(request.query)
     const stream = openHttpStream(reply, open)
-    const session = new WatchSession(opts.watch, stream, limits, codec)
+    const call = metrics.start(method)
+    const session = new WatchSession(opts.watch, new CountedSink(stream, call), limits, codec)
     // The watch stream outlives the request body, until the client goes away.
-    serveHttpStream(request.raw, stream, session, limits, handle(session), () => {})
+    serveHttpStream(request.raw, stream, countedSession(session, call), limits, handle(session, call), () => {})
   })
 
   webSocketRoute(app, '/v3/watch', (socket, connection, query) => {
@@ -50,8 +57,9 @@ export const watchRoutes: FastifyPluginAsync<WatchRoutesOptions> = async (app, o
     } catch (err) {
       return failWebSocket(socket, err as EtcdError)
     }
-    const sink = new WsSink(socket, connection)
+    const call = metrics.start(method)
+    const sink = new CountedSink(new WsSink(socket, connection), call)
     const session = new WatchSession(opts.watch, sink, limits, codec)
-    serveWebSocket(socket, sink, session, limits, handle(session), opts.heartbeat)
+    serveWebSocket(socket, sink, countedSession(session, call), limits, handle(session, call), opts.heartbeat)
   })
 }
