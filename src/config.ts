@@ -8,6 +8,8 @@ import { InvalidArgumentError, Option } from 'commander'
 import { parseDuration } from '../pki/duration.js'
 import type { RetentionPolicy } from './backup/retention.js'
 import { parseSchedule, type Schedule } from './backup/schedule.js'
+import { s3FlagOptions, s3FlagValues, s3OptionsOf } from './backup/s3-flags.js'
+import type { S3Options } from './backup/s3-options.js'
 import { type CorsOrigins, parseCorsOrigins } from './http/cors.js'
 
 export interface ServeConfig {
@@ -56,7 +58,9 @@ export interface TlsConfig {
 
 export interface BackupConfig {
   schedule: Schedule
-  dir: string
+  /** The backup directory; with `s3`, either or both. */
+  dir?: string
+  s3?: S3Options
   retention: RetentionPolicy
 }
 
@@ -161,6 +165,7 @@ export function serveOptions(): Option[] {
     flag('cors', "comma-separated origins whose web pages may read the answers (scheme://host[:port]), or '*' for every origin").default('*'),
     ownFlag('backup-schedule', 'back up the store served on this schedule: cron (5 or 6 fields, UTC) or @every <duration>'),
     ownFlag('backup-dir', 'the directory for --backup-schedule\'s backups'),
+    ...s3FlagOptions('backup-', (name) => 'ETCDGW_' + name.slice(2).replace(/-/g, '_').toUpperCase()),
     ownFlag('backup-keep', 'keep the newest N verified backups'),
     ownFlag('backup-keep-for', 'keep backups younger than this (e.g. 7d)'),
     ownFlag('backup-keep-policy', 'exponential: all of the last hour, one per hour for 24 h, per day for 7 days, per week for 4 weeks').choices(['exponential']),
@@ -221,11 +226,17 @@ function corsOrigins(value: string): CorsOrigins {
 
 function backupConfig(flags: ServeFlags): { backup?: BackupConfig } {
   const retentionGiven = flags.backupKeep !== undefined || flags.backupKeepFor !== undefined || flags.backupKeepPolicy !== undefined
+  let s3: S3Options | undefined
+  try {
+    s3 = s3OptionsOf(s3FlagValues(flags, 'backup-'), 'backup-')
+  } catch (err) {
+    throw new ConfigError((err as Error).message)
+  }
   if (flags.backupSchedule === undefined) {
-    if (flags.backupDir !== undefined || retentionGiven) throw new ConfigError('--backup-dir and the --backup-keep flags need --backup-schedule')
+    if (flags.backupDir !== undefined || s3 || retentionGiven) throw new ConfigError('--backup-dir, --backup-s3-bucket and the --backup-keep flags need --backup-schedule')
     return {}
   }
-  if (!flags.backupDir) throw new ConfigError('--backup-schedule needs --backup-dir')
+  if (!flags.backupDir && !s3) throw new ConfigError('--backup-schedule needs --backup-dir, --backup-s3-bucket or both')
   let schedule: Schedule
   try {
     schedule = parseSchedule(flags.backupSchedule)
@@ -237,7 +248,7 @@ function backupConfig(flags: ServeFlags): { backup?: BackupConfig } {
     ...(flags.backupKeepFor !== undefined ? { keepForMs: positiveDuration('--backup-keep-for', flags.backupKeepFor) } : {}),
     ...(flags.backupKeepPolicy === 'exponential' ? { exponential: true } : {}),
   }
-  return { backup: { schedule, dir: flags.backupDir, retention } }
+  return { backup: { schedule, ...(flags.backupDir ? { dir: flags.backupDir } : {}), ...(s3 ? { s3 } : {}), retention } }
 }
 
 /** etcd's rules: an https:// URL needs cert and key; a trusted CA file alone already requires client certificates. */

@@ -85,16 +85,31 @@ export function removeStaleTemps(dir: string): string[] {
 
 const STAGING = /^etcdgw-backup-staging-(\d+)-/
 
+/** The staging directories this process made and has not released yet. */
+const stagingInUse = new Set<string>()
+
 /**
  * A directory of its own under the system's temp dir for a snapshot bound for the bucket alone (no backup
- * directory, or one that failed); first, those of writers that are gone are removed.
+ * directory, or one that failed) or downloaded from it; first, those of writers that are gone are removed.
+ * A server runs several at once (a scheduled backup beside a verification), so this process's own are
+ * kept while in use; one with its pid but not in use is a previous process's (pids repeat in containers).
+ * Give it back with releaseStagingDir.
  */
 export function makeStagingDir(): string {
   for (const entry of readdirSync(tmpdir())) {
     const m = STAGING.exec(entry)
-    if (m && !alive(Number(m[1]))) rmSync(join(tmpdir(), entry), { recursive: true, force: true })
+    const path = join(tmpdir(), entry)
+    if (m && !stagingInUse.has(path) && !alive(Number(m[1]))) rmSync(path, { recursive: true, force: true })
   }
-  return mkdtempSync(join(tmpdir(), `etcdgw-backup-staging-${process.pid}-`))
+  const dir = mkdtempSync(join(tmpdir(), `etcdgw-backup-staging-${process.pid}-`))
+  stagingInUse.add(dir)
+  return dir
+}
+
+/** Removes a directory makeStagingDir made. */
+export function releaseStagingDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true })
+  stagingInUse.delete(dir)
 }
 
 function alive(pid: number): boolean {

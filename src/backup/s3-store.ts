@@ -25,7 +25,7 @@ import {
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import { syncDir } from '../snapshot/save.js'
-import { type BackupEntry, backupEntry, type BackupRecord, backupTime, byTime, makeStagingDir, tempName } from './backup-files.js'
+import { type BackupEntry, backupEntry, type BackupRecord, backupTime, byTime, makeStagingDir, releaseStagingDir, tempName } from './backup-files.js'
 import type { BackupStore } from './backup-store.js'
 import type { S3Options } from './s3-options.js'
 
@@ -170,9 +170,9 @@ export class S3Store implements BackupStore {
   async localCopy(entry: BackupEntry): Promise<{ path: string; release: () => void }> {
     const dir = makeStagingDir()
     try {
-      return { path: await this.download(entry, dir), release: () => rmSync(dir, { recursive: true, force: true }) }
+      return { path: await this.download(entry, dir), release: () => releaseStagingDir(dir) }
     } catch (err) {
-      rmSync(dir, { recursive: true, force: true })
+      releaseStagingDir(dir)
       throw err
     }
   }

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { Errors } from '../errors.js'
 import { saveSnapshotStream } from '../snapshot/save.js'
-import { backupName, type BackupRecord, makeStagingDir, removeStaleTemps, tempName } from './backup-files.js'
+import { backupName, type BackupRecord, makeStagingDir, releaseStagingDir, removeStaleTemps, tempName } from './backup-files.js'
 import { type BackupStore, dirStore, retain } from './backup-store.js'
 import type { FailureReason } from './metrics.js'
 import type { RetentionPolicy } from './retention.js'
@@ -122,7 +122,7 @@ export async function takeBackup(opts: BackupOptions): Promise<BackupOutcome> {
   } catch (err) {
     return failed(asFailure(err))
   } finally {
-    if (staging) rmSync(staging, { recursive: true, force: true })
+    if (staging) releaseStagingDir(staging)
   }
 }
 

@@ -11,7 +11,7 @@ import { BackupMetrics } from '../backup/metrics.js'
 import { durationOrNaN, parseSchedule, ScheduleLoop, type Schedule } from '../backup/schedule.js'
 import { type EtcdSource, etcdSource, gatewaySource, type SnapshotSource } from '../backup/sources.js'
 import type { RetentionPolicy } from '../backup/retention.js'
-import { MIN_PART_SIZE } from '../backup/s3-options.js'
+import { openS3Store, s3FlagOptions, s3FlagValues, s3OptionsOf } from '../backup/s3-flags.js'
 import type { S3Store } from '../backup/s3-store.js'
 import { verifySnapshotFile } from '../backup/verify.js'
 import { findLocated, listed, locate, type Located, verifyCopies } from '../backup/catalog.js'
@@ -49,39 +49,13 @@ const countArg = (v: string) => {
 
 interface StoreFlags {
   dir?: string
-  s3Bucket?: string
-  s3Prefix: string
-  s3Region?: string
-  s3Endpoint?: string
-  s3ForcePathStyle?: boolean
-  s3CaFile?: string
-  s3Sse?: 'AES256' | 'aws:kms'
-  s3SseKmsKeyId?: string
-  s3PartSize: number
-}
-
-const UNITS: Record<string, number> = { '': 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 }
-
-const partSizeArg = (v: string) => {
-  const m = /^(\d+)(KiB|MiB|GiB)?$/.exec(v)
-  const bytes = m ? Number(m[1]) * UNITS[m[2] ?? '']! : NaN
-  if (!(bytes >= MIN_PART_SIZE)) throw new InvalidArgumentError('--s3-part-size: a size of 5MiB or more (S3\'s smallest part), in bytes or with KiB, MiB or GiB')
-  return bytes
 }
 
 /** Where backups are kept: a directory, an S3 bucket (credentials from the AWS SDK's chain: AWS_* variables, AWS_PROFILE, …), or both. */
 function addStoreOptions(cmd: Command): Command {
+  cmd.addOption(new Option('--dir <dir>', 'the backup directory'))
+  for (const option of s3FlagOptions('')) cmd.addOption(option)
   return cmd
-    .addOption(new Option('--dir <dir>', 'the backup directory'))
-    .addOption(new Option('--s3-bucket <bucket>', 'the S3 bucket (credentials from the AWS environment and profile chain)'))
-    .addOption(new Option('--s3-prefix <prefix>', 'keys start with this prefix (a "/" is added)').default(''))
-    .addOption(new Option('--s3-region <region>', 'the bucket\'s region (default: AWS_REGION, or the profile\'s)'))
-    .addOption(new Option('--s3-endpoint <url>', 'a store other than AWS that speaks S3 (MinIO, Ceph, …)'))
-    .addOption(new Option('--s3-force-path-style', 'address the bucket in the path (https://host/bucket/key), as most self-hosted stores want'))
-    .addOption(new Option('--s3-ca-file <file>', 'verify the store\'s certificate with this CA bundle'))
-    .addOption(new Option('--s3-sse <algorithm>', 'server-side encryption of every object').choices(['AES256', 'aws:kms']))
-    .addOption(new Option('--s3-sse-kms-key-id <id>', 'the KMS key for --s3-sse aws:kms (default: the bucket\'s)'))
-    .addOption(new Option('--s3-part-size <size>', 'bytes per part of a multipart upload; a snapshot no larger goes up in one PUT').argParser(partSizeArg).default(16 * 1024 ** 2, '16MiB'))
 }
 
 interface Stores {
@@ -91,27 +65,14 @@ interface Stores {
 }
 
 async function storesOf(f: StoreFlags): Promise<Stores> {
-  if (f.dir === undefined && f.s3Bucket === undefined) fail('give --dir, --s3-bucket or both')
-  if (f.s3SseKmsKeyId !== undefined && f.s3Sse !== 'aws:kms') fail('--s3-sse-kms-key-id needs --s3-sse aws:kms')
-  const prefix = f.s3Prefix === '' || f.s3Prefix.endsWith('/') ? f.s3Prefix : `${f.s3Prefix}/`
+  const values = s3FlagValues(f, '')
+  if (f.dir === undefined && values.bucket === undefined) fail('give --dir, --s3-bucket or both')
   let s3: S3Store | undefined
-  if (f.s3Bucket !== undefined) {
-    const { S3Store } = await import('../backup/s3-store.js')
-    try {
-      s3 = new S3Store({
-        bucket: f.s3Bucket,
-        prefix,
-        partSize: f.s3PartSize,
-        forcePathStyle: f.s3ForcePathStyle === true,
-        ...(f.s3Region !== undefined ? { region: f.s3Region } : {}),
-        ...(f.s3Endpoint !== undefined ? { endpoint: f.s3Endpoint } : {}),
-        ...(f.s3CaFile !== undefined ? { caFile: f.s3CaFile } : {}),
-        ...(f.s3Sse !== undefined ? { sse: f.s3Sse } : {}),
-        ...(f.s3SseKmsKeyId !== undefined ? { sseKmsKeyId: f.s3SseKmsKeyId } : {}),
-      })
-    } catch (err) {
-      fail(`--s3-ca-file ${f.s3CaFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
-    }
+  try {
+    const options = s3OptionsOf(values, '')
+    if (options) s3 = await openS3Store(options, '')
+  } catch (err) {
+    fail((err as Error).message)
   }
   return { ...(f.dir !== undefined ? { dir: f.dir } : {}), ...(s3 ? { s3 } : {}), all: [...(f.dir !== undefined ? [dirStore(f.dir)] : []), ...(s3 ? [s3] : [])] }
 }

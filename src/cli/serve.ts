@@ -6,6 +6,8 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { buildApp } from '../app.js'
 import { BackupService } from '../backup/backup-service.js'
 import { dirStore } from '../backup/backup-store.js'
+import { openS3Store } from '../backup/s3-flags.js'
+import type { S3Store } from '../backup/s3-store.js'
 import { BackupMetrics } from '../backup/metrics.js'
 import { ScheduleLoop } from '../backup/schedule.js'
 import { backendSource } from '../backup/sources.js'
@@ -54,8 +56,16 @@ export function registerServeCommand(program: Command): void {
 }
 
 async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | undefined): Promise<void> {
+  let backupS3: S3Store | undefined
+  try {
+    backupS3 = config.backup?.s3 && (await openS3Store(config.backup.s3, 'backup-'))
+  } catch (err) {
+    process.stderr.write(`etcdgw serve: ${(err as Error).message}\n`)
+    process.exit(usageExitCode)
+  }
   const remote = config.remote && (await openRemoteBackend({ ...config.remote, requestTimeoutMs: config.remote.commandTimeoutMs }))
   const backend = remote || (await openEmbedded(config))
+  const backupStores = config.backup && [...(config.backup.dir !== undefined ? [dirStore(config.backup.dir)] : []), ...(backupS3 ? [backupS3] : [])]
   const apps: FastifyInstance[] = []
   let remoteTls: RemoteTlsFollower | undefined
   let backups: ScheduleLoop | undefined
@@ -86,7 +96,7 @@ async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | unde
         apiDocs: config.apiDocs,
         ui: config.ui,
         cors: config.cors,
-        ...(config.backup ? { backups: [dirStore(config.backup.dir)] } : {}),
+        ...(backupStores ? { backups: backupStores } : {}),
         logger,
         ...(secure ? { https: tls!.serverOptions() } : {}),
       })
@@ -105,7 +115,7 @@ async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | unde
     if (looseDataDir) apps[0]!.log.warn({ dataDir: config.dataDir }, looseDataDir)
     if (config.remote && remote) remoteTls = await followRemoteTls(config.remote, () => remote.reloadTls(), apps[0]!.log)
     if (config.pkiDir) trackPkiDirectory(config.pkiDir, apps[0]!.log)
-    if (config.backup) backups = scheduleBackups(config, backend, apps[0]!.log)
+    if (config.backup) backups = scheduleBackups(config, backend, backupS3, apps[0]!.log)
   } catch (err) {
     await shutdown(apps, backend, tls, remoteTls)
     throw err
@@ -122,12 +132,13 @@ async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | unde
 }
 
 /** Backups of the store this server serves, with the code `etcdgw backup run` uses; metrics on /metrics, one log line each. */
-function scheduleBackups(config: ServeConfig, backend: Backend, log: FastifyBaseLogger): ScheduleLoop {
+function scheduleBackups(config: ServeConfig, backend: Backend, s3: S3Store | undefined, log: FastifyBaseLogger): ScheduleLoop {
   const { schedule, dir, retention } = config.backup!
   const store = config.remote ? `etcd at ${config.remote.endpoints.join(',')}` : `data dir ${config.dataDir}`
   const service = new BackupService({
     source: backendSource(backend, store, config.remote?.endpoints.length ?? 1),
-    dir,
+    ...(dir !== undefined ? { dir } : {}),
+    ...(s3 ? { s3 } : {}),
     retention,
     log: (level, fields, msg) => log[level](fields, msg),
     metrics: new BackupMetrics(registry),
