@@ -10,6 +10,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type { Backend } from './backend/backend.js'
 import { Errors, EtcdError, GrpcCode, httpStatusOf } from './errors.js'
 import { encodeError } from './http/codec/envelope.js'
+import { authRoutes } from './http/routes/auth.js'
 import { clusterRoutes } from './http/routes/cluster.js'
 import { docsRoutes } from './http/routes/docs.js'
 import { healthRoutes } from './http/routes/health.js'
@@ -23,7 +24,7 @@ import { observeRequests } from './http/request-metrics.js'
 import { asIs, RequestLimits } from './http/rpc.js'
 import { SendBudget } from './http/stream/send-budget.js'
 import { WsHeartbeat } from './http/stream/ws-heartbeat.js'
-import { countedWatch } from './http/watch-metrics.js'
+import { watchCounter } from './http/watch-metrics.js'
 
 export interface AppOptions {
   backend: Backend
@@ -110,7 +111,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   })
 
   const registry = new Registry()
-  const backend: Backend = { ...opts.backend, watch: countedWatch(opts.backend.watch, registry) }
+  const { backend } = opts
   observeRequests(app, registry)
   const heartbeat = new WsHeartbeat(opts.wsPingIntervalMs ?? defaultWsPingIntervalMs)
   app.addHook('onClose', async () => heartbeat.stop())
@@ -123,10 +124,11 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     sendBufferBytes: opts.watchSendBufferBytes ?? defaultWatchSendBufferBytes,
     budget: new SendBudget(opts.streamSendBudgetBytes ?? defaultStreamSendBudgetBytes),
   }
-  app.register(leaseRoutes, { lease: backend.lease, limits: streamLimits, heartbeat })
-  app.register(watchRoutes, { watch: backend.watch, limits: streamLimits, heartbeat })
+  app.register(leaseRoutes, { backend, limits: streamLimits, heartbeat })
+  app.register(watchRoutes, { backend, counted: watchCounter(registry), limits: streamLimits, heartbeat })
   app.register(maintenanceRoutes, { backend, limits })
   app.register(clusterRoutes, { backend, limits })
+  app.register(authRoutes, { backend, limits })
   app.register(healthRoutes, { backend })
   if (opts.apiDocs !== false) app.register(docsRoutes)
   if (opts.ui) app.register(uiRoutes)

@@ -5,6 +5,7 @@
 import { isIPv4 } from 'node:net'
 import { InvalidArgumentError, Option } from 'commander'
 import { parseDuration } from '../pki/duration.js'
+import { MAX_BCRYPT_COST, MIN_BCRYPT_COST } from './auth/passwords.js'
 import type { RetentionPolicy } from './backup/retention.js'
 import { parseSchedule, type Schedule } from './backup/schedule.js'
 
@@ -24,6 +25,9 @@ export interface ServeConfig {
   quotaBackendBytes: number
   /** Remote mode: the etcd cluster to front (etcdctl's --endpoints); embedded when absent. */
   remote?: RemoteConfig
+  /** The embedded store's auth: etcd's --bcrypt-cost and --auth-token-ttl (seconds). */
+  bcryptCost: number
+  authTokenTtlSeconds: number
   logLevel: LogLevel
   /** Serve /openapi.json and /docs. */
   apiDocs: boolean
@@ -78,6 +82,8 @@ export interface ServeFlags {
   watchSendBufferBytes: string
   streamSendBudgetBytes: string
   quotaBackendBytes: string
+  bcryptCost: string
+  authTokenTtl: string
   endpoints?: string
   commandTimeout: string
   cacert?: string
@@ -131,6 +137,8 @@ export function serveOptions(): Option[] {
       String(256 * 1024 * 1024),
     ),
     flag('quota-backend-bytes', 'raise the NOSPACE alarm when the backend exceeds this size (0: 2 GiB)').default('0'),
+    flag('bcrypt-cost', 'the cost of the bcrypt hashes of auth passwords (4 to 31)').default('10'),
+    flag('auth-token-ttl', 'seconds a simple auth token lives after its last use').default('300'),
     clientFlag('endpoints', 'remote mode: comma-separated etcd endpoints to front instead of the embedded store'),
     clientFlag('command-timeout', 'remote mode: a request to etcd, retries included, fails after this (503)').default('5s'),
     clientFlag('cacert', 'remote mode: CA bundle verifying the etcd servers'),
@@ -185,6 +193,8 @@ export function resolveServeConfig(flags: ServeFlags): ServeConfig {
     streamSendBudgetBytes: positiveInteger('--stream-send-budget-bytes', flags.streamSendBudgetBytes),
     quotaBackendBytes: integer('--quota-backend-bytes', flags.quotaBackendBytes),
     remote: remoteConfig(flags),
+    bcryptCost: bcryptCost(flags.bcryptCost),
+    authTokenTtlSeconds: positiveInteger('--auth-token-ttl', flags.authTokenTtl),
     logLevel: flags.logLevel,
     apiDocs: flags.apiDocs !== false,
     ui: flags.ui !== false,
@@ -290,6 +300,14 @@ function integer(name: string, value: string): number {
   const n = /^-?\d+$/.test(value.trim()) ? Number(value) : NaN
   if (!Number.isSafeInteger(n)) throw new ConfigError(`${name}: "${value}" is not an integer`)
   return n
+}
+
+function bcryptCost(value: string): number {
+  const cost = integer('--bcrypt-cost', value)
+  if (cost < MIN_BCRYPT_COST || cost > MAX_BCRYPT_COST) {
+    throw new ConfigError(`--bcrypt-cost must be from ${MIN_BCRYPT_COST} to ${MAX_BCRYPT_COST}, not ${value}`)
+  }
+  return cost
 }
 
 function positiveInteger(name: string, value: string): number {

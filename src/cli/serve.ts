@@ -141,6 +141,8 @@ function openEmbedded(config: ServeConfig): Promise<Backend> {
     dataDir: config.dataDir,
     name: config.name,
     maxTxnOps: config.maxTxnOps,
+    bcryptCost: config.bcryptCost,
+    authTokenTtlSeconds: config.authTokenTtlSeconds,
     maxRequestBytes: config.maxRequestBytes,
     quotaBackendBytes: config.quotaBackendBytes,
     progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,

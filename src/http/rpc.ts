@@ -3,7 +3,9 @@
  * request size limits, call the backend, write the response as etcd's gateway does.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Backend } from '../backend/backend.js'
 import { type EtcdError, Errors } from '../errors.js'
+import { credentialsOf } from './credentials.js'
 import { type BytesCodec, bytesCodecOf } from './codec/bytes-codec.js'
 import { type Decoded, type Decoder, NestingTooDeep } from './codec/compile-decoder.js'
 import { codecAt, type RoutePath, type RouteRequest, type RouteResponse } from './codec/codecs.js'
@@ -58,7 +60,14 @@ export function sendJson(reply: FastifyReply, json: string): FastifyReply {
 export interface UnaryRpc<Req, Res> {
   /** Whether etcd sends this request through raft (and so checks it against --max-request-bytes). */
   proposal(req: Req): boolean
-  call(req: Req): Promise<Res>
+  /** `backend` acts for the request's caller (backend.as). */
+  call(req: Req, backend: Backend): Promise<Res>
+}
+
+/** What every unary route needs: the request limits and the backend it acts on for each caller. */
+export interface UnaryRoutes {
+  limits: RequestLimits
+  backend: Backend
 }
 
 /** The request's message; one nested deeper than the decoder goes fails in the RPC, with etcd's txn check error. */
@@ -75,7 +84,7 @@ function decodeRequest<T>(request: FastifyRequest, decode: Decoder<T>, codec: By
 /** Serves the unary RPC at `path`, with the messages its operation in api/messages.ts names. */
 export function serveUnary<P extends RoutePath>(
   app: FastifyInstance,
-  limits: RequestLimits,
+  { limits, backend }: UnaryRoutes,
   path: P,
   rpc: UnaryRpc<RouteRequest<P>, RouteResponse<P>>,
 ): void {
@@ -85,7 +94,7 @@ export function serveUnary<P extends RoutePath>(
     const decoded = decodeRequest(request, decode, codec)
     request.rpcStarted = true
     limits.check(decoded.size, rpc.proposal(decoded.request))
-    const response = await rpc.call(decoded.request)
+    const response = await rpc.call(decoded.request, backend.as(credentialsOf(request.raw)))
     return sendJson(reply, encode(response, codec))
   })
 }

@@ -1,10 +1,13 @@
-import type { Backend } from '../backend.js'
+import type { Backend, Credentials } from '../backend.js'
+import { RemoteAuth } from './auth.js'
 import { RemoteCluster } from './cluster.js'
-import { EndpointPool } from './endpoint-pool.js'
+import { type Calls, EndpointPool } from './endpoint-pool.js'
+import { KeepAliveStream } from './keepalive-stream.js'
 import { RemoteKV } from './kv.js'
 import { RemoteLease } from './lease.js'
 import { RemoteMaintenance } from './maintenance.js'
 import { RemoteWatch } from './watch.js'
+import { WatchesByToken } from './watches-by-token.js'
 
 export interface RemoteOptions {
   /** etcdctl's --endpoints: `https://host:port`, `http://host:port` or `host:port`. */
@@ -24,25 +27,36 @@ export interface RemoteBackend extends Backend {
 
 /**
  * The Backend in front of a real etcd cluster over gRPC; every member connection carries all of
- * etcd's services.
+ * etcd's services. A caller's token goes to etcd with each of their requests, and etcd checks it.
  */
 export async function openRemoteBackend(opts: RemoteOptions): Promise<RemoteBackend> {
   const pool = new EndpointPool(opts)
   await pool.probeAll()
-  const lease = new RemoteLease(pool)
+  const keepAlives = new KeepAliveStream(pool)
   const watch = new RemoteWatch(pool)
-  return {
-    kv: new RemoteKV(pool),
-    lease,
+  const tokenWatches = new WatchesByToken(pool)
+  const unary = (calls: Calls) => ({
+    kv: new RemoteKV(calls),
+    lease: new RemoteLease(calls, keepAlives),
+    maintenance: new RemoteMaintenance(calls),
+    cluster: new RemoteCluster(calls),
+    auth: new RemoteAuth(calls),
+  })
+  const backend: RemoteBackend = {
+    ...unary(pool),
     watch,
-    maintenance: new RemoteMaintenance(pool),
-    cluster: new RemoteCluster(pool),
+    as: (credentials: Credentials) => {
+      const { token } = credentials
+      return token === undefined ? backend : { ...backend, ...unary(pool.withToken(token)), watch: tokenWatches.of(token) }
+    },
     upstreams: () => pool.health(),
     reloadTls: () => pool.reloadTls(),
     async close() {
       watch.close()
-      lease.close()
+      tokenWatches.close()
+      keepAlives.close()
       pool.close()
     },
   }
+  return backend
 }

@@ -1,38 +1,36 @@
 /** etcd's Maintenance service: POST /v3/maintenance/{alarm,status,defragment,hash,snapshot,transfer-leadership}. */
 import { Readable } from 'node:stream'
 import type { FastifyPluginAsync } from 'fastify'
-import type { Backend, SnapshotChunk } from '../../backend/backend.js'
+import type { SnapshotChunk } from '../../backend/backend.js'
 import { etcdErrorOf, httpStatusOf } from '../../errors.js'
 import { codecAt } from '../codec/codecs.js'
 import { encodeStreamError, resultLine } from '../codec/envelope.js'
-import { asIs, bodyValue, type RequestLimits, serveUnary } from '../rpc.js'
-
-export interface MaintenanceRoutesOptions {
-  backend: Backend
-  limits: RequestLimits
-}
+import { credentialsOf } from '../credentials.js'
+import { asIs, bodyValue, serveUnary, type UnaryRoutes } from '../rpc.js'
 
 /** etcd leaves the header of these responses unset, so its gateway writes `{}`. */
 const noHeader = () => ({})
 
 // 3.4 declares HashKV on the same path as Hash, so /v3/maintenance/hashkv is not served (404).
-export const maintenanceRoutes: FastifyPluginAsync<MaintenanceRoutesOptions> = async (app, { backend, limits }) => {
-  const m = backend.maintenance
-  serveUnary(app, limits, '/v3/maintenance/alarm', { proposal: () => true, call: (req) => m.alarm(req) })
-  serveUnary(app, limits, '/v3/maintenance/status', { proposal: () => false, call: () => m.status() })
-  serveUnary(app, limits, '/v3/maintenance/defragment', { proposal: () => false, call: () => m.defragment().then(noHeader) })
-  // the body's `revision` (HashKV's) is ignored: 3.4 answers with the plain Hash
-  serveUnary(app, limits, '/v3/maintenance/hash', { proposal: () => false, call: () => m.hash() })
-  serveUnary(app, limits, '/v3/maintenance/transfer-leadership', {
+export const maintenanceRoutes: FastifyPluginAsync<UnaryRoutes> = async (app, routes) => {
+  serveUnary(app, routes, '/v3/maintenance/alarm', { proposal: () => true, call: (req, b) => b.maintenance.alarm(req) })
+  serveUnary(app, routes, '/v3/maintenance/status', { proposal: () => false, call: (_req, b) => b.maintenance.status() })
+  serveUnary(app, routes, '/v3/maintenance/defragment', {
     proposal: () => false,
-    call: (req) => m.moveLeader(req.targetId).then(noHeader),
+    call: (_req, b) => b.maintenance.defragment().then(noHeader),
+  })
+  // the body's `revision` (HashKV's) is ignored: 3.4 answers with the plain Hash
+  serveUnary(app, routes, '/v3/maintenance/hash', { proposal: () => false, call: (_req, b) => b.maintenance.hash() })
+  serveUnary(app, routes, '/v3/maintenance/transfer-leadership', {
+    proposal: () => false,
+    call: (req, b) => b.maintenance.moveLeader(req.targetId).then(noHeader),
   })
 
   const snapshot = codecAt('/v3/maintenance/snapshot')
   app.post('/v3/maintenance/snapshot', async (request, reply) => {
     snapshot.decode(bodyValue(request))
     request.rpcStarted = true
-    const chunks = m.snapshot()[Symbol.asyncIterator]()
+    const chunks = routes.backend.as(credentialsOf(request.raw)).maintenance.snapshot()[Symbol.asyncIterator]()
     // as the gateway: nothing is sent before the first message, so a failed start gets its own status
     let first: IteratorResult<SnapshotChunk>
     try {

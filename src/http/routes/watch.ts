@@ -3,9 +3,10 @@
  * (etcd's grpc-websocket-proxy). Any number of watches share one stream.
  */
 import type { FastifyPluginAsync } from 'fastify'
-import type { Watch } from '../../backend/backend.js'
+import type { Backend, Watch } from '../../backend/backend.js'
 import type { EtcdError } from '../../errors.js'
 import { bytesCodecOf } from '../codec/bytes-codec.js'
+import { credentialsOf } from '../credentials.js'
 import { codecAt } from '../codec/codecs.js'
 import type { JsonValue } from '../codec/json.js'
 import type { HttpStreamResponse } from '../stream/http-stream.js'
@@ -18,7 +19,9 @@ import { WsSink } from '../stream/ws-sink.js'
 import { WatchSession } from '../stream/watch-session.js'
 
 export interface WatchRoutesOptions {
-  watch: Watch
+  backend: Backend
+  /** Counts the streams of a caller's Watch (the open-watches gauge). */
+  counted: (watch: Watch) => Watch
   limits: StreamLimits
   heartbeat: WsHeartbeat
 }
@@ -37,13 +40,14 @@ export const watchRoutes: FastifyPluginAsync<WatchRoutesOptions> = async (app, o
 
   app.post('/v3/watch', async (request, reply) => {
     const codec = bytesCodecOf(request.query)
+    const watch = opts.counted(opts.backend.as(credentialsOf(request.raw)).watch)
     const stream = openHttpStream(reply, open)
-    const session = new WatchSession(opts.watch, stream, limits, codec)
+    const session = new WatchSession(watch, stream, limits, codec)
     // The watch stream outlives the request body, until the client goes away.
     serveHttpStream(request.raw, stream, session, limits, handle(session), () => {})
   })
 
-  webSocketRoute(app, '/v3/watch', (socket, connection, query) => {
+  webSocketRoute(app, '/v3/watch', (socket, connection, query, credentials) => {
     let codec
     try {
       codec = bytesCodecOf(query)
@@ -51,7 +55,7 @@ export const watchRoutes: FastifyPluginAsync<WatchRoutesOptions> = async (app, o
       return failWebSocket(socket, err as EtcdError)
     }
     const sink = new WsSink(socket, connection)
-    const session = new WatchSession(opts.watch, sink, limits, codec)
+    const session = new WatchSession(opts.counted(opts.backend.as(credentials).watch), sink, limits, codec)
     serveWebSocket(socket, sink, session, limits, handle(session), opts.heartbeat)
   })
 }

@@ -74,8 +74,8 @@ export async function startOurs(
 }
 
 /** etcdgw in front of a fresh 1-node etcd (so its revisions follow the reference's). */
-export async function startOursRemote(t: Test): Promise<Server> {
-  const upstream = await startEtcd({ teardown: t })
+export async function startOursRemote(t: Test, flags: string[] = []): Promise<Server> {
+  const upstream = await startEtcd({ flags, teardown: t })
   const backend = await openRemoteBackend({ endpoints: [upstream.url], requestTimeoutMs: 7_000 })
   const app = buildApp({ backend, maxRequestBytes: 1572864 })
   let closed = false
