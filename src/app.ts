@@ -20,6 +20,7 @@ import { maintenanceRoutes } from './http/routes/maintenance.js'
 import { metricsRoutes } from './http/routes/metrics.js'
 import { uiRoutes } from './http/routes/ui.js'
 import { watchRoutes } from './http/routes/watch.js'
+import { credentialsReader } from './http/credentials.js'
 import { observeRequests } from './http/request-metrics.js'
 import { asIs, RequestLimits } from './http/rpc.js'
 import { SendBudget } from './http/stream/send-budget.js'
@@ -44,6 +45,11 @@ export interface AppOptions {
   apiDocs?: boolean
   /** Serve the web console at /ui/ (needs `npm run build`'s dist/ui; `etcdgw serve` turns it on by default). */
   ui?: boolean
+  /**
+   * etcd's --client-cert-auth (HTTPS with client certificates): a verified client certificate's common
+   * name names the user of a request that carries no token.
+   */
+  clientCertAuth?: boolean
   /** serve HTTPS with these options; plain HTTP without them */
   https?: HttpsOptions
 }
@@ -112,23 +118,24 @@ export function buildApp(opts: AppOptions): FastifyInstance {
 
   const registry = new Registry()
   const { backend } = opts
+  const credentials = credentialsReader(opts.clientCertAuth ?? false)
   observeRequests(app, registry)
   const heartbeat = new WsHeartbeat(opts.wsPingIntervalMs ?? defaultWsPingIntervalMs)
   app.addHook('onClose', async () => heartbeat.stop())
   // etcd answers WebSocket upgrades without compression.
   app.register(websocket, { options: { perMessageDeflate: false, maxPayload: limits.maxMessageBytes } })
   app.register(metricsRoutes, { backend, registry })
-  app.register(kvRoutes, { backend, limits })
+  app.register(kvRoutes, { backend, limits, credentials })
   const streamLimits = {
     requests: limits,
     sendBufferBytes: opts.watchSendBufferBytes ?? defaultWatchSendBufferBytes,
     budget: new SendBudget(opts.streamSendBudgetBytes ?? defaultStreamSendBudgetBytes),
   }
-  app.register(leaseRoutes, { backend, limits: streamLimits, heartbeat })
-  app.register(watchRoutes, { backend, counted: watchCounter(registry), limits: streamLimits, heartbeat })
-  app.register(maintenanceRoutes, { backend, limits })
-  app.register(clusterRoutes, { backend, limits })
-  app.register(authRoutes, { backend, limits })
+  app.register(leaseRoutes, { backend, credentials, limits: streamLimits, heartbeat })
+  app.register(watchRoutes, { backend, credentials, counted: watchCounter(registry), limits: streamLimits, heartbeat })
+  app.register(maintenanceRoutes, { backend, limits, credentials })
+  app.register(clusterRoutes, { backend, limits, credentials })
+  app.register(authRoutes, { backend, limits, credentials })
   app.register(healthRoutes, { backend })
   if (opts.apiDocs !== false) app.register(docsRoutes)
   if (opts.ui) app.register(uiRoutes)

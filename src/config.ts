@@ -50,6 +50,8 @@ export interface TlsConfig {
   trustedCaFile?: string
   /** client certificates whose serial it lists are refused (etcd's --client-crl-file) */
   clientCrlFile?: string
+  /** etcd's --client-cert-auth: a verified client certificate's common name names the user */
+  clientCertAuth?: boolean
 }
 
 export interface BackupConfig {
@@ -250,6 +252,7 @@ function tlsConfig(flags: ServeFlags, urls: URL[]): { tls?: TlsConfig; tlsFlagsG
       keyFile: flags.keyFile,
       ...(flags.trustedCaFile ? { trustedCaFile: flags.trustedCaFile } : {}),
       ...(flags.clientCrlFile ? { clientCrlFile: flags.clientCrlFile } : {}),
+      clientCertAuth: flags.clientCertAuth === true,
     },
     tlsFlagsGiven,
   }

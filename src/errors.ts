@@ -301,6 +301,18 @@ export const Errors = {
       `etcdgw: cross-origin request from ${origin} refused: while the web console is served, browsers may send requests from this server's own origin only`,
   ),
 
+  /**
+   * Remote mode with --client-cert-auth: etcd would take the gateway's own connection for the request,
+   * and the gateway cannot become another etcd user without that user's password.
+   */
+  certificateIdentityRemote: formatted(
+    'ETCDGW_ERR_CERTIFICATE_IDENTITY_REMOTE',
+    Unauthenticated,
+    (user: string) =>
+      `etcdgw: in front of an etcd cluster a client certificate cannot act as etcd user ${JSON.stringify(user)} ` +
+      '(etcd would need its password): authenticate with /v3/auth/authenticate and send the token',
+  ),
+
   /** The server sheds the streams of its slowest clients (--stream-send-budget-bytes). */
   sendBudgetExceeded: formatted(
     'ETCDGW_ERR_SEND_BUDGET_EXCEEDED',

@@ -55,8 +55,6 @@ export interface AuthStoreOptions {
   header(): ResponseHeader
   passwords: Passwords
   tokens: TokenProvider
-  /** --client-cert-auth: a verified client certificate's common name names the user. */
-  clientCertAuth: boolean
 }
 
 type Listener = () => void
@@ -97,18 +95,24 @@ export class AuthStore {
 
   /**
    * etcd's AuthInfoFromCtx: a token names its user (an invalid one fails, whether auth is enabled or
-   * not); without one, with --client-cert-auth, a verified certificate's common name does.
+   * not); without one, a verified client certificate's common name does (the HTTP layer gives one only
+   * with --client-cert-auth). `use`: false to look without using a token (it does not renew it).
    */
-  identify(credentials: Credentials): AuthInfo | undefined {
+  identify(credentials: Credentials, use = true): AuthInfo | undefined {
     if (credentials.token !== undefined) {
-      const info = this.opts.tokens.info(credentials.token)
+      const info = this.opts.tokens.info(credentials.token, use)
       if (!info) throw Errors.invalidAuthToken()
       return { user: info.user, revision: info.revision ?? this.data.revision }
     }
-    if (credentials.commonName !== undefined && this.opts.clientCertAuth) {
+    if (credentials.commonName !== undefined) {
       return { user: credentials.commonName, revision: this.data.revision }
     }
     return undefined
+  }
+
+  /** When a token ends unless used again (undefined: it is not valid now). */
+  tokenExpiry(token: string): number | undefined {
+    return this.opts.tokens.expiresAt(token)
   }
 
   /** etcd's IsAdminPermitted: the user holds the root role (anyone while auth is disabled). */

@@ -37,6 +37,7 @@ class GuardedWatchStream implements WatchStream {
   /** Watches ended here, by ID, with the reason their cancel response is to carry. */
   private readonly ending = new Map<number, string>()
   private readonly unsubscribe: () => void
+  private expiry: NodeJS.Timeout | undefined
 
   constructor(
     watch: Watch,
@@ -46,6 +47,21 @@ class GuardedWatchStream implements WatchStream {
   ) {
     this.inner = watch.open((resp) => this.respond(resp))
     this.unsubscribe = store.onChange(() => this.recheck())
+    this.watchExpiry()
+  }
+
+  /** A token's end ends its watches: checked again when it is due (a use elsewhere may have renewed it). */
+  private watchExpiry(): void {
+    const { token } = this.credentials
+    if (token === undefined) return
+    const at = this.store.tokenExpiry(token)
+    if (at === undefined) return
+    this.expiry = setTimeout(() => {
+      this.expiry = undefined
+      this.recheck()
+      this.watchExpiry()
+    }, Math.max(0, at - Date.now()) + 1)
+    this.expiry.unref()
   }
 
   get liveWatchIds(): ReadonlySet<number> {
@@ -54,7 +70,7 @@ class GuardedWatchStream implements WatchStream {
 
   send(req: WatchRequest): void {
     if (req.kind === 'create') {
-      const cancelReason = this.refusal(req.request)
+      const cancelReason = this.refusal(req.request, true)
       if (cancelReason !== undefined) {
         return this.onResponse(watchResponse(this.store.header(), -1, { created: true, canceled: true, cancelReason }))
       }
@@ -64,14 +80,18 @@ class GuardedWatchStream implements WatchStream {
   }
 
   close(): void {
+    clearTimeout(this.expiry)
     this.unsubscribe()
     this.inner.close()
   }
 
-  /** Why the caller may not watch the range now, as etcd's watch server says it (undefined: they may). */
-  private refusal(range: Range): string | undefined {
+  /**
+   * Why the caller may not watch the range now, as etcd's watch server says it (undefined: they may).
+   * `use`: a create uses the token; a check of live watches only looks at it.
+   */
+  private refusal(range: Range, use: boolean): string | undefined {
     try {
-      this.store.checkAccess(this.store.identify(this.credentials), 'read', range.key, range.rangeEnd)
+      this.store.checkAccess(this.store.identify(this.credentials, use), 'read', range.key, range.rangeEnd)
       return undefined
     } catch (err) {
       const e = etcdErrorOf(err)
@@ -97,7 +117,7 @@ class GuardedWatchStream implements WatchStream {
   private recheck(): void {
     for (const [id, range] of this.ranges) {
       if (this.ending.has(id)) continue
-      const refusal = this.refusal(range)
+      const refusal = this.refusal(range, false)
       if (refusal === undefined) continue
       this.ending.set(id, refusal)
       this.inner.send({ kind: 'cancel', request: { watchId: id } })

@@ -35,7 +35,7 @@ export class SimpleTokens implements TokenProvider {
   }
 
   /** The token's user, or undefined for a token that is unknown or expired; a use renews it. */
-  info(token: string): { user: string } | undefined {
+  info(token: string, use = true): { user: string } | undefined {
     const held = this.tokens.get(token)
     if (!held) return undefined
     const now = this.now()
@@ -43,8 +43,13 @@ export class SimpleTokens implements TokenProvider {
       this.tokens.delete(token)
       return undefined
     }
-    held.expiresAt = now + this.ttlMs
+    if (use) held.expiresAt = now + this.ttlMs
     return { user: held.user }
+  }
+
+  expiresAt(token: string): number | undefined {
+    const held = this.tokens.get(token)
+    return held && held.expiresAt > this.now() ? held.expiresAt : undefined
   }
 
   /** Forgets the tokens that expired unused (they would be refused anyway). */

@@ -84,6 +84,7 @@ async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | unde
         streamSendBudgetBytes: config.streamSendBudgetBytes,
         apiDocs: config.apiDocs,
         ui: config.ui,
+        clientCertAuth: secure && config.tls!.clientCertAuth === true,
         logger,
         ...(secure ? { https: tls!.serverOptions() } : {}),
       })

@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Backend } from '../backend/backend.js'
 import { type EtcdError, Errors } from '../errors.js'
-import { credentialsOf } from './credentials.js'
+import type { CredentialsReader } from './credentials.js'
 import { type BytesCodec, bytesCodecOf } from './codec/bytes-codec.js'
 import { type Decoded, type Decoder, NestingTooDeep } from './codec/compile-decoder.js'
 import { codecAt, type RoutePath, type RouteRequest, type RouteResponse } from './codec/codecs.js'
@@ -64,10 +64,11 @@ export interface UnaryRpc<Req, Res> {
   call(req: Req, backend: Backend): Promise<Res>
 }
 
-/** What every unary route needs: the request limits and the backend it acts on for each caller. */
+/** What every unary route needs: the request limits, the backend it acts on for each caller, and who that is. */
 export interface UnaryRoutes {
   limits: RequestLimits
   backend: Backend
+  credentials: CredentialsReader
 }
 
 /** The request's message; one nested deeper than the decoder goes fails in the RPC, with etcd's txn check error. */
@@ -84,7 +85,7 @@ function decodeRequest<T>(request: FastifyRequest, decode: Decoder<T>, codec: By
 /** Serves the unary RPC at `path`, with the messages its operation in api/messages.ts names. */
 export function serveUnary<P extends RoutePath>(
   app: FastifyInstance,
-  { limits, backend }: UnaryRoutes,
+  { limits, backend, credentials }: UnaryRoutes,
   path: P,
   rpc: UnaryRpc<RouteRequest<P>, RouteResponse<P>>,
 ): void {
@@ -94,7 +95,7 @@ export function serveUnary<P extends RoutePath>(
     const decoded = decodeRequest(request, decode, codec)
     request.rpcStarted = true
     limits.check(decoded.size, rpc.proposal(decoded.request))
-    const response = await rpc.call(decoded.request, backend.as(credentialsOf(request.raw)))
+    const response = await rpc.call(decoded.request, backend.as(credentials(request.raw)))
     return sendJson(reply, encode(response, codec))
   })
 }

@@ -37,8 +37,6 @@ export interface EmbeddedOptions {
   bcryptCost?: number
   /** etcd's --auth-token-ttl in seconds (default 300), for simple tokens. */
   authTokenTtlSeconds?: number
-  /** etcd's --client-cert-auth: a verified client certificate's common name names the user. */
-  clientCertAuth?: boolean
 }
 
 const ELECTION_TIMEOUT_MS = 1000
@@ -89,7 +87,6 @@ export async function openEmbeddedBackend(opts: EmbeddedOptions): Promise<Backen
     header: () => header(store.committedRev),
     passwords: new Passwords(opts.bcryptCost ?? DEFAULT_BCRYPT_COST),
     tokens: new SimpleTokens((opts.authTokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS) * 1000),
-    clientCertAuth: opts.clientCertAuth ?? false,
   })
   const self = { id: store.memberId, name: opts.name, peerUrls: [], clientUrls: opts.clientUrls ?? [], isLearner: false }
   const services = {

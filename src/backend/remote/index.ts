@@ -1,4 +1,5 @@
 import type { Backend, Credentials } from '../backend.js'
+import { Errors } from '../../errors.js'
 import { RemoteAuth } from './auth.js'
 import { RemoteCluster } from './cluster.js'
 import { type Calls, EndpointPool } from './endpoint-pool.js'
@@ -46,7 +47,8 @@ export async function openRemoteBackend(opts: RemoteOptions): Promise<RemoteBack
     ...unary(pool),
     watch,
     as: (credentials: Credentials) => {
-      const { token } = credentials
+      const { token, commonName } = credentials
+      if (token === undefined && commonName !== undefined) throw Errors.certificateIdentityRemote(commonName)
       return token === undefined ? backend : { ...backend, ...unary(pool.withToken(token)), watch: tokenWatches.of(token) }
     },
     upstreams: () => pool.health(),

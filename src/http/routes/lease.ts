@@ -4,9 +4,10 @@
  */
 import type { FastifyPluginAsync } from 'fastify'
 import type { Backend } from '../../backend/backend.js'
+import { etcdErrorOf } from '../../errors.js'
 import { codecAt } from '../codec/codecs.js'
 import type { JsonValue } from '../codec/json.js'
-import { credentialsOf } from '../credentials.js'
+import type { CredentialsReader } from '../credentials.js'
 import { KeepAliveSession } from '../stream/keepalive-session.js'
 import { serveUnary } from '../rpc.js'
 import type { HttpStreamResponse } from '../stream/http-stream.js'
@@ -19,12 +20,13 @@ import { WsSink } from '../stream/ws-sink.js'
 
 export interface LeaseRoutesOptions {
   backend: Backend
+  credentials: CredentialsReader
   limits: StreamLimits
   heartbeat: WsHeartbeat
 }
 
 export const leaseRoutes: FastifyPluginAsync<LeaseRoutesOptions> = async (app, opts) => {
-  const routes = { limits: opts.limits.requests, backend: opts.backend }
+  const routes = { limits: opts.limits.requests, backend: opts.backend, credentials: opts.credentials }
   serveUnary(app, routes, '/v3/lease/grant', { proposal: () => true, call: (req, b) => b.lease.grant(req) })
   // etcd 3.4 serves these under /v3/kv/lease/ too
   for (const path of ['/v3/lease/revoke', '/v3/kv/lease/revoke'] as const) {
@@ -39,7 +41,7 @@ export const leaseRoutes: FastifyPluginAsync<LeaseRoutesOptions> = async (app, o
   app.register(keepAliveRoutes, opts)
 }
 
-const keepAliveRoutes: FastifyPluginAsync<LeaseRoutesOptions> = async (app, { backend, limits, heartbeat }) => {
+const keepAliveRoutes: FastifyPluginAsync<LeaseRoutesOptions> = async (app, { backend, credentials, limits, heartbeat }) => {
   const open = new Set<HttpStreamResponse>()
   leaveBodiesUnread(app)
   endStreamsOnClose(app, open)
@@ -47,15 +49,20 @@ const keepAliveRoutes: FastifyPluginAsync<LeaseRoutesOptions> = async (app, { ba
   const handle = (session: KeepAliveSession) => (v: JsonValue) => session.request(decode(v).request.id)
 
   app.post('/v3/lease/keepalive', async (request, reply) => {
-    const lease = backend.as(credentialsOf(request.raw)).lease
+    const lease = backend.as(credentials(request.raw)).lease
     const stream = openHttpStream(reply, open)
     const session = new KeepAliveSession(lease, stream, limits.budget, (err) => stream.abort(err))
     // Unlike watch, the keepalive stream ends with its request body (etcd 3.4).
     serveHttpStream(request.raw, stream, session, limits, handle(session), () => stream.end())
   })
 
-  webSocketRoute(app, '/v3/lease/keepalive', (socket, connection, _query, credentials) => {
-    const lease = backend.as(credentials).lease
+  webSocketRoute(app, '/v3/lease/keepalive', credentials, (socket, connection, _query, caller) => {
+    let lease
+    try {
+      lease = backend.as(caller).lease
+    } catch (err) {
+      return failWebSocket(socket, etcdErrorOf(err))
+    }
     const sink = new WsSink(socket, connection)
     const session = new KeepAliveSession(lease, sink, limits.budget, (err) => failWebSocket(socket, err))
     serveWebSocket(socket, sink, session, limits, handle(session), heartbeat)

@@ -5,7 +5,6 @@ import type { SnapshotChunk } from '../../backend/backend.js'
 import { etcdErrorOf, httpStatusOf } from '../../errors.js'
 import { codecAt } from '../codec/codecs.js'
 import { encodeStreamError, resultLine } from '../codec/envelope.js'
-import { credentialsOf } from '../credentials.js'
 import { asIs, bodyValue, serveUnary, type UnaryRoutes } from '../rpc.js'
 
 /** etcd leaves the header of these responses unset, so its gateway writes `{}`. */
@@ -30,7 +29,7 @@ export const maintenanceRoutes: FastifyPluginAsync<UnaryRoutes> = async (app, ro
   app.post('/v3/maintenance/snapshot', async (request, reply) => {
     snapshot.decode(bodyValue(request))
     request.rpcStarted = true
-    const chunks = routes.backend.as(credentialsOf(request.raw)).maintenance.snapshot()[Symbol.asyncIterator]()
+    const chunks = routes.backend.as(routes.credentials(request.raw)).maintenance.snapshot()[Symbol.asyncIterator]()
     // as the gateway: nothing is sent before the first message, so a failed start gets its own status
     let first: IteratorResult<SnapshotChunk>
     try {

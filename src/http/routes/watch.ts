@@ -4,9 +4,9 @@
  */
 import type { FastifyPluginAsync } from 'fastify'
 import type { Backend, Watch } from '../../backend/backend.js'
-import type { EtcdError } from '../../errors.js'
+import { etcdErrorOf } from '../../errors.js'
 import { bytesCodecOf } from '../codec/bytes-codec.js'
-import { credentialsOf } from '../credentials.js'
+import type { CredentialsReader } from '../credentials.js'
 import { codecAt } from '../codec/codecs.js'
 import type { JsonValue } from '../codec/json.js'
 import type { HttpStreamResponse } from '../stream/http-stream.js'
@@ -20,6 +20,7 @@ import { WatchSession } from '../stream/watch-session.js'
 
 export interface WatchRoutesOptions {
   backend: Backend
+  credentials: CredentialsReader
   /** Counts the streams of a caller's Watch (the open-watches gauge). */
   counted: (watch: Watch) => Watch
   limits: StreamLimits
@@ -40,22 +41,24 @@ export const watchRoutes: FastifyPluginAsync<WatchRoutesOptions> = async (app, o
 
   app.post('/v3/watch', async (request, reply) => {
     const codec = bytesCodecOf(request.query)
-    const watch = opts.counted(opts.backend.as(credentialsOf(request.raw)).watch)
+    const watch = opts.counted(opts.backend.as(opts.credentials(request.raw)).watch)
     const stream = openHttpStream(reply, open)
     const session = new WatchSession(watch, stream, limits, codec)
     // The watch stream outlives the request body, until the client goes away.
     serveHttpStream(request.raw, stream, session, limits, handle(session), () => {})
   })
 
-  webSocketRoute(app, '/v3/watch', (socket, connection, query, credentials) => {
+  webSocketRoute(app, '/v3/watch', opts.credentials, (socket, connection, query, caller) => {
     let codec
+    let watch
     try {
       codec = bytesCodecOf(query)
+      watch = opts.counted(opts.backend.as(caller).watch)
     } catch (err) {
-      return failWebSocket(socket, err as EtcdError)
+      return failWebSocket(socket, etcdErrorOf(err))
     }
     const sink = new WsSink(socket, connection)
-    const session = new WatchSession(opts.counted(opts.backend.as(credentials).watch), sink, limits, codec)
+    const session = new WatchSession(watch, sink, limits, codec)
     serveWebSocket(socket, sink, session, limits, handle(session), opts.heartbeat)
   })
 }

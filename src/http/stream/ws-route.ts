@@ -12,7 +12,7 @@ import type { Socket } from 'node:net'
 import type {} from '@fastify/websocket'
 import type { FastifyInstance } from 'fastify'
 import type { Credentials } from '../../backend/backend.js'
-import { credentialsOf } from '../credentials.js'
+import type { CredentialsReader } from '../credentials.js'
 import type { WebSocket } from 'ws'
 import type { JsonValue } from '../codec/json.js'
 import type { MessageSink } from './message-sink.js'
@@ -26,7 +26,7 @@ import type { WsHeartbeat } from './ws-heartbeat.js'
  */
 export type WsRouteHandler = (socket: WebSocket, connection: Socket, query: unknown, credentials: Credentials) => void
 
-export function webSocketRoute(app: FastifyInstance, url: string, handler: WsRouteHandler): void {
+export function webSocketRoute(app: FastifyInstance, url: string, credentials: CredentialsReader, handler: WsRouteHandler): void {
   const responses = new WeakMap<IncomingMessage, ServerResponse>()
   app.route({
     method: 'GET',
@@ -48,7 +48,7 @@ export function webSocketRoute(app: FastifyInstance, url: string, handler: WsRou
         app.log.error({ err }, 'WebSocket error')
         socket.terminate()
       })
-      handler(socket, connection, request.query, credentialsOf(request.raw))
+      handler(socket, connection, request.query, credentials(request.raw))
     },
   })
 }
