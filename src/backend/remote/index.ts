@@ -4,6 +4,7 @@ import { RemoteAuth } from './auth.js'
 import { RemoteCluster } from './cluster.js'
 import { type Calls, EndpointPool } from './endpoint-pool.js'
 import { KeepAliveStream } from './keepalive-stream.js'
+import { type KeepAlives, KeepAlivesByToken } from './keepalives-by-token.js'
 import { RemoteKV } from './kv.js'
 import { RemoteLease } from './lease.js'
 import { RemoteMaintenance } from './maintenance.js'
@@ -28,7 +29,8 @@ export interface RemoteBackend extends Backend {
 
 /**
  * The Backend in front of a real etcd cluster over gRPC; every member connection carries all of
- * etcd's services. A caller's token goes to etcd with each of their requests, and etcd checks it.
+ * etcd's services. A caller's token goes to etcd with each of their requests (its own upstream watch and
+ * keepalive streams too), and etcd checks it.
  */
 export async function openRemoteBackend(opts: RemoteOptions): Promise<RemoteBackend> {
   const pool = new EndpointPool(opts)
@@ -36,20 +38,22 @@ export async function openRemoteBackend(opts: RemoteOptions): Promise<RemoteBack
   const keepAlives = new KeepAliveStream(pool)
   const watch = new RemoteWatch(pool)
   const tokenWatches = new WatchesByToken(pool)
-  const unary = (calls: Calls) => ({
+  const tokenKeepAlives = new KeepAlivesByToken(pool)
+  const services = (calls: Calls, leaseKeepAlives: KeepAlives) => ({
     kv: new RemoteKV(calls),
-    lease: new RemoteLease(calls, keepAlives),
+    lease: new RemoteLease(calls, leaseKeepAlives),
     maintenance: new RemoteMaintenance(calls),
     cluster: new RemoteCluster(calls),
     auth: new RemoteAuth(calls),
   })
   const backend: RemoteBackend = {
-    ...unary(pool),
+    ...services(pool, keepAlives),
     watch,
     as: (credentials: Credentials) => {
       const { token, commonName } = credentials
       if (token === undefined && commonName !== undefined) throw Errors.certificateIdentityRemote(commonName)
-      return token === undefined ? backend : { ...backend, ...unary(pool.withToken(token)), watch: tokenWatches.of(token) }
+      if (token === undefined) return backend
+      return { ...backend, ...services(pool.withToken(token), tokenKeepAlives.of(token)), watch: tokenWatches.of(token) }
     },
     upstreams: () => pool.health(),
     reloadTls: () => pool.reloadTls(),
@@ -57,6 +61,7 @@ export async function openRemoteBackend(opts: RemoteOptions): Promise<RemoteBack
       watch.close()
       tokenWatches.close()
       keepAlives.close()
+      tokenKeepAlives.close()
       pool.close()
     },
   }

@@ -10,14 +10,14 @@ import type {
 } from '../backend.js'
 import * as convert from './convert.js'
 import type { Calls } from './endpoint-pool.js'
-import type { KeepAliveStream } from './keepalive-stream.js'
+import type { KeepAlives } from './keepalives-by-token.js'
 import type { PbHeaderOnly, PbLeaseGrantResponse, PbLeaseLeasesResponse, PbLeaseTimeToLiveResponse } from './messages.js'
 
 /** etcd's Lease service, forwarded: grant and revoke are writes, time-to-live and list are reads. */
 export class RemoteLease implements Lease {
   constructor(
     private readonly pool: Calls,
-    private readonly keepAlives: KeepAliveStream,
+    private readonly keepAlives: KeepAlives,
   ) {}
 
   async grant(req: LeaseGrantRequest): Promise<LeaseGrantResponse> {
