@@ -6,6 +6,7 @@ import { isIPv4 } from 'node:net'
 import { InvalidArgumentError, Option } from 'commander'
 import { parseDuration } from '../pki/duration.js'
 import { MAX_BCRYPT_COST, MIN_BCRYPT_COST } from './auth/passwords.js'
+import { type AuthTokenConfig, parseAuthToken } from './auth/token-config.js'
 import type { RetentionPolicy } from './backup/retention.js'
 import { parseSchedule, type Schedule } from './backup/schedule.js'
 
@@ -27,6 +28,7 @@ export interface ServeConfig {
   remote?: RemoteConfig
   /** The embedded store's auth: etcd's --bcrypt-cost and --auth-token-ttl (seconds). */
   bcryptCost: number
+  authToken: AuthTokenConfig
   authTokenTtlSeconds: number
   logLevel: LogLevel
   /** Serve /openapi.json and /docs. */
@@ -85,6 +87,7 @@ export interface ServeFlags {
   streamSendBudgetBytes: string
   quotaBackendBytes: string
   bcryptCost: string
+  authToken: string
   authTokenTtl: string
   endpoints?: string
   commandTimeout: string
@@ -140,6 +143,9 @@ export function serveOptions(): Option[] {
     ),
     flag('quota-backend-bytes', 'raise the NOSPACE alarm when the backend exceeds this size (0: 2 GiB)').default('0'),
     flag('bcrypt-cost', 'the cost of the bcrypt hashes of auth passwords (4 to 31)').default('10'),
+    flag('auth-token', 'auth tokens: simple, or jwt,pub-key=<file>,priv-key=<file>,sign-method=<RS256|ES256|…>,ttl=<duration>').default(
+      'simple',
+    ),
     flag('auth-token-ttl', 'seconds a simple auth token lives after its last use').default('300'),
     clientFlag('endpoints', 'remote mode: comma-separated etcd endpoints to front instead of the embedded store'),
     clientFlag('command-timeout', 'remote mode: a request to etcd, retries included, fails after this (503)').default('5s'),
@@ -196,6 +202,7 @@ export function resolveServeConfig(flags: ServeFlags): ServeConfig {
     quotaBackendBytes: integer('--quota-backend-bytes', flags.quotaBackendBytes),
     remote: remoteConfig(flags),
     bcryptCost: bcryptCost(flags.bcryptCost),
+    authToken: authToken(flags.authToken),
     authTokenTtlSeconds: positiveInteger('--auth-token-ttl', flags.authTokenTtl),
     logLevel: flags.logLevel,
     apiDocs: flags.apiDocs !== false,
@@ -303,6 +310,14 @@ function integer(name: string, value: string): number {
   const n = /^-?\d+$/.test(value.trim()) ? Number(value) : NaN
   if (!Number.isSafeInteger(n)) throw new ConfigError(`${name}: "${value}" is not an integer`)
   return n
+}
+
+function authToken(value: string): AuthTokenConfig {
+  try {
+    return parseAuthToken(value)
+  } catch (err) {
+    throw new ConfigError((err as Error).message)
+  }
 }
 
 function bcryptCost(value: string): number {

@@ -31,8 +31,11 @@ export class GuardedWatch implements Watch {
 
 class GuardedWatchStream implements WatchStream {
   private readonly inner: WatchStream
-  /** The ranges of creates passed on, in order: etcd answers creates in the order they came. */
-  private readonly pending: Range[] = []
+  /**
+   * The creates not answered yet, in order (etcd answers creates in the order they came): the ranges of
+   * those passed on, and the refusals made here, which wait for the answers of the creates before them.
+   */
+  private readonly pending: Array<{ range: Range } | { refusal: WatchResponse }> = []
   private readonly ranges = new Map<number, Range>()
   /** Watches ended here, by ID, with the reason their cancel response is to carry. */
   private readonly ending = new Map<number, string>()
@@ -72,9 +75,10 @@ class GuardedWatchStream implements WatchStream {
     if (req.kind === 'create') {
       const cancelReason = this.refusal(req.request, true)
       if (cancelReason !== undefined) {
-        return this.onResponse(watchResponse(this.store.header(), -1, { created: true, canceled: true, cancelReason }))
+        this.pending.push({ refusal: watchResponse(this.store.header(), -1, { created: true, canceled: true, cancelReason }) })
+        return this.answerRefusals()
       }
-      this.pending.push({ key: req.request.key, rangeEnd: req.request.rangeEnd })
+      this.pending.push({ range: { key: req.request.key, rangeEnd: req.request.rangeEnd } })
     }
     this.inner.send(req)
   }
@@ -101,8 +105,10 @@ class GuardedWatchStream implements WatchStream {
 
   private respond(resp: WatchResponse): void {
     if (resp.created) {
-      const range = this.pending.shift()
-      if (range && !resp.canceled) this.ranges.set(resp.watchId, range)
+      const created = this.pending.shift()
+      if (created && 'range' in created && !resp.canceled) this.ranges.set(resp.watchId, created.range)
+      this.onResponse(resp)
+      return this.answerRefusals()
     } else if (resp.canceled) {
       this.ranges.delete(resp.watchId)
       const reason = this.ending.get(resp.watchId)
@@ -112,6 +118,11 @@ class GuardedWatchStream implements WatchStream {
       }
     }
     this.onResponse(resp)
+  }
+
+  /** Sends the refusals no create before them waits for. */
+  private answerRefusals(): void {
+    while (this.pending[0] && 'refusal' in this.pending[0]) this.onResponse((this.pending.shift() as { refusal: WatchResponse }).refusal)
   }
 
   private recheck(): void {

@@ -143,6 +143,7 @@ function openEmbedded(config: ServeConfig): Promise<Backend> {
     name: config.name,
     maxTxnOps: config.maxTxnOps,
     bcryptCost: config.bcryptCost,
+    authToken: config.authToken,
     authTokenTtlSeconds: config.authTokenTtlSeconds,
     maxRequestBytes: config.maxRequestBytes,
     quotaBackendBytes: config.quotaBackendBytes,

@@ -3,7 +3,9 @@ import { AuthStore } from '../../auth/auth-store.js'
 import { AuthGuard } from '../../auth/guard.js'
 import { DEFAULT_BCRYPT_COST, Passwords } from '../../auth/passwords.js'
 import { AUTH_META_KEY, fromSaved, type SavedAuth, toSaved } from '../../auth/saved-auth.js'
+import { JwtTokens } from '../../auth/jwt-tokens.js'
 import { DEFAULT_TOKEN_TTL_SECONDS, SimpleTokens } from '../../auth/simple-tokens.js'
+import type { AuthTokenConfig } from '../../auth/token-config.js'
 import { grpcMessageLimit } from '../../proto-size.js'
 import { AlarmGuard } from './alarm-guard.js'
 import { AlarmStore } from './alarm-store.js'
@@ -35,6 +37,8 @@ export interface EmbeddedOptions {
   leaseCheckIntervalMs?: number
   /** etcd's --bcrypt-cost (default 10). */
   bcryptCost?: number
+  /** etcd's --auth-token (default simple). */
+  authToken?: AuthTokenConfig
   /** etcd's --auth-token-ttl in seconds (default 300), for simple tokens. */
   authTokenTtlSeconds?: number
 }
@@ -86,7 +90,10 @@ export async function openEmbeddedBackend(opts: EmbeddedOptions): Promise<Backen
     },
     header: () => header(store.committedRev),
     passwords: new Passwords(opts.bcryptCost ?? DEFAULT_BCRYPT_COST),
-    tokens: new SimpleTokens((opts.authTokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS) * 1000),
+    tokens:
+      opts.authToken?.kind === 'jwt'
+        ? new JwtTokens(opts.authToken)
+        : new SimpleTokens((opts.authTokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS) * 1000),
   })
   const self = { id: store.memberId, name: opts.name, peerUrls: [], clientUrls: opts.clientUrls ?? [], isLearner: false }
   const services = {
