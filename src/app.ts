@@ -19,6 +19,7 @@ import { leaseRoutes } from './http/routes/lease.js'
 import { maintenanceRoutes } from './http/routes/maintenance.js'
 import { metricsRoutes } from './http/routes/metrics.js'
 import { uiRoutes } from './http/routes/ui.js'
+import { Cors, type CorsOrigins } from './http/cors.js'
 import { watchRoutes } from './http/routes/watch.js'
 import { credentialsReader } from './http/credentials.js'
 import { observeRequests } from './http/request-metrics.js'
@@ -50,6 +51,8 @@ export interface AppOptions {
    * name names the user of a request that carries no token.
    */
   clientCertAuth?: boolean
+  /** etcd's --cors: the origins whose pages may read the answers (default `*`, as etcd). */
+  cors?: CorsOrigins
   /** serve HTTPS with these options; plain HTTP without them */
   https?: HttpsOptions
 }
@@ -57,13 +60,6 @@ export interface AppOptions {
 export const defaultWatchSendBufferBytes = 8 * 1024 * 1024
 export const defaultStreamSendBudgetBytes = 256 * 1024 * 1024
 const defaultWsPingIntervalMs = 30_000
-
-/** etcd's default `--cors '*'` headers, on every response. */
-const corsHeaders = {
-  'access-control-allow-origin': '*',
-  'access-control-allow-methods': 'POST, GET, OPTIONS, PUT, DELETE',
-  'access-control-allow-headers': 'accept, content-type, authorization',
-}
 
 export function buildApp(opts: AppOptions): FastifyInstance {
   const limits = new RequestLimits(opts.maxRequestBytes)
@@ -78,8 +74,10 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.decorateRequest('rpcStarted', false)
 
   // A callback hook, not an async one: it runs on every request, and a promise per request is measurable.
+  const cors = new Cors(opts.cors ?? '*')
   app.addHook('onRequest', (request, reply, done) => {
-    reply.headers(corsHeaders)
+    const corsHeaders = cors.headersFor(request.headers.origin)
+    if (corsHeaders) reply.headers(corsHeaders)
     // answered here: the request goes no further (no done())
     if (request.method === 'OPTIONS') return void reply.code(200).send()
     // The gateway ignores Content-Type: every body is JSON.
@@ -138,7 +136,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.register(authRoutes, { backend, limits, credentials })
   app.register(healthRoutes, { backend })
   if (opts.apiDocs !== false) app.register(docsRoutes)
-  if (opts.ui) app.register(uiRoutes)
+  if (opts.ui) app.register(uiRoutes, { cors })
   return app
 }
 

@@ -2,6 +2,7 @@
  * `etcdgw serve` settings under etcd's flag names; each flag also reads etcd's environment variable
  * (ETCD_ + the flag in upper snake case). Flags win over the environment, the environment over defaults.
  */
+import { statSync } from 'node:fs'
 import { isIPv4 } from 'node:net'
 import { InvalidArgumentError, Option } from 'commander'
 import { parseDuration } from '../pki/duration.js'
@@ -9,6 +10,7 @@ import { MAX_BCRYPT_COST, MIN_BCRYPT_COST } from './auth/passwords.js'
 import { type AuthTokenConfig, parseAuthToken } from './auth/token-config.js'
 import type { RetentionPolicy } from './backup/retention.js'
 import { parseSchedule, type Schedule } from './backup/schedule.js'
+import { type CorsOrigins, parseCorsOrigins } from './http/cors.js'
 
 export interface ServeConfig {
   name: string
@@ -35,6 +37,10 @@ export interface ServeConfig {
   apiDocs: boolean
   /** Serve the web console at /ui/. */
   ui: boolean
+  /** etcd's --cors: the origins whose pages may read the answers. */
+  cors: CorsOrigins
+  /** A kubeadm-layout PKI directory whose certificates join the expiry gauges (and the console's table). */
+  pkiDir?: string
   /** set when any listen URL is https:// */
   tls?: TlsConfig
   /** Scheduled backups of the store this server serves (--backup-schedule, --backup-dir). */
@@ -103,6 +109,8 @@ export interface ServeFlags {
   insecureListenNonLoopback?: boolean
   apiDocs?: boolean
   ui?: boolean
+  cors: string
+  pkiDir?: string
   backupSchedule?: string
   backupDir?: string
   backupKeep?: string
@@ -165,6 +173,8 @@ export function serveOptions(): Option[] {
     ),
     boolFlag('api-docs', 'ETCDGW_API_DOCS', 'serve /openapi.json and the API explorer at /docs (--api-docs=false: neither)').default(true),
     boolFlag('ui', 'ETCDGW_UI', 'serve the web console at /ui/ (--ui=false: not)').default(true),
+    ownFlag('pki-dir', "a kubeadm-layout PKI directory (etcdgw certs') whose certificates /metrics and the console's expiry table list too"),
+    flag('cors', "comma-separated origins whose web pages may read the answers (scheme://host[:port]), or '*' for every origin").default('*'),
     ownFlag('backup-schedule', 'back up the store served on this schedule: cron (5 or 6 fields, UTC) or @every <duration>'),
     ownFlag('backup-dir', 'the directory for --backup-schedule\'s backups'),
     ownFlag('backup-keep', 'keep the newest N verified backups'),
@@ -207,9 +217,24 @@ export function resolveServeConfig(flags: ServeFlags): ServeConfig {
     logLevel: flags.logLevel,
     apiDocs: flags.apiDocs !== false,
     ui: flags.ui !== false,
+    cors: corsOrigins(flags.cors),
+    ...(flags.pkiDir ? { pkiDir: existingDir('--pki-dir', flags.pkiDir) } : {}),
     ...tlsConfig(flags, listenClientUrls),
     ...backupConfig(flags),
     insecureNonLoopbackUrls,
+  }
+}
+
+function existingDir(flag: string, dir: string): string {
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new ConfigError(`${flag}: ${dir} is not a directory`)
+  return dir
+}
+
+function corsOrigins(value: string): CorsOrigins {
+  try {
+    return parseCorsOrigins(value)
+  } catch (err) {
+    throw new ConfigError(`--cors: ${(err as Error).message}`)
   }
 }
 

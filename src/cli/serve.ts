@@ -16,6 +16,7 @@ import { openRemoteBackend } from '../backend/remote/index.js'
 import { registry } from '../metrics.js'
 import { ConfigError, resolveServeConfig, type ServeConfig, type ServeFlags, serveOptions } from '../config.js'
 import { followRemoteTls, type RemoteTlsFollower } from '../tls/remote-client-tls.js'
+import { trackPkiDirectory } from '../tls/pki-dir-certs.js'
 import { ReloadingTls } from '../tls/reloading-tls.js'
 import { TlsFileError } from '../tls/tls-files.js'
 
@@ -85,6 +86,7 @@ async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | unde
         apiDocs: config.apiDocs,
         ui: config.ui,
         clientCertAuth: secure && config.tls!.clientCertAuth === true,
+        cors: config.cors,
         logger,
         ...(secure ? { https: tls!.serverOptions() } : {}),
       })
@@ -102,6 +104,7 @@ async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | unde
     const looseDataDir = config.remote ? undefined : dataDirModeWarning(config.dataDir)
     if (looseDataDir) apps[0]!.log.warn({ dataDir: config.dataDir }, looseDataDir)
     if (config.remote && remote) remoteTls = await followRemoteTls(config.remote, () => remote.reloadTls(), apps[0]!.log)
+    if (config.pkiDir) trackPkiDirectory(config.pkiDir, apps[0]!.log)
     if (config.backup) backups = scheduleBackups(config, backend, apps[0]!.log)
   } catch (err) {
     await shutdown(apps, backend, tls, remoteTls)

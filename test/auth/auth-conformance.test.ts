@@ -3,7 +3,7 @@
  * requests as the same users (each server's own tokens), answers equal once tokens and ids are masked.
  */
 import t, { type Test } from 'tap'
-import { etcdMissing, startOurs, startOursRemote, startRealEtcd } from '../http/helpers/servers.js'
+import { etcdMissing, startOurs, startOursRemote, startRealEtcd } from '../helpers/servers.js'
 import { AuthSession, type AuthStep, b64 } from './auth-client.js'
 
 const missing = etcdMissing()

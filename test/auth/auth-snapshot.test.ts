@@ -11,7 +11,7 @@ import { ETCD_BIN, etcdMissing, startEtcd } from '../helpers/etcd.js'
 import { startGateway } from '../helpers/gateway.js'
 import { launch } from '../helpers/managed-server.js'
 import { etcdctl, etcdgw } from '../helpers/snapshot-workload.js'
-import { startOurs } from '../http/helpers/servers.js'
+import { startOurs } from '../helpers/servers.js'
 import { AuthSession, type AuthStep, b64 } from './auth-client.js'
 
 const missing = etcdMissing()

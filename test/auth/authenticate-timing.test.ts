@@ -1,6 +1,6 @@
 /** A failed authentication takes as long whether or not the user exists: the name does not leak. */
 import t from 'tap'
-import { startOurs } from '../http/helpers/servers.js'
+import { startOurs } from '../helpers/servers.js'
 import { AuthSession } from './auth-client.js'
 
 async function timed(s: AuthSession, name: string): Promise<number> {

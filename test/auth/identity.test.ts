@@ -15,8 +15,8 @@ import { etcdMissing, startEtcd } from '../helpers/etcd.js'
 import { etcdgw } from '../helpers/snapshot-workload.js'
 import { makeTestPki, removeTestPki, type TestPki } from '../helpers/tls-certs.js'
 import { curlPost } from '../helpers/tls-client.js'
-import { openWs } from '../http/helpers/stream-clients.js'
-import { startOurs } from '../http/helpers/servers.js'
+import { openWs } from '../helpers/stream-clients.js'
+import { startOurs } from '../helpers/servers.js'
 import { AuthSession, b64 } from './auth-client.js'
 
 const missing = etcdMissing()

@@ -12,7 +12,7 @@ import { parseAuthToken } from '../../src/auth/token-config.js'
 import { etcdMissing, startEtcd } from '../helpers/etcd.js'
 import { etcdgw } from '../helpers/snapshot-workload.js'
 import { makeTestPki, removeTestPki } from '../helpers/tls-certs.js'
-import { startOurs } from '../http/helpers/servers.js'
+import { startOurs } from '../helpers/servers.js'
 import { AuthSession, type AuthStep, b64 } from './auth-client.js'
 
 const missing = etcdMissing()

@@ -1,7 +1,7 @@
 /** Passwords and tokens never reach the logs (at trace level), the metrics or an answer; hashes are never returned. */
 import { Writable } from 'node:stream'
 import t from 'tap'
-import { startOurs } from '../http/helpers/servers.js'
+import { startOurs } from '../helpers/servers.js'
 import { AuthSession } from './auth-client.js'
 
 t.test('no secret in logs, metrics or answers', async (t) => {

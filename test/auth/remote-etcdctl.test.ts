@@ -5,8 +5,8 @@
 import t from 'tap'
 import { etcdMissing } from '../helpers/etcd.js'
 import { etcdctl } from '../helpers/snapshot-workload.js'
-import { startOursRemoteWithUpstream } from '../http/helpers/servers.js'
-import { openHttpStream } from '../http/helpers/stream-clients.js'
+import { startOursRemoteWithUpstream } from '../helpers/servers.js'
+import { openHttpStream } from '../helpers/stream-clients.js'
 import { AuthSession, type AuthStep, b64 } from './auth-client.js'
 
 const missing = etcdMissing()

@@ -4,8 +4,8 @@
  * usable for what is still allowed. A token that ends (password change) ends the stream's watches.
  */
 import t from 'tap'
-import { openHttpStream } from '../http/helpers/stream-clients.js'
-import { startOurs } from '../http/helpers/servers.js'
+import { openHttpStream } from '../helpers/stream-clients.js'
+import { startOurs } from '../helpers/servers.js'
 import { AuthSession, b64 } from './auth-client.js'
 
 const result = (line: string) => (JSON.parse(line) as { result: Record<string, unknown> }).result

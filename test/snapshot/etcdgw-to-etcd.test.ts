@@ -11,7 +11,7 @@ import t from 'tap'
 import { ETCD_BIN, etcdMissing } from '../helpers/etcd.js'
 import { startGateway } from '../helpers/gateway.js'
 import { launch } from '../helpers/managed-server.js'
-import { openHttpStream } from '../http/helpers/stream-clients.js'
+import { openHttpStream } from '../helpers/stream-clients.js'
 import { applyWorkload, etcdctl, etcdgw, rangeAll, sameHistory } from '../helpers/snapshot-workload.js'
 
 const missing = etcdMissing()

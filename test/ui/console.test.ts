@@ -38,6 +38,7 @@ async function run(): Promise<void> {
     '--cert-file', server.cert,
     '--key-file', server.key,
     '--trusted-ca-file', filesOf(join(dir, 'pki'), 'etcd-ca').cert,
+    '--pki-dir', join(dir, 'pki'),
   ])
   const base = serve.url
   const browser = await launchBrowser()
@@ -57,6 +58,23 @@ async function run(): Promise<void> {
     t.same(await page.$$eval('nav[aria-label="Views"] a', (as) => as.map((a) => a.textContent)), ['Keys', 'Watch', 'Cluster', 'Certificates'])
     t.same(problems.list, [])
     await assertLabelled(t, page)
+  })
+
+  t.test('a hash that changes while the console starts still picks its view', async (t) => {
+    // the moment the first render lands (before the app's effects run), the hash moves to #/cluster: a
+    // test that goes from one origin to another and straight on to a view does exactly this
+    const { page: early } = await openPage(browser)
+    t.teardown(() => early.close())
+    await early.evaluateOnNewDocument(() => {
+      new MutationObserver((_, observer) => {
+        if (!document.querySelector('nav[aria-label="Views"] a[aria-current="page"]')) return
+        observer.disconnect()
+        location.hash = '#/cluster'
+      }).observe(document, { childList: true, subtree: true })
+    })
+    await early.goto(`${base}/ui/#/keys`)
+    await early.waitForFunction(() => document.querySelector('nav[aria-label="Views"] a[aria-current="page"]')?.textContent === 'Cluster', { timeout: 5_000 })
+    t.equal(await early.$eval('[data-view="cluster"]', (div) => (div as HTMLElement).hidden), false, 'the cluster view is shown')
   })
 
   t.test('a key put over HTTP appears in the list, with its value', async (t) => {
@@ -278,6 +296,10 @@ async function run(): Promise<void> {
     t.equal(served!.cells[4], 'expires within 30 days')
     const ca = rows.find((r) => r.cells.length === 4)
     t.equal(ca?.level, 'cert expiry-ok', 'the CA is listed apart, valid')
+    // the rest of --pki-dir's certificates, which the gateway itself does not use
+    const peer = rows.find((r) => r.cells[0]!.startsWith(filesOf(join(dir, 'pki'), 'etcd-peer').cert.replace(/\.crt$/, '')))
+    t.equal(peer?.level, 'cert expiry-warning', "the PKI directory's peer certificate, expiring in 20 days")
+    t.equal(peer?.cells[3], 'etcd-ca')
     await assertLabelled(t, page)
     await screenshot(page, 'certificates')
   })

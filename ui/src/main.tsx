@@ -26,6 +26,8 @@ function App() {
   useEffect(() => {
     const onHash = () => setView(current())
     addEventListener('hashchange', onHash)
+    // effects run after the first paint: a hash that changed in between fired no event we heard
+    onHash()
     return () => removeEventListener('hashchange', onHash)
   }, [])
   useEffect(() => {

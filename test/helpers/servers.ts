@@ -7,11 +7,11 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Test } from 'tap'
-import { type AppOptions, buildApp } from '../../../src/app.js'
-import type { Backend } from '../../../src/backend/backend.js'
-import { type EmbeddedOptions, openEmbeddedBackend } from '../../../src/backend/embedded/index.js'
-import { openRemoteBackend } from '../../../src/backend/remote/index.js'
-import { etcdMissing, startEtcd } from '../../helpers/etcd.js'
+import { type AppOptions, buildApp } from '../../src/app.js'
+import type { Backend } from '../../src/backend/backend.js'
+import { type EmbeddedOptions, openEmbeddedBackend } from '../../src/backend/embedded/index.js'
+import { openRemoteBackend } from '../../src/backend/remote/index.js'
+import { etcdMissing, startEtcd } from './etcd.js'
 
 export { etcdMissing }
 
