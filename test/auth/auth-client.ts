@@ -13,6 +13,19 @@ export interface AuthStep {
 
 export const b64 = (s: string) => Buffer.from(s, 'latin1').toString('base64')
 
+/** root (password r), and app1 (password a) who may read and write app/ only; auth enabled, both tokens saved. */
+export const ROOT_AND_APP1: AuthStep[] = [
+  { path: '/v3/auth/user/add', body: { name: 'root', password: 'r' } },
+  { path: '/v3/auth/user/grant', body: { user: 'root', role: 'root' } },
+  { path: '/v3/auth/user/add', body: { name: 'app1', password: 'a' } },
+  { path: '/v3/auth/role/add', body: { name: 'app' } },
+  { path: '/v3/auth/role/grant', body: { name: 'app', perm: { permType: 'READWRITE', key: b64('app/'), range_end: b64('app0') } } },
+  { path: '/v3/auth/user/grant', body: { user: 'app1', role: 'app' } },
+  { path: '/v3/auth/enable' },
+  { path: '/v3/auth/authenticate', body: { name: 'root', password: 'r' }, save: 'root' },
+  { path: '/v3/auth/authenticate', body: { name: 'app1', password: 'a' }, save: 'app1' },
+]
+
 /** The normalized answers of a server to the steps, in order. */
 export class AuthSession {
   readonly tokens = new Map<string, string>()

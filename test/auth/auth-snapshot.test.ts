@@ -7,9 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { ETCD_BIN, etcdMissing, startEtcd } from '../helpers/etcd.js'
+import { etcdMissing, startEtcd, startRestoredEtcd } from '../helpers/etcd.js'
 import { startGateway } from '../helpers/gateway.js'
-import { launch } from '../helpers/managed-server.js'
 import { etcdctl, etcdgw } from '../helpers/snapshot-workload.js'
 import { startOurs } from '../helpers/servers.js'
 import { AuthSession, type AuthStep, b64 } from './auth-client.js'
@@ -70,20 +69,7 @@ t.test('the auth store in snapshots, both ways, and across a restart', async (t)
     const dataDir = join(tmp, 'etcd-restored')
     const restored = await etcdctl(['snapshot', 'restore', file, '--data-dir', dataDir])
     t.equal(restored.code, 0, restored.stderr)
-    const restoredEtcd = await launch({
-      what: 'etcd-restored',
-      command: ETCD_BIN,
-      portCount: 2,
-      args: ([client, peer]) => [
-        '--data-dir', dataDir,
-        '--listen-client-urls', `http://127.0.0.1:${client}`,
-        '--advertise-client-urls', `http://127.0.0.1:${client}`,
-        '--listen-peer-urls', `http://127.0.0.1:${peer}`,
-        '--heartbeat-interval', '10', '--election-timeout', '100',
-      ],
-      ready: async (url) => (await fetch(url + '/health')).status === 200,
-      teardown: t,
-    })
+    const restoredEtcd = await startRestoredEtcd(dataDir, t, async (url) => (await fetch(url + '/health')).status === 200)
     t.strictSame(strip(await new AuthSession(restoredEtcd.url).run(check)), want)
   })
 

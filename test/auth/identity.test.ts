@@ -17,23 +17,12 @@ import { makeTestPki, removeTestPki, type TestPki } from '../helpers/tls-certs.j
 import { curlPost } from '../helpers/tls-client.js'
 import { openWs } from '../helpers/stream-clients.js'
 import { startOurs } from '../helpers/servers.js'
-import { AuthSession, b64 } from './auth-client.js'
+import { AuthSession, b64, ROOT_AND_APP1 } from './auth-client.js'
 
 const missing = etcdMissing()
 if (missing) t.plan(0, missing)
 
-/** root, and app1 who may read and write app/ only. */
-const users = [
-  { path: '/v3/auth/user/add', body: { name: 'root', password: 'r' } },
-  { path: '/v3/auth/user/grant', body: { user: 'root', role: 'root' } },
-  { path: '/v3/auth/user/add', body: { name: 'app1', password: 'a' } },
-  { path: '/v3/auth/role/add', body: { name: 'app' } },
-  { path: '/v3/auth/role/grant', body: { name: 'app', perm: { permType: 'READWRITE', key: b64('app/'), range_end: b64('app0') } } },
-  { path: '/v3/auth/user/grant', body: { user: 'app1', role: 'app' } },
-  { path: '/v3/auth/enable' },
-  { path: '/v3/auth/authenticate', body: { name: 'root', password: 'r' }, save: 'root' },
-  { path: '/v3/auth/authenticate', body: { name: 'app1', password: 'a' }, save: 'app1' },
-]
+const users = ROOT_AND_APP1
 
 const created = (frame: string) => JSON.parse(frame) as { result: { created?: boolean; canceled?: boolean; cancel_reason?: string } }
 const watchApp = JSON.stringify({ create_request: { key: b64('app/'), range_end: b64('app0') } })

@@ -13,22 +13,12 @@ import { etcdMissing, startEtcd } from '../helpers/etcd.js'
 import { etcdgw } from '../helpers/snapshot-workload.js'
 import { makeTestPki, removeTestPki } from '../helpers/tls-certs.js'
 import { startOurs } from '../helpers/servers.js'
-import { AuthSession, type AuthStep, b64 } from './auth-client.js'
+import { AuthSession, b64, ROOT_AND_APP1 } from './auth-client.js'
 
 const missing = etcdMissing()
 if (missing) t.plan(0, missing)
 
-const setup: AuthStep[] = [
-  { path: '/v3/auth/user/add', body: { name: 'root', password: 'r' } },
-  { path: '/v3/auth/user/grant', body: { user: 'root', role: 'root' } },
-  { path: '/v3/auth/user/add', body: { name: 'app1', password: 'a' } },
-  { path: '/v3/auth/role/add', body: { name: 'app' } },
-  { path: '/v3/auth/role/grant', body: { name: 'app', perm: { permType: 'READWRITE', key: b64('app/'), range_end: b64('app0') } } },
-  { path: '/v3/auth/user/grant', body: { user: 'app1', role: 'app' } },
-  { path: '/v3/auth/enable' },
-  { path: '/v3/auth/authenticate', body: { name: 'root', password: 'r' }, save: 'root' },
-  { path: '/v3/auth/authenticate', body: { name: 'app1', password: 'a' }, save: 'app1' },
-]
+const setup = ROOT_AND_APP1
 
 const claims = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>
 const range = (s: AuthSession, token: string) => s.send({ path: '/v3/kv/range', body: { key: b64('app/x') }, headers: { authorization: token } })

@@ -10,11 +10,12 @@
  */
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import type { Test } from 'tap'
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 export const README_ENDPOINT = '127.0.0.1:2379'
 /** Bounds a whole section, whose commands all end by themselves (the watches after their events). */
-export const SECTION_TIMEOUT_MS = 120_000
+const SECTION_TIMEOUT_MS = 120_000
 
 export interface Step {
   command: string
@@ -61,7 +62,7 @@ export function outputPattern(expected: string[]): RegExp {
 const marker = (i: number) => `\u001fREADME-STEP-${i}\u001f`
 
 /** One bash script running the steps in order, stderr into stdout; a marker line after each step's output splits them. */
-export function scriptOf(steps: Step[], endpoint: string): string {
+function scriptOf(steps: Step[], endpoint: string): string {
   const run = (s: Step, i: number) => `${s.command.replaceAll(README_ENDPOINT, endpoint)}\nprintf '\\n%s\\n' '${marker(i)}'\n`
   return 'exec 2>&1\n' + steps.map(run).join('')
 }
@@ -70,7 +71,7 @@ export function scriptOf(steps: Step[], endpoint: string): string {
  * Runs the script under coreutils' timeout, which stops the whole process group (a watch still waiting
  * for its events included) at the deadline, even when this process was killed before.
  */
-export function runBash(script: string): Promise<{ stdout: string; timedOut: boolean }> {
+function runBash(script: string): Promise<{ stdout: string; timedOut: boolean }> {
   return new Promise((resolve, reject) => {
     const seconds = String(SECTION_TIMEOUT_MS / 1000)
     const child = spawn('timeout', ['--kill-after=5', seconds, 'bash', '--noprofile', '--norc', '-c', script], {
@@ -87,8 +88,17 @@ export function runBash(script: string): Promise<{ stdout: string; timedOut: boo
   })
 }
 
+/** Runs the steps against the server at `url` and holds each step's output to what the README shows. */
+export async function checkSteps(t: Test, steps: Step[], url: string): Promise<void> {
+  const { stdout, timedOut } = await runBash(scriptOf(steps, new URL(url).host))
+  const outputs = outputsOf(stdout, steps.length)
+  t.notOk(timedOut, `the section ends within ${SECTION_TIMEOUT_MS} ms`)
+  t.equal(outputs.length, steps.length, 'every command ran', { stdout })
+  outputs.forEach((output, i) => t.match(output, outputPattern(steps[i]!.expected), steps[i]!.command))
+}
+
 /** What step i printed: the text before its marker, without the newline the marker line adds nor a final one. */
-export function outputsOf(stdout: string, count: number): string[] {
+function outputsOf(stdout: string, count: number): string[] {
   const outputs: string[] = []
   let from = 0
   for (let i = 0; i < count; i++) {

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { outputPattern, outputsOf, ROOT, runBash, scriptOf, SECTION_TIMEOUT_MS, sectionOf, stepsOf } from '../helpers/readme-steps.js'
+import { checkSteps, ROOT, sectionOf, stepsOf } from '../helpers/readme-steps.js'
 import { startServe } from '../helpers/serve-process.js'
 
 t.test('the Access control walk-through prints what the README shows', async (t) => {
@@ -15,9 +15,5 @@ t.test('the Access control walk-through prints what the README shows', async (t)
   const steps = stepsOf(firstBlock)
   t.ok(steps.length >= 15, `${steps.length} commands`)
   const server = await startServe(t, ['--listen-client-urls', 'http://127.0.0.1:0', '--data-dir', join(t.testdir(), 'data')])
-  const { stdout, timedOut } = await runBash(scriptOf(steps, new URL(server.url).host))
-  const outputs = outputsOf(stdout, steps.length)
-  t.notOk(timedOut, `the section ends within ${SECTION_TIMEOUT_MS} ms`)
-  t.equal(outputs.length, steps.length, 'every command ran', { stdout })
-  outputs.forEach((output, i) => t.match(output, outputPattern(steps[i]!.expected), steps[i]!.command))
+  await checkSteps(t, steps, server.url)
 })

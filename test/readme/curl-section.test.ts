@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { outputPattern, outputsOf, README_ENDPOINT, ROOT, runBash, scriptOf, SECTION_TIMEOUT_MS, sectionOf, stepsOf } from '../helpers/readme-steps.js'
+import { checkSteps, outputPattern, README_ENDPOINT, ROOT, sectionOf, stepsOf } from '../helpers/readme-steps.js'
 import { startServe } from '../helpers/serve-process.js'
 
 const HEADING = '## curl in 60 seconds'
@@ -50,9 +50,5 @@ t.test('every command of the README section prints what the README shows', async
   t.match(commands, `ws://${README_ENDPOINT}/v3/watch'`, 'watch in base64 mode')
 
   const server = await startServe(t, ['--listen-client-urls', 'http://127.0.0.1:0', '--data-dir', join(t.testdir(), 'data')])
-  const { stdout, timedOut } = await runBash(scriptOf(steps, new URL(server.url).host))
-  const outputs = outputsOf(stdout, steps.length)
-  t.notOk(timedOut, `the section ends within ${SECTION_TIMEOUT_MS} ms`)
-  t.equal(outputs.length, steps.length, 'every command ran', { stdout })
-  outputs.forEach((output, i) => t.match(output, outputPattern(steps[i]!.expected), steps[i]!.command))
+  await checkSteps(t, steps, server.url)
 })
