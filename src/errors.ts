@@ -302,8 +302,8 @@ export const Errors = {
   ),
 
   /**
-   * Remote mode with --client-cert-auth: etcd would take the gateway's own connection for the request,
-   * and the gateway cannot become another etcd user without that user's password.
+   * Remote mode with --client-cert-auth, etcd's auth enabled: etcd would take the gateway's own connection
+   * for the request, and the gateway cannot become another etcd user without that user's password.
    */
   certificateIdentityRemote: formatted(
     'ETCDGW_ERR_CERTIFICATE_IDENTITY_REMOTE',

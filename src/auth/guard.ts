@@ -34,12 +34,16 @@ export class AuthGuard {
     private readonly store: AuthStore,
     private readonly maxTxnOps: number,
   ) {
-    this.anonymous = this.services({})
+    this.anonymous = this.checked({})
   }
 
   /** The services as the caller with these credentials may use them. */
   services(credentials: Credentials): Services & { auth: Auth } {
-    if (this.anonymous && credentials.token === undefined && credentials.commonName === undefined) return this.anonymous
+    if (credentials.token === undefined && credentials.commonName === undefined) return this.anonymous
+    return this.checked(credentials)
+  }
+
+  private checked(credentials: Credentials): Services & { auth: Auth } {
     const caller = new Caller(this.store, credentials)
     return {
       kv: this.kv(caller),

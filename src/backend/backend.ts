@@ -300,7 +300,8 @@ export interface Backend {
   /**
    * This backend acting for the caller with these credentials: the embedded store checks the caller's
    * permissions on every call as etcd does, the remote backend sends the caller's token to etcd. Throws
-   * when it cannot act for them (remote: a client certificate's identity without a token).
+   * when it cannot act for them (remote: a client certificate's identity without a token, while etcd has
+   * auth enabled).
    */
   as(credentials: Credentials): Backend
   /** The etcd endpoints behind a remote backend and how the last probe found each (absent when embedded). */

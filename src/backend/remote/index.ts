@@ -1,6 +1,6 @@
 import type { Backend, Credentials } from '../backend.js'
-import { Errors } from '../../errors.js'
 import { RemoteAuth } from './auth.js'
+import { EtcdAuthProbe } from './auth-probe.js'
 import { RemoteCluster } from './cluster.js'
 import { type Calls, EndpointPool } from './endpoint-pool.js'
 import { KeepAliveStream } from './keepalive-stream.js'
@@ -35,6 +35,8 @@ export interface RemoteBackend extends Backend {
 export async function openRemoteBackend(opts: RemoteOptions): Promise<RemoteBackend> {
   const pool = new EndpointPool(opts)
   await pool.probeAll()
+  const authProbe = new EtcdAuthProbe(pool)
+  await authProbe.start(1_000)
   const keepAlives = new KeepAliveStream(pool)
   const watch = new RemoteWatch(pool)
   const tokenWatches = new WatchesByToken(pool)
@@ -51,8 +53,10 @@ export async function openRemoteBackend(opts: RemoteOptions): Promise<RemoteBack
     watch,
     as: (credentials: Credentials) => {
       const { token, commonName } = credentials
-      if (token === undefined && commonName !== undefined) throw Errors.certificateIdentityRemote(commonName)
-      if (token === undefined) return backend
+      if (token === undefined) {
+        if (commonName !== undefined) authProbe.admit(commonName)
+        return backend
+      }
       return { ...backend, ...services(pool.withToken(token), tokenKeepAlives.of(token)), watch: tokenWatches.of(token) }
     },
     upstreams: () => pool.health(),
