@@ -104,11 +104,16 @@ export async function openEmbeddedBackend(opts: EmbeddedOptions): Promise<Backen
     cluster: new EmbeddedCluster(self, () => header(0)),
   }
   const checked = new AuthGuard(services, auth, opts.maxTxnOps)
+  // a request without credentials (every request while auth is off) gets this one, made once
+  let anonymous: Backend | undefined
   const backend: Backend = {
     // the server's own use (health, metrics, backups): unchecked
     ...services,
     auth: checked.services({}).auth,
-    as: (credentials) => ({ ...backend, ...checked.services(credentials) }),
+    as: (credentials) => {
+      if (credentials.token !== undefined || credentials.commonName !== undefined) return { ...backend, ...checked.services(credentials) }
+      return (anonymous ??= { ...backend, ...checked.services(credentials) })
+    },
     async close() {
       watch.close()
       await lessor.close()
