@@ -133,7 +133,7 @@ function scheduleBackups(config: ServeConfig, backend: Backend, log: FastifyBase
     metrics: new BackupMetrics(registry),
   })
   service.metrics.scheduleInterval(schedule.intervalSeconds(new Date()))
-  service.observeDirectory()
+  void service.observe()
   const loop = new ScheduleLoop(schedule, async () => void (await service.backup()))
   loop.start()
   return loop
