@@ -5,7 +5,7 @@
  * - on a WebSocket, for browsers (which cannot set headers on one), the token after `Bearer` in the
  *   Sec-WebSocket-Protocol list: `new WebSocket(url, ['Bearer', token])`;
  * - with --client-cert-auth, the common name of the verified client certificate (etcd#10944: etcd's
- *   gateway loses it, "user name is empty"). A token, when there is one, comes first, as in etcd.
+ *   gateway cannot pass it on; 3.4.23 refuses such requests). A token, when there is one, comes first, as in etcd.
  */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import type { TLSSocket } from 'node:tls'

@@ -112,6 +112,16 @@ t.test('client certificates as identities', async (t) => {
   const cert = (user: string) => ({ ca: pki.ca, client: { cert: join(pki.dir, 'clients', `${user}.crt`), key: join(pki.dir, 'clients', `${user}.key`) } })
   const put = (key: string) => JSON.stringify({ key: b64(key), value: b64('v') })
 
+  t.test("etcd's own gateway cannot use the certificate's user (etcd#10944)", async (t) => {
+    const etcd = await startEtcd({ fastElection: true, flags: ['--bcrypt-cost', '4'], tls: { ca: pki.ca, ...pki.server }, teardown: t })
+    for (const step of ROOT_AND_APP1.slice(0, 7)) {
+      const r = await curlPost(`${etcd.url}${step.path}`, JSON.stringify(step.body ?? {}), cert('app1'))
+      t.match(r.stdout, /"header"/, step.path)
+    }
+    const lost = await curlPost(`${etcd.url}/v3/kv/put`, put('app/cert'), cert('app1'), ['-w', ' %{http_code}'])
+    t.match(lost.stdout, /^CommonName of client sending a request against gateway will be ignored and not used as expected\n 400$/, 'etcd 3.4.23 refuses it outright')
+  })
+
   t.test('embedded: the CN is the user, for HTTP and WebSocket', async (t) => {
     const ours = await startOurs(t, { backend: { bcryptCost: 4 } })
     await new AuthSession(ours.url).run(users)
