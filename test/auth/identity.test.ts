@@ -70,6 +70,21 @@ t.test('tokens in headers and on WebSockets', async (t) => {
   }, 'an upgrade without credentials watches nothing while auth is enabled')
 })
 
+t.test("etcd's own gateway cannot authenticate a WebSocket watch at all", async (t) => {
+  const etcd = await startEtcd({ fastElection: true, flags: ['--bcrypt-cost', '4'], teardown: t })
+  const s = new AuthSession(etcd.url)
+  await s.run(ROOT_AND_APP1)
+  const token = s.tokens.get('app1')!
+  const firstAnswer = async (options: { headers?: Record<string, string>; protocols?: string[] }) => {
+    const ws = await openWs(etcd.url, '/v3/watch', options)
+    t.teardown(() => ws.close())
+    ws.send(watchApp)
+    return created((await ws.waitFor(1))[0]!).result.cancel_reason
+  }
+  t.equal(await firstAnswer({ headers: { authorization: token } }), 'rpc error: code = InvalidArgument desc = etcdserver: user name is empty', 'the upgrade header is not passed on')
+  t.equal(await firstAnswer({ protocols: ['Bearer', token] }), 'rpc error: code = Unauthenticated desc = etcdserver: invalid auth token', 'the subprotocol token arrives as "Bearer <token>", which etcd refuses')
+})
+
 t.test("a token's end ends its watches", async (t) => {
   const ours = await startOurs(t, { backend: { bcryptCost: 4, authTokenTtlSeconds: 1 } })
   const s = new AuthSession(ours.url)
