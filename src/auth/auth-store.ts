@@ -222,7 +222,8 @@ export class AuthStore {
     await this.apply(() => {
       const user = this.users.get(name)
       if (!user) throw Errors.userNotFound()
-      return this.withUser({ ...user, password: hash, noPassword: false })
+      // etcd keeps the options: a user added with no_password stays one
+      return this.withUser({ ...user, password: hash })
     }, () => this.opts.tokens.invalidateUser(name))
   }
 

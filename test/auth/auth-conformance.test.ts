@@ -215,6 +215,8 @@ const changes: AuthStep[] = [
   { path: '/v3/auth/user/delete', body: { name: 'u2' }, as: 'root' },
   kv('range', { key: k('x') }, 'u2'),
   login('u2', 'p2'),
+  { path: '/v3/auth/user/changepw', body: { name: 'nopw', password: 'np' }, as: 'root' },
+  login('nopw', 'np'),
   { path: '/v3/auth/disable', as: 'root' },
   kv('range', { key: k('x') }, 'root'),
   kv('range', { key: k('x') }, 'u1'),
