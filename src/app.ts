@@ -10,6 +10,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type { Backend } from './backend/backend.js'
 import { Errors, EtcdError, GrpcCode, httpStatusOf } from './errors.js'
 import { encodeError } from './http/codec/envelope.js'
+import { authRoutes } from './http/routes/auth.js'
 import { clusterRoutes } from './http/routes/cluster.js'
 import { docsRoutes } from './http/routes/docs.js'
 import { healthRoutes } from './http/routes/health.js'
@@ -22,13 +23,14 @@ import { Cors, type CorsOrigins } from './http/cors.js'
 import { backupRoutes } from './http/routes/backups.js'
 import type { BackupStore } from './backup/backup-store.js'
 import { watchRoutes } from './http/routes/watch.js'
+import { credentialsReader } from './http/credentials.js'
 import { observeRequests } from './http/request-metrics.js'
 import { GrpcMetrics } from './http/grpc-metrics.js'
 import { asIs, RequestLimits } from './http/rpc.js'
 import { SendBudget } from './http/stream/send-budget.js'
 import { WsHeartbeat } from './http/stream/ws-heartbeat.js'
 import { notFoundOverWebSocket } from './http/stream/ws-route.js'
-import { countedWatch } from './http/watch-metrics.js'
+import { watchCounter } from './http/watch-metrics.js'
 
 export interface AppOptions {
   backend: Backend
@@ -48,6 +50,11 @@ export interface AppOptions {
   apiDocs?: boolean
   /** Serve the web console at /ui/ (needs `npm run build`'s dist/ui; `etcdgw serve` turns it on by default). */
   ui?: boolean
+  /**
+   * etcd's --client-cert-auth (HTTPS with client certificates): a verified client certificate's common
+   * name names the user of a request that carries no token.
+   */
+  clientCertAuth?: boolean
   /** etcd's --cors: the origins whose pages may read the answers (default `*`, as etcd). */
   cors?: CorsOrigins
   /** Where `serve --backup-schedule` keeps its backups: served at GET /backups and POST /backups/verify. */
@@ -114,7 +121,8 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   })
 
   const registry = new Registry()
-  const backend: Backend = { ...opts.backend, watch: countedWatch(opts.backend.watch, registry) }
+  const { backend } = opts
+  const credentials = credentialsReader(opts.clientCertAuth ?? false)
   observeRequests(app, registry)
   const heartbeat = new WsHeartbeat(opts.wsPingIntervalMs ?? defaultWsPingIntervalMs)
   app.addHook('onClose', async () => heartbeat.stop())
@@ -127,11 +135,12 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   }
   app.decorate('rpcServices', { metrics: new GrpcMetrics(registry), streams: streamLimits, heartbeat })
   app.register(metricsRoutes, { backend, registry })
-  app.register(kvRoutes, { backend, limits })
-  app.register(leaseRoutes, { lease: backend.lease, limits: streamLimits, heartbeat })
-  app.register(watchRoutes, { watch: backend.watch, limits: streamLimits, heartbeat })
-  app.register(maintenanceRoutes, { backend, limits })
-  app.register(clusterRoutes, { backend, limits })
+  app.register(kvRoutes, { backend, limits, credentials })
+  app.register(leaseRoutes, { backend, credentials, limits: streamLimits, heartbeat })
+  app.register(watchRoutes, { backend, credentials, counted: watchCounter(registry), limits: streamLimits, heartbeat })
+  app.register(maintenanceRoutes, { backend, limits, credentials })
+  app.register(clusterRoutes, { backend, limits, credentials })
+  app.register(authRoutes, { backend, limits, credentials })
   app.register(healthRoutes, { backend, registry })
   app.register(notFoundOverWebSocket)
   if (opts.backups) app.register(backupRoutes, { stores: opts.backups })

@@ -6,6 +6,8 @@ import { statSync } from 'node:fs'
 import { isIPv4 } from 'node:net'
 import { InvalidArgumentError, Option } from 'commander'
 import { parseDuration } from '../pki/duration.js'
+import { MAX_BCRYPT_COST, MIN_BCRYPT_COST } from './auth/passwords.js'
+import { type AuthTokenConfig, parseAuthToken } from './auth/token-config.js'
 import type { RetentionPolicy } from './backup/retention.js'
 import { parseSchedule, type Schedule } from './backup/schedule.js'
 import { s3FlagOptions, s3FlagValues, s3OptionsOf } from './backup/s3-flags.js'
@@ -28,6 +30,10 @@ export interface ServeConfig {
   quotaBackendBytes: number
   /** Remote mode: the etcd cluster to front (etcdctl's --endpoints); embedded when absent. */
   remote?: RemoteConfig
+  /** The embedded store's auth: etcd's --bcrypt-cost and --auth-token-ttl (seconds). */
+  bcryptCost: number
+  authToken: AuthTokenConfig
+  authTokenTtlSeconds: number
   logLevel: LogLevel
   /** Serve /openapi.json and /docs. */
   apiDocs: boolean
@@ -54,6 +60,8 @@ export interface TlsConfig {
   trustedCaFile?: string
   /** client certificates whose serial it lists are refused (etcd's --client-crl-file) */
   clientCrlFile?: string
+  /** etcd's --client-cert-auth: a verified client certificate's common name names the user */
+  clientCertAuth?: boolean
 }
 
 export interface BackupConfig {
@@ -88,6 +96,9 @@ export interface ServeFlags {
   watchSendBufferBytes: string
   streamSendBudgetBytes: string
   quotaBackendBytes: string
+  bcryptCost: string
+  authToken: string
+  authTokenTtl: string
   endpoints?: string
   commandTimeout: string
   cacert?: string
@@ -143,6 +154,11 @@ export function serveOptions(): Option[] {
       String(256 * 1024 * 1024),
     ),
     flag('quota-backend-bytes', 'raise the NOSPACE alarm when the backend exceeds this size (0: 2 GiB)').default('0'),
+    flag('bcrypt-cost', 'the cost of the bcrypt hashes of auth passwords (4 to 31)').default('10'),
+    flag('auth-token', 'auth tokens: simple, or jwt,pub-key=<file>,priv-key=<file>,sign-method=<RS256|ES256|…>,ttl=<duration>').default(
+      'simple',
+    ),
+    flag('auth-token-ttl', 'seconds a simple auth token lives after its last use').default('300'),
     clientFlag('endpoints', 'remote mode: comma-separated etcd endpoints to front instead of the embedded store'),
     clientFlag('command-timeout', 'remote mode: a request to etcd, retries included, fails after this (503)').default('5s'),
     clientFlag('cacert', 'remote mode: CA bundle verifying the etcd servers'),
@@ -200,6 +216,9 @@ export function resolveServeConfig(flags: ServeFlags): ServeConfig {
     streamSendBudgetBytes: positiveInteger('--stream-send-budget-bytes', flags.streamSendBudgetBytes),
     quotaBackendBytes: integer('--quota-backend-bytes', flags.quotaBackendBytes),
     remote: remoteConfig(flags),
+    bcryptCost: bcryptCost(flags.bcryptCost),
+    authToken: authToken(flags.authToken),
+    authTokenTtlSeconds: positiveInteger('--auth-token-ttl', flags.authTokenTtl),
     logLevel: flags.logLevel,
     apiDocs: flags.apiDocs !== false,
     ui: flags.ui !== false,
@@ -276,6 +295,7 @@ function tlsConfig(flags: ServeFlags, urls: URL[]): { tls?: TlsConfig; tlsFlagsG
       keyFile: flags.keyFile,
       ...(flags.trustedCaFile ? { trustedCaFile: flags.trustedCaFile } : {}),
       ...(flags.clientCrlFile ? { clientCrlFile: flags.clientCrlFile } : {}),
+      clientCertAuth: flags.clientCertAuth === true,
     },
     tlsFlagsGiven,
   }
@@ -326,6 +346,22 @@ function integer(name: string, value: string): number {
   const n = /^-?\d+$/.test(value.trim()) ? Number(value) : NaN
   if (!Number.isSafeInteger(n)) throw new ConfigError(`${name}: "${value}" is not an integer`)
   return n
+}
+
+function authToken(value: string): AuthTokenConfig {
+  try {
+    return parseAuthToken(value)
+  } catch (err) {
+    throw new ConfigError((err as Error).message)
+  }
+}
+
+function bcryptCost(value: string): number {
+  const cost = integer('--bcrypt-cost', value)
+  if (cost < MIN_BCRYPT_COST || cost > MAX_BCRYPT_COST) {
+    throw new ConfigError(`--bcrypt-cost must be from ${MIN_BCRYPT_COST} to ${MAX_BCRYPT_COST}, not ${value}`)
+  }
+  return cost
 }
 
 function positiveInteger(name: string, value: string): number {

@@ -4,7 +4,9 @@
  * served over WebSocket at the same path (see unary-ws.ts), and counted in etcd's gRPC metrics.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Backend } from '../backend/backend.js'
 import { type EtcdError, etcdErrorOf, Errors, GrpcCode } from '../errors.js'
+import type { CredentialsReader } from './credentials.js'
 import { type BytesCodec, bytesCodecOf } from './codec/bytes-codec.js'
 import { type Decoded, type Decoder, NestingTooDeep } from './codec/compile-decoder.js'
 import { codecAt, type RoutePath, type RouteRequest, type RouteResponse } from './codec/codecs.js'
@@ -75,7 +77,15 @@ export function sendJson(reply: FastifyReply, json: string): FastifyReply {
 export interface UnaryRpc<Req, Res> {
   /** Whether etcd sends this request through raft (and so checks it against --max-request-bytes). */
   proposal(req: Req): boolean
-  call(req: Req): Promise<Res>
+  /** `backend` acts for the request's caller (backend.as). */
+  call(req: Req, backend: Backend): Promise<Res>
+}
+
+/** What every unary route needs: the request limits, the backend it acts on for each caller, and who that is. */
+export interface UnaryRoutes {
+  limits: RequestLimits
+  backend: Backend
+  credentials: CredentialsReader
 }
 
 /** The request's message; one nested deeper than the decoder goes fails in the RPC, with etcd's txn check error. */
@@ -89,8 +99,12 @@ function decodeRequest<T>(request: FastifyRequest, decode: Decoder<T>, codec: By
   }
 }
 
-/** One decoded request in, its response's JSON out (or an EtcdError): the call, whatever the transport. */
-export type UnaryAnswer<Req> = (decoded: Decoded<Req>, codec: BytesCodec) => Promise<string>
+/**
+ * One decoded request in, its response's JSON out (or an EtcdError): the call, whatever the transport.
+ * `caller` is the backend acting for the request's caller, asked for once the request has passed etcd's
+ * size checks (as etcd checks auth after them).
+ */
+export type UnaryAnswer<Req> = (decoded: Decoded<Req>, codec: BytesCodec, caller: () => Backend) => Promise<string>
 
 /**
  * Serves the unary RPC at `path`, with the messages its operation in api/messages.ts names, by POST and
@@ -98,21 +112,21 @@ export type UnaryAnswer<Req> = (decoded: Decoded<Req>, codec: BytesCodec) => Pro
  */
 export function serveUnary<P extends RoutePath>(
   app: FastifyInstance,
-  limits: RequestLimits,
+  { limits, backend, credentials }: UnaryRoutes,
   path: P,
   rpc: UnaryRpc<RouteRequest<P>, RouteResponse<P>>,
 ): void {
   const { decode, encode } = codecAt(path)
   const method = grpcMethodAt(path)
   const { metrics } = app.rpcServices
-  const answer: UnaryAnswer<RouteRequest<P>> = async (decoded, codec) => {
+  const answer: UnaryAnswer<RouteRequest<P>> = async (decoded, codec, caller) => {
     // gRPC refuses a message over its limit before the call starts
     if (decoded.size > limits.maxMessageBytes) throw limits.messageTooLarge(decoded.size)
     const call = metrics.start(method)
     call.received(decoded.size)
     try {
       limits.check(decoded.size, rpc.proposal(decoded.request))
-      const json = encode(await rpc.call(decoded.request), codec)
+      const json = encode(await rpc.call(decoded.request, caller()), codec)
       call.sent(Buffer.byteLength(json))
       call.end(GrpcCode.OK)
       return json
@@ -125,7 +139,7 @@ export function serveUnary<P extends RoutePath>(
     const codec = bytesCodecOf(request.query)
     const decoded = decodeRequest(request, decode, codec)
     request.rpcStarted = true
-    return sendJson(reply, await answer(decoded, codec))
+    return sendJson(reply, await answer(decoded, codec, () => backend.as(credentials(request.raw))))
   })
-  serveUnaryWebSocket(app, path, decode, answer)
+  serveUnaryWebSocket(app, path, decode, answer, { backend, credentials })
 }

@@ -3,9 +3,10 @@
  * (etcd's grpc-websocket-proxy). Any number of watches share one stream.
  */
 import type { FastifyPluginAsync } from 'fastify'
-import type { Watch } from '../../backend/backend.js'
-import type { EtcdError } from '../../errors.js'
+import type { Backend, Watch } from '../../backend/backend.js'
+import { etcdErrorOf } from '../../errors.js'
 import { bytesCodecOf } from '../codec/bytes-codec.js'
+import type { CredentialsReader } from '../credentials.js'
 import { codecAt } from '../codec/codecs.js'
 import type { JsonValue } from '../codec/json.js'
 import type { HttpStreamResponse } from '../stream/http-stream.js'
@@ -21,7 +22,10 @@ import { grpcMethodAt } from '../api/grpc-methods.js'
 import type { RpcCall } from '../grpc-metrics.js'
 
 export interface WatchRoutesOptions {
-  watch: Watch
+  backend: Backend
+  credentials: CredentialsReader
+  /** Counts the streams of a caller's Watch (the open-watches gauge). */
+  counted: (watch: Watch) => Watch
   limits: StreamLimits
   heartbeat: WsHeartbeat
 }
@@ -43,23 +47,26 @@ export const watchRoutes: FastifyPluginAsync<WatchRoutesOptions> = async (app, o
 
   app.post('/v3/watch', async (request, reply) => {
     const codec = bytesCodecOf(request.query)
+    const watch = opts.counted(opts.backend.as(opts.credentials(request.raw)).watch)
     const stream = openHttpStream(reply, open)
     const call = metrics.start(method)
-    const session = new WatchSession(opts.watch, new CountedSink(stream, call), limits, codec)
+    const session = new WatchSession(watch, new CountedSink(stream, call), limits, codec)
     // The watch stream outlives the request body, until the client goes away.
     serveHttpStream(request.raw, stream, countedSession(session, call), limits, handle(session, call), () => {})
   })
 
-  webSocketRoute(app, '/v3/watch', (socket, connection, query) => {
+  webSocketRoute(app, '/v3/watch', opts.credentials, (socket, connection, query, caller) => {
     let codec
+    let watch
     try {
       codec = bytesCodecOf(query)
+      watch = opts.counted(opts.backend.as(caller).watch)
     } catch (err) {
-      return failWebSocket(socket, err as EtcdError)
+      return failWebSocket(socket, etcdErrorOf(err))
     }
     const call = metrics.start(method)
     const sink = new CountedSink(new WsSink(socket, connection), call)
-    const session = new WatchSession(opts.watch, sink, limits, codec)
+    const session = new WatchSession(watch, sink, limits, codec)
     serveWebSocket(socket, sink, countedSession(session, call), limits, handle(session, call), opts.heartbeat)
   })
 }

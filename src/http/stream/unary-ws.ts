@@ -8,6 +8,8 @@
  * error, then the connection drops); a later one gets the same error frame and the socket goes on.
  */
 import type { FastifyInstance } from 'fastify'
+import type { Backend } from '../../backend/backend.js'
+import type { CredentialsReader } from '../credentials.js'
 import { Errors, type EtcdError, etcdErrorOf, httpStatusOf } from '../../errors.js'
 import { encodeError } from '../codec/envelope.js'
 import { bytesCodecOf } from '../codec/bytes-codec.js'
@@ -18,9 +20,16 @@ import { asCalled, failWebSocket } from './stream-errors.js'
 import { noSession, serveWebSocket, webSocketRoute } from './ws-route.js'
 import { WsSink } from './ws-sink.js'
 
-export function serveUnaryWebSocket<Req>(app: FastifyInstance, path: string, decode: Decoder<Req>, answer: UnaryAnswer<Req>): void {
+/** `callers`: the backend, and who each socket's upgrade says its caller is (checked again at every request). */
+export function serveUnaryWebSocket<Req>(
+  app: FastifyInstance,
+  path: string,
+  decode: Decoder<Req>,
+  answer: UnaryAnswer<Req>,
+  callers: { backend: Backend; credentials: CredentialsReader },
+): void {
   const { streams, heartbeat } = app.rpcServices
-  webSocketRoute(app, path, (socket, connection, query) => {
+  webSocketRoute(app, path, callers.credentials, (socket, connection, query, credentials) => {
     let codec
     try {
       codec = bytesCodecOf(query)
@@ -43,7 +52,7 @@ export function serveUnaryWebSocket<Req>(app: FastifyInstance, path: string, dec
         if (!(err instanceof NestingTooDeep)) throw err
         return Promise.resolve(failed(Errors.tooManyOps()))
       }
-      return answer(decoded, codec).then(frame, failed)
+      return answer(decoded, codec, () => callers.backend.as(credentials)).then(frame, failed)
     }
     serveWebSocket(socket, sink, noSession, streams, message, heartbeat, asCalled)
   })

@@ -11,6 +11,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type {} from '@fastify/websocket'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import type { Credentials } from '../../backend/backend.js'
+import type { CredentialsReader } from '../credentials.js'
 import type { WebSocket } from 'ws'
 import type { JsonValue } from '../codec/json.js'
 import type { MessageSink } from './message-sink.js'
@@ -18,10 +20,13 @@ import { readWsRequestMessages, type StreamLimits } from './request-messages.js'
 import { type ErrorShape, failWebSocket, reportWebSocketError, startError } from './stream-errors.js'
 import type { WsHeartbeat } from './ws-heartbeat.js'
 
-/** Runs once the socket is open; `connection` is the one it runs on, `query` the URL's parsed query. */
-export type WsRouteHandler = (socket: WebSocket, connection: Socket, query: unknown) => void
+/**
+ * Runs once the socket is open; `connection` is the one it runs on, `query` the URL's parsed query,
+ * `credentials` what the upgrade request said about its caller (the socket's identity for its whole life).
+ */
+export type WsRouteHandler = (socket: WebSocket, connection: Socket, query: unknown, credentials: Credentials) => void
 
-export function webSocketRoute(app: FastifyInstance, url: string, handler: WsRouteHandler): void {
+export function webSocketRoute(app: FastifyInstance, url: string, credentials: CredentialsReader, handler: WsRouteHandler): void {
   const responses = new WeakMap<IncomingMessage, ServerResponse>()
   app.route({
     method: 'GET',
@@ -43,7 +48,7 @@ export function webSocketRoute(app: FastifyInstance, url: string, handler: WsRou
         app.log.error({ err }, 'WebSocket error')
         socket.terminate()
       })
-      handler(socket, connection, request.query)
+      handler(socket, connection, request.query, credentials(request.raw))
     },
   })
 }
@@ -83,7 +88,8 @@ export function serveWebSocket(
  * `Not Found`, as one frame and drops the connection. A plain GET there goes to the not-found handler.
  */
 export const notFoundOverWebSocket: FastifyPluginAsync = async (app) => {
-  webSocketRoute(app, '/v3/*', (socket) => {
+  // nobody is served here: who asks does not matter
+  webSocketRoute(app, '/v3/*', () => ({}), (socket) => {
     socket.send('Not Found', () => socket.terminate())
     if (socket.bufferedAmount > 0) socket.terminate()
   })
