@@ -348,3 +348,15 @@ export function grpcStatusText(err: EtcdError): string {
 export function etcdErrorOf(err: unknown): EtcdError {
   return err instanceof EtcdError ? err : Errors.unknown(err)
 }
+
+/** What of an EtcdError crosses a thread (a worker's postMessage keeps no class). */
+export interface EtcdErrorFields {
+  code: string
+  grpcCode: GrpcCode
+  message: string
+}
+
+/** An EtcdError made on a worker thread, as it was there. */
+export function etcdErrorFrom(fields: EtcdErrorFields): EtcdError {
+  return new EtcdError(fields.code, fields.grpcCode, fields.message)
+}

@@ -4,12 +4,12 @@
  * this same module; its answer is the Verified record, or the error it threw, rebuilt as the same EtcdError.
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
-import { EtcdError, type GrpcCode } from '../errors.js'
+import { EtcdError, etcdErrorFrom, type EtcdErrorFields } from '../errors.js'
 import { type Verified, verifySnapshotFile } from './verify.js'
 
 const JOB = 'etcdgw-verify-snapshot'
 
-type Answer = { ok: true; verified: Verified } | { ok: false; code?: string; grpcCode?: GrpcCode; message: string }
+type Answer = { ok: true; verified: Verified } | { ok: false; etcd?: EtcdErrorFields; message: string }
 
 /** verifySnapshotFile(path), off the event loop. */
 export function verifyOffThread(path: string): Promise<Verified> {
@@ -19,7 +19,7 @@ export function verifyOffThread(path: string): Promise<Verified> {
     worker.once('message', (answer: Answer) => {
       answered = true
       if (answer.ok) resolve(answer.verified)
-      else reject(answer.code !== undefined && answer.grpcCode !== undefined ? new EtcdError(answer.code, answer.grpcCode, answer.message) : new Error(answer.message))
+      else reject(answer.etcd ? etcdErrorFrom(answer.etcd) : new Error(answer.message))
     })
     worker.once('error', reject)
     worker.once('exit', (code) => {
@@ -33,7 +33,8 @@ if (!isMainThread && (workerData as { job?: string } | null)?.job === JOB) {
   try {
     answer = { ok: true, verified: verifySnapshotFile((workerData as { path: string }).path) }
   } catch (err) {
-    answer = err instanceof EtcdError ? { ok: false, code: err.code, grpcCode: err.grpcCode, message: err.message } : { ok: false, message: (err as Error).message }
+    const message = (err as Error).message
+    answer = err instanceof EtcdError ? { ok: false, etcd: { code: err.code, grpcCode: err.grpcCode, message }, message } : { ok: false, message }
   }
   parentPort!.postMessage(answer)
 }
