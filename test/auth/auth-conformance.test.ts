@@ -4,7 +4,7 @@
  */
 import t, { type Test } from 'tap'
 import { etcdMissing, startOurs, startOursRemote, startRealEtcd } from '../helpers/servers.js'
-import { AuthSession, type AuthStep, b64 } from './auth-client.js'
+import { AuthSession, type AuthStep, b64 } from '../helpers/auth-client.js'
 
 const missing = etcdMissing()
 if (missing) t.plan(0, missing)

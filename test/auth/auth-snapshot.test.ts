@@ -11,7 +11,7 @@ import { etcdMissing, startEtcd, startRestoredEtcd } from '../helpers/etcd.js'
 import { startGateway } from '../helpers/gateway.js'
 import { etcdctl, etcdgw } from '../helpers/snapshot-workload.js'
 import { startOurs } from '../helpers/servers.js'
-import { AuthSession, type AuthStep, b64 } from './auth-client.js'
+import { AuthSession, type AuthStep, b64 } from '../helpers/auth-client.js'
 
 const missing = etcdMissing()
 if (missing) t.plan(0, missing)

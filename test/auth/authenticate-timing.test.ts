@@ -1,7 +1,7 @@
 /** A failed authentication takes as long whether or not the user exists: the name does not leak. */
 import t from 'tap'
 import { startOurs } from '../helpers/servers.js'
-import { AuthSession } from './auth-client.js'
+import { AuthSession } from '../helpers/auth-client.js'
 
 async function timed(s: AuthSession, name: string): Promise<number> {
   const start = process.hrtime.bigint()

@@ -17,7 +17,7 @@ import { makeTestPki, removeTestPki, type TestPki } from '../helpers/tls-certs.j
 import { curlPost } from '../helpers/tls-client.js'
 import { openWs } from '../helpers/stream-clients.js'
 import { startOurs } from '../helpers/servers.js'
-import { AuthSession, b64, ROOT_AND_APP1 } from './auth-client.js'
+import { AuthSession, b64, ROOT_AND_APP1 } from '../helpers/auth-client.js'
 
 const missing = etcdMissing()
 if (missing) t.plan(0, missing)

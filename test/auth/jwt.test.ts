@@ -13,7 +13,7 @@ import { etcdMissing, startEtcd } from '../helpers/etcd.js'
 import { etcdgw } from '../helpers/snapshot-workload.js'
 import { makeTestPki, removeTestPki } from '../helpers/tls-certs.js'
 import { startOurs } from '../helpers/servers.js'
-import { AuthSession, b64, ROOT_AND_APP1 } from './auth-client.js'
+import { AuthSession, b64, ROOT_AND_APP1 } from '../helpers/auth-client.js'
 
 const missing = etcdMissing()
 if (missing) t.plan(0, missing)

@@ -2,7 +2,7 @@
 import { Writable } from 'node:stream'
 import t from 'tap'
 import { startOurs } from '../helpers/servers.js'
-import { AuthSession } from './auth-client.js'
+import { AuthSession } from '../helpers/auth-client.js'
 
 t.test('no secret in logs, metrics or answers', async (t) => {
   let logs = ''

@@ -7,7 +7,7 @@ import { etcdMissing } from '../helpers/etcd.js'
 import { etcdctl } from '../helpers/snapshot-workload.js'
 import { startOursRemoteWithUpstream } from '../helpers/servers.js'
 import { openHttpStream } from '../helpers/stream-clients.js'
-import { AuthSession, type AuthStep, b64 } from './auth-client.js'
+import { AuthSession, type AuthStep, b64 } from '../helpers/auth-client.js'
 
 const missing = etcdMissing()
 if (missing) t.plan(0, missing)

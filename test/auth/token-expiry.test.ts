@@ -5,7 +5,7 @@
 import t from 'tap'
 import { etcdMissing, startEtcd } from '../helpers/etcd.js'
 import { startOurs } from '../helpers/servers.js'
-import { AuthSession, type AuthStep } from './auth-client.js'
+import { AuthSession, type AuthStep } from '../helpers/auth-client.js'
 
 const missing = etcdMissing()
 if (missing) t.plan(0, missing)

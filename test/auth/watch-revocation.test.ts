@@ -6,7 +6,7 @@
 import t from 'tap'
 import { openHttpStream } from '../helpers/stream-clients.js'
 import { startOurs } from '../helpers/servers.js'
-import { AuthSession, b64 } from './auth-client.js'
+import { AuthSession, b64 } from '../helpers/auth-client.js'
 
 const result = (line: string) => (JSON.parse(line) as { result: Record<string, unknown> }).result
 

@@ -21,7 +21,7 @@ import { startEtcd, startEtcdCluster } from '../helpers/etcd.js'
 import { PROMTOOL_BIN, prometheusMissing } from '../helpers/prometheus.js'
 import { etcdMissing, OUR_TARGETS } from '../helpers/servers.js'
 import { b64, post } from '../helpers/stream-clients.js'
-import { type Family, scrape } from './exposition.js'
+import { type Family, scrape } from '../helpers/exposition.js'
 
 const missing = etcdMissing() || prometheusMissing()
 if (missing) t.plan(0, missing)

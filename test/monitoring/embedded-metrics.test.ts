@@ -6,7 +6,7 @@
 import t from 'tap'
 import { OUR_TARGETS } from '../helpers/servers.js'
 import { b64, openWs, post } from '../helpers/stream-clients.js'
-import { type Family, scrape } from './exposition.js'
+import { type Family, scrape } from '../helpers/exposition.js'
 
 /** A sample's value (a histogram's count); `absent` stands in for a labelled counter not counted yet. */
 const value = (f: Map<string, Family>, name: string, labels: Record<string, string> = {}, absent?: number) => {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import t, { type Test } from 'tap'
 import { etcdMissing, OUR_TARGETS, startRealEtcd } from '../helpers/servers.js'
 import { b64, openWs, post } from '../helpers/stream-clients.js'
-import { type Family, labelNames, scrape } from './exposition.js'
+import { type Family, labelNames, scrape } from '../helpers/exposition.js'
 import { mixinFamilies } from './etcd-mixin.js'
 
 const missing = etcdMissing()

@@ -1,5 +1,5 @@
 /** Scripted Auth sessions: unary requests as named users (their tokens kept by name), answers normalized for comparison. */
-import { normalize, openHttpStream } from '../helpers/stream-clients.js'
+import { normalize, openHttpStream } from './stream-clients.js'
 
 export interface AuthStep {
   path: string
