@@ -5,7 +5,12 @@
  * - progress flood: 5 WebSockets on /v3/watch that never read, each sending a 2 MB frame of
  *   `{"progress_request":{}}` every 200 ms;
  * - keepalive flood: the same on /v3/lease/keepalive with renewals of one lease;
- * - slow message: one WebSocket sends a watch create in 1,000 frames of 1,000 bytes (then its end).
+ * - slow message: one WebSocket sends a watch create in 1,000 frames of 1,000 bytes (then its end);
+ * - replay: on a store of 50,000 revisions, 20 WebSocket watches on every key from revision 1, each read to
+ *   the end of the history; then 200 watches from revision 1 on a key with no history, created at once;
+ * - paused watchers: 2,000 WebSockets, each with a watch on one key, stop reading while 169 puts of 16 KB
+ *   go to that key;
+ * - unread snapshots: on a store of ~60 MB, 20 snapshot requests whose responses are never read, held 10 s.
  *
  * The flooding clients run in this process; a client whose socket stops taking bytes is not sent more
  * than 64 MB ahead (the bench's own memory), which is still far past any server limit.
@@ -25,6 +30,10 @@ export interface HostileOptions {
 interface Row {
   target: TargetName
   load: string
+  /** How long the load's own work took (the flood's length, the replays until read, ...). */
+  loadSeconds: number
+  /** The most disk the server's directory took during the load, above what it took before. */
+  diskGrowthBytes: number
   peakRssBytes: number
   endRssBytes: number
   putP50Ms: number
@@ -99,11 +108,106 @@ async function slowMessage(url: string): Promise<void> {
   socket.terminate()
 }
 
+/** Writes `count` revisions (one put each, 32 in flight) of `valueBytes`-byte values over 100 keys. */
+async function writeRevisions(url: string, count: number, valueBytes: number): Promise<void> {
+  const value = Buffer.alloc(valueBytes, 'h').toString('base64')
+  let next = 0
+  const writer = async () => {
+    while (next < count) {
+      const i = next++
+      await post(url, '/v3/kv/put', `{"key":"${Buffer.from(`history/${i % 100}`).toString('base64')}","value":"${value}"}`)
+    }
+  }
+  await Promise.all(Array.from({ length: 32 }, writer))
+}
+
+/** Resolves once the socket has received `events` watch events in all (or closed). */
+function eventsReceived(socket: WebSocket, events: number): Promise<void> {
+  let seen = 0
+  return new Promise((resolve) => {
+    socket.on('message', (data: Buffer) => {
+      const result = (JSON.parse(data.toString()) as { result?: { events?: unknown[] } }).result
+      seen += result?.events?.length ?? 0
+      if (seen >= events) resolve()
+    })
+    socket.once('close', () => resolve())
+  })
+}
+
+const REPLAY_REVISIONS = 50_000
+
+/** 20 watches on every key from revision 1, each read until it has the whole history. */
+async function replayAll(url: string): Promise<void> {
+  const sockets = await Promise.all(Array.from({ length: 20 }, () => openWs(url, '/v3/watch')))
+  await Promise.all(
+    sockets.map((socket) => {
+      const done = eventsReceived(socket, REPLAY_REVISIONS)
+      socket.send(JSON.stringify({ create_request: { key: 'AA==', range_end: 'AA==', start_revision: 1 } }))
+      return done
+    }),
+  )
+  for (const socket of sockets) socket.terminate()
+}
+
+/** 200 watches from revision 1 on a key no revision touched, sent at once; done when all are created. */
+async function replayNothing(url: string): Promise<void> {
+  const sockets = await Promise.all(Array.from({ length: 200 }, () => openWs(url, '/v3/watch')))
+  await Promise.all(
+    sockets.map((socket) => {
+      const created = new Promise((resolve) => {
+        socket.once('message', resolve)
+        socket.once('close', resolve)
+      })
+      socket.send(JSON.stringify({ create_request: { key: Buffer.from('no-history').toString('base64'), start_revision: 1 } }))
+      return created
+    }),
+  )
+  for (const socket of sockets) socket.terminate()
+}
+
+/** 2,000 watchers of one key stop reading while 169 puts of 16 KB are made to it. */
+async function pausedWatchers(url: string): Promise<void> {
+  const sockets: WebSocket[] = []
+  for (let i = 0; i < 2000; i += 100) {
+    sockets.push(...(await Promise.all(Array.from({ length: 100 }, () => openWs(url, '/v3/watch')))))
+  }
+  await Promise.all(
+    sockets.map((socket, i) => {
+      const created = new Promise((resolve) => socket.once('message', resolve))
+      socket.send(JSON.stringify({ create_request: { key: 'cGF1c2Vk', watch_id: i + 1 } }))
+      return created
+    }),
+  )
+  for (const socket of sockets) socket.pause()
+  const value = Buffer.alloc(16 * 1024, 'p').toString('base64')
+  for (let i = 0; i < 169; i++) await post(url, '/v3/kv/put', `{"key":"cGF1c2Vk","value":"${value}"}`)
+  for (const socket of sockets) socket.terminate()
+}
+
+/** 20 snapshot requests whose answers are not read for 10 s. */
+async function unreadSnapshots(url: string): Promise<void> {
+  const requests = Array.from({ length: 20 }, () => {
+    const req = request(url + '/v3/maintenance/snapshot', { method: 'POST' }, (res) => res.pause())
+    req.on('error', () => {})
+    req.end('{}')
+    return req
+  })
+  await sleep(10_000)
+  for (const req of requests) req.destroy()
+}
+
 async function measure(target: Target, load: string, run: () => Promise<void>): Promise<Row> {
   const cpuBefore = target.cpuSeconds()
+  const diskBefore = target.diskBytes()
   let peak = target.rssBytes()
-  const sampler = setInterval(() => (peak = Math.max(peak, target.rssBytes())), 100)
-  const running = run()
+  let peakDisk = diskBefore
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, target.rssBytes())
+    peakDisk = Math.max(peakDisk, target.diskBytes())
+  }, 100)
+  const started = performance.now()
+  let loadSeconds = 0
+  const running = run().then(() => void (loadSeconds = (performance.now() - started) / 1000))
   const latencies = await putsDuring(target.url, running)
   await running
   // what it still holds once the clients are gone
@@ -113,6 +217,8 @@ async function measure(target: Target, load: string, run: () => Promise<void>): 
   return {
     target: target.name,
     load,
+    loadSeconds,
+    diskGrowthBytes: peakDisk - diskBefore,
     peakRssBytes: Math.max(peak, endRss),
     endRssBytes: endRss,
     putP50Ms: median(latencies),
@@ -127,15 +233,21 @@ export async function runHostileBench(opts: HostileOptions): Promise<{ text: str
   const progressFrame = '{"progress_request":{}}'.repeat(Math.floor((2 * 1024 * 1024) / 23))
   const keepaliveFrame = '{"ID":"4242"}'.repeat(Math.floor((2 * 1024 * 1024) / 13))
   for (const name of opts.targets) {
-    for (const [load, run] of [
-      ['progress flood', (url: string) => flood(url, '/v3/watch', progressFrame, opts.seconds)],
-      ['keepalive flood', (url: string) => flood(url, '/v3/lease/keepalive', keepaliveFrame, opts.seconds)],
-      ['slow message', (url: string) => slowMessage(url)],
-    ] as const) {
+    const loads: [string, (url: string) => Promise<void>, ((url: string) => Promise<void>)?][] = [
+      ['progress flood', (url) => flood(url, '/v3/watch', progressFrame, opts.seconds)],
+      ['keepalive flood', (url) => flood(url, '/v3/lease/keepalive', keepaliveFrame, opts.seconds)],
+      ['slow message', (url) => slowMessage(url)],
+      ['replay: 20 watches of 50,000 revisions', replayAll, (url) => writeRevisions(url, REPLAY_REVISIONS, 16)],
+      ['replay: 200 watches, key without history', replayNothing, (url) => writeRevisions(url, REPLAY_REVISIONS, 16)],
+      ['2,000 paused watchers, 16 KB puts', pausedWatchers],
+      ['20 unread snapshots of ~60 MB', unreadSnapshots, (url) => writeRevisions(url, 60_000, 1024)],
+    ]
+    for (const [load, run, prepare] of loads) {
       // a fresh server per load: what one load left behind does not count against the next
       const target = await startTarget(name)
       try {
         await post(target.url, '/v3/lease/grant', '{"TTL":3600,"ID":4242}')
+        await prepare?.(target.url)
         // warm: a cold server's first puts would count as the load's
         for (let i = 0; i < 200; i++) await post(target.url, '/v3/kv/put', '{"key":"d2FybQ==","value":"d2FybQ=="}')
         rows.push(await measure(target, load, () => run(target.url)))
@@ -146,12 +258,14 @@ export async function runHostileBench(opts: HostileOptions): Promise<{ text: str
   }
   const mbOf = (b: number) => (b / 2 ** 20).toFixed(0)
   const table: Table = {
-    header: ['load', 'server', 'peak RSS MB', 'RSS after MB', 'other put p50 ms', 'other put max ms', 'server CPU s'],
+    header: ['load', 'server', 'load s', 'peak RSS MB', 'RSS after MB', 'disk growth MB', 'other put p50 ms', 'other put max ms', 'server CPU s'],
     rows: rows.map((r) => [
       r.load,
       r.target,
+      r.loadSeconds.toFixed(1),
       mbOf(r.peakRssBytes),
       mbOf(r.endRssBytes),
+      mbOf(r.diskGrowthBytes),
       r.putP50Ms.toFixed(1),
       r.putMaxMs.toFixed(0),
       r.serverCpuSeconds.toFixed(1),
@@ -163,8 +277,11 @@ export async function runHostileBench(opts: HostileOptions): Promise<{ text: str
     '### Hostile clients',
     '',
     `Each flood lasts ${opts.seconds} s: ${FLOODERS} WebSockets that never read, each sending a 2 MB frame every ${FRAME_EVERY_MS} ms; ` +
-      'the slow message is a watch create sent in 1,001 frames. Another client puts one key every 20 ms meanwhile. ' +
-      'A fresh server for each load, warmed with 200 puts; RSS after = 2 s after the clients left.',
+      'the slow message is a watch create sent in 1,001 frames. Replays read 50,000 revisions (16-byte values) from revision 1; ' +
+      'paused watchers stop reading while 169 puts of 16 KB go to their key; unread snapshots are held 10 s on ~60 MB of revisions. ' +
+      'Another client puts one key every 20 ms meanwhile. ' +
+      'A fresh server for each load, filled first where the load says so, then warmed with 200 puts; RSS after = 2 s after the clients left; ' +
+      '"load s" is how long the load itself took.',
     '',
     ...facts.map((f) => `- ${f}`),
     `- ${end}`,

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, openSync, readFileSync, existsSync } from 'node:fs'
+import { existsSync, lstatSync, mkdtempSync, openSync, readdirSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -16,6 +16,8 @@ export interface Target {
   rssBytes(): number
   /** CPU seconds (user + system, all threads) the server process has used so far. */
   cpuSeconds(): number
+  /** Disk space (allocated blocks) under the target's own directory: its data dir, log and temp files. */
+  diskBytes(): number
   /** Why the process is gone (exit code or signal), or undefined while it runs. */
   exited(): string | undefined
   stop(): Promise<void>
@@ -118,7 +120,7 @@ async function launch(name: TargetName, url: string, dir: string, cmd: string, a
   }
   const exited = (): string | undefined =>
     child.exitCode !== null || child.signalCode !== null ? String(child.signalCode ?? child.exitCode) : undefined
-  return { name, url, pid, rssBytes: () => rssOf(pid), cpuSeconds: () => cpuOf(pid), exited, stop: () => stop(child) }
+  return { name, url, pid, rssBytes: () => rssOf(pid), cpuSeconds: () => cpuOf(pid), diskBytes: () => diskOf(dir), exited, stop: () => stop(child) }
 }
 
 /** Ready = it answers a range on the gateway path with 200. */
@@ -166,6 +168,21 @@ function cpuOf(pid: number): number {
   // fields after the parenthesised command name; utime and stime are fields 14 and 15 of the whole line
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+}
+
+function diskOf(path: string): number {
+  const st = lstatSync(path, { throwIfNoEntry: false })
+  if (!st) return 0
+  let bytes = st.blocks * 512
+  if (!st.isDirectory()) return bytes
+  let names: string[] = []
+  try {
+    names = readdirSync(path)
+  } catch {
+    // removed while we looked
+  }
+  for (const name of names) bytes += diskOf(join(path, name))
+  return bytes
 }
 
 function tail(path: string): string {

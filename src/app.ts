@@ -10,6 +10,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type { Backend } from './backend/backend.js'
 import { Errors, EtcdError, GrpcCode, httpStatusOf } from './errors.js'
 import { encodeError } from './http/codec/envelope.js'
+import { authRoutes } from './http/routes/auth.js'
 import { clusterRoutes } from './http/routes/cluster.js'
 import { docsRoutes } from './http/routes/docs.js'
 import { healthRoutes } from './http/routes/health.js'
@@ -18,12 +19,18 @@ import { leaseRoutes } from './http/routes/lease.js'
 import { maintenanceRoutes } from './http/routes/maintenance.js'
 import { metricsRoutes } from './http/routes/metrics.js'
 import { uiRoutes } from './http/routes/ui.js'
+import { Cors, type CorsOrigins } from './http/cors.js'
+import { backupRoutes } from './http/routes/backups.js'
+import type { BackupStore } from './backup/backup-store.js'
 import { watchRoutes } from './http/routes/watch.js'
+import { credentialsReader } from './http/credentials.js'
 import { observeRequests } from './http/request-metrics.js'
+import { GrpcMetrics } from './http/grpc-metrics.js'
 import { asIs, RequestLimits } from './http/rpc.js'
 import { SendBudget } from './http/stream/send-budget.js'
 import { WsHeartbeat } from './http/stream/ws-heartbeat.js'
-import { countedWatch } from './http/watch-metrics.js'
+import { notFoundOverWebSocket } from './http/stream/ws-route.js'
+import { watchCounter } from './http/watch-metrics.js'
 
 export interface AppOptions {
   backend: Backend
@@ -43,6 +50,15 @@ export interface AppOptions {
   apiDocs?: boolean
   /** Serve the web console at /ui/ (needs `npm run build`'s dist/ui; `etcdgw serve` turns it on by default). */
   ui?: boolean
+  /**
+   * etcd's --client-cert-auth (HTTPS with client certificates): a verified client certificate's common
+   * name names the user of a request that carries no token.
+   */
+  clientCertAuth?: boolean
+  /** etcd's --cors: the origins whose pages may read the answers (default `*`, as etcd). */
+  cors?: CorsOrigins
+  /** Where `serve --backup-schedule` keeps its backups: served at GET /backups and POST /backups/verify. */
+  backups?: BackupStore[]
   /** serve HTTPS with these options; plain HTTP without them */
   https?: HttpsOptions
 }
@@ -50,13 +66,6 @@ export interface AppOptions {
 export const defaultWatchSendBufferBytes = 8 * 1024 * 1024
 export const defaultStreamSendBudgetBytes = 256 * 1024 * 1024
 const defaultWsPingIntervalMs = 30_000
-
-/** etcd's default `--cors '*'` headers, on every response. */
-const corsHeaders = {
-  'access-control-allow-origin': '*',
-  'access-control-allow-methods': 'POST, GET, OPTIONS, PUT, DELETE',
-  'access-control-allow-headers': 'accept, content-type, authorization',
-}
 
 export function buildApp(opts: AppOptions): FastifyInstance {
   const limits = new RequestLimits(opts.maxRequestBytes)
@@ -71,8 +80,10 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.decorateRequest('rpcStarted', false)
 
   // A callback hook, not an async one: it runs on every request, and a promise per request is measurable.
+  const cors = new Cors(opts.cors ?? '*')
   app.addHook('onRequest', (request, reply, done) => {
-    reply.headers(corsHeaders)
+    const corsHeaders = cors.headersFor(request.headers.origin)
+    if (corsHeaders) reply.headers(corsHeaders)
     // answered here: the request goes no further (no done())
     if (request.method === 'OPTIONS') return void reply.code(200).send()
     // The gateway ignores Content-Type: every body is JSON.
@@ -110,26 +121,31 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   })
 
   const registry = new Registry()
-  const backend: Backend = { ...opts.backend, watch: countedWatch(opts.backend.watch, registry) }
+  const { backend } = opts
+  const credentials = credentialsReader(opts.clientCertAuth ?? false)
   observeRequests(app, registry)
   const heartbeat = new WsHeartbeat(opts.wsPingIntervalMs ?? defaultWsPingIntervalMs)
   app.addHook('onClose', async () => heartbeat.stop())
   // etcd answers WebSocket upgrades without compression.
   app.register(websocket, { options: { perMessageDeflate: false, maxPayload: limits.maxMessageBytes } })
-  app.register(metricsRoutes, { backend, registry })
-  app.register(kvRoutes, { backend, limits })
   const streamLimits = {
     requests: limits,
     sendBufferBytes: opts.watchSendBufferBytes ?? defaultWatchSendBufferBytes,
     budget: new SendBudget(opts.streamSendBudgetBytes ?? defaultStreamSendBudgetBytes),
   }
-  app.register(leaseRoutes, { lease: backend.lease, limits: streamLimits, heartbeat })
-  app.register(watchRoutes, { watch: backend.watch, limits: streamLimits, heartbeat })
-  app.register(maintenanceRoutes, { backend, limits })
-  app.register(clusterRoutes, { backend, limits })
-  app.register(healthRoutes, { backend })
+  app.decorate('rpcServices', { metrics: new GrpcMetrics(registry), streams: streamLimits, heartbeat })
+  app.register(metricsRoutes, { backend, registry })
+  app.register(kvRoutes, { backend, limits, credentials })
+  app.register(leaseRoutes, { backend, credentials, limits: streamLimits, heartbeat })
+  app.register(watchRoutes, { backend, credentials, counted: watchCounter(registry), limits: streamLimits, heartbeat })
+  app.register(maintenanceRoutes, { backend, limits, credentials })
+  app.register(clusterRoutes, { backend, limits, credentials })
+  app.register(authRoutes, { backend, limits, credentials })
+  app.register(healthRoutes, { backend, registry })
+  app.register(notFoundOverWebSocket)
+  if (opts.backups) app.register(backupRoutes, { stores: opts.backups })
   if (opts.apiDocs !== false) app.register(docsRoutes)
-  if (opts.ui) app.register(uiRoutes)
+  if (opts.ui) app.register(uiRoutes, { cors })
   return app
 }
 

@@ -2,12 +2,18 @@
  * `etcdgw serve` settings under etcd's flag names; each flag also reads etcd's environment variable
  * (ETCD_ + the flag in upper snake case). Flags win over the environment, the environment over defaults.
  */
+import { statSync } from 'node:fs'
 import { isIPv4 } from 'node:net'
 import { InvalidArgumentError, Option } from 'commander'
 import { parseDuration } from '../pki/duration.js'
+import { MAX_BCRYPT_COST, MIN_BCRYPT_COST } from './auth/passwords.js'
+import { type AuthTokenConfig, parseAuthToken } from './auth/token-config.js'
 import type { RetentionPolicy } from './backup/retention.js'
 import { parseSchedule, type Schedule } from './backup/schedule.js'
 import { DEFAULT_REPLICA_MAX_BYTES } from './backend/remote/replica/replica-store.js'
+import { s3FlagOptions, s3FlagValues, s3OptionsOf } from './backup/s3-flags.js'
+import type { S3Options } from './backup/s3-options.js'
+import { type CorsOrigins, parseCorsOrigins } from './http/cors.js'
 
 export interface ServeConfig {
   name: string
@@ -25,11 +31,19 @@ export interface ServeConfig {
   quotaBackendBytes: number
   /** Remote mode: the etcd cluster to front (etcdctl's --endpoints); embedded when absent. */
   remote?: RemoteConfig
+  /** The embedded store's auth: etcd's --bcrypt-cost and --auth-token-ttl (seconds). */
+  bcryptCost: number
+  authToken: AuthTokenConfig
+  authTokenTtlSeconds: number
   logLevel: LogLevel
   /** Serve /openapi.json and /docs. */
   apiDocs: boolean
   /** Serve the web console at /ui/. */
   ui: boolean
+  /** etcd's --cors: the origins whose pages may read the answers. */
+  cors: CorsOrigins
+  /** A kubeadm-layout PKI directory whose certificates join the expiry gauges (and the console's table). */
+  pkiDir?: string
   /** set when any listen URL is https:// */
   tls?: TlsConfig
   /** Scheduled backups of the store this server serves (--backup-schedule, --backup-dir). */
@@ -47,11 +61,15 @@ export interface TlsConfig {
   trustedCaFile?: string
   /** client certificates whose serial it lists are refused (etcd's --client-crl-file) */
   clientCrlFile?: string
+  /** etcd's --client-cert-auth: a verified client certificate's common name names the user */
+  clientCertAuth?: boolean
 }
 
 export interface BackupConfig {
   schedule: Schedule
-  dir: string
+  /** The backup directory; with `s3`, either or both. */
+  dir?: string
+  s3?: S3Options
   retention: RetentionPolicy
 }
 
@@ -83,6 +101,9 @@ export interface ServeFlags {
   watchSendBufferBytes: string
   streamSendBudgetBytes: string
   quotaBackendBytes: string
+  bcryptCost: string
+  authToken: string
+  authTokenTtl: string
   endpoints?: string
   commandTimeout: string
   cacert?: string
@@ -99,6 +120,8 @@ export interface ServeFlags {
   insecureListenNonLoopback?: boolean
   apiDocs?: boolean
   ui?: boolean
+  cors: string
+  pkiDir?: string
   backupSchedule?: string
   backupDir?: string
   backupKeep?: string
@@ -138,6 +161,11 @@ export function serveOptions(): Option[] {
       String(256 * 1024 * 1024),
     ),
     flag('quota-backend-bytes', 'raise the NOSPACE alarm when the backend exceeds this size (0: 2 GiB)').default('0'),
+    flag('bcrypt-cost', 'the cost of the bcrypt hashes of auth passwords (4 to 31)').default('10'),
+    flag('auth-token', 'auth tokens: simple, or jwt,pub-key=<file>,priv-key=<file>,sign-method=<RS256|ES256|…>,ttl=<duration>').default(
+      'simple',
+    ),
+    flag('auth-token-ttl', 'seconds a simple auth token lives after its last use').default('300'),
     clientFlag('endpoints', 'remote mode: comma-separated etcd endpoints to front instead of the embedded store'),
     clientFlag('command-timeout', 'remote mode: a request to etcd, retries included, fails after this (503)').default('5s'),
     clientFlag('cacert', 'remote mode: CA bundle verifying the etcd servers'),
@@ -158,8 +186,11 @@ export function serveOptions(): Option[] {
     ),
     boolFlag('api-docs', 'ETCDGW_API_DOCS', 'serve /openapi.json and the API explorer at /docs (--api-docs=false: neither)').default(true),
     boolFlag('ui', 'ETCDGW_UI', 'serve the web console at /ui/ (--ui=false: not)').default(true),
+    ownFlag('pki-dir', "a kubeadm-layout PKI directory (etcdgw certs') whose certificates /metrics and the console's expiry table list too"),
+    flag('cors', "comma-separated origins whose web pages may read the answers (scheme://host[:port]), or '*' for every origin").default('*'),
     ownFlag('backup-schedule', 'back up the store served on this schedule: cron (5 or 6 fields, UTC) or @every <duration>'),
     ownFlag('backup-dir', 'the directory for --backup-schedule\'s backups'),
+    ...s3FlagOptions('backup-', (name) => 'ETCDGW_' + name.slice(2).replace(/-/g, '_').toUpperCase()),
     ownFlag('backup-keep', 'keep the newest N verified backups'),
     ownFlag('backup-keep-for', 'keep backups younger than this (e.g. 7d)'),
     ownFlag('backup-keep-policy', 'exponential: all of the last hour, one per hour for 24 h, per day for 7 days, per week for 4 weeks').choices(['exponential']),
@@ -194,22 +225,46 @@ export function resolveServeConfig(flags: ServeFlags): ServeConfig {
     streamSendBudgetBytes: positiveInteger('--stream-send-budget-bytes', flags.streamSendBudgetBytes),
     quotaBackendBytes: integer('--quota-backend-bytes', flags.quotaBackendBytes),
     remote: remoteConfig(flags),
+    bcryptCost: bcryptCost(flags.bcryptCost),
+    authToken: authToken(flags.authToken),
+    authTokenTtlSeconds: positiveInteger('--auth-token-ttl', flags.authTokenTtl),
     logLevel: flags.logLevel,
     apiDocs: flags.apiDocs !== false,
     ui: flags.ui !== false,
+    cors: corsOrigins(flags.cors),
+    ...(flags.pkiDir ? { pkiDir: existingDir('--pki-dir', flags.pkiDir) } : {}),
     ...tlsConfig(flags, listenClientUrls),
     ...backupConfig(flags),
     insecureNonLoopbackUrls,
   }
 }
 
+function existingDir(flag: string, dir: string): string {
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new ConfigError(`${flag}: ${dir} is not a directory`)
+  return dir
+}
+
+function corsOrigins(value: string): CorsOrigins {
+  try {
+    return parseCorsOrigins(value)
+  } catch (err) {
+    throw new ConfigError(`--cors: ${(err as Error).message}`)
+  }
+}
+
 function backupConfig(flags: ServeFlags): { backup?: BackupConfig } {
   const retentionGiven = flags.backupKeep !== undefined || flags.backupKeepFor !== undefined || flags.backupKeepPolicy !== undefined
+  let s3: S3Options | undefined
+  try {
+    s3 = s3OptionsOf(s3FlagValues(flags, 'backup-'), 'backup-')
+  } catch (err) {
+    throw new ConfigError((err as Error).message)
+  }
   if (flags.backupSchedule === undefined) {
-    if (flags.backupDir !== undefined || retentionGiven) throw new ConfigError('--backup-dir and the --backup-keep flags need --backup-schedule')
+    if (flags.backupDir !== undefined || s3 || retentionGiven) throw new ConfigError('--backup-dir, --backup-s3-bucket and the --backup-keep flags need --backup-schedule')
     return {}
   }
-  if (!flags.backupDir) throw new ConfigError('--backup-schedule needs --backup-dir')
+  if (!flags.backupDir && !s3) throw new ConfigError('--backup-schedule needs --backup-dir, --backup-s3-bucket or both')
   let schedule: Schedule
   try {
     schedule = parseSchedule(flags.backupSchedule)
@@ -221,7 +276,7 @@ function backupConfig(flags: ServeFlags): { backup?: BackupConfig } {
     ...(flags.backupKeepFor !== undefined ? { keepForMs: positiveDuration('--backup-keep-for', flags.backupKeepFor) } : {}),
     ...(flags.backupKeepPolicy === 'exponential' ? { exponential: true } : {}),
   }
-  return { backup: { schedule, dir: flags.backupDir, retention } }
+  return { backup: { schedule, ...(flags.backupDir ? { dir: flags.backupDir } : {}), ...(s3 ? { s3 } : {}), retention } }
 }
 
 /** etcd's rules: an https:// URL needs cert and key; a trusted CA file alone already requires client certificates. */
@@ -249,6 +304,7 @@ function tlsConfig(flags: ServeFlags, urls: URL[]): { tls?: TlsConfig; tlsFlagsG
       keyFile: flags.keyFile,
       ...(flags.trustedCaFile ? { trustedCaFile: flags.trustedCaFile } : {}),
       ...(flags.clientCrlFile ? { clientCrlFile: flags.clientCrlFile } : {}),
+      clientCertAuth: flags.clientCertAuth === true,
     },
     tlsFlagsGiven,
   }
@@ -307,6 +363,22 @@ function integer(name: string, value: string): number {
   const n = /^-?\d+$/.test(value.trim()) ? Number(value) : NaN
   if (!Number.isSafeInteger(n)) throw new ConfigError(`${name}: "${value}" is not an integer`)
   return n
+}
+
+function authToken(value: string): AuthTokenConfig {
+  try {
+    return parseAuthToken(value)
+  } catch (err) {
+    throw new ConfigError((err as Error).message)
+  }
+}
+
+function bcryptCost(value: string): number {
+  const cost = integer('--bcrypt-cost', value)
+  if (cost < MIN_BCRYPT_COST || cost > MAX_BCRYPT_COST) {
+    throw new ConfigError(`--bcrypt-cost must be from ${MIN_BCRYPT_COST} to ${MAX_BCRYPT_COST}, not ${value}`)
+  }
+  return cost
 }
 
 function positiveInteger(name: string, value: string): number {

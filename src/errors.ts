@@ -137,6 +137,7 @@ export const Errors = {
   userAlreadyExists: fixed('ETCDGW_ERR_USER_ALREADY_EXIST', FailedPrecondition, 'etcdserver: user name already exists'),
   userEmpty: fixed('ETCDGW_ERR_USER_EMPTY', InvalidArgument, 'etcdserver: user name is empty'),
   userNotFound: fixed('ETCDGW_ERR_USER_NOT_FOUND', FailedPrecondition, 'etcdserver: user name not found'),
+  roleEmpty: fixed('ETCDGW_ERR_ROLE_EMPTY', InvalidArgument, 'etcdserver: role name is empty'),
   roleAlreadyExists: fixed('ETCDGW_ERR_ROLE_ALREADY_EXIST', FailedPrecondition, 'etcdserver: role name already exists'),
   roleNotFound: fixed('ETCDGW_ERR_ROLE_NOT_FOUND', FailedPrecondition, 'etcdserver: role name not found'),
   authFailed: fixed('ETCDGW_ERR_AUTH_FAILED', InvalidArgument, 'etcdserver: authentication failed, invalid user ID or password'),
@@ -146,6 +147,19 @@ export const Errors = {
     'ETCDGW_ERR_PERMISSION_NOT_GRANTED',
     FailedPrecondition,
     'etcdserver: permission is not granted to the role',
+  ),
+  /** etcd passes auth.ErrNoPasswordUser on unconverted: gRPC code 2 and the auth package's own words. */
+  noPasswordUser: fixed(
+    'ETCDGW_ERR_NO_PASSWORD_USER',
+    Unknown,
+    'auth: authentication failed, password was given for no password user',
+  ),
+  /**
+   * etcd's maintenance service (hash, defragment, snapshot, alarm) passes the auth store's errors on
+   * unconverted: gRPC code 2 and the auth package's words ("auth: permission denied").
+   */
+  authUnconverted: formatted('ETCDGW_ERR_AUTH_UNCONVERTED', Unknown, (converted: EtcdError) =>
+    converted.message.replace(/^etcdserver: /, 'auth: '),
   ),
   authNotEnabled: fixed('ETCDGW_ERR_AUTH_NOT_ENABLED', FailedPrecondition, 'etcdserver: authentication is not enabled'),
   invalidAuthToken: fixed('ETCDGW_ERR_INVALID_AUTH_TOKEN', Unauthenticated, 'etcdserver: invalid auth token'),
@@ -268,6 +282,8 @@ export const Errors = {
   /** A backup that cannot be taken: the snapshot source failed or the destination cannot hold it. */
   backupFailed: formatted('ETCDGW_ERR_BACKUP_FAILED', Unavailable, (stage: string, cause: Error) => `backup: ${stage}: ${cause.message}`),
   backupNotFound: formatted('ETCDGW_ERR_BACKUP_NOT_FOUND', NotFound, (what: string, dir: string) => `backup: ${what} in ${dir}`),
+  /** POST /backups/verify's body is not {"name": "..."}. */
+  backupVerifyRequest: fixed('ETCDGW_ERR_BACKUP_VERIFY_REQUEST', InvalidArgument, 'etcdgw: POST /backups/verify takes {"name": "<backup name>"} or {"name": "latest"}'),
   revisionMissing: formatted(
     'ETCDGW_ERR_REVISION_MISSING',
     DataLoss,
@@ -294,6 +310,18 @@ export const Errors = {
       `etcdgw: cross-origin request from ${origin} refused: while the web console is served, browsers may send requests from this server's own origin only`,
   ),
 
+  /**
+   * Remote mode with --client-cert-auth, etcd's auth enabled: etcd would take the gateway's own connection
+   * for the request, and the gateway cannot become another etcd user without that user's password.
+   */
+  certificateIdentityRemote: formatted(
+    'ETCDGW_ERR_CERTIFICATE_IDENTITY_REMOTE',
+    Unauthenticated,
+    (user: string) =>
+      `etcdgw: in front of an etcd cluster a client certificate cannot act as etcd user ${JSON.stringify(user)} ` +
+      '(etcd would need its password): authenticate with /v3/auth/authenticate and send the token',
+  ),
+
   /** The server sheds the streams of its slowest clients (--stream-send-budget-bytes). */
   sendBudgetExceeded: formatted(
     'ETCDGW_ERR_SEND_BUDGET_EXCEEDED',
@@ -318,7 +346,24 @@ export const relayedEtcdError = Object.assign(
   { code: RELAYED },
 )
 
+/** grpc-go's text of an error as a status ("rpc error: code = PermissionDenied desc = etcdserver: permission denied"). */
+export function grpcStatusText(err: EtcdError): string {
+  return `rpc error: code = ${GrpcCode[err.grpcCode]} desc = ${err.message}`
+}
+
 /** Any thrown value as an EtcdError: itself if it is one, else Errors.unknown. */
 export function etcdErrorOf(err: unknown): EtcdError {
   return err instanceof EtcdError ? err : Errors.unknown(err)
+}
+
+/** What of an EtcdError crosses a thread (a worker's postMessage keeps no class). */
+export interface EtcdErrorFields {
+  code: string
+  grpcCode: GrpcCode
+  message: string
+}
+
+/** An EtcdError made on a worker thread, as it was there. */
+export function etcdErrorFrom(fields: EtcdErrorFields): EtcdError {
+  return new EtcdError(fields.code, fields.grpcCode, fields.message)
 }

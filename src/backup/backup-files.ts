@@ -3,7 +3,8 @@
  * JSON sidecar `<name>.json` written once it has been verified. A snapshot being written has a hidden temp
  * name carrying the writer's pid, so a half-written file is never taken for a backup.
  */
-import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Errors } from '../errors.js'
 import { syncDir } from '../snapshot/save.js'
@@ -34,12 +35,22 @@ export interface BackupRecord {
 
 export interface BackupEntry {
   name: string
+  /** The file's path, or the object's s3:// URL. */
   path: string
   time: Date
   fileBytes: number
   /** The sidecar, when the backup was verified and the file is still the size it was. */
   record?: BackupRecord
 }
+
+/** An entry for a snapshot named `name` of `fileBytes` bytes; its record counts only if it names this snapshot at this size. */
+export function backupEntry(name: string, path: string, fileBytes: number, record: BackupRecord | undefined): BackupEntry | undefined {
+  const time = backupTime(name)
+  if (!time) return undefined
+  return { name, path, time, fileBytes, ...(record && record.fileBytes === fileBytes && record.name === name ? { record } : {}) }
+}
+
+export const byTime = (a: BackupEntry, b: BackupEntry) => a.time.getTime() - b.time.getTime()
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0')
 
@@ -72,6 +83,35 @@ export function removeStaleTemps(dir: string): string[] {
   return removed
 }
 
+const STAGING = /^etcdgw-backup-staging-(\d+)-/
+
+/** The staging directories this process made and has not released yet. */
+const stagingInUse = new Set<string>()
+
+/**
+ * A directory of its own under the system's temp dir for a snapshot bound for the bucket alone (no backup
+ * directory, or one that failed) or downloaded from it; first, those of writers that are gone are removed.
+ * A server runs several at once (a scheduled backup beside a verification), so this process's own are
+ * kept while in use; one with its pid but not in use is a previous process's (pids repeat in containers).
+ * Give it back with releaseStagingDir.
+ */
+export function makeStagingDir(): string {
+  for (const entry of readdirSync(tmpdir())) {
+    const m = STAGING.exec(entry)
+    const path = join(tmpdir(), entry)
+    if (m && !stagingInUse.has(path) && !alive(Number(m[1]))) rmSync(path, { recursive: true, force: true })
+  }
+  const dir = mkdtempSync(join(tmpdir(), `etcdgw-backup-staging-${process.pid}-`))
+  stagingInUse.add(dir)
+  return dir
+}
+
+/** Removes a directory makeStagingDir made. */
+export function releaseStagingDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true })
+  stagingInUse.delete(dir)
+}
+
 function alive(pid: number): boolean {
   if (pid === process.pid) return false
   try {
@@ -86,14 +126,12 @@ function alive(pid: number): boolean {
 export function listBackups(dir: string): BackupEntry[] {
   const entries: BackupEntry[] = []
   for (const name of readdirSync(dir)) {
-    const time = backupTime(name)
-    if (!time) continue
+    if (!backupTime(name)) continue
     const path = join(dir, name)
-    const fileBytes = statSync(path).size
-    const record = readSidecar(path)
-    entries.push({ name, path, time, fileBytes, ...(record && record.fileBytes === fileBytes && record.name === name ? { record } : {}) })
+    const entry = backupEntry(name, path, statSync(path).size, readSidecar(path))
+    if (entry) entries.push(entry)
   }
-  return entries.sort((a, b) => a.time.getTime() - b.time.getTime())
+  return entries.sort(byTime)
 }
 
 function readSidecar(path: string): BackupRecord | undefined {

@@ -16,6 +16,8 @@ export class BackupMetrics {
   private readonly revision: Gauge
   private readonly failures: Counter<'reason'>
   private readonly kept: Gauge<'destination'>
+  private readonly destinationFailures: Counter<'destination'>
+  private readonly destinationSuccess: Gauge<'destination'>
   private readonly interval: Gauge
 
   /** `registry`: the process-wide one where /metrics should show them (serve, backup run); tests give their own. */
@@ -28,7 +30,9 @@ export class BackupMetrics {
     this.size = new Gauge({ name: 'etcdgw_backup_last_size_bytes', help: 'Size of the last verified backup file.', registers })
     this.revision = new Gauge({ name: 'etcdgw_backup_last_revision', help: 'Revision of the last verified backup.', registers })
     this.failures = new Counter({ name: 'etcdgw_backup_failures_total', help: 'Failed backups by reason (source, destination, verify, retention).', labelNames: ['reason'], registers })
-    this.kept = new Gauge({ name: 'etcdgw_backup_kept', help: 'Verified backups kept, per destination.', labelNames: ['destination'], registers })
+    this.kept = new Gauge({ name: 'etcdgw_backup_kept', help: 'Verified backups kept, per destination (directory or bucket).', labelNames: ['destination'], registers })
+    this.destinationFailures = new Counter({ name: 'etcdgw_backup_destination_failures_total', help: 'Backups a destination (directory or bucket) failed to take or keep.', labelNames: ['destination'], registers })
+    this.destinationSuccess = new Gauge({ name: 'etcdgw_backup_destination_last_success_timestamp_seconds', help: 'When the newest verified backup a destination holds was taken.', labelNames: ['destination'], registers })
     this.interval = new Gauge({ name: 'etcdgw_backup_schedule_interval_seconds', help: 'Time between two slots of the schedule.', registers })
     for (const reason of REASONS) this.failures.inc({ reason }, 0)
   }
@@ -51,6 +55,17 @@ export class BackupMetrics {
 
   keptIn(destination: string, count: number): void {
     this.kept.set({ destination }, count)
+  }
+
+  /** A destination that could not take a backup: counted under reason destination too. */
+  destinationFailed(destination: string): void {
+    this.destinationFailures.inc({ destination })
+    this.failures.inc({ reason: 'destination' })
+  }
+
+  destinationSucceeded(destination: string, at: Date): void {
+    this.destinationSuccess.set({ destination }, at.getTime() / 1000)
+    this.destinationFailures.inc({ destination }, 0)
   }
 
   scheduleInterval(seconds: number): void {

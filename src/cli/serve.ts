@@ -3,20 +3,23 @@ import type { Server as HttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { Command } from 'commander'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
-import { Gauge } from 'prom-client'
 import { buildApp } from '../app.js'
 import { BackupService } from '../backup/backup-service.js'
+import { dirStore } from '../backup/backup-store.js'
+import { openS3Store } from '../backup/s3-flags.js'
+import type { S3Store } from '../backup/s3-store.js'
 import { BackupMetrics } from '../backup/metrics.js'
 import { ScheduleLoop } from '../backup/schedule.js'
 import { backendSource } from '../backup/sources.js'
 import type { Backend } from '../backend/backend.js'
 import { dataDirModeWarning } from '../backend/embedded/data-dir.js'
-import { DEFAULT_QUOTA_BYTES, openEmbeddedBackend } from '../backend/embedded/index.js'
+import { openEmbeddedBackend } from '../backend/embedded/index.js'
 import { openRemoteBackend } from '../backend/remote/index.js'
 import { registry } from '../metrics.js'
 import { ConfigError, resolveServeConfig, type RemoteConfig, type ServeConfig, type ServeFlags, serveOptions } from '../config.js'
 import { Errors, EtcdError } from '../errors.js'
 import { followRemoteTls, type RemoteTlsFollower } from '../tls/remote-client-tls.js'
+import { trackPkiDirectory } from '../tls/pki-dir-certs.js'
 import { ReloadingTls } from '../tls/reloading-tls.js'
 import { TlsFileError } from '../tls/tls-files.js'
 
@@ -54,8 +57,16 @@ export function registerServeCommand(program: Command): void {
 }
 
 async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | undefined): Promise<void> {
+  let backupS3: S3Store | undefined
+  try {
+    backupS3 = config.backup?.s3 && (await openS3Store(config.backup.s3, 'backup-'))
+  } catch (err) {
+    process.stderr.write(`etcdgw serve: ${(err as Error).message}\n`)
+    process.exit(usageExitCode)
+  }
   const remote = config.remote && (await openRemote(config.remote))
   const backend = remote || (await openEmbedded(config))
+  const backupStores = config.backup && [...(config.backup.dir !== undefined ? [dirStore(config.backup.dir)] : []), ...(backupS3 ? [backupS3] : [])]
   const apps: FastifyInstance[] = []
   let remoteTls: RemoteTlsFollower | undefined
   let backups: ScheduleLoop | undefined
@@ -85,6 +96,9 @@ async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | unde
         streamSendBudgetBytes: config.streamSendBudgetBytes,
         apiDocs: config.apiDocs,
         ui: config.ui,
+        clientCertAuth: secure && config.tls!.clientCertAuth === true,
+        cors: config.cors,
+        ...(backupStores ? { backups: backupStores } : {}),
         logger,
         ...(secure ? { https: tls!.serverOptions() } : {}),
       })
@@ -102,7 +116,8 @@ async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | unde
     const looseDataDir = config.remote ? undefined : dataDirModeWarning(config.dataDir)
     if (looseDataDir) apps[0]!.log.warn({ dataDir: config.dataDir }, looseDataDir)
     if (config.remote && remote) remoteTls = await followRemoteTls(config.remote, () => remote.reloadTls(), apps[0]!.log)
-    if (config.backup) backups = scheduleBackups(config, backend, apps[0]!.log)
+    if (config.pkiDir) trackPkiDirectory(config.pkiDir, apps[0]!.log)
+    if (config.backup) backups = scheduleBackups(config, backend, backupS3, apps[0]!.log)
   } catch (err) {
     await shutdown(apps, backend, tls, remoteTls)
     throw err
@@ -119,18 +134,19 @@ async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | unde
 }
 
 /** Backups of the store this server serves, with the code `etcdgw backup run` uses; metrics on /metrics, one log line each. */
-function scheduleBackups(config: ServeConfig, backend: Backend, log: FastifyBaseLogger): ScheduleLoop {
+function scheduleBackups(config: ServeConfig, backend: Backend, s3: S3Store | undefined, log: FastifyBaseLogger): ScheduleLoop {
   const { schedule, dir, retention } = config.backup!
   const store = config.remote ? `etcd at ${config.remote.endpoints.join(',')}` : `data dir ${config.dataDir}`
   const service = new BackupService({
     source: backendSource(backend, store, config.remote?.endpoints.length ?? 1),
-    dir,
+    ...(dir !== undefined ? { dir } : {}),
+    ...(s3 ? { s3 } : {}),
     retention,
     log: (level, fields, msg) => log[level](fields, msg),
     metrics: new BackupMetrics(registry),
   })
   service.metrics.scheduleInterval(schedule.intervalSeconds(new Date()))
-  service.observeDirectory()
+  void service.observe()
   const loop = new ScheduleLoop(schedule, async () => void (await service.backup()))
   loop.start()
   return loop
@@ -152,24 +168,18 @@ async function openRemote(remote: RemoteConfig): Promise<Backend & { reloadTls()
 }
 
 function openEmbedded(config: ServeConfig): Promise<Backend> {
-  exposeQuota(config.quotaBackendBytes)
   return openEmbeddedBackend({
     dataDir: config.dataDir,
     name: config.name,
     maxTxnOps: config.maxTxnOps,
+    bcryptCost: config.bcryptCost,
+    authToken: config.authToken,
+    authTokenTtlSeconds: config.authTokenTtlSeconds,
     maxRequestBytes: config.maxRequestBytes,
     quotaBackendBytes: config.quotaBackendBytes,
     progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
     clientUrls: config.advertiseClientUrls.map((u) => u.origin),
   })
-}
-
-/** etcd's etcd_server_quota_backend_bytes: the quota in force (etcd leaves it unset when quotas are off). */
-function exposeQuota(quotaBackendBytes: number): void {
-  if (quotaBackendBytes < 0) return
-  new Gauge({ name: 'etcd_server_quota_backend_bytes', help: 'Current backend storage quota size in bytes.', registers: [registry] }).set(
-    quotaBackendBytes === 0 ? DEFAULT_QUOTA_BYTES : quotaBackendBytes,
-  )
 }
 
 async function shutdown(

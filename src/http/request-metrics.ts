@@ -1,24 +1,10 @@
-/** What the server counts of every HTTP request: duration by route, and etcd's mvcc counters for KV. */
+/** What the server counts of every HTTP request: its duration by route. */
 import type { FastifyInstance } from 'fastify'
-import { Counter, Histogram, type Registry } from 'prom-client'
+import { Histogram, type Registry } from 'prom-client'
 
-/** KV routes → etcd's mvcc operation counters. */
-const mvccCounters: Record<string, string> = {
-  '/v3/kv/put': 'put',
-  '/v3/kv/range': 'range',
-  '/v3/kv/txn': 'txn',
-  '/v3/kv/deleterange': 'delete',
-}
-
-/** Request duration by route, and etcd's mvcc counters by KV route; call on the root app (hooks are scoped). */
+/** Request duration by route; call on the root app (hooks are scoped). */
 export function observeRequests(app: FastifyInstance, registry: Registry): void {
   const registers = [registry]
-  const ops = Object.fromEntries(
-    [...new Set(Object.values(mvccCounters))].map((op) => [
-      op,
-      new Counter({ name: `etcd_mvcc_${op}_total`, help: `Total number of ${op}s seen by this member.`, registers }),
-    ]),
-  )
   const duration = new Histogram({
     name: 'etcdgw_http_request_duration_seconds',
     help: 'HTTP requests by route, method and status code.',
@@ -30,8 +16,6 @@ export function observeRequests(app: FastifyInstance, registry: Registry): void 
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched'
     duration.observe({ route, method: request.method, code: String(reply.statusCode) }, reply.elapsedTime / 1000)
-    const op = mvccCounters[route]
-    if (op && reply.statusCode === 200) ops[op]!.inc()
     done()
   })
 }

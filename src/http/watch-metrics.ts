@@ -2,8 +2,11 @@
 import { Gauge, type Registry } from 'prom-client'
 import type { Watch, WatchRequest, WatchResponse, WatchStream } from '../backend/backend.js'
 
-/** The backend's Watch, with a gauge of the app's registry showing the watches open on it. */
-export function countedWatch(watch: Watch, registry: Registry): Watch {
+/**
+ * A gauge of the app's registry showing the watches open on this server; the function it returns gives a
+ * Watch (a caller's, see Backend.as) whose streams the gauge counts.
+ */
+export function watchCounter(registry: Registry): (watch: Watch) => Watch {
   const streams = new Set<WatchStream>()
   new Gauge({
     name: 'etcdgw_watches_open',
@@ -15,13 +18,13 @@ export function countedWatch(watch: Watch, registry: Registry): Watch {
       this.set(open)
     },
   })
-  return {
+  return (watch) => ({
     open(onResponse: (resp: WatchResponse) => void) {
       const stream = new CountedStream(watch.open(onResponse), streams)
       streams.add(stream)
       return stream
     },
-  }
+  })
 }
 
 /** A stream the gauge counts while it is open (a class: no closures per stream). */

@@ -218,3 +218,85 @@ function decodeFields(b: Buffer, what: string, wireTypes: readonly number[], kno
     throw Errors.snapshotInvalid(`a ${what} record does not decode: ${(err as Error).message}`)
   }
 }
+
+/** The `auth` bucket's keys (auth/store.go). */
+export const AUTH_KEYS = {
+  enabled: 'authEnabled',
+  revision: 'authRevision',
+} as const
+
+/** authpb.User: name 1, password 2 (the bcrypt hash), roles 3, options 4 (UserAddOptions: no_password 1). */
+export interface AuthUserRecord {
+  name: string
+  password: string
+  roles: string[]
+  noPassword: boolean
+}
+
+export function encodeAuthUser(u: AuthUserRecord): Buffer {
+  const w = protobuf.Writer.create()
+  if (u.name.length > 0) w.uint32(0x0a).bytes(Buffer.from(u.name))
+  if (u.password.length > 0) w.uint32(0x12).bytes(Buffer.from(u.password))
+  for (const role of u.roles) w.uint32(0x1a).string(role)
+  if (u.noPassword) w.uint32(0x22).fork().uint32(0x08).bool(true).ldelim()
+  return Buffer.from(w.finish())
+}
+
+export function decodeAuthUser(b: Buffer): AuthUserRecord {
+  const u: AuthUserRecord = { name: '', password: '', roles: [], noPassword: false }
+  decodeFields(b, 'authpb.User', [0, 2, 2, 2, 2], (field, r) => {
+    switch (field) {
+      case 1: u.name = bytes(r).toString(); return true
+      case 2: u.password = bytes(r).toString(); return true
+      case 3: u.roles.push(r.string()); return true
+      case 4:
+        decodeFields(bytes(r), 'authpb.UserAddOptions', [0, 0], (option, o) => option === 1 && ((u.noPassword = o.bool()), true))
+        return true
+      default: return false
+    }
+  })
+  return u
+}
+
+/** authpb.Role: name 1, keyPermission 2 (authpb.Permission: permType 1, key 2, range_end 3). */
+export interface AuthRoleRecord {
+  name: string
+  perms: Array<{ permType: number; key: Buffer; rangeEnd: Buffer }>
+}
+
+export function encodeAuthRole(role: AuthRoleRecord): Buffer {
+  const w = protobuf.Writer.create()
+  if (role.name.length > 0) w.uint32(0x0a).bytes(Buffer.from(role.name))
+  for (const p of role.perms) {
+    w.uint32(0x12).fork()
+    if (p.permType !== 0) w.uint32(0x08).int32(p.permType)
+    if (p.key.length > 0) w.uint32(0x12).bytes(p.key)
+    if (p.rangeEnd.length > 0) w.uint32(0x1a).bytes(p.rangeEnd)
+    w.ldelim()
+  }
+  return Buffer.from(w.finish())
+}
+
+export function decodeAuthRole(b: Buffer): AuthRoleRecord {
+  const role: AuthRoleRecord = { name: '', perms: [] }
+  decodeFields(b, 'authpb.Role', [0, 2, 2], (field, r) => {
+    switch (field) {
+      case 1: role.name = bytes(r).toString(); return true
+      case 2: {
+        const p = { permType: 0, key: EMPTY, rangeEnd: EMPTY }
+        decodeFields(bytes(r), 'authpb.Permission', [0, 0, 2, 2], (f, pr) => {
+          switch (f) {
+            case 1: p.permType = pr.int32(); return true
+            case 2: p.key = bytes(pr); return true
+            case 3: p.rangeEnd = bytes(pr); return true
+            default: return false
+          }
+        })
+        role.perms.push(p)
+        return true
+      }
+      default: return false
+    }
+  })
+  return role
+}

@@ -11,6 +11,7 @@ import type { StoredChange } from '../backend/embedded/kv-codec.js'
 import { importStore } from '../backend/embedded/store-import.js'
 import { BoltFile } from './bolt-reader.js'
 import { clusterIds, type ClusterFlags } from './etcd-ids.js'
+import { readAuth } from './auth-buckets.js'
 import { BUCKETS, decodeAlarmMember, decodeKeyValue, decodeLease, decodeRevKey, readCompaction } from './etcd-db.js'
 
 export interface RestoreOptions extends ClusterFlags {
@@ -36,6 +37,7 @@ export async function restoreSnapshot(file: string, opts: RestoreOptions): Promi
       changes: keyChanges(db),
       leases: leaseRecords(db),
       alarms,
+      auth: readAuth(db),
       compactScheduled: compaction.scheduled,
       compactFinished: compaction.finished,
     })

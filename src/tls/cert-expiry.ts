@@ -8,8 +8,11 @@ import { x509Sample, X509_LABEL_NAMES, X509_METRICS, type X509Sample } from '../
 import { registry } from '../metrics.js'
 
 export interface CertInUse {
-  /** served: the server certificate; trusted_ca: a CA client certificates may chain to; client: a certificate we present */
-  role: 'served' | 'trusted_ca' | 'client'
+  /**
+   * served: the server certificate; trusted_ca: a CA client certificates may chain to; client: a certificate
+   * we present; pki: one of the --pki-dir directory's
+   */
+  role: 'served' | 'trusted_ca' | 'client' | 'pki'
   file: string
   cert: X509Certificate
 }

@@ -10,6 +10,7 @@ import t from 'tap'
 import { listBackups } from '../../src/backup/backup-files.js'
 import { startGateway } from '../helpers/gateway.js'
 import { send } from '../helpers/http.js'
+import { S3_CREDENTIALS, startS3Server } from '../helpers/s3-server.js'
 import { applyWorkload, etcdgw, rangeAll, sameHistory } from '../helpers/snapshot-workload.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -51,8 +52,11 @@ t.test('serve backs up its embedded store on a schedule', async (t) => {
 
 t.test('the backup flags are checked before anything starts', async (t) => {
   const cases: Array<[string[], string]> = [
-    [['--backup-dir', '/tmp/x'], 'etcdgw serve: --backup-dir and the --backup-keep flags need --backup-schedule\n'],
-    [['--backup-schedule', '@every 1h'], 'etcdgw serve: --backup-schedule needs --backup-dir\n'],
+    [['--backup-dir', '/tmp/x'], 'etcdgw serve: --backup-dir, --backup-s3-bucket and the --backup-keep flags need --backup-schedule\n'],
+    [['--backup-s3-bucket', 'b'], 'etcdgw serve: --backup-dir, --backup-s3-bucket and the --backup-keep flags need --backup-schedule\n'],
+    [['--backup-schedule', '@every 1h'], 'etcdgw serve: --backup-schedule needs --backup-dir, --backup-s3-bucket or both\n'],
+    [['--backup-schedule', '@every 1h', '--backup-s3-bucket', 'b', '--backup-s3-sse-kms-key-id', 'k'], 'etcdgw serve: --backup-s3-sse-kms-key-id needs --backup-s3-sse aws:kms\n'],
+    [['--backup-schedule', '@every 1h', '--backup-s3-bucket', 'b', '--backup-s3-part-size', '1MiB'], /--backup-s3-part-size: a size of 5MiB or more/],
     [['--backup-schedule', 'soon', '--backup-dir', '/tmp/x'], /^etcdgw serve: --backup-schedule "soon": /],
     [['--backup-schedule', '@every 1h', '--backup-dir', '/tmp/x', '--backup-keep-for', 'a week'], 'etcdgw serve: --backup-keep-for: "a week" is not a positive duration (e.g. 10m, 5s, 500ms)\n'],
   ] as never
@@ -62,3 +66,35 @@ t.test('the backup flags are checked before anything starts', async (t) => {
     t.match(r.stderr, message)
   }
 })
+
+t.test('serve keeps its backups in an S3 bucket alone (--backup-s3-*): listed, verified, restored from there', async (t) => {
+  Object.assign(process.env, S3_CREDENTIALS)
+  const tmp = mkdtempSync(join(tmpdir(), 'etcdgw-serve-backups-s3-'))
+  t.teardown(() => rmSync(tmp, { recursive: true, force: true }))
+  const s3 = await startS3Server({ teardown: t })
+  const bucketFlags = s3.flags.map((f) => f.replace(/^--s3-/, '--backup-s3-'))
+  const gw = await startGateway({ teardown: t, flags: ['--backup-schedule', '* * * * * *', ...bucketFlags, '--backup-s3-prefix', 'served'] })
+  await applyWorkload(gw.url)
+  const current = Number((await rangeAll(gw.url, 0)).body.header!.revision)
+  let listed: Array<{ where: string; verified: boolean; revision?: number; paths: string[] }> = []
+  for (let i = 0; i < 100 && !listed.some((b) => b.verified && b.revision === current); i++) {
+    await sleep(100)
+    listed = (JSON.parse((await send(gw.url, '/backups', '', { method: 'GET' })).body) as { backups: typeof listed }).backups
+  }
+  const latest = listed.filter((b) => b.verified && b.revision === current).at(-1)
+  t.ok(latest, `a verified backup at revision ${current} in the bucket`)
+  t.equal(latest?.where, 's3')
+  t.match(latest?.paths[0], /^s3:\/\/backups\/served\/snapshot-\d{8}-\d{6}\.db$/)
+  const verified = await send(gw.url, '/backups/verify', '{"name":"latest"}')
+  t.equal(verified.status, 200, verified.body)
+  t.match(JSON.parse(verified.body), { copies: [{ store: 's3://backups/served/' }] })
+
+  const dataDir = join(tmp, 'restored')
+  const restored = await etcdgw(['backup', 'restore', 'latest', ...s3.flags, '--s3-prefix', 'served', '--data-dir', dataDir])
+  t.equal(restored.code, 0, restored.stderr)
+  await gw.stopGracefully()
+  const copy = await startGateway({ teardown: t, flags: ['--data-dir', dataDir] })
+  const answer = await rangeAll(copy.url, 0)
+  t.equal(Number(answer.body.header!.revision) >= current, true, 'the restored store is at the backup\'s revision or later')
+})
+

@@ -121,10 +121,8 @@ t.test('etcdgw get/put/del/watch print as etcdctl does', { skip: etcdMissing() }
   t.match(expected[5], /^\$ get foo\n\[exit 0\]\nfoo\nbar\n$/, 'etcdctl ran')
 
   const targets = { 'embedded store': embedded.url, 'remote backend': remote.url }
-  for (const [name, url] of Object.entries(targets)) {
-    const got = await transcript(ours(url))
-    t.same(got, expected, `every command on ${name}`)
-  }
+  const got = await Promise.all(Object.values(targets).map((url) => transcript(ours(url))))
+  Object.keys(targets).forEach((name, i) => t.same(got[i], expected, `every command on ${name}`))
 
   const expectedWatch = await watchTranscript(etcdctl(reference.url), (args) =>
     background(ETCDCTL, ['--endpoints', reference.url, ...args]),

@@ -59,6 +59,8 @@ t.test('bad flags: a clear message and exit status 2', async (t) => {
     [['--max-txn-ops', '0'], /--max-txn-ops: "0" is not a positive integer/],
     [['--log-level', 'loud'], /Allowed choices are debug, info, warn, error/],
     [['--no-such-flag'], /unknown option '--no-such-flag'/],
+    [['--pki-dir', '/nonexistent/pki'], /--pki-dir: \/nonexistent\/pki is not a directory/],
+    [['--cors', 'app.example:8080'], /--cors: "app.example:8080" is not an origin: give scheme:\/\/host\[:port\]/],
   ]
   for (const [args, message] of cases) {
     const r = spawnSync(process.execPath, [MAIN, 'serve', '--data-dir', join(dir, 'd'), ...args], { encoding: 'utf8', timeout: 20_000 })
@@ -84,4 +86,11 @@ t.test('the web console: on by default, off with --ui=false or ETCDGW_UI=false (
   await exited(off.child)
   const env = await startServe(t, [...listen, '--data-dir', join(dir, 'env')], { ETCDGW_UI: 'false' })
   t.equal((await fetch(`${env.url}/ui/`)).status, 404)
+  env.child.kill('SIGTERM')
+  await exited(env.child)
+  // an origin --cors names may call the API from its pages while the console is on
+  const listed = await startServe(t, [...listen, '--data-dir', join(dir, 'cors'), '--cors', 'https://elsewhere.example:443'])
+  const put = await foreignPut(listed.url)
+  t.equal(put.status, 200)
+  t.equal(put.headers.get('access-control-allow-origin'), 'https://elsewhere.example')
 })

@@ -3,8 +3,8 @@
  * servers get the same writes in the same order, so revisions agree; scenarios use their own keys.
  */
 import t from 'tap'
-import { runScenario } from '../http/helpers/scenario.js'
-import { etcdMissing, OUR_TARGETS, startRealEtcd } from '../http/helpers/servers.js'
+import { runScenario } from '../helpers/scenario.js'
+import { etcdMissing, OUR_TARGETS, startRealEtcd } from '../helpers/servers.js'
 import { multiplex, scenarios } from './watch-scenarios.js'
 
 const missing = etcdMissing()

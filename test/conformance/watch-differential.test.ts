@@ -5,8 +5,8 @@
  */
 import t from 'tap'
 import { seededRandom, testSeed } from '../helpers/seeded-random.js'
-import { etcdMissing, startOurs, startRealEtcd } from '../http/helpers/servers.js'
-import { b64, normalize, openStream, post, type StreamClient } from '../http/helpers/stream-clients.js'
+import { etcdMissing, startOurs, startRealEtcd } from '../helpers/servers.js'
+import { b64, normalize, openStream, post, type StreamClient } from '../helpers/stream-clients.js'
 
 const missing = etcdMissing()
 if (missing) t.plan(0, missing)

@@ -1,6 +1,6 @@
 /** The watch stream scenarios compared between etcd and etcdgw (see watch-conformance.test.ts). */
-import type { Scenario, Step } from '../http/helpers/scenario.js'
-import { b64 } from '../http/helpers/stream-clients.js'
+import type { Scenario, Step } from '../helpers/scenario.js'
+import { b64 } from '../helpers/stream-clients.js'
 
 const create = (key: string, more: Record<string, unknown> = {}) => ({ create_request: { key: b64(key), ...more } })
 const put = (key: string, value = 'v', more: Record<string, unknown> = {}): Step => ({

@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { send } from '../helpers/http.js'
 import { MAIN, startServe } from '../helpers/serve-process.js'
-import { openWs } from '../http/helpers/stream-clients.js'
+import { openWs } from '../helpers/stream-clients.js'
 
 interface Kv {
   key: string

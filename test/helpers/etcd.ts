@@ -124,6 +124,24 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<RunningServe
   })
 }
 
+/** A real etcd on a data dir made by `etcdctl snapshot restore`, on free loopback ports. */
+export function startRestoredEtcd(dataDir: string, teardown: Teardown, ready: (url: string) => Promise<boolean>): Promise<RunningServer> {
+  return launch({
+    what: 'etcd-restored',
+    command: ETCD_BIN,
+    portCount: 2,
+    args: ([client, peer]) => [
+      '--data-dir', dataDir,
+      '--listen-client-urls', `http://127.0.0.1:${client}`,
+      '--advertise-client-urls', `http://127.0.0.1:${client}`,
+      '--listen-peer-urls', `http://127.0.0.1:${peer}`,
+      ...FAST_ELECTION,
+    ],
+    ready,
+    teardown,
+  })
+}
+
 export interface EtcdCluster {
   members: RunningServer[]
   /** Client URLs of all members, in member order. */

@@ -90,9 +90,10 @@ export interface CliOutput {
   stderr: string
 }
 
-export function runCli(command: string, args: string[]): Promise<CliOutput> {
+/** `env`: variables to set or override for this run. */
+export function runCli(command: string, args: string[], env: Record<string, string> = {}): Promise<CliOutput> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: { ...process.env, ETCDCTL_API: '3' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(command, args, { env: { ...process.env, ETCDCTL_API: '3', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString('latin1')))
@@ -102,5 +103,5 @@ export function runCli(command: string, args: string[]): Promise<CliOutput> {
   })
 }
 
-export const etcdgw = (args: string[]) => runCli(process.execPath, [MAIN_JS, ...args])
+export const etcdgw = (args: string[], env?: Record<string, string>) => runCli(process.execPath, [MAIN_JS, ...args], env)
 export const etcdctl = (args: string[]) => runCli(ETCDCTL, args)

@@ -3,8 +3,8 @@
  * frame or body is answered in full and in order, with no queue of pending renewals behind it.
  */
 import t from 'tap'
-import { startOurs } from './helpers/servers.js'
-import { openStream, post } from './helpers/stream-clients.js'
+import { startOurs } from '../helpers/servers.js'
+import { openStream, post } from '../helpers/stream-clients.js'
 
 t.test('a burst of keepalive requests is answered in full, in order, on both transports', async (t) => {
   const ours = await startOurs(t)

@@ -1,7 +1,7 @@
 /** Leases and their keys across a restart, next to real etcd restarted the same way. */
 import t from 'tap'
-import { etcdMissing, startOurs, startRealEtcd, type Server } from './helpers/servers.js'
-import { b64, normalize, post } from './helpers/stream-clients.js'
+import { etcdMissing, startOurs, startRealEtcd, type Server } from '../helpers/servers.js'
+import { b64, normalize, post } from '../helpers/stream-clients.js'
 
 const missing = etcdMissing()
 if (missing) t.plan(0, missing)

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import { buildApp } from '../../src/app.js'
+import { dirStore } from '../../src/backup/backup-store.js'
 import { openEmbeddedBackend } from '../../src/backend/embedded/index.js'
 import { openApiText } from '../../src/http/api/write-openapi.js'
 
@@ -12,11 +13,13 @@ const committedFile = fileURLToPath(new URL('../../../openapi/openapi.json', imp
 async function appWithRoutes(t: Test, apiDocs?: boolean) {
   const dir = mkdtempSync(join(tmpdir(), 'etcdgw-openapi-'))
   const backend = await openEmbeddedBackend({ dataDir: dir, name: 'default', maxTxnOps: 128 })
-  const app = buildApp({ backend, maxRequestBytes: 1572864, apiDocs })
+  // with backups, so that their routes are served too
+  const app = buildApp({ backend, maxRequestBytes: 1572864, apiDocs, backups: [dirStore(join(dir, 'backups'))] })
   const routes: Array<{ method: string; url: string; catchAll: boolean }> = []
   app.addHook('onRoute', (r) => {
-    // The health routes answer every other method with a 405 from one multi-method route.
-    const catchAll = Array.isArray(r.method) && r.method.length > 1
+    // The health routes answer every other method with a 405 from one multi-method route, and /v3/*
+    // upgrades the WebSockets of paths with no RPC to answer them Not Found (as etcd does).
+    const catchAll = (Array.isArray(r.method) && r.method.length > 1) || r.url.endsWith('*')
     for (const method of [r.method].flat()) routes.push({ method: method.toLowerCase(), url: r.url, catchAll })
   })
   await app.ready()

@@ -6,7 +6,7 @@
 import t from 'tap'
 import type { Socket } from 'node:net'
 import { WebSocket } from 'ws'
-import { startOurs } from './helpers/servers.js'
+import { startOurs } from '../helpers/servers.js'
 
 const limit = 256 * 1024
 /** What may sit above the limit: the answers to one message, and a socket's own write granularity. */

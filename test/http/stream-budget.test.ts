@@ -5,8 +5,8 @@
 import t from 'tap'
 import type { Socket } from 'node:net'
 import { WebSocket } from 'ws'
-import { startOurs } from './helpers/servers.js'
-import { b64, post } from './helpers/stream-clients.js'
+import { startOurs } from '../helpers/servers.js'
+import { b64, post } from '../helpers/stream-clients.js'
 
 const budget = 4 * 1024 * 1024
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))

@@ -5,7 +5,7 @@ import t, { type Test } from 'tap'
 import { buildApp } from '../../src/app.js'
 import { openEmbeddedBackend } from '../../src/backend/embedded/index.js'
 import { send } from '../helpers/http.js'
-import { openStream, type Transport } from './helpers/stream-clients.js'
+import { openStream, type Transport } from '../helpers/stream-clients.js'
 
 /** A server on a loopback port (real HTTP, so WebSocket upgrades and raw bytes work). */
 async function startServer(t: Test): Promise<string> {

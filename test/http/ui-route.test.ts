@@ -77,10 +77,13 @@ t.test('a POST from another origin is refused (403, etcd error shape); same orig
 
 t.test('a WebSocket handshake from another origin is refused', async (t) => {
   const app = await appWith(t, true)
-  await t.rejects(app.injectWS('/v3/watch', { headers: { origin: 'https://evil.example' } }))
-  const ws = await app.injectWS('/v3/watch')
-  ws.terminate()
-  t.pass('without Origin the handshake succeeds')
+  // a stream, a unary RPC and a path with no RPC (which etcd upgrades to answer Not Found)
+  for (const path of ['/v3/watch', '/v3/kv/put', '/v3/no/such/rpc']) {
+    await t.rejects(app.injectWS(path, { headers: { origin: 'https://evil.example' } }), path)
+    const ws = await app.injectWS(path)
+    ws.terminate()
+    t.pass(`${path}: without Origin the handshake succeeds`)
+  }
 })
 
 t.test('--ui=false: no /ui/, and cross-origin requests are served as etcd serves them', async (t) => {

@@ -5,9 +5,9 @@
  */
 import { createHash } from 'node:crypto'
 import t from 'tap'
-import { type Context, runScenario, type Scenario, type Step } from './helpers/scenario.js'
-import { etcdMissing, startOurs, startRealEtcd } from './helpers/servers.js'
-import { b64 } from './helpers/stream-clients.js'
+import { type Context, runScenario, type Scenario, type Step } from '../helpers/scenario.js'
+import { etcdMissing, startOurs, startRealEtcd } from '../helpers/servers.js'
+import { b64 } from '../helpers/stream-clients.js'
 
 const missing = etcdMissing()
 if (missing) t.plan(0, missing)

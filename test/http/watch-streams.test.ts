@@ -1,8 +1,8 @@
 /** What etcdgw does on purpose better than etcd on watch streams, and its own limits. */
 import t from 'tap'
 import { WebSocket } from 'ws'
-import { startOurs } from './helpers/servers.js'
-import { b64, openStream, openWs, post } from './helpers/stream-clients.js'
+import { startOurs } from '../helpers/servers.js'
+import { b64, openStream, openWs, post } from '../helpers/stream-clients.js'
 
 const create = (key: string) => JSON.stringify({ create_request: { key: b64(key) } })
 

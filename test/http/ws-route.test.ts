@@ -8,6 +8,7 @@ import websocket from '@fastify/websocket'
 import Fastify from 'fastify'
 import t, { type Test } from 'tap'
 import { WebSocket } from 'ws'
+import { credentialsReader } from '../../src/http/credentials.js'
 import { webSocketRoute } from '../../src/http/stream/ws-route.js'
 
 setFlagsFromString('--expose-gc')
@@ -18,7 +19,7 @@ async function echoServer(t: Test): Promise<{ url: string; upgrades: IncomingMes
   const app = Fastify()
   app.register(websocket, { options: { perMessageDeflate: false, maxPayload: 1024 } })
   app.register(async (app) =>
-    webSocketRoute(app, '/echo', (socket) => socket.on('message', (data: Buffer) => socket.send(data.toString()))),
+    webSocketRoute(app, '/echo', credentialsReader(false), (socket) => socket.on('message', (data: Buffer) => socket.send(data.toString()))),
   )
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.teardown(() => app.close())

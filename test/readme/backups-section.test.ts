@@ -29,7 +29,7 @@ t.test('every flag of every etcdgw backup command in the section exists', async 
   for (const command of commands) {
     const sub = command.split(/\s+/)[2]!
     if (!helps.has(sub)) helps.set(sub, (await etcdgw(['backup', sub, '--help'])).stdout)
-    for (const flag of command.match(/--[a-z-]+/g) ?? []) t.match(helps.get(sub), new RegExp(`${flag}\\b`), `backup ${sub} ${flag}`)
+    for (const flag of command.match(/--[a-z0-9-]+/g) ?? []) t.match(helps.get(sub), new RegExp(`${flag}\\b`), `backup ${sub} ${flag}`)
   }
   t.same([...helps.keys()].sort(), ['list', 'now', 'restore', 'run', 'verify'])
 })

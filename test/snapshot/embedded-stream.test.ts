@@ -15,7 +15,7 @@ import { layOutBolt } from '../../src/snapshot/bolt-writer.js'
 import { snapshotRange } from '../../src/snapshot/get.js'
 import { snapshotStatus } from '../../src/snapshot/status.js'
 import { post } from '../helpers/http.js'
-import { startOurs } from '../http/helpers/servers.js'
+import { startOurs } from '../helpers/servers.js'
 
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64')
 

@@ -8,10 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { ETCD_BIN, etcdMissing } from '../helpers/etcd.js'
+import { etcdMissing, startRestoredEtcd } from '../helpers/etcd.js'
 import { startGateway } from '../helpers/gateway.js'
-import { launch } from '../helpers/managed-server.js'
-import { openHttpStream } from '../http/helpers/stream-clients.js'
+import { openHttpStream } from '../helpers/stream-clients.js'
 import { applyWorkload, etcdctl, etcdgw, rangeAll, sameHistory } from '../helpers/snapshot-workload.js'
 
 const missing = etcdMissing()
@@ -44,20 +43,7 @@ t.test('an etcdgw snapshot in etcd', { skip: missing }, async (t) => {
   const dataDir = join(tmp, 'etcd-data')
   const restored = await etcdctl(['snapshot', 'restore', file, '--data-dir', dataDir])
   t.equal(restored.code, 0, restored.stderr)
-  const etcd = await launch({
-    what: 'etcd-restored',
-    command: ETCD_BIN,
-    portCount: 2,
-    args: ([client, peer]) => [
-      '--data-dir', dataDir,
-      '--listen-client-urls', `http://127.0.0.1:${client}`,
-      '--advertise-client-urls', `http://127.0.0.1:${client}`,
-      '--listen-peer-urls', `http://127.0.0.1:${peer}`,
-      '--heartbeat-interval', '10', '--election-timeout', '100',
-    ],
-    ready: async (url) => (await rangeAll(url, 0)).status === 200,
-    teardown: t,
-  })
+  const etcd = await startRestoredEtcd(dataDir, t, async (url) => (await rangeAll(url, 0)).status === 200)
   await sameHistory(t, gw.url, etcd.url, 'etcdgw → etcd')
   const ours = await watchEvents(gw.url, compactRev, 1_000)
   t.ok(ours.length > 5, `${ours.length} events since the compaction`)

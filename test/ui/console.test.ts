@@ -12,6 +12,7 @@ import t, { type Test } from 'tap'
 import { DEFAULT_CA_VALIDITY_MS, filesOf, initPki } from '../../pki/index.js'
 import { chromiumMissing, launchBrowser, openPage, screenshot } from '../helpers/browser.js'
 import { startServe } from '../helpers/serve-process.js'
+import { etcdgw } from '../helpers/snapshot-workload.js'
 
 const DAY = 86_400_000
 const MILLION = 1_000_000
@@ -38,6 +39,7 @@ async function run(): Promise<void> {
     '--cert-file', server.cert,
     '--key-file', server.key,
     '--trusted-ca-file', filesOf(join(dir, 'pki'), 'etcd-ca').cert,
+    '--pki-dir', join(dir, 'pki'),
   ])
   const base = serve.url
   const browser = await launchBrowser()
@@ -57,6 +59,23 @@ async function run(): Promise<void> {
     t.same(await page.$$eval('nav[aria-label="Views"] a', (as) => as.map((a) => a.textContent)), ['Keys', 'Watch', 'Cluster', 'Certificates'])
     t.same(problems.list, [])
     await assertLabelled(t, page)
+  })
+
+  t.test('a hash that changes while the console starts still picks its view', async (t) => {
+    // the moment the first render lands (before the app's effects run), the hash moves to #/cluster: a
+    // test that goes from one origin to another and straight on to a view does exactly this
+    const { page: early } = await openPage(browser)
+    t.teardown(() => early.close())
+    await early.evaluateOnNewDocument(() => {
+      new MutationObserver((_, observer) => {
+        if (!document.querySelector('nav[aria-label="Views"] a[aria-current="page"]')) return
+        observer.disconnect()
+        location.hash = '#/cluster'
+      }).observe(document, { childList: true, subtree: true })
+    })
+    await early.goto(`${base}/ui/#/keys`)
+    await early.waitForFunction(() => document.querySelector('nav[aria-label="Views"] a[aria-current="page"]')?.textContent === 'Cluster', { timeout: 5_000 })
+    t.equal(await early.$eval('[data-view="cluster"]', (div) => (div as HTMLElement).hidden), false, 'the cluster view is shown')
   })
 
   t.test('a key put over HTTP appears in the list, with its value', async (t) => {
@@ -278,8 +297,37 @@ async function run(): Promise<void> {
     t.equal(served!.cells[4], 'expires within 30 days')
     const ca = rows.find((r) => r.cells.length === 4)
     t.equal(ca?.level, 'cert expiry-ok', 'the CA is listed apart, valid')
+    // the rest of --pki-dir's certificates, which the gateway itself does not use
+    const peer = rows.find((r) => r.cells[0]!.startsWith(filesOf(join(dir, 'pki'), 'etcd-peer').cert.replace(/\.crt$/, '')))
+    t.equal(peer?.level, 'cert expiry-warning', "the PKI directory's peer certificate, expiring in 20 days")
+    t.equal(peer?.cells[3], 'etcd-ca')
     await assertLabelled(t, page)
     await screenshot(page, 'certificates')
+  })
+
+  t.test('backups: the list, the last verified backup, and verification again', async (t) => {
+    const backups = join(dir, 'backups')
+    const taken = await etcdgw(['backup', 'now', '--gateway', base, '--dir', backups])
+    t.equal(taken.code, 0, taken.stderr)
+    // a second server that keeps its backups there (on a yearly schedule: the test takes them itself)
+    const withBackups = await startServe(t, ['--data-dir', join(dir, 'data-2'), '--listen-client-urls', 'http://127.0.0.1:0', '--backup-schedule', '0 0 1 1 *', '--backup-dir', backups])
+    const { page: p } = await openPage(browser)
+    t.teardown(() => p.close())
+    await p.goto(`${withBackups.url}/ui/#/backups`)
+    await p.waitForSelector('.backups tr.backup')
+    t.same(await p.$$eval('nav[aria-label="Views"] a', (as) => as.map((a) => a.textContent)), ['Keys', 'Watch', 'Cluster', 'Certificates', 'Backups'])
+    const cells = await p.$$eval('.backups tr.backup td', (tds) => tds.map((td) => td.textContent))
+    const name = /snapshot-\d{8}-\d{6}\.db(?=: revision)/.exec(taken.stdout)![0]
+    t.equal(cells[0], name)
+    t.equal(cells[5], 'verified')
+    t.equal(cells[6], 'dir')
+    await p.waitForFunction(() => /UTC$/.test(document.querySelector('.backups dl.meta dd')?.textContent ?? ''))
+    t.match(await text(p, '.backups dl.meta dd.ok'), /^\w{3} \d{2}, \d{4} \d{2}:\d{2} UTC$/, 'the last verified backup, from /metrics, not overdue')
+    await p.locator(`.backups button[aria-label="Verify ${name} again"]`).click()
+    await p.waitForFunction(() => document.querySelector('.backups .notice')?.textContent?.includes('verified in'))
+    t.match(await text(p, '.backups .notice'), new RegExp(`^${name.replace(/\./g, '\\.')} verified in ${backups}: revision \\d+, \\d+ keys`))
+    await assertLabelled(t, p)
+    await screenshot(p, 'backups')
   })
 
   t.test(`${MILLION.toLocaleString('en')} keys under one prefix: first page < 1 s, next pages < 300 ms, memory flat`, async (t) => {

@@ -97,14 +97,11 @@ export class ApiError extends Error {
   }
 }
 
-async function post<T>(path: string, body: unknown): Promise<T> {
+/** A JSON call; an answer that is not 2xx becomes an ApiError with etcd's message. */
+async function call<T>(url: string, init: RequestInit): Promise<T> {
   let res: Response
   try {
-    res = await fetch(`/v3/${path}?encoding=utf8`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    })
+    res = await fetch(url, init)
   } catch (err) {
     throw new ApiError(`the gateway cannot be reached (${err instanceof Error ? err.message : String(err)})`, -1, 0)
   }
@@ -122,6 +119,33 @@ async function post<T>(path: string, body: unknown): Promise<T> {
   return json as T
 }
 
+const postJson = <T>(url: string, body: unknown) =>
+  call<T>(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+
+const post = <T>(path: string, body: unknown) => postJson<T>(`/v3/${path}?encoding=utf8`, body)
+
+/** A backup as GET /backups lists it (`etcdgw backup list -w json`). */
+export interface Backup {
+  name: string
+  time: string
+  where: string
+  paths: string[]
+  fileBytes: number
+  verified: boolean
+  revision?: number
+  totalKey?: number
+  hash?: number
+}
+
+export interface VerifiedCopy {
+  name: string
+  store: string
+  revision: number
+  totalKey: number
+  fileBytes: number
+  hash: number
+}
+
 export const api = {
   range: (req: RangeRequest) => post<RangeResponse>('kv/range', req),
   txn: (compare: Compare[], success: RequestOp[], failure: RequestOp[]) => post<TxnResponse>('kv/txn', { compare, success, failure }),
@@ -132,6 +156,9 @@ export const api = {
   alarms: () => post<{ alarms?: Alarm[] }>('maintenance/alarm', { action: 'GET' }),
   disarm: (a: Alarm) => post<{ alarms?: Alarm[] }>('maintenance/alarm', { action: 'DEACTIVATE', memberID: a.memberID, alarm: a.alarm }),
   defragment: () => post<{ header: Header }>('maintenance/defragment', {}),
+  /** etcdgw's own routes, there while the server takes scheduled backups. */
+  backups: () => call<{ backups: Backup[] }>('/backups', { headers: { accept: 'application/json' } }),
+  verifyBackup: (name: string) => postJson<{ copies: VerifiedCopy[] }>('/backups/verify', { name }),
 }
 
 export async function getText(path: string): Promise<{ ok: boolean; status: number; text: string }> {

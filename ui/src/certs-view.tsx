@@ -76,13 +76,14 @@ export function CertsView({ active }: { active: boolean }) {
   })
   if (error) return <p class="error" role="alert">{error}</p>
   if (!certs) return <p>Loading…</p>
-  if (certs.length === 0) return <p>This gateway uses no certificate: it serves plain HTTP and talks to no etcd over TLS.</p>
+  if (certs.length === 0) return <p>This gateway uses no certificate: it serves plain HTTP, talks to no etcd over TLS and has no --pki-dir.</p>
   const leaves = certs.filter((c) => !c.ca)
   const cas = certs.filter((c) => c.ca)
   return (
     <div class="certs">
       <p class="hint">
-        The certificates this gateway serves, trusts and presents, as its <code>/metrics</code> shows them. Warnings at 30 and 7 days.
+        The certificates this gateway serves, trusts and presents, and those of the PKI directory given with <code>--pki-dir</code>, as its{' '}
+        <code>/metrics</code> shows them. Warnings at 30 and 7 days.
       </p>
       <CertTable title="Certificates" certs={leaves} now={now} withCa />
       <CertTable title="Certificate authorities" certs={cas} now={now} withCa={false} />

@@ -1,7 +1,10 @@
 /** The console's shell: one view per tab, chosen by the URL's hash so that views can be linked and bookmarked. */
 import { render } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
+import { getText } from './api.js'
+import { BackupsView } from './backups-view.js'
 import { CertsView } from './certs-view.js'
+import { parseMetrics } from './prometheus.js'
 import { ClusterView } from './cluster-view.js'
 import { KeysView } from './keys-view.js'
 import { WatchView } from './watch-view.js'
@@ -12,22 +15,32 @@ const views = [
   { id: 'watch', label: 'Watch' },
   { id: 'cluster', label: 'Cluster' },
   { id: 'certificates', label: 'Certificates' },
+  /** only while the gateway takes scheduled backups (GET /backups answers, /metrics has etcdgw_backup_*) */
+  { id: 'backups', label: 'Backups' },
 ] as const
 
 type ViewId = (typeof views)[number]['id']
 
-function current(): ViewId {
+function current(shown: readonly ViewId[]): ViewId {
   const id = location.hash.replace(/^#\/?/, '')
-  return views.find((v) => v.id === id)?.id ?? 'keys'
+  return shown.find((v) => v === id) ?? 'keys'
 }
 
 function App() {
-  const [view, setView] = useState<ViewId>(current())
+  const [backups, setBackups] = useState(false)
+  const shown = views.filter((v) => v.id !== 'backups' || backups).map((v) => v.id)
+  const [view, setView] = useState<ViewId>(current(shown))
   useEffect(() => {
-    const onHash = () => setView(current())
-    addEventListener('hashchange', onHash)
-    return () => removeEventListener('hashchange', onHash)
+    // a server that takes scheduled backups says how often on /metrics
+    void getText('/metrics').then((m) => setBackups(m.ok && parseMetrics(m.text).has('etcdgw_backup_schedule_interval_seconds')))
   }, [])
+  useEffect(() => {
+    const onHash = () => setView(current(shown))
+    addEventListener('hashchange', onHash)
+    // effects run after the first paint: a hash that changed in between fired no event we heard
+    onHash()
+    return () => removeEventListener('hashchange', onHash)
+  }, [backups])
   useEffect(() => {
     document.title = `${views.find((v) => v.id === view)!.label} · etcdgw console`
   }, [view])
@@ -40,7 +53,7 @@ function App() {
         <h1>etcdgw</h1>
         <nav aria-label="Views">
           <ul>
-            {views.map((v) => (
+            {views.filter((v) => shown.includes(v.id)).map((v) => (
               <li key={v.id}>
                 <a href={`#/${v.id}`} aria-current={v.id === view ? 'page' : undefined}>
                   {v.label}
@@ -64,6 +77,11 @@ function App() {
         <div hidden={view !== 'certificates'} data-view="certificates">
           <CertsView active={view === 'certificates'} />
         </div>
+        {backups && (
+          <div hidden={view !== 'backups'} data-view="backups">
+            <BackupsView active={view === 'backups'} />
+          </div>
+        )}
       </main>
     </>
   )

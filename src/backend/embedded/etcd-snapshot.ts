@@ -3,7 +3,21 @@
  * in etcd's buckets, so etcdctl can check and restore what `/v3/maintenance/snapshot` streams.
  */
 import type { BoltBucket } from '../../snapshot/bolt-writer.js'
-import { BUCKETS, encodeAlarmMember, encodeKeyValue, encodeLease, encodeRevKey, encodeU64, META_KEYS, REV_KEY_BYTES } from '../../snapshot/etcd-db.js'
+import {
+  AUTH_KEYS,
+  BUCKETS,
+  encodeAlarmMember,
+  encodeAuthRole,
+  encodeAuthUser,
+  encodeKeyValue,
+  encodeLease,
+  encodeRevKey,
+  encodeU64,
+  META_KEYS,
+  REV_KEY_BYTES,
+} from '../../snapshot/etcd-db.js'
+import { FRESH_AUTH } from '../../auth/auth-store.js'
+import { AUTH_META_KEY, fromSaved, type SavedAuth } from '../../auth/saved-auth.js'
 import { bytesFieldSize, keyValueSize } from '../../proto-size.js'
 import { decodeChange, decodeChangeShape } from './kv-codec.js'
 import type { StoreReadTxn } from './store-file.js'
@@ -11,9 +25,6 @@ import { decodeRevKey } from './revision.js'
 
 /** etcd 3.4's cluster version, as its `cluster` bucket records it. */
 const CLUSTER_VERSION = '3.4.0'
-/** A fresh etcd's auth revision. */
-const AUTH_REVISION = 1
-
 /** Stand-ins for revision keys in the layout pass, where only their lengths count. */
 const REV_KEY_SHAPE = Buffer.alloc(REV_KEY_BYTES)
 const TOMBSTONE_KEY_SHAPE = Buffer.alloc(REV_KEY_BYTES + 1)
@@ -36,6 +47,11 @@ export function etcdBuckets(txn: StoreReadTxn): BoltBucket[] {
     for (const { key } of txn.revisions.getRange({ reverse: true, limit: 1, transaction })) return decodeRevKey(key).main
     return 1
   }
+  const auth = () => {
+    const saved = meta<SavedAuth>(AUTH_META_KEY)
+    return saved ? fromSaved(saved) : FRESH_AUTH
+  }
+  const byKey = (entries: Entry[]) => entries.sort((a, b) => Buffer.compare(a.key, b.key))
   return [
     bucket(BUCKETS.alarm, () => {
       const alarms = meta<Array<[string, number]>>('alarms') ?? []
@@ -43,9 +59,15 @@ export function etcdBuckets(txn: StoreReadTxn): BoltBucket[] {
         .map(([member, alarm]) => ({ key: encodeAlarmMember(BigInt(member), alarm), value: Buffer.alloc(0) }))
         .sort((a, b) => Buffer.compare(a.key, b.key))
     }),
-    bucket(BUCKETS.auth, () => [{ key: str('authRevision'), value: encodeU64(AUTH_REVISION) }]),
-    bucket(BUCKETS.authRoles, none),
-    bucket(BUCKETS.authUsers, none),
+    bucket(BUCKETS.auth, () => {
+      const { enabled, revision } = auth()
+      const entries = [{ key: str(AUTH_KEYS.revision), value: encodeU64(revision) }]
+      // etcd writes the flag the first time auth is enabled, and keeps it (as 0) once disabled
+      if (enabled || revision > 1) entries.unshift({ key: str(AUTH_KEYS.enabled), value: Buffer.from([enabled ? 1 : 0]) })
+      return entries
+    }),
+    bucket(BUCKETS.authRoles, () => byKey(auth().roles.map((r) => ({ key: Buffer.from(r.name), value: encodeAuthRole(r) })))),
+    bucket(BUCKETS.authUsers, () => byKey(auth().users.map((u) => ({ key: Buffer.from(u.name), value: encodeAuthUser(u) })))),
     bucket(BUCKETS.cluster, () => [{ key: str('clusterVersion'), value: str(CLUSTER_VERSION) }]),
     bucket(BUCKETS.key, function* (layout) {
       for (const { key, value } of txn.revisions.getRange({ transaction })) {

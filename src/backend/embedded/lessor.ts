@@ -29,6 +29,14 @@ export interface LeaseState {
   revoking: boolean
 }
 
+/** What a lessor's metrics learn: leases granted (with their TTL), renewed, revoked, and revoked on expiry. */
+export interface LeaseObserver {
+  granted(ttl: number): void
+  renewed(): void
+  revoked(): void
+  expired(): void
+}
+
 /**
  * etcd's lessor on the embedded store: leases with their TTL persisted in lmdb and expiry checks. Which
  * keys a lease holds is kept by the store as it applies writes (`attachments`).
@@ -37,6 +45,7 @@ export class Lessor {
   private readonly leases = new Map<bigint, LeaseState>()
   private timer: NodeJS.Timeout | undefined
   private expiryRevokes: Promise<unknown> = Promise.resolve()
+  private observer: LeaseObserver | undefined
 
   constructor(
     private readonly store: MvccStore,
@@ -55,6 +64,11 @@ export class Lessor {
     }
     this.timer = setInterval(() => this.revokeExpired(), this.opts.checkIntervalMs)
     this.timer.unref()
+  }
+
+  /** Reports grants, renewals and revokes to `observer` from now on. */
+  observe(observer: LeaseObserver): void {
+    this.observer = observer
   }
 
   /** Whether keys can be attached to the lease. */
@@ -94,6 +108,7 @@ export class Lessor {
       this.leases.delete(id)
       throw err
     }
+    this.observer?.granted(ttl)
     return lease
   }
 
@@ -102,6 +117,7 @@ export class Lessor {
     const lease = this.leases.get(id)
     if (!lease || lease.revoking || lease.expiry <= this.opts.now()) return undefined
     lease.expiry = this.opts.now() + lease.ttl * 1000
+    this.observer?.renewed()
     return lease.ttl
   }
 
@@ -128,6 +144,7 @@ export class Lessor {
       lease.revoking = false
       throw err
     }
+    this.observer?.revoked()
   }
 
   async close(): Promise<void> {
@@ -143,7 +160,7 @@ export class Lessor {
       if (expired.length >= REVOKE_PER_CHECK) break
     }
     if (expired.length === 0) return
-    this.expiryRevokes = Promise.allSettled(expired.map((id) => this.revoke(id)))
+    this.expiryRevokes = Promise.allSettled(expired.map((id) => this.revoke(id).then(() => this.observer?.expired())))
   }
 }
 

@@ -13,7 +13,7 @@ import { LeaseAttachments } from './lease-attachments.js'
 import { startMember, type MemberIdentity } from './member-identity.js'
 import { decodeRevKey, encodeRevKey, type Revision } from './revision.js'
 import { RowCounts } from './row-counts.js'
-import { queued, STORE_FILE, StoreFile, type StoreReadTxn } from './store-file.js'
+import { type FileObserver, queued, STORE_FILE, StoreFile, type StoreReadTxn } from './store-file.js'
 import type { CommitListener, RangeOptions, RangeResult, ReadView, WatchableStore } from './views.js'
 import { WriteTxn, type TxnStore } from './write-txn.js'
 
@@ -46,7 +46,7 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
   private readonly rowCounts = new RowCounts()
   private closed = false
   private readonly listeners = new Set<CommitListener>()
-  private defragmenting: Promise<void> | undefined
+  private defragmentation: Promise<void> | undefined
 
   private constructor(
     /** The data dir's member folder, private to this process's user: the store's files live here. */
@@ -232,6 +232,21 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
     )
   }
 
+  /** Reports each of the file's write transactions and defragments to `observer`. */
+  observeFile(observer: FileObserver): void {
+    this.file.observe(observer)
+  }
+
+  /** Whether a defragment is under way. */
+  get defragmenting(): boolean {
+    return this.defragmentation !== undefined
+  }
+
+  /** Writes issued and not yet durable. */
+  get pendingWrites(): number {
+    return this.file.pendingWrites
+  }
+
   /** etcd's raft index (and applied index). */
   get appliedIndex(): number {
     return this.applied.value(this.committedRev)
@@ -275,8 +290,8 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
   /** etcd's defragment, after any compaction in progress (see StoreFile.defragment). */
   defragment(): Promise<void> {
     this.assertUsable()
-    this.defragmenting ??= this.file.defragment(() => this.compaction.idle()).finally(() => (this.defragmenting = undefined))
-    return this.defragmenting
+    this.defragmentation ??= this.file.defragment(() => this.compaction.idle()).finally(() => (this.defragmentation = undefined))
+    return this.defragmentation
   }
 
   /** etcd's Compact (see Compaction.compact). */

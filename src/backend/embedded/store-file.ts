@@ -60,6 +60,16 @@ async function commitCause(err: Error): Promise<Error> {
   return reason instanceof Error ? reason : err
 }
 
+/** What a store's metrics learn of its file: commits and defragments. */
+export interface FileObserver {
+  /** A transaction became durable `seconds` after it was started (its fsync included). */
+  committed(seconds: number): void
+  /** A transaction failed: these writes are taken back. */
+  failed(writes: number): void
+  /** A defragment took `seconds`, from its start to the new file in use. */
+  defragmented(seconds: number): void
+}
+
 interface LmdbStats {
   pageSize: number
   treeBranchPageCount: number
@@ -80,6 +90,9 @@ export class StoreFile {
   /** Writes waiting for the next transaction, and the pending start of that transaction or the one in flight. */
   private queued: QueuedWrite[] = []
   private committing = false
+  /** Writes of the transaction in flight. */
+  private inFlight = 0
+  private observer: FileObserver | undefined
   /** While set, writes wait for it before they reach lmdb (defragment swaps the file underneath). */
   private writesHeld: Promise<void> | undefined
   /** Counts finished writes, so the file's size is looked up only when it can have changed. */
@@ -134,12 +147,31 @@ export class StoreFile {
     return settled
   }
 
+  /** Reports each transaction and defragment to `observer` from now on. */
+  observe(observer: FileObserver): void {
+    this.observer = observer
+  }
+
+  /** Writes issued and not yet durable (or failed). */
+  get pendingWrites(): number {
+    return this.inFlight + this.queued.length
+  }
+
   private startBatch(): void {
     const batch = this.queued
     this.queued = []
-    const write = () => this.revs.batch(() => {
-      for (const w of batch) w.writes()
-    })
+    this.inFlight = batch.length
+    const write = () => {
+      const started = process.hrtime.bigint()
+      return this.revs
+        .batch(() => {
+          for (const w of batch) w.writes()
+        })
+        .then((result) => {
+          this.observer?.committed(Number(process.hrtime.bigint() - started) / 1e9)
+          return result
+        })
+    }
     const held = this.writesHeld
     ;(held ? held.then(write) : write()).then(
       () => this.settle(batch, undefined),
@@ -149,9 +181,11 @@ export class StoreFile {
 
   private settle(batch: QueuedWrite[], err: Error | undefined): void {
     this.writesDone++
+    this.inFlight = 0
     if (err) {
       const failing = batch.concat(this.queued)
       this.queued = []
+      this.observer?.failed(failing.length)
       for (let i = failing.length - 1; i >= 0; i--) runSettled(failing[i]!, () => failing[i]!.failed(err))
     } else {
       for (const w of batch) runSettled(w, w.done)
@@ -250,6 +284,7 @@ export class StoreFile {
    * writers such as compaction); reads go on from the old file until the swap.
    */
   async defragment(quiet: () => Promise<void>): Promise<void> {
+    const started = process.hrtime.bigint()
     const writesBefore = this.writesSettled()
     let release!: () => void
     this.writesHeld = new Promise<void>((resolve) => (release = resolve))
@@ -274,6 +309,7 @@ export class StoreFile {
       else await old.close()
       this.writesDone++
       renameSync(copy + '-lock', join(this.dir, STORE_FILE + '-lock'))
+      this.observer?.defragmented(Number(process.hrtime.bigint() - started) / 1e9)
     } finally {
       this.writesHeld = undefined
       release()

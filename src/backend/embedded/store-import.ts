@@ -1,8 +1,10 @@
 /**
  * Writes a new embedded store from another store's contents (an etcd snapshot being restored): the
- * revisions table, the leases, the alarms, the compaction state and the member and cluster IDs.
+ * revisions table, the leases, the alarms, the auth store, the compaction state and the member and cluster IDs.
  */
 import { join } from 'node:path'
+import type { AuthData } from '../../auth/auth-store.js'
+import { AUTH_META_KEY, toSaved } from '../../auth/saved-auth.js'
 import type { StoredChange } from './kv-codec.js'
 import { encodeChange } from './kv-codec.js'
 import { prepareDataDir } from './data-dir.js'
@@ -16,6 +18,8 @@ export interface ImportedStore {
   changes: Iterable<{ main: number; sub: number; change: StoredChange }>
   leases: Iterable<{ id: bigint; ttl: number }>
   alarms: Array<{ memberId: bigint; alarm: number }>
+  /** Users, roles, the enabled flag and the auth revision. */
+  auth: AuthData
   /** The compaction etcd had scheduled and the one it had finished (0: none). */
   compactScheduled: number
   compactFinished: number
@@ -48,6 +52,7 @@ export async function importStore(dataDir: string, s: ImportedStore): Promise<vo
       meta.putSync('clusterId', s.clusterId.toString())
       meta.putSync('memberId', s.memberId.toString())
       if (s.alarms.length > 0) meta.putSync('alarms', s.alarms.map((a) => [a.memberId.toString(), a.alarm]))
+      meta.putSync(AUTH_META_KEY, toSaved(s.auth))
       // the embedded store's compactScheduled is the revision reads are refused below, as etcd's after its restart
       const compactRev = Math.max(s.compactScheduled, s.compactFinished)
       if (compactRev > 0) meta.putSync('compactScheduled', compactRev)

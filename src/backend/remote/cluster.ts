@@ -1,6 +1,6 @@
 import type { Cluster, Member, MemberAddResponse, MemberListResponse } from '../backend.js'
 import { header, idOut } from './convert.js'
-import type { EndpointPool } from './endpoint-pool.js'
+import type { Calls } from './endpoint-pool.js'
 import type { PbMember, PbMemberAddResponse, PbMemberListResponse } from './messages.js'
 
 const member = (m: PbMember): Member => ({
@@ -16,7 +16,7 @@ const uint64 = (id: bigint) => idOut(BigInt.asUintN(64, id))
 
 /** etcd's Cluster service, forwarded: the list from any member, changes through the leader. */
 export class RemoteCluster implements Cluster {
-  constructor(private readonly pool: EndpointPool) {}
+  constructor(private readonly pool: Calls) {}
 
   async memberList(): Promise<MemberListResponse> {
     return list(await this.pool.call<PbMemberListResponse>('Cluster', 'MemberList', {}, 'serializable'))

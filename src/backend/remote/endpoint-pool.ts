@@ -22,6 +22,15 @@ export interface EndpointPoolOptions extends TlsFiles {
   healthIntervalMs?: number
 }
 
+/** The requests one caller sends: with a token, each carries it as etcd's "token" metadata. */
+export interface Calls {
+  call<Res>(service: ServiceName, method: string, req: unknown, policy: RetryPolicy): Promise<Res>
+  serverStream<Res>(service: ServiceName, method: string, req: unknown): grpc.ClientReadableStream<Res>
+}
+
+/** etcd's metadata key for a caller's token (rpctypes.TokenFieldNameGRPC). */
+const TOKEN_METADATA = 'token'
+
 const RANK: Record<MemberHealth, number> = { healthy: 0, noLeader: 1, down: 2 }
 const RETRY_PAUSE_MS = 50
 /** Unhealthy members are probed this often, so a new leader or a restarted member is seen quickly. */
@@ -32,7 +41,7 @@ const PROBE_TICK_MS = 250
  * (Maintenance.Status) keeps every member's health current, and failures found by requests move the
  * preference at once.
  */
-export class EndpointPool {
+export class EndpointPool implements Calls {
   readonly members: Member[]
   readonly requestTimeoutMs: number
   private readonly healthIntervalMs: number
@@ -41,6 +50,8 @@ export class EndpointPool {
   private preferred = 0
   /** etcd's member ID of the leader, as the last probe that saw one reported */
   private leaderId = ''
+  /** How often the probes found another leader than the one before (the first one found counts). */
+  leaderChangesSeen = 0
   private readonly timer: NodeJS.Timeout
   private readonly probing = new Set<Member>()
   private closed = false
@@ -102,8 +113,16 @@ export class EndpointPool {
     return true
   }
 
+  /** The calls of a caller with this token. */
+  withToken(token: string): Calls {
+    return {
+      call: (service, method, req, policy) => this.call(service, method, req, policy, token),
+      serverStream: (service, method, req) => this.serverStream(service, method, req, token),
+    }
+  }
+
   /** One unary call with the policy's retries, all within the request deadline. */
-  async call<Res>(service: ServiceName, method: string, req: unknown, policy: RetryPolicy): Promise<Res> {
+  async call<Res>(service: ServiceName, method: string, req: unknown, policy: RetryPolicy, token?: string): Promise<Res> {
     if (this.closed) throw Errors.clientClosing()
     const deadline = Date.now() + this.requestTimeoutMs
     const tried = new Set<Member>()
@@ -114,7 +133,7 @@ export class EndpointPool {
         // a read may be abandoned and asked elsewhere: one stuck on a follower whose leader just died
         // would otherwise wait for etcd's own 7 s timeout
         const attemptDeadline = policy === 'write' ? deadline : Math.min(deadline, Date.now() + this.readAttemptMs)
-        const metadata = policy === 'serializable' ? new Metadata() : requireLeader()
+        const metadata = withToken(policy === 'serializable' ? new Metadata() : requireLeader(), token)
         return await member.unary<Res>(service, method, req, attemptDeadline, metadata)
       } catch (err) {
         this.reportFailure(member, err)
@@ -134,16 +153,17 @@ export class EndpointPool {
     service: ServiceName,
     method: string,
     preferLeader = false,
+    token?: string,
   ): { member: Member; stream: grpc.ClientDuplexStream<Req, Res> } {
     const member = this.pick(undefined, preferLeader)
-    return { member, stream: member.duplex<Req, Res>(service, method, requireLeader()) }
+    return { member, stream: member.duplex<Req, Res>(service, method, withToken(requireLeader(), token)) }
   }
 
   /** Starts a server-streaming call on the member `pick` chooses; the caller handles its failure. */
-  serverStream<Res>(service: ServiceName, method: string, req: unknown): grpc.ClientReadableStream<Res> {
+  serverStream<Res>(service: ServiceName, method: string, req: unknown, token?: string): grpc.ClientReadableStream<Res> {
     if (this.closed) throw Errors.clientClosing()
     const member = this.pick()
-    const stream = member.serverStream<Res>(service, method, req, new Metadata())
+    const stream = member.serverStream<Res>(service, method, req, withToken(new Metadata(), token))
     stream.on('error', (err) => this.reportFailure(member, err))
     return stream
   }
@@ -179,13 +199,21 @@ export class EndpointPool {
       const res = await member.unary<PbStatusResponse>('Maintenance', 'Status', {}, deadline, new Metadata())
       member.id = res.header?.member_id ?? ''
       member.health = res.leader === '0' ? 'noLeader' : 'healthy'
-      if (res.leader !== '0') this.leaderId = res.leader
+      if (res.leader !== '0' && res.leader !== this.leaderId) {
+        this.leaderId = res.leader
+        this.leaderChangesSeen++
+      }
     } catch {
       member.health = 'down'
     } finally {
       this.probing.delete(member)
     }
   }
+}
+
+function withToken(metadata: Metadata, token: string | undefined): Metadata {
+  if (token !== undefined) metadata.set(TOKEN_METADATA, token)
+  return metadata
 }
 
 export function sleep(ms: number): Promise<void> {

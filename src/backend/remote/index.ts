@@ -1,8 +1,12 @@
-import type { Backend, ResponseHeader } from '../backend.js'
+import type { Backend, Credentials, Lease, ResponseHeader } from '../backend.js'
 import { WatchHub } from '../embedded/watch-hub.js'
 import { grpcMessageLimit } from '../../proto-size.js'
+import { RemoteAuth } from './auth.js'
+import { EtcdAuthProbe } from './auth-probe.js'
 import { RemoteCluster } from './cluster.js'
-import { EndpointPool } from './endpoint-pool.js'
+import { type Calls, EndpointPool } from './endpoint-pool.js'
+import { KeepAliveStream } from './keepalive-stream.js'
+import { type KeepAlives, KeepAlivesByToken } from './keepalives-by-token.js'
 import { RemoteKV } from './kv.js'
 import { RemoteLease } from './lease.js'
 import { RemoteMaintenance } from './maintenance.js'
@@ -12,6 +16,8 @@ import { ReplicaLease } from './replica/replica-lease.js'
 import { DEFAULT_REPLICA_MAX_BYTES } from './replica/replica-store.js'
 import { ReplicaWatch } from './replica/replica-watch.js'
 import { RemoteWatch } from './watch.js'
+import { upstreamMetrics } from './upstream-metrics.js'
+import { WatchesByToken } from './watches-by-token.js'
 
 export interface RemoteOptions {
   /** etcdctl's --endpoints: `https://host:port`, `http://host:port` or `host:port`. */
@@ -40,49 +46,74 @@ const ETCD_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024
 
 /**
  * The Backend in front of a real etcd cluster over gRPC; every member connection carries all of
- * etcd's services. With the replica, reads and watches are answered from it (see replica/).
+ * etcd's services. A caller's token goes to etcd with each of their requests (its own upstream watch and
+ * keepalive streams too), and etcd checks it. Requests without a token are answered from the replica
+ * (see replica/) while etcd has auth disabled.
  */
 export async function openRemoteBackend(opts: RemoteOptions): Promise<RemoteBackend> {
   const pool = new EndpointPool(opts)
   await pool.probeAll()
-  const remoteLease = new RemoteLease(pool)
-  const remoteKV = new RemoteKV(pool)
-  const remoteWatch = new RemoteWatch(pool)
+  const authProbe = new EtcdAuthProbe(pool)
+  await authProbe.start(1_000)
+  const keepAlives = new KeepAliveStream(pool)
+  const watch = new RemoteWatch(pool)
+  const tokenWatches = new WatchesByToken(pool)
+  const tokenKeepAlives = new KeepAlivesByToken(pool)
+  const services = (calls: Calls, leaseKeepAlives: KeepAlives) => ({
+    kv: new RemoteKV(calls),
+    lease: new RemoteLease(calls, leaseKeepAlives),
+    maintenance: new RemoteMaintenance(calls),
+    cluster: new RemoteCluster(calls),
+    auth: new RemoteAuth(calls),
+  })
+  const plain = services(pool, keepAlives)
   let replica: Replica | undefined
   try {
-    replica =
-      opts.replica === false
-        ? undefined
-        : await Replica.open(pool, {
-            maxBytes: DEFAULT_REPLICA_MAX_BYTES,
-            compactionProbeMs: DEFAULT_COMPACTION_PROBE_MS,
-            ...opts.replica,
-          })
+    // with auth enabled in etcd every request needs a user's token, which the replica cannot check
+    if (opts.replica !== false && authProbe.knownDisabled()) {
+      replica = await Replica.open(pool, {
+        maxBytes: DEFAULT_REPLICA_MAX_BYTES,
+        compactionProbeMs: DEFAULT_COMPACTION_PROBE_MS,
+        answersWhile: () => authProbe.knownDisabled(),
+        ...opts.replica,
+      })
+    }
   } catch (err) {
-    remoteLease.close()
+    keepAlives.close()
     pool.close()
     throw err
   }
-  const served = replica ? withReplica(replica, remoteKV, remoteLease, remoteWatch, opts.requestTimeoutMs) : undefined
-  return {
-    kv: served?.kv ?? remoteKV,
-    lease: served?.lease ?? remoteLease,
-    watch: served?.watch ?? remoteWatch,
-    maintenance: new RemoteMaintenance(pool),
-    cluster: new RemoteCluster(pool),
+  const served = replica ? withReplica(replica, plain.kv, plain.lease, watch, opts.requestTimeoutMs) : undefined
+  const backend: RemoteBackend = {
+    ...plain,
+    ...served?.services,
+    watch: served?.watch ?? watch,
+    // the one place a request is routed around the replica: a caller's token goes to etcd, which checks it
+    as: (credentials: Credentials) => {
+      const { token, commonName } = credentials
+      if (token === undefined) {
+        if (commonName !== undefined) authProbe.admit(commonName)
+        return backend
+      }
+      return { ...backend, ...services(pool.withToken(token), tokenKeepAlives.of(token)), watch: tokenWatches.of(token) }
+    },
     upstreams: () => pool.health(),
+    metrics: upstreamMetrics(pool),
     reloadTls: () => pool.reloadTls(),
     async close() {
       served?.close()
       replica?.close()
-      remoteWatch.close()
-      remoteLease.close()
+      watch.close()
+      tokenWatches.close()
+      keepAlives.close()
+      tokenKeepAlives.close()
       pool.close()
     },
   }
+  return backend
 }
 
-function withReplica(replica: Replica, kv: RemoteKV, lease: RemoteLease, watch: RemoteWatch, writeWaitMs: number) {
+function withReplica(replica: Replica, kv: RemoteKV, lease: Lease, watch: RemoteWatch, writeWaitMs: number) {
   const hub = new WatchHub(replica.store, {
     header: (revision: number): ResponseHeader => replica.header(revision),
     progressNotifyIntervalMs: PROGRESS_NOTIFY_INTERVAL_MS,
@@ -92,8 +123,10 @@ function withReplica(replica: Replica, kv: RemoteKV, lease: RemoteLease, watch: 
   // the hub's own notifications follow etcd's --experimental-watch-progress-notify-interval
   replica.onProgressNotify(() => hub.progressTick())
   return {
-    kv: new ReplicaKV(kv, replica, { readWaitMs: READ_WAIT_MS, writeWaitMs }),
-    lease: new ReplicaLease(lease, replica, writeWaitMs),
+    services: {
+      kv: new ReplicaKV(kv, replica, { readWaitMs: READ_WAIT_MS, writeWaitMs }),
+      lease: new ReplicaLease(lease, replica, writeWaitMs),
+    },
     watch: new ReplicaWatch(replica, hub, watch),
     close: () => hub.close(),
   }

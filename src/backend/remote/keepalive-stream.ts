@@ -35,7 +35,16 @@ export class KeepAliveStream {
   private lastAnswerAt = 0
   private closed = false
 
-  constructor(private readonly pool: EndpointPool) {}
+  constructor(
+    private readonly pool: EndpointPool,
+    /** The token the upstream stream carries (its opener's). */
+    private readonly token?: string,
+  ) {}
+
+  /** Keepalives are waiting for their answers. */
+  get busy(): boolean {
+    return this.waiting.size > 0
+  }
 
   keepAlive(id: bigint): Promise<LeaseKeepAliveResponse> {
     if (this.closed) return Promise.reject(Errors.clientClosing())
@@ -68,7 +77,7 @@ export class KeepAliveStream {
 
   private stream(): Upstream {
     if (this.upstream) return this.upstream.stream
-    const upstream = this.pool.duplex<{ ID: string }, PbLeaseKeepAliveResponse>('Lease', 'LeaseKeepAlive', true)
+    const upstream = this.pool.duplex<{ ID: string }, PbLeaseKeepAliveResponse>('Lease', 'LeaseKeepAlive', true, this.token)
     this.upstream = upstream
     upstream.stream.on('data', (res: PbLeaseKeepAliveResponse) => this.answer(res))
     upstream.stream.on('error', (err: Error) => this.broken(upstream, err))

@@ -13,12 +13,12 @@ import type {
 } from '../backend.js'
 import { txnWritesNothing } from '../read-only-txn.js'
 import * as convert from './convert.js'
-import type { EndpointPool } from './endpoint-pool.js'
+import type { Calls } from './endpoint-pool.js'
 import type { PbDeleteRangeResponse, PbHeaderOnly, PbPutResponse, PbRangeResponse, PbTxnResponse } from './messages.js'
 
 /** etcd's KV service, forwarded to the cluster; reads retry on another member, writes only when provably unsent. */
 export class RemoteKV implements KV {
-  constructor(private readonly pool: EndpointPool) {}
+  constructor(private readonly pool: Calls) {}
 
   async range(req: RangeRequest): Promise<RangeResponse> {
     const policy = req.serializable ? 'serializable' : 'read'

@@ -9,17 +9,16 @@ import type {
   LeaseTimeToLiveResponse,
 } from '../backend.js'
 import * as convert from './convert.js'
-import type { EndpointPool } from './endpoint-pool.js'
-import { KeepAliveStream } from './keepalive-stream.js'
+import type { Calls } from './endpoint-pool.js'
+import type { KeepAlives } from './keepalives-by-token.js'
 import type { PbHeaderOnly, PbLeaseGrantResponse, PbLeaseLeasesResponse, PbLeaseTimeToLiveResponse } from './messages.js'
 
 /** etcd's Lease service, forwarded: grant and revoke are writes, time-to-live and list are reads. */
 export class RemoteLease implements Lease {
-  private readonly keepAlives: KeepAliveStream
-
-  constructor(private readonly pool: EndpointPool) {
-    this.keepAlives = new KeepAliveStream(pool)
-  }
+  constructor(
+    private readonly pool: Calls,
+    private readonly keepAlives: KeepAlives,
+  ) {}
 
   async grant(req: LeaseGrantRequest): Promise<LeaseGrantResponse> {
     const res = await this.pool.call<PbLeaseGrantResponse>('Lease', 'LeaseGrant', { TTL: req.ttl, ID: convert.idOut(req.id) }, 'write')
@@ -47,9 +46,5 @@ export class RemoteLease implements Lease {
 
   async leases(): Promise<LeaseLeasesResponse> {
     return convert.leaseLeasesResponse(await this.pool.call<PbLeaseLeasesResponse>('Lease', 'LeaseLeases', {}, 'read'))
-  }
-
-  close(): void {
-    this.keepAlives.close()
   }
 }

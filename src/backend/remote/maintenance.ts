@@ -1,6 +1,6 @@
 import type { AlarmRequest, AlarmResponse, HashResponse, Maintenance, SnapshotChunk, StatusResponse } from '../backend.js'
 import { header, idOut } from './convert.js'
-import type { EndpointPool } from './endpoint-pool.js'
+import type { Calls } from './endpoint-pool.js'
 import { toEtcdError } from './errors.js'
 import type { PbAlarmResponse, PbFullStatusResponse, PbHashResponse, PbHeaderOnly, PbSnapshotResponse } from './messages.js'
 
@@ -9,7 +9,7 @@ import type { PbAlarmResponse, PbFullStatusResponse, PbHashResponse, PbHeaderOnl
  * uses (as etcd's own gateway answers for its member); transfers go to the leader.
  */
 export class RemoteMaintenance implements Maintenance {
-  constructor(private readonly pool: EndpointPool) {}
+  constructor(private readonly pool: Calls) {}
 
   async alarm(req: AlarmRequest): Promise<AlarmResponse> {
     const pb = { action: req.action, memberID: idOut(BigInt.asUintN(64, req.memberId)), alarm: req.alarm }

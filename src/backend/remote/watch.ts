@@ -58,7 +58,11 @@ export class RemoteWatch implements Watch, WatchStreamBackend<ClientWatch> {
   private reconnecting = false
   private closed = false
 
-  constructor(private readonly pool: EndpointPool) {}
+  constructor(
+    private readonly pool: EndpointPool,
+    /** The token the upstream stream carries (etcd checks each create against its user). */
+    private readonly token?: string,
+  ) {}
 
   open(onResponse: (resp: WatchResponse) => void): WatchStream {
     return new ServerWatchStream(this, onResponse)
@@ -122,7 +126,7 @@ export class RemoteWatch implements Watch, WatchStreamBackend<ClientWatch> {
   /** The open upstream stream, opening one when none is (nor is being reconnected). */
   private connected(): Upstream | undefined {
     if (this.upstream || this.reconnecting || this.closed) return this.upstream
-    const { member, stream } = this.pool.duplex<PbWatchRequest, PbWatchResponse>('Watch', 'Watch')
+    const { member, stream } = this.pool.duplex<PbWatchRequest, PbWatchResponse>('Watch', 'Watch', false, this.token)
     const up: Upstream = { member, stream, byId: new Map(), creates: [], progress: [], nextId: 1 }
     this.upstream = up
     stream.on('data', (res: PbWatchResponse) => this.receive(up, res))

@@ -94,9 +94,62 @@ export const httpSchemas: Record<string, Schema> = {
     type: 'object',
     properties: { etcdserver: { type: 'string' }, etcdcluster: { type: 'string' }, etcdgw: { type: 'string' } },
   },
+  BackupList: {
+    type: 'object',
+    properties: {
+      backups: {
+        type: 'array',
+        description: 'oldest first, as `etcdgw backup list -w json`',
+        items: {
+          type: 'object',
+          properties: {
+            name: { type: 'string' },
+            time: { type: 'string', format: 'date-time' },
+            where: { type: 'string', enum: ['dir', 's3', 'both'] },
+            paths: { type: 'array', items: { type: 'string' } },
+            fileBytes: { type: 'integer' },
+            verified: { type: 'boolean', description: 'every copy has its verification record' },
+            revision: { type: 'integer' },
+            totalKey: { type: 'integer' },
+            hash: { type: 'integer', description: 'etcdctl snapshot status hash' },
+            sha256: { type: 'string' },
+          },
+        },
+      },
+    },
+  },
+  BackupVerifyRequest: {
+    type: 'object',
+    properties: { name: { type: 'string', description: 'a backup name, or latest (the newest verified backup)' } },
+    required: ['name'],
+  },
+  BackupVerifyResponse: {
+    type: 'object',
+    properties: {
+      copies: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            name: { type: 'string' },
+            store: { type: 'string' },
+            revision: { type: 'integer' },
+            totalKey: { type: 'integer' },
+            totalSize: { type: 'integer' },
+            hash: { type: 'integer' },
+            sha256: { type: 'string' },
+            fileBytes: { type: 'integer' },
+          },
+        },
+      },
+    },
+  },
 }
 
-/** A route of the API: an RPC (one message each way), a stream of messages, or a plain GET. */
+/**
+ * A route of the API: an RPC (one message each way), a stream of messages, or a plain GET. Every RPC
+ * (POST) is served by GET with a WebSocket upgrade at its path too, as etcd's gateway serves them.
+ */
 export interface Operation {
   method: 'get' | 'post'
   path: string
@@ -107,8 +160,6 @@ export interface Operation {
   stream?: boolean
   /** Answers text/plain. */
   text?: boolean
-  /** Served at the same path by GET with a WebSocket upgrade too. */
-  websocket?: boolean
 }
 
 const rpc = <P extends string, Req extends string, Res extends string>(path: P, summary: string, request: Req, response: Res) => ({
@@ -135,20 +186,18 @@ const routeTable = [
   {
     method: 'post',
     path: '/v3/lease/keepalive',
-    summary: 'Keeps leases alive (stream; also GET with a WebSocket upgrade)',
+    summary: 'Keeps leases alive (stream)',
     request: 'LeaseKeepAliveRequest',
     response: 'LeaseKeepAliveResponse',
     stream: true,
-    websocket: true,
   },
   {
     method: 'post',
     path: '/v3/watch',
-    summary: 'Watches keys (stream; also GET with a WebSocket upgrade); ?encoding=utf8 works on both',
+    summary: 'Watches keys (stream)',
     request: 'WatchRequest',
     response: 'WatchResponse',
     stream: true,
-    websocket: true,
   },
   rpc('/v3/maintenance/alarm', 'Gets, activates or deactivates alarms', 'AlarmRequest', 'AlarmResponse'),
   rpc('/v3/maintenance/status', "The member's status", 'StatusRequest', 'StatusResponse'),
@@ -161,6 +210,22 @@ const routeTable = [
   rpc('/v3/cluster/member/remove', 'Removes a member', 'MemberRemoveRequest', 'MemberRemoveResponse'),
   rpc('/v3/cluster/member/update', "Updates a member's peer URLs", 'MemberUpdateRequest', 'MemberUpdateResponse'),
   rpc('/v3/cluster/member/promote', 'Promotes a learner', 'MemberPromoteRequest', 'MemberPromoteResponse'),
+  rpc('/v3/auth/enable', 'Enables authentication (root only once enabled)', 'AuthEnableRequest', 'AuthEnableResponse'),
+  rpc('/v3/auth/disable', 'Disables authentication (root only)', 'AuthDisableRequest', 'AuthDisableResponse'),
+  rpc('/v3/auth/authenticate', "A token for a user's name and password", 'AuthenticateRequest', 'AuthenticateResponse'),
+  rpc('/v3/auth/user/add', 'Adds a user', 'AuthUserAddRequest', 'AuthUserAddResponse'),
+  rpc('/v3/auth/user/get', "A user's roles", 'AuthUserGetRequest', 'AuthUserGetResponse'),
+  rpc('/v3/auth/user/list', 'Lists the users', 'AuthUserListRequest', 'AuthUserListResponse'),
+  rpc('/v3/auth/user/delete', 'Deletes a user', 'AuthUserDeleteRequest', 'AuthUserDeleteResponse'),
+  rpc('/v3/auth/user/changepw', "Changes a user's password", 'AuthUserChangePasswordRequest', 'AuthUserChangePasswordResponse'),
+  rpc('/v3/auth/user/grant', 'Grants a role to a user', 'AuthUserGrantRoleRequest', 'AuthUserGrantRoleResponse'),
+  rpc('/v3/auth/user/revoke', 'Revokes a role from a user', 'AuthUserRevokeRoleRequest', 'AuthUserRevokeRoleResponse'),
+  rpc('/v3/auth/role/add', 'Adds a role', 'AuthRoleAddRequest', 'AuthRoleAddResponse'),
+  rpc('/v3/auth/role/get', "A role's permissions", 'AuthRoleGetRequest', 'AuthRoleGetResponse'),
+  rpc('/v3/auth/role/list', 'Lists the roles', 'AuthRoleListRequest', 'AuthRoleListResponse'),
+  rpc('/v3/auth/role/delete', 'Deletes a role', 'AuthRoleDeleteRequest', 'AuthRoleDeleteResponse'),
+  rpc('/v3/auth/role/grant', 'Grants a key-range permission to a role', 'AuthRoleGrantPermissionRequest', 'AuthRoleGrantPermissionResponse'),
+  rpc('/v3/auth/role/revoke', 'Revokes a key-range permission from a role', 'AuthRoleRevokePermissionRequest', 'AuthRoleRevokePermissionResponse'),
   { method: 'get', path: '/health', summary: 'Health: a linearizable read and no alarm', response: 'Health' },
   { method: 'get', path: '/livez', summary: 'Liveness (text/plain "ok")', text: true },
   { method: 'get', path: '/readyz', summary: 'Readiness (text/plain "ok")', text: true },
@@ -170,6 +235,21 @@ const routeTable = [
 
 /** Every route of the API, once: the server registers, the codec compiles and OpenAPI describes these. */
 export const operations: readonly Operation[] = routeTable
+
+/**
+ * etcdgw's own JSON routes, beside etcd's: OpenAPI describes them with the schemas above; each is served by
+ * its route file. The backup routes answer while `etcdgw serve` runs with --backup-schedule.
+ */
+export const ownOperations: readonly Operation[] = [
+  { method: 'get', path: '/backups', summary: "The scheduled backups (serve --backup-schedule), as `etcdgw backup list -w json`", response: 'BackupList' },
+  {
+    method: 'post',
+    path: '/backups/verify',
+    summary: 'Verifies a backup again (every copy: trailer, every page, every key) and compares it with its record',
+    request: 'BackupVerifyRequest',
+    response: 'BackupVerifyResponse',
+  },
+]
 /** The routes with their paths and message names as types. */
 export type RouteOperation = (typeof routeTable)[number]
 

@@ -1,7 +1,7 @@
 /** The OpenAPI 3.1 document of the server, generated from the routes in messages.ts and the message types. */
 import { ETCDGW_VERSION } from '../../version.js'
 import { schemasOf } from './json-schema.js'
-import { operations, type Operation, type Schema } from './messages.js'
+import { operations, ownOperations, type Operation, type Schema } from './messages.js'
 
 const json = (schema: Schema) => ({ 'application/json': { schema } })
 const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` })
@@ -14,9 +14,10 @@ const encodingParameter = {
   schema: { type: 'string', enum: ['base64', 'utf8'] },
 }
 
-function operationObject(op: Operation): Record<string, unknown> {
+/** `own`: etcdgw's own JSON route, which knows no text mode. */
+function operationObject(op: Operation, own = false): Record<string, unknown> {
   const o: Record<string, unknown> = { summary: op.summary, operationId: `${op.method}${op.path.replace(/[/-]+(\w)/g, (_, c: string) => c.toUpperCase())}` }
-  if (op.method === 'post') o.parameters = [encodingParameter]
+  if (op.method === 'post' && !own) o.parameters = [encodingParameter]
   if (op.request) {
     o.requestBody = {
       required: false,
@@ -41,15 +42,20 @@ export function openApiDocument(): Record<string, unknown> {
   for (const op of operations) {
     const item = (paths[op.path] ??= {})
     item[op.method] = operationObject(op)
-    if (op.websocket) {
+    // every RPC is served over a WebSocket at its path too, as on etcd's gateway
+    if (op.method === 'post') {
+      const frames = op.stream
+        ? 'request messages as text frames, response messages (no result wrapper on errors) as frames'
+        : "the request message as a text frame, its response (or etcd's error body) as a frame; each further request is answered the same way"
       item.get = {
-        summary: `${op.summary.replace(/ \(.*\)/, '')} over a WebSocket: request messages as text frames, response messages (no result wrapper on errors) as frames`,
+        summary: `${op.summary.replace(/ \(.*\)/, '')} over a WebSocket: ${frames}`,
         operationId: `ws${op.path.replace(/[/-]+(\w)/g, (_, c: string) => c.toUpperCase())}`,
         parameters: [encodingParameter],
         responses: { 101: { description: 'Switching Protocols (WebSocket)' } },
       }
     }
   }
+  for (const op of ownOperations) (paths[op.path] ??= {})[op.method] = operationObject(op, true)
   return {
     openapi: '3.1.0',
     info: {

@@ -4,6 +4,21 @@
  * named here are what those generated functions build and read (tests hold them to it).
  */
 import type {
+  AuthenticateRequest,
+  AuthenticateResponse,
+  AuthHeaderResponse,
+  AuthNameRequest,
+  AuthRoleGetResponse,
+  AuthRoleGrantPermissionRequest,
+  AuthRoleListResponse,
+  AuthRoleRequest,
+  AuthRoleRevokePermissionRequest,
+  AuthUserAddRequest,
+  AuthUserChangePasswordRequest,
+  AuthUserGetResponse,
+  AuthUserGrantRoleRequest,
+  AuthUserListResponse,
+  AuthUserRevokeRoleRequest,
   AlarmRequest,
   AlarmResponse,
   CompactionRequest,
@@ -81,6 +96,22 @@ interface RequestTypes {
   MemberRemoveRequest: MemberIdRequest
   MemberUpdateRequest: MemberUpdateRequest
   MemberPromoteRequest: MemberIdRequest
+  AuthEnableRequest: EmptyRequest
+  AuthDisableRequest: EmptyRequest
+  AuthenticateRequest: AuthenticateRequest
+  AuthUserAddRequest: AuthUserAddRequest
+  AuthUserGetRequest: AuthNameRequest
+  AuthUserListRequest: EmptyRequest
+  AuthUserDeleteRequest: AuthNameRequest
+  AuthUserChangePasswordRequest: AuthUserChangePasswordRequest
+  AuthUserGrantRoleRequest: AuthUserGrantRoleRequest
+  AuthUserRevokeRoleRequest: AuthUserRevokeRoleRequest
+  AuthRoleAddRequest: AuthNameRequest
+  AuthRoleGetRequest: AuthRoleRequest
+  AuthRoleListRequest: EmptyRequest
+  AuthRoleDeleteRequest: AuthRoleRequest
+  AuthRoleGrantPermissionRequest: AuthRoleGrantPermissionRequest
+  AuthRoleRevokePermissionRequest: AuthRoleRevokePermissionRequest
 }
 
 /** The internal type of each response message a route writes. */
@@ -109,6 +140,22 @@ interface ResponseTypes {
   MemberRemoveResponse: MemberListResponse
   MemberUpdateResponse: MemberListResponse
   MemberPromoteResponse: MemberListResponse
+  AuthEnableResponse: AuthHeaderResponse
+  AuthDisableResponse: AuthHeaderResponse
+  AuthenticateResponse: AuthenticateResponse
+  AuthUserAddResponse: AuthHeaderResponse
+  AuthUserGetResponse: AuthUserGetResponse
+  AuthUserListResponse: AuthUserListResponse
+  AuthUserDeleteResponse: AuthHeaderResponse
+  AuthUserChangePasswordResponse: AuthHeaderResponse
+  AuthUserGrantRoleResponse: AuthHeaderResponse
+  AuthUserRevokeRoleResponse: AuthHeaderResponse
+  AuthRoleAddResponse: AuthHeaderResponse
+  AuthRoleGetResponse: AuthRoleGetResponse
+  AuthRoleListResponse: AuthRoleListResponse
+  AuthRoleDeleteResponse: AuthHeaderResponse
+  AuthRoleGrantPermissionResponse: AuthHeaderResponse
+  AuthRoleRevokePermissionResponse: AuthHeaderResponse
 }
 
 /** etcd's messages are the POST routes' (GET routes answer the HTTP API's own messages, written by their routes). */

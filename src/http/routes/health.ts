@@ -1,11 +1,14 @@
 /** GET /health, /livez, /readyz and /version, with etcd's bodies and content types. */
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
+import { Counter, type Registry } from 'prom-client'
 import { AlarmAction, AlarmType, type Backend, SortOrder, SortTarget } from '../../backend/backend.js'
 import { ETCD_SERVER_VERSION, ETCDGW_VERSION } from '../../version.js'
 import { asIs } from '../rpc.js'
 
 export interface HealthRoutesOptions {
   backend: Backend
+  /** The app's registry: etcd's counters of /health checks go there. */
+  registry: Registry
 }
 
 /** etcd waits this long for the health check's read. */
@@ -65,7 +68,10 @@ function methodNotAllowed(_request: unknown, reply: FastifyReply): FastifyReply 
 
 const otherMethods = ['HEAD', 'POST', 'PUT', 'DELETE', 'PATCH'] as const
 
-export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { backend }) => {
+export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { backend, registry }) => {
+  const registers = [registry]
+  const healthy = new Counter({ name: 'etcd_server_health_success', help: 'The total number of successful health checks', registers })
+  const unhealthy = new Counter({ name: 'etcd_server_health_failures', help: 'The total number of failed health checks', registers })
   const get = (url: string, handler: (reply: FastifyReply) => Promise<FastifyReply>) => {
     app.route({ method: 'GET', url, exposeHeadRoute: false, handler: (_request, reply) => handler(reply) })
     app.route({ method: [...otherMethods], url, handler: methodNotAllowed })
@@ -75,6 +81,7 @@ export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app,
   get('/health', async (reply) => {
     const reason = await unhealthyReason(backend)
     reply.header('content-type', 'text/plain; charset=utf-8')
+    ;(reason === undefined ? healthy : unhealthy).inc()
     if (reason === undefined) return reply.serializer(asIs).send('{"health":"true"}')
     reply.log.warn({ reason }, '/health: unhealthy')
     return reply.code(503).header('x-content-type-options', 'nosniff').serializer(asIs).send('{"health":"false"}\n')

@@ -1,68 +1,121 @@
 /** etcd's Maintenance service: POST /v3/maintenance/{alarm,status,defragment,hash,snapshot,transfer-leadership}. */
 import { Readable } from 'node:stream'
 import type { FastifyPluginAsync } from 'fastify'
-import type { Backend, SnapshotChunk } from '../../backend/backend.js'
-import { etcdErrorOf, httpStatusOf } from '../../errors.js'
+import type { SnapshotChunk } from '../../backend/backend.js'
+import { etcdErrorOf, GrpcCode, httpStatusOf } from '../../errors.js'
+import { grpcMethodAt } from '../api/grpc-methods.js'
+import type { RpcCall } from '../grpc-metrics.js'
 import { codecAt } from '../codec/codecs.js'
 import { encodeStreamError, resultLine } from '../codec/envelope.js'
-import { asIs, bodyValue, type RequestLimits, serveUnary } from '../rpc.js'
-
-export interface MaintenanceRoutesOptions {
-  backend: Backend
-  limits: RequestLimits
-}
+import { asIs, bodyValue, serveUnary, type UnaryRoutes } from '../rpc.js'
+import { WebSocket } from 'ws'
+import type { JsonValue } from '../codec/json.js'
+import { asCalled } from '../stream/stream-errors.js'
+import { noSession, serveWebSocket, webSocketRoute } from '../stream/ws-route.js'
+import { WsSink } from '../stream/ws-sink.js'
 
 /** etcd leaves the header of these responses unset, so its gateway writes `{}`. */
 const noHeader = () => ({})
 
 // 3.4 declares HashKV on the same path as Hash, so /v3/maintenance/hashkv is not served (404).
-export const maintenanceRoutes: FastifyPluginAsync<MaintenanceRoutesOptions> = async (app, { backend, limits }) => {
-  const m = backend.maintenance
-  serveUnary(app, limits, '/v3/maintenance/alarm', { proposal: () => true, call: (req) => m.alarm(req) })
-  serveUnary(app, limits, '/v3/maintenance/status', { proposal: () => false, call: () => m.status() })
-  serveUnary(app, limits, '/v3/maintenance/defragment', { proposal: () => false, call: () => m.defragment().then(noHeader) })
-  // the body's `revision` (HashKV's) is ignored: 3.4 answers with the plain Hash
-  serveUnary(app, limits, '/v3/maintenance/hash', { proposal: () => false, call: () => m.hash() })
-  serveUnary(app, limits, '/v3/maintenance/transfer-leadership', {
+export const maintenanceRoutes: FastifyPluginAsync<UnaryRoutes> = async (app, routes) => {
+  serveUnary(app, routes, '/v3/maintenance/alarm', { proposal: () => true, call: (req, b) => b.maintenance.alarm(req) })
+  serveUnary(app, routes, '/v3/maintenance/status', { proposal: () => false, call: (_req, b) => b.maintenance.status() })
+  serveUnary(app, routes, '/v3/maintenance/defragment', {
     proposal: () => false,
-    call: (req) => m.moveLeader(req.targetId).then(noHeader),
+    call: (_req, b) => b.maintenance.defragment().then(noHeader),
+  })
+  // the body's `revision` (HashKV's) is ignored: 3.4 answers with the plain Hash
+  serveUnary(app, routes, '/v3/maintenance/hash', { proposal: () => false, call: (_req, b) => b.maintenance.hash() })
+  serveUnary(app, routes, '/v3/maintenance/transfer-leadership', {
+    proposal: () => false,
+    call: (req, b) => b.maintenance.moveLeader(req.targetId).then(noHeader),
   })
 
   const snapshot = codecAt('/v3/maintenance/snapshot')
+  const snapshotMethod = grpcMethodAt('/v3/maintenance/snapshot')
+  const { metrics, streams, heartbeat } = app.rpcServices
+  const startCall = (size: number) => {
+    const call = metrics.start(snapshotMethod)
+    call.received(size)
+    return call
+  }
   app.post('/v3/maintenance/snapshot', async (request, reply) => {
-    snapshot.decode(bodyValue(request))
+    const { size } = snapshot.decode(bodyValue(request))
     request.rpcStarted = true
-    const chunks = m.snapshot()[Symbol.asyncIterator]()
+    const call = startCall(size)
+    let chunks: AsyncIterator<SnapshotChunk> | undefined
     // as the gateway: nothing is sent before the first message, so a failed start gets its own status
     let first: IteratorResult<SnapshotChunk>
     try {
+      chunks = routes.backend.as(routes.credentials(request.raw)).maintenance.snapshot()[Symbol.asyncIterator]()
       first = await chunks.next()
     } catch (err) {
       const e = etcdErrorOf(err)
+      call.end(e.grpcCode)
       return reply.code(httpStatusOf(e.grpcCode)).header('content-type', 'application/json').serializer(asIs).send(encodeStreamError(e))
     }
     reply
       .header('content-type', 'application/json')
       .header('grpc-metadata-content-type', 'application/grpc')
       .serializer(asIs)
-    return reply.send(Readable.from(messages(first, chunks, snapshot.encode), { objectMode: false }))
+    return reply.send(Readable.from(messages(chunks, snapshot.encode, call, first), { objectMode: false }))
+  })
+
+  // etcd's gateway over WebSocket: the first message is the request, each message of the stream a
+  // frame, and the connection drops once the stream is over (its one request answered)
+  webSocketRoute(app, '/v3/maintenance/snapshot', routes.credentials, (socket, connection, _query, caller) => {
+    const sink = new WsSink(socket, connection)
+    let requested = false
+    const stream = async (call: RpcCall) => {
+      const chunks: AsyncIterator<SnapshotChunk> = (async function* () {
+        // the caller's permission is checked as the stream starts, so a refusal is its one message
+        yield* routes.backend.as(caller).maintenance.snapshot()
+      })()
+      for await (const line of messages(chunks, snapshot.encode, call)) {
+        if (socket.readyState !== WebSocket.OPEN) break
+        sink.send(line[line.length - 1] === NEWLINE ? line : Buffer.concat([line, newline]))
+        if (sink.bufferedBytes() > streams.sendBufferBytes) await new Promise<void>((resolve) => sink.onDrain(resolve))
+      }
+      connection.end(() => socket.terminate())
+    }
+    const message = (v: JsonValue) => {
+      if (requested) return
+      requested = true
+      return stream(startCall(snapshot.decode(v).size))
+    }
+    serveWebSocket(socket, sink, noSession, streams, message, heartbeat, asCalled)
   })
 }
 
+const NEWLINE = 0x0a
+const newline = Buffer.from('\n')
+
+/**
+ * The stream's lines (`first`: its first chunk, already read); the call ends with the stream (Canceled
+ * when the client leaves first).
+ */
 async function* messages(
-  first: IteratorResult<SnapshotChunk>,
   rest: AsyncIterator<SnapshotChunk>,
   encode: (chunk: SnapshotChunk) => string,
+  call: RpcCall,
+  first?: IteratorResult<SnapshotChunk>,
 ): AsyncGenerator<Buffer> {
-  let next = first
   try {
+    let next = first ?? (await rest.next())
     while (!next.done) {
-      yield resultLine(encode(next.value))
+      const line = resultLine(encode(next.value))
+      call.sent(line.length - 1)
+      yield line
       next = await rest.next()
     }
+    call.end(GrpcCode.OK)
   } catch (err) {
-    yield Buffer.from(encodeStreamError(etcdErrorOf(err)))
+    const e = etcdErrorOf(err)
+    call.end(e.grpcCode)
+    yield Buffer.from(encodeStreamError(e))
   } finally {
+    call.end(GrpcCode.Canceled)
     await rest.return?.()
   }
 }

@@ -1,4 +1,8 @@
-/** GET /metrics: etcd's metric families where they apply, plus the gateway's own. */
+/**
+ * GET /metrics: etcd's metric families where they mean something here, under etcd's names, types and
+ * labels (the README's monitoring section lists which and why), plus the gateway's own as etcdgw_*.
+ * These are read from the backend's status at each scrape; the backend adds its own (backend.metrics).
+ */
 import type { FastifyPluginAsync } from 'fastify'
 import { Gauge, type Registry } from 'prom-client'
 import type { Backend } from '../../backend/backend.js'
@@ -18,18 +22,34 @@ export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (ap
   const dbSize = gauge('etcd_mvcc_db_total_size_in_bytes', 'Total size of the underlying database physically allocated in bytes.')
   const dbInUse = gauge('etcd_mvcc_db_total_size_in_use_in_bytes', 'Total size of the underlying database logically in use in bytes.')
   const leases = gauge('etcdgw_leases_active', 'Leases that exist now.')
-  /** Reads what the gauges show, once per scrape; an unreachable backend shows no leader. */
+  const labelled = (name: string, help: string, label: string) => new Gauge({ name, help, labelNames: [label], registers })
+  const serverVersion = labelled('etcd_server_version', "Which version is running. 1 for 'server_version' label with current version.", 'server_version')
+  const clusterVersion = labelled(
+    'etcd_cluster_version',
+    "Which version is running. 1 for 'cluster_version' label with current cluster version",
+    'cluster_version',
+  )
+  /**
+   * Reads what the gauges show, once per scrape; an unreachable backend shows no leader. Leases are
+   * listed only with a leader (etcd needs one to list them): a scrape never waits for a leaderless cluster.
+   */
   const observe = async () => {
-    const [status, leaseList] = await Promise.allSettled([backend.maintenance.status(), backend.lease.leases()])
-    const s = status.status === 'fulfilled' ? status.value : undefined
-    hasLeader.set(s && s.leader !== 0n ? 1 : 0)
-    isLeader.set(s && s.leader !== 0n && s.leader === s.header.memberId ? 1 : 0)
+    const s = await backend.maintenance.status().catch(() => undefined)
+    const led = s !== undefined && s.leader !== 0n
+    hasLeader.set(led ? 1 : 0)
+    isLeader.set(led && s.leader === s.header.memberId ? 1 : 0)
+    serverVersion.reset()
+    clusterVersion.reset()
     if (s) {
       dbSize.set(s.dbSize)
       dbInUse.set(s.dbSizeInUse)
+      serverVersion.set({ server_version: s.version }, 1)
+      clusterVersion.set({ cluster_version: s.version.replace(/^(\d+\.\d+)\..*$/, '$1') }, 1)
     }
-    if (leaseList.status === 'fulfilled') leases.set(leaseList.value.leases.length)
+    const leaseList = led ? await backend.lease.leases().catch(() => undefined) : undefined
+    if (leaseList) leases.set(leaseList.leases.length)
   }
+  const backendMetrics = backend.metrics ? [backend.metrics] : []
   const upstreams = backend.upstreams?.bind(backend)
   if (upstreams) {
     new Gauge({
@@ -48,7 +68,7 @@ export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (ap
     exposeHeadRoute: false,
     handler: async (_request, reply) => {
       await observe()
-      return reply.header('content-type', metricsContentType).send(await exposition(registry))
+      return reply.header('content-type', metricsContentType).send(await exposition(registry, ...backendMetrics))
     },
   })
 }

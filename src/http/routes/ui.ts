@@ -6,9 +6,10 @@ import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { extname, join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Errors } from '../../errors.js'
+import type { Cors } from '../cors.js'
 
 /** dist/ui, beside dist/src where this file runs from. */
 const builtDir = fileURLToPath(new URL('../../../ui/', import.meta.url))
@@ -53,9 +54,9 @@ interface StaticFile {
   immutable: boolean
 }
 
-export const uiRoutes: FastifyPluginAsync = fp(async (app) => {
+export const uiRoutes = fp<{ cors: Cors }>(async (app, { cors }) => {
   const files = loadBuilt(builtDir)
-  app.addHook('onRequest', refuseCrossOrigin)
+  app.addHook('onRequest', (request, _reply, done) => refuseCrossOrigin(cors, request, done))
   app.get('/ui', (_request, reply) => reply.code(301).header('location', '/ui/').send())
   app.get('/ui/*', (request, reply) => {
     const path = (request.params as { '*': string })['*']
@@ -94,14 +95,14 @@ function loadBuilt(dir: string): Map<string, StaticFile> {
  * whatever its Content-Type, so any web page could make its visitor's browser POST a put as a "simple"
  * text/plain request, with no preflight. Browsers mark such requests with an Origin header (on every
  * cross-origin POST and every WebSocket handshake), which curl, etcdctl and other programs do not send:
- * refusing a POST or an upgrade whose Origin is not this server's own keeps the wire as etcd's for
- * programs and stops forged requests from browsers.
+ * refusing a POST or an upgrade whose Origin is not this server's own, nor one --cors names, keeps the
+ * wire as etcd's for programs and stops forged requests from browsers.
  */
-function refuseCrossOrigin(request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
+function refuseCrossOrigin(cors: Cors, request: FastifyRequest, done: (err?: Error) => void): void {
   const origin = request.headers.origin
   if (origin === undefined) return done()
   const changesState = request.method !== 'GET' && request.method !== 'HEAD'
   if (!changesState && request.headers.upgrade === undefined) return done()
-  if (origin === `${request.protocol}://${request.host}`) return done()
+  if (origin === `${request.protocol}://${request.host}` || cors.names(origin)) return done()
   done(Errors.crossOriginRefused(origin))
 }

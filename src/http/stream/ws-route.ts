@@ -10,18 +10,23 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type {} from '@fastify/websocket'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import type { Credentials } from '../../backend/backend.js'
+import type { CredentialsReader } from '../credentials.js'
 import type { WebSocket } from 'ws'
 import type { JsonValue } from '../codec/json.js'
 import type { MessageSink } from './message-sink.js'
 import { readWsRequestMessages, type StreamLimits } from './request-messages.js'
-import { failWebSocket, reportWebSocketError } from './stream-errors.js'
+import { type ErrorShape, failWebSocket, reportWebSocketError, startError } from './stream-errors.js'
 import type { WsHeartbeat } from './ws-heartbeat.js'
 
-/** Runs once the socket is open; `connection` is the one it runs on, `query` the URL's parsed query. */
-export type WsRouteHandler = (socket: WebSocket, connection: Socket, query: unknown) => void
+/**
+ * Runs once the socket is open; `connection` is the one it runs on, `query` the URL's parsed query,
+ * `credentials` what the upgrade request said about its caller (the socket's identity for its whole life).
+ */
+export type WsRouteHandler = (socket: WebSocket, connection: Socket, query: unknown, credentials: Credentials) => void
 
-export function webSocketRoute(app: FastifyInstance, url: string, handler: WsRouteHandler): void {
+export function webSocketRoute(app: FastifyInstance, url: string, credentials: CredentialsReader, handler: WsRouteHandler): void {
   const responses = new WeakMap<IncomingMessage, ServerResponse>()
   app.route({
     method: 'GET',
@@ -43,22 +48,28 @@ export function webSocketRoute(app: FastifyInstance, url: string, handler: WsRou
         app.log.error({ err }, 'WebSocket error')
         socket.terminate()
       })
-      handler(socket, connection, request.query)
+      handler(socket, connection, request.query, credentials(request.raw))
     },
   })
 }
 
+/** The session of an RPC that keeps nothing open between its messages. */
+export const noSession = { close() {} }
+
 /**
- * The rest of a streaming RPC's life on an open socket: the messages of its frames go to `message`, a
- * silent peer is pinged, and the session closes with the socket or at a first message that does not decode.
+ * The rest of an RPC's life on an open socket: the messages of its frames go to `message` (the next waits
+ * while it answers), a silent peer is pinged, and the session closes with the socket or at a first
+ * message that does not decode. `shape` tells how such an error is written (a stream's start error by
+ * default).
  */
 export function serveWebSocket(
   socket: WebSocket,
   sink: MessageSink,
   session: { close(): void },
   limits: StreamLimits,
-  message: (v: JsonValue) => void,
+  message: (v: JsonValue) => void | Promise<void>,
   heartbeat: WsHeartbeat,
+  shape: ErrorShape = startError,
 ): void {
   heartbeat.watch(socket)
   socket.on('close', () => session.close())
@@ -66,8 +77,20 @@ export function serveWebSocket(
     message,
     firstError: (err) => {
       session.close()
-      failWebSocket(socket, err)
+      failWebSocket(socket, err, shape)
     },
-    laterError: (err) => reportWebSocketError(socket, err),
+    laterError: (err) => reportWebSocketError(socket, err, shape),
+  })
+}
+
+/**
+ * etcd's gateway upgrades a WebSocket on any /v3/ path; where no RPC is served it sends its 404 body,
+ * `Not Found`, as one frame and drops the connection. A plain GET there goes to the not-found handler.
+ */
+export const notFoundOverWebSocket: FastifyPluginAsync = async (app) => {
+  // nobody is served here: who asks does not matter
+  webSocketRoute(app, '/v3/*', () => ({}), (socket) => {
+    socket.send('Not Found', () => socket.terminate())
+    if (socket.bufferedAmount > 0) socket.terminate()
   })
 }

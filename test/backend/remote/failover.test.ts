@@ -2,7 +2,7 @@ import t from 'tap'
 import { EventType, type Backend, type WatchResponse } from '../../../src/backend/backend.js'
 import { openRemoteBackend } from '../../../src/backend/remote/index.js'
 import { EtcdError, GrpcCode } from '../../../src/errors.js'
-import * as gw from './helpers/gateway.js'
+import * as gw from '../../helpers/etcd-json-gateway.js'
 import { etcdMissing, startEtcdCluster, waitHealthy, type RunningServer } from '../../helpers/etcd.js'
 import { put, range, watchCreate } from '../../helpers/requests.js'
 

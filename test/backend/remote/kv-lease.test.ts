@@ -2,7 +2,7 @@ import t from 'tap'
 import { CompareResult, CompareTarget, SortOrder, SortTarget, type Backend, type Compare } from '../../../src/backend/backend.js'
 import { openRemoteBackend } from '../../../src/backend/remote/index.js'
 import { EtcdError } from '../../../src/errors.js'
-import * as gw from './helpers/gateway.js'
+import * as gw from '../../helpers/etcd-json-gateway.js'
 import { etcdMissing, startEtcd } from '../../helpers/etcd.js'
 import { deleteRange, put, range } from '../../helpers/requests.js'
 

@@ -13,7 +13,7 @@ import { buildApp } from '../../../src/app.js'
 import { openRemoteBackend } from '../../../src/backend/remote/index.js'
 import { saveSnapshot } from '../../../src/cli/snapshot.js'
 import { freePort, guardChild } from '../../helpers/process.js'
-import * as gw from './helpers/gateway.js'
+import * as gw from '../../helpers/etcd-json-gateway.js'
 import { etcdMissing, startEtcd, waitHealthy } from '../../helpers/etcd.js'
 
 const run = promisify(execFile)

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { WatchFilter, type Backend, type WatchResponse } from '../../../src/backend/backend.js'
 import { openRemoteBackend } from '../../../src/backend/remote/index.js'
-import * as gw from './helpers/gateway.js'
+import * as gw from '../../helpers/etcd-json-gateway.js'
 import { etcdMissing, startEtcd } from '../../helpers/etcd.js'
 import { deleteRange, put, watchCreate } from '../../helpers/requests.js'
 

@@ -21,6 +21,8 @@ export interface ReplicaOptions {
   compactionProbeMs: number
   /** Keys per range request while loading. */
   pageSize?: number
+  /** While false, every request goes to etcd (etcd has auth enabled: only etcd can check a user's rights). */
+  answersWhile?: () => boolean
 }
 
 /** `\0` as key and range end: every key. */
@@ -88,12 +90,11 @@ export class Replica {
   }
 
   /**
-   * Whether a request may be answered from the replica: the one place that decides it. A request
-   * carrying auth credentials must go to etcd, which alone knows the user's permissions; when Backend
-   * calls carry the caller, that test belongs here.
+   * Whether a request without a token may be answered from the replica (requests with one never reach
+   * it: see openRemoteBackend's `as`): not while it loads, nor while etcd has auth enabled.
    */
   answersLocally(): boolean {
-    return this.loaded && !this.closed
+    return this.loaded && !this.closed && (this.opts.answersWhile?.() ?? true)
   }
 
   /** The header of an answer from the replica at `revision`. */

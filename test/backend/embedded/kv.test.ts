@@ -2,10 +2,10 @@ import t, { type Test } from 'tap'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { openEmbeddedBackend } from '../../src/backend/embedded/index.js'
-import type { Backend, RequestOp, Compare } from '../../src/backend/backend.js'
-import { put, range } from '../helpers/requests.js'
-import { CompareResult, CompareTarget } from '../../src/backend/backend.js'
+import { openEmbeddedBackend } from '../../../src/backend/embedded/index.js'
+import type { Backend, RequestOp, Compare } from '../../../src/backend/backend.js'
+import { put, range } from '../../helpers/requests.js'
+import { CompareResult, CompareTarget } from '../../../src/backend/backend.js'
 
 const b = (s: string) => Buffer.from(s)
 

@@ -7,11 +7,11 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Test } from 'tap'
-import { type AppOptions, buildApp } from '../../../src/app.js'
-import type { Backend } from '../../../src/backend/backend.js'
-import { type EmbeddedOptions, openEmbeddedBackend } from '../../../src/backend/embedded/index.js'
-import { openRemoteBackend } from '../../../src/backend/remote/index.js'
-import { etcdMissing, startEtcd } from '../../helpers/etcd.js'
+import { type AppOptions, buildApp } from '../../src/app.js'
+import type { Backend } from '../../src/backend/backend.js'
+import { type EmbeddedOptions, openEmbeddedBackend } from '../../src/backend/embedded/index.js'
+import { openRemoteBackend } from '../../src/backend/remote/index.js'
+import { etcdMissing, startEtcd } from './etcd.js'
 
 export { etcdMissing }
 
@@ -74,8 +74,13 @@ export async function startOurs(
 }
 
 /** etcdgw in front of a fresh 1-node etcd (so its revisions follow the reference's). */
-export async function startOursRemote(t: Test): Promise<Server> {
-  const upstream = await startEtcd({ teardown: t })
+export async function startOursRemote(t: Test, flags: string[] = []): Promise<Server> {
+  return (await startOursRemoteWithUpstream(t, flags)).ours
+}
+
+/** startOursRemote, and the etcd it fronts. */
+export async function startOursRemoteWithUpstream(t: Test, flags: string[] = []): Promise<{ ours: Server; upstream: Server & { url: string } }> {
+  const upstream = await startEtcd({ flags, teardown: t })
   const backend = await openRemoteBackend({ endpoints: [upstream.url], requestTimeoutMs: 7_000 })
   const app = buildApp({ backend, maxRequestBytes: 1572864 })
   let closed = false
@@ -87,7 +92,7 @@ export async function startOursRemote(t: Test): Promise<Server> {
   }
   t.teardown(close)
   await app.listen({ host: '127.0.0.1', port: 0 })
-  return {
+  const ours = {
     url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
     restart: () => upstream.restart(),
     stop: async () => {
@@ -95,6 +100,7 @@ export async function startOursRemote(t: Test): Promise<Server> {
       await upstream.stop()
     },
   }
+  return { ours, upstream }
 }
 
 /** The etcdgw variants each stream conformance test runs against. */

@@ -47,8 +47,13 @@ class Collector {
   }
 }
 
-export async function openWs(baseUrl: string, path: string): Promise<StreamClient> {
-  const socket = new WebSocket(baseUrl.replace(/^http/, 'ws') + path)
+/** `headers` go with the upgrade request; `protocols` are offered in Sec-WebSocket-Protocol. */
+export async function openWs(
+  baseUrl: string,
+  path: string,
+  options: { headers?: Record<string, string>; protocols?: string[] } = {},
+): Promise<StreamClient> {
+  const socket = new WebSocket(baseUrl.replace(/^http/, 'ws') + path, options.protocols ?? [], { headers: options.headers })
   const c = new Collector()
   socket.on('message', (data: Buffer, isBinary: boolean) => c.push((isBinary ? 'binary:' : '') + data.toString('utf8')))
   const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)))
@@ -67,7 +72,7 @@ export async function openWs(baseUrl: string, path: string): Promise<StreamClien
   }
 }
 
-export function openHttpStream(baseUrl: string, path: string): StreamClient {
+export function openHttpStream(baseUrl: string, path: string, extraHeaders: Record<string, string> = {}): StreamClient {
   const u = new URL(baseUrl)
   const c = new Collector()
   let response: IncomingMessage | undefined
@@ -75,7 +80,7 @@ export function openHttpStream(baseUrl: string, path: string): StreamClient {
   const closed = new Promise<string>((resolve) => (resolveClosed = resolve))
   // etcd (Go's HTTP/1.1 server) answers nothing while a chunked body is still open unless the client
   // asked for 100-continue, as curl -T does: without it, responses wait for the end of the body.
-  const headers = { expect: '100-continue' }
+  const headers = { expect: '100-continue', ...extraHeaders }
   let continued = false
   const queued: string[] = []
   const req: ClientRequest = request({ host: u.hostname, port: u.port, method: 'POST', path, headers }, (res) => {

@@ -2,9 +2,9 @@ import t, { type Test } from 'tap'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { openEmbeddedBackend, type EmbeddedOptions } from '../../src/backend/embedded/index.js'
-import { AlarmAction, AlarmType, EventType, WatchFilter, type Backend, type WatchResponse } from '../../src/backend/backend.js'
-import { put, range, watchCreate } from '../helpers/requests.js'
+import { openEmbeddedBackend, type EmbeddedOptions } from '../../../src/backend/embedded/index.js'
+import { AlarmAction, AlarmType, EventType, WatchFilter, type Backend, type WatchResponse } from '../../../src/backend/backend.js'
+import { put, range, watchCreate } from '../../helpers/requests.js'
 
 const b = (s: string) => Buffer.from(s)
 async function fresh(t: Test, extra: Partial<EmbeddedOptions> = {}) {

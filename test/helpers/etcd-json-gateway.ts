@@ -3,7 +3,7 @@
  * JSON, answers converted to the backend's internal types.
  */
 import { request } from 'node:http'
-import type { Event, KeyValue, ResponseHeader, WatchResponse } from '../../../../src/backend/backend.js'
+import type { Event, KeyValue, ResponseHeader, WatchResponse } from '../../src/backend/backend.js'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Json = any

@@ -1,0 +1,33 @@
+/**
+ * Password hashes as etcd keeps them: bcrypt, at etcd's cost (--bcrypt-cost, default 10). bcryptjs works
+ * in slices between turns of the event loop, so a hash does not stall other requests.
+ */
+import bcrypt from 'bcryptjs'
+
+/** etcd's default --bcrypt-cost, and the range it accepts. */
+export const DEFAULT_BCRYPT_COST = 10
+export const MIN_BCRYPT_COST = 4
+export const MAX_BCRYPT_COST = 31
+
+export class Passwords {
+  /** Compared against when the user does not exist, so a failed authentication takes as long either way. */
+  private readonly decoy: Promise<string>
+
+  /** `cost`: from MIN_BCRYPT_COST to MAX_BCRYPT_COST (the configuration checks it). */
+  constructor(readonly cost: number) {
+    this.decoy = bcrypt.hash('etcdgw: no such user', cost)
+  }
+
+  hash(password: string): Promise<string> {
+    return bcrypt.hash(password, this.cost)
+  }
+
+  /** Whether the password matches the hash; with no hash (no such user) false, after as much work. */
+  async matches(password: string, hash: string | undefined): Promise<boolean> {
+    if (hash === undefined) {
+      await bcrypt.compare(password, await this.decoy)
+      return false
+    }
+    return bcrypt.compare(password, hash)
+  }
+}

@@ -1,0 +1,24 @@
+import { Command } from 'commander'
+import t from 'tap'
+import { COMMAND_MODULES, registerCommands } from '../../src/cli/commands.js'
+
+const names = (program: Command) => program.commands.map((c) => c.name())
+
+t.test('each module registers exactly the commands it is listed for', async (t) => {
+  for (const [listed, load] of COMMAND_MODULES) {
+    const program = new Command()
+    ;(await load())(program)
+    t.same(names(program), listed, listed.join(', '))
+  }
+})
+
+t.test('a known command loads its module alone; help and unknown commands load every module', async (t) => {
+  const only = new Command()
+  await registerCommands(only, ['get', 'foo'])
+  t.same(names(only), ['get', 'put', 'del', 'watch'])
+  for (const argv of [[], ['--help'], ['nonsense']]) {
+    const all = new Command()
+    await registerCommands(all, argv)
+    t.same(names(all), COMMAND_MODULES.flatMap(([listed]) => listed), `argv ${JSON.stringify(argv)}`)
+  }
+})

@@ -1,0 +1,71 @@
+/**
+ * What the embedded store's etcd families say, checked against what happened: writes as proposals, the
+ * fsync and commit histograms counting the commits that made them durable, keys and revisions, defragment,
+ * /health checks, and the gRPC counters by method and code over POST and WebSocket alike.
+ */
+import t from 'tap'
+import { OUR_TARGETS } from '../helpers/servers.js'
+import { b64, openWs, post } from '../helpers/stream-clients.js'
+import { type Family, scrape } from '../helpers/exposition.js'
+
+/** A sample's value (a histogram's count); `absent` stands in for a labelled counter not counted yet. */
+const value = (f: Map<string, Family>, name: string, labels: Record<string, string> = {}, absent?: number) => {
+  const s = f.get(name)?.samples.find((x) => (x.name === name || x.name === name + '_count') && Object.entries(labels).every(([k, v]) => x.labels[k] === v))
+  if (s) return s.value
+  if (absent === undefined) throw new Error(`no sample of ${name} ${JSON.stringify(labels)}`)
+  return absent
+}
+const grpc = (method: string, code?: string) => ({ grpc_method: method, ...(code ? { grpc_code: code } : {}) })
+
+t.test('the embedded store reports what it did', async (t) => {
+  const ours = await OUR_TARGETS[0][1](t)
+  const before = await scrape(ours.url)
+  t.equal(value(before, 'etcd_server_has_leader'), 1, 'its own leader')
+  t.equal(value(before, 'etcd_server_leader_changes_seen_total'), 1, 'since it opened')
+
+  for (const k of ['a', 'b', 'c']) await post(ours.url, '/v3/kv/put', JSON.stringify({ key: b64(`m/${k}`), value: b64('v') }))
+  await post(ours.url, '/v3/kv/deleterange', JSON.stringify({ key: b64('m/c') }))
+  await post(ours.url, '/v3/kv/put', JSON.stringify({ key: '', value: b64('v') }))
+  const ws = await openWs(ours.url, '/v3/kv/range')
+  ws.send(JSON.stringify({ key: b64('m/a') }))
+  await ws.waitFor(1)
+  ws.close()
+  await post(ours.url, '/v3/lease/grant', JSON.stringify({ TTL: 100, ID: 7 }))
+  const keepalive = await openWs(ours.url, '/v3/lease/keepalive')
+  keepalive.send(JSON.stringify({ ID: 7 }))
+  await keepalive.waitFor(1)
+  keepalive.close()
+  await post(ours.url, '/v3/lease/revoke', JSON.stringify({ ID: 7 }))
+  await post(ours.url, '/v3/maintenance/defragment', '{}')
+  await fetch(ours.url + '/health')
+  const after = await scrape(ours.url)
+
+  const grew = (name: string, labels: Record<string, string> = {}) => value(after, name, labels) - value(before, name, labels, 0)
+  t.equal(grew('etcd_server_proposals_applied_total'), 6, 'four writes, a grant and a revoke applied')
+  t.equal(value(after, 'etcd_server_proposals_committed_total'), value(after, 'etcd_server_proposals_applied_total'))
+  t.equal(value(after, 'etcd_server_proposals_pending'), 0, 'none pending')
+  t.equal(grew('etcd_server_proposals_failed_total'), 0, 'none failed')
+  t.ok(grew('etcd_disk_wal_fsync_duration_seconds') >= 1, 'the commits are timed')
+  t.equal(grew('etcd_disk_wal_fsync_duration_seconds'), grew('etcd_disk_backend_commit_duration_seconds'), 'one commit is both')
+  t.equal(value(after, 'etcd_debugging_mvcc_keys_total'), 2, 'two keys live')
+  t.equal(value(after, 'etcd_debugging_mvcc_current_revision'), 5)
+  t.equal(grew('etcd_debugging_lease_granted_total'), 1, 'one lease granted')
+  const bucket = (le: string) => after.get('etcd_debugging_lease_ttl_total')!.samples.find((x) => x.labels.le === le)!.value
+  t.equal(bucket('128') - bucket('64'), 1, 'for 100 s')
+  t.equal(grew('etcd_debugging_lease_renewed_total'), 1, 'renewed once')
+  t.equal(grew('etcd_debugging_lease_revoked_total'), 1, 'revoked')
+  t.equal(grew('etcd_debugging_server_lease_expired_total'), 0, 'none expired')
+  t.equal(grew('etcd_disk_backend_defrag_duration_seconds'), 1, 'one defragment')
+  t.equal(value(after, 'etcd_disk_defrag_inflight'), 0)
+  t.equal(grew('etcd_server_health_success'), 1, 'one /health check')
+
+  t.equal(grew('grpc_server_started_total', grpc('Put')), 4, 'four puts started (the bad one too: it decoded)')
+  t.equal(grew('grpc_server_handled_total', grpc('Put', 'OK')), 3)
+  t.equal(grew('grpc_server_handled_total', grpc('Put', 'InvalidArgument')), 1, 'the put without a key')
+  t.equal(grew('grpc_server_handled_total', grpc('Range', 'OK')), 1, 'the range over WebSocket')
+  t.equal(grew('grpc_server_handled_total', grpc('DeleteRange', 'OK')), 1)
+  t.equal(grew('etcd_mvcc_put_total'), 3)
+  t.equal(grew('etcd_mvcc_range_total'), 1)
+  t.equal(grew('etcd_server_client_requests_total', { type: 'unary' }), 9, 'four puts, a delete, a range, a grant, a revoke, a defragment')
+  t.equal(grew('etcd_server_client_requests_total', { type: 'stream' }), 1, 'the keepalive stream')
+})
