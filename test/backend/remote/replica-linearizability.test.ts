@@ -9,7 +9,7 @@ import type { Backend, WatchResponse } from '../../../src/backend/backend.js'
 import { openRemoteBackend } from '../../../src/backend/remote/index.js'
 import { etcdMissing, startEtcdCluster, waitHealthy, type RunningServer } from '../../helpers/etcd.js'
 import { put, range, watchCreate } from '../../helpers/requests.js'
-import * as gw from './helpers/gateway.js'
+import * as gw from '../../helpers/etcd-json-gateway.js'
 
 const REQUEST_TIMEOUT_MS = 3_000
 const DIRECT_WRITERS = 3

@@ -12,7 +12,7 @@ import { etcdMissing, startEtcd } from '../../helpers/etcd.js'
 import { put, range, watchCreate } from '../../helpers/requests.js'
 import { etcdctl } from '../../helpers/snapshot-workload.js'
 import { tempDir } from '../../helpers/temp-dir.js'
-import * as gw from './helpers/gateway.js'
+import * as gw from '../../helpers/etcd-json-gateway.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const values = (res: { kvs: { key: Buffer; value: Buffer }[] }) => res.kvs.map((kv) => `${kv.key}=${kv.value}`)
