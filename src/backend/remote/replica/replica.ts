@@ -127,8 +127,12 @@ export class Replica {
     return this.applied(seen.revision, timeoutMs, true)
   }
 
-  /** Waits until the replica has applied `rev` (a write's revision), at most `timeoutMs`. */
+  /**
+   * Waits until the replica has applied `rev` (a write's revision), at most `timeoutMs`; not at all while
+   * it answers nothing because etcd has auth enabled (every read goes to etcd then).
+   */
   caughtUpForWrite(rev: number, timeoutMs: number): Promise<boolean> {
+    if (!(this.opts.answersWhile?.() ?? true)) return Promise.resolve(false)
     return this.applied(rev, timeoutMs, false)
   }
 
@@ -148,7 +152,7 @@ export class Replica {
   }
 
   private applied(rev: number, timeoutMs: number, read: boolean): Promise<boolean> {
-    if (this.answersLocally() && this.store.committedRev >= rev) return Promise.resolve(true)
+    if (this.loaded && this.store.committedRev >= rev) return Promise.resolve(true)
     return new Promise((resolve) => {
       const waiter: Waiter = { rev, resolve, read, timer: setTimeout(() => this.settle(waiter, false), timeoutMs) }
       this.waiters.push(waiter)
