@@ -76,16 +76,23 @@ export class Replica {
     this.probeTimer.unref()
   }
 
-  /** Loads the keyspace and starts following it; rejects when it would not fit in `maxBytes`. */
+  /**
+   * Loads the keyspace and starts following it; rejects when it would not fit in `maxBytes`. When etcd
+   * cannot answer yet (no leader, unreachable), the load goes on in the background and requests go to
+   * etcd meanwhile.
+   */
   static async open(pool: EndpointPool, opts: ReplicaOptions): Promise<Replica> {
     const replica = new Replica(pool, opts)
     try {
       await replica.load()
+      replica.follow()
     } catch (err) {
-      replica.close()
-      throw err
+      if (isTooLarge(err)) {
+        replica.close()
+        throw err
+      }
+      replica.resyncing = replica.reload().finally(() => (replica.resyncing = undefined))
     }
-    replica.follow()
     return replica
   }
 
@@ -348,9 +355,11 @@ export class Replica {
         return
       } catch (err) {
         // too large now: stay off (every request goes to etcd) rather than use the memory
-        if (err instanceof EtcdError && err.code === Errors.replicaTooLarge.code) return
+        if (isTooLarge(err)) return
         await sleep(backoff)
       }
     }
   }
 }
+
+const isTooLarge = (err: unknown): boolean => err instanceof EtcdError && err.code === Errors.replicaTooLarge.code
