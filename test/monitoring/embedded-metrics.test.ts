@@ -1,7 +1,8 @@
 /**
  * What the embedded store's etcd families say, checked against what happened: writes as proposals, the
  * fsync and commit histograms counting the commits that made them durable, keys and revisions, defragment,
- * /health checks, and the gRPC counters by method and code over POST and WebSocket alike.
+ * /health checks, and the gRPC counters by method and code over POST and WebSocket alike; then, on a
+ * fresh store, compaction.
  */
 import t from 'tap'
 import { OUR_TARGETS } from '../helpers/servers.js'
@@ -68,4 +69,28 @@ t.test('the embedded store reports what it did', async (t) => {
   t.equal(grew('etcd_mvcc_range_total'), 1)
   t.equal(grew('etcd_server_client_requests_total', { type: 'unary' }), 9, 'four puts, a delete, a range, a grant, a revoke, a defragment')
   t.equal(grew('etcd_server_client_requests_total', { type: 'stream' }), 1, 'the keepalive stream')
+})
+
+t.test('the embedded store reports its store, watchers and maintenance, family by family', async (t) => {
+  const ours = await OUR_TARGETS[0][1](t)
+  const kv = (path: string, body: object) => post(ours.url, path, JSON.stringify(body))
+  let before = await scrape(ours.url)
+  /** How much a sample moved since the last call (its first call: since the server started). */
+  const moved = async () => {
+    const after = await scrape(ours.url)
+    const last = before
+    before = after
+    return (name: string) => value(after, name) - value(last, name)
+  }
+
+  t.test('compaction', async (t) => {
+    // revisions 2, 3 and 4 of one key: compacting at 4 leaves 4 alone, so rows 2 and 3 go
+    for (const v of ['1', '2', '3']) await kv('/v3/kv/put', { key: b64('c/k'), value: b64(v) })
+    await kv('/v3/kv/compaction', { revision: 4, physical: true })
+    const grew = await moved()
+    t.equal(grew('etcd_debugging_mvcc_db_compaction_keys_total'), 2, 'two superseded rows removed')
+    t.equal(grew('etcd_debugging_mvcc_index_compaction_pause_duration_milliseconds'), 1, 'the index compacted once')
+    t.equal(grew('etcd_debugging_mvcc_db_compaction_total_duration_milliseconds'), 1, 'one removal, timed')
+    t.equal(grew('etcd_debugging_mvcc_db_compaction_pause_duration_milliseconds'), 0, 'in one chunk: no pause between chunks, as etcd')
+  })
 })

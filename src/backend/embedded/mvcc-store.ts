@@ -5,7 +5,7 @@ import type { Database } from 'lmdb'
 import type { KeyValue } from '../backend.js'
 import { Errors } from '../../errors.js'
 import { AppliedIndex } from './applied-index.js'
-import { Compaction } from './compaction.js'
+import { Compaction, type CompactionObserver } from './compaction.js'
 import { prepareDataDir } from './data-dir.js'
 import { KeyIndex } from './key-index.js'
 import { decodeChange, decodeChangeKey, decodeChangeVersion, encodeChange, type StoredChange } from './kv-codec.js'
@@ -255,6 +255,11 @@ export class MvccStore implements TxnStore {
   /** Reports each of the file's write transactions and defragments to `observer`. */
   observeFile(observer: FileObserver): void {
     this.file.observe(observer)
+  }
+
+  /** Reports what each compaction took to `observer`. */
+  observeCompaction(observer: CompactionObserver): void {
+    this.compaction.observe(observer)
   }
 
   /** Whether a defragment is under way. */
