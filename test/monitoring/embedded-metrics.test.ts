@@ -2,7 +2,7 @@
  * What the embedded store's etcd families say, checked against what happened: writes as proposals, the
  * fsync and commit histograms counting the commits that made them durable, keys and revisions, defragment,
  * /health checks, and the gRPC counters by method and code over POST and WebSocket alike; then, on a
- * fresh store, compaction.
+ * fresh store, compaction and watchers.
  */
 import t from 'tap'
 import { OUR_TARGETS } from '../helpers/servers.js'
@@ -92,5 +92,23 @@ t.test('the embedded store reports its store, watchers and maintenance, family b
     t.equal(grew('etcd_debugging_mvcc_index_compaction_pause_duration_milliseconds'), 1, 'the index compacted once')
     t.equal(grew('etcd_debugging_mvcc_db_compaction_total_duration_milliseconds'), 1, 'one removal, timed')
     t.equal(grew('etcd_debugging_mvcc_db_compaction_pause_duration_milliseconds'), 0, 'in one chunk: no pause between chunks, as etcd')
+  })
+
+  t.test('watchers', async (t) => {
+    const watch = await openWs(ours.url, '/v3/watch')
+    t.teardown(() => watch.close())
+    watch.send(JSON.stringify({ create_request: { key: b64('w/k') } }))
+    watch.send(JSON.stringify({ create_request: { key: b64('w/k'), filters: ['NOPUT'] } }))
+    await watch.waitFor(2)
+    for (const v of ['1', '2']) await kv('/v3/kv/put', { key: b64('w/k'), value: b64(v) })
+    await watch.waitFor(4)
+    watch.send(JSON.stringify({ cancel_request: { watch_id: 1 } }))
+    await watch.waitFor(5)
+    const grew = await moved()
+    t.equal(value(before, 'etcd_debugging_mvcc_watch_stream_total'), 1, 'one stream open')
+    t.equal(value(before, 'etcd_debugging_mvcc_watcher_total'), 1, 'two watchers started, one canceled')
+    t.equal(value(before, 'etcd_debugging_mvcc_slow_watcher_total'), 0, 'none catching up')
+    t.equal(value(before, 'etcd_debugging_mvcc_pending_events_total'), 0)
+    t.equal(grew('etcd_debugging_mvcc_events_total'), 2, "two puts sent to one watcher (the other's filter took them)")
   })
 })

@@ -111,7 +111,7 @@ export async function openEmbeddedBackend(opts: EmbeddedOptions): Promise<Backen
   const backend: Backend = {
     // the server's own use (health, metrics, backups): unchecked
     ...services,
-    metrics: storeMetrics(store, lessor, { quotaBytes: quotaBytes > 0 ? quotaBytes : undefined }),
+    metrics: storeMetrics({ store, lessor, watch }, { quotaBytes: quotaBytes > 0 ? quotaBytes : undefined }),
     auth: checked.services({}).auth,
     as: (credentials) => {
       if (credentials.token !== undefined || credentials.commonName !== undefined) return { ...backend, ...checked.services(credentials) }

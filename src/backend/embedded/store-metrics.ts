@@ -8,6 +8,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { Lessor } from './lessor.js'
 import type { MvccStore } from './mvcc-store.js'
+import type { WatchHub } from './watch-hub.js'
 
 /** etcd's buckets for both disk histograms: 1 ms, doubling up to 8.192 s. */
 const diskBuckets = Array.from({ length: 14 }, (_, i) => 0.001 * 2 ** i)
@@ -17,7 +18,14 @@ export interface StoreMetricsOptions {
   quotaBytes: number | undefined
 }
 
-export function storeMetrics(store: MvccStore, lessor: Lessor, opts: StoreMetricsOptions): Registry {
+/** The parts of the embedded backend whose work the families report. */
+export interface StoreParts {
+  store: MvccStore
+  lessor: Lessor
+  watch: WatchHub
+}
+
+export function storeMetrics({ store, lessor, watch }: StoreParts, opts: StoreMetricsOptions): Registry {
   const registry = new Registry()
   const registers = [registry]
   const gauge = (name: string, help: string, read: () => number) =>
@@ -104,6 +112,24 @@ export function storeMetrics(store: MvccStore, lessor: Lessor, opts: StoreMetric
     finished(rows, ms) {
       compactedRows.inc(rows)
       dbTotal.observe(ms)
+    },
+  })
+
+  gauge('etcd_debugging_mvcc_watch_stream_total', 'Total number of watch streams.', () => watch.counts.streams)
+  gauge('etcd_debugging_mvcc_watcher_total', 'Total number of watchers.', () => watch.counts.watchers)
+  gauge('etcd_debugging_mvcc_slow_watcher_total', 'Total number of unsynced slow watchers.', () => watch.counts.slowWatchers)
+  // etcd's events wait here between its store and a stream's send loop; the hub hands them to the stream
+  // as it finds them, so none wait
+  new Gauge({ name: 'etcd_debugging_mvcc_pending_events_total', help: 'Total number of pending events to be sent.', registers }).set(0)
+  let eventsCounted = 0
+  new Counter({
+    name: 'etcd_debugging_mvcc_events_total',
+    help: 'Total number of events sent by this member.',
+    registers,
+    collect() {
+      const sent = watch.counts.eventsSent
+      this.inc(sent - eventsCounted)
+      eventsCounted = sent
     },
   })
 
