@@ -2,7 +2,7 @@
  * What the embedded store's etcd families say, checked against what happened: writes as proposals, the
  * fsync and commit histograms counting the commits that made them durable, keys and revisions, defragment,
  * /health checks, and the gRPC counters by method and code over POST and WebSocket alike; then, on a
- * fresh store, compaction and watchers.
+ * fresh store, compaction, watchers, puts, hash, snapshots and the auth revision.
  */
 import t from 'tap'
 import { OUR_TARGETS } from '../helpers/servers.js'
@@ -110,5 +110,21 @@ t.test('the embedded store reports its store, watchers and maintenance, family b
     t.equal(value(before, 'etcd_debugging_mvcc_slow_watcher_total'), 0, 'none catching up')
     t.equal(value(before, 'etcd_debugging_mvcc_pending_events_total'), 0)
     t.equal(grew('etcd_debugging_mvcc_events_total'), 2, "two puts sent to one watcher (the other's filter took them)")
+  })
+
+  t.test('puts, hash, snapshot and the auth store', async (t) => {
+    await kv('/v3/kv/put', { key: b64('p/k'), value: b64('12345') })
+    await kv('/v3/kv/txn', { success: [{ request_put: { key: b64('p/t'), value: b64('x') } }, { request_delete_range: { key: b64('p/k') } }] })
+    await kv('/v3/kv/put', { key: b64('p/t'), ignore_value: true })
+    await kv('/v3/maintenance/hash', {})
+    const snapshot = await fetch(ours.url + '/v3/maintenance/snapshot', { method: 'POST', body: '{}' })
+    t.ok((await snapshot.text()).length > 0, 'a snapshot read to its end')
+    await kv('/v3/auth/user/add', { name: 'u1', password: 'pw' })
+    const grew = await moved()
+    t.equal(grew('etcd_debugging_mvcc_total_put_size_in_bytes'), 3 + 5 + (3 + 1) + (3 + 1), "keys and values put, the value an ignore_value put keeps included, as etcd")
+    t.equal(grew('etcd_mvcc_hash_duration_seconds'), 1, 'one hash timed')
+    t.equal(grew('etcd_disk_backend_snapshot_duration_seconds'), 1, 'one snapshot timed')
+    t.equal(value(before, 'etcd_mvcc_db_open_read_transactions'), 0, 'its read transaction closed with it')
+    t.equal(grew('etcd_debugging_auth_revision'), 1, 'a user added: the next auth revision')
   })
 })

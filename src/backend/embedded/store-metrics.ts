@@ -1,12 +1,14 @@
 /**
- * etcd's server, disk, mvcc and lease metric families for the embedded store, under etcd's names, types
+ * etcd's server, disk, mvcc, watch, lease and auth metric families for the embedded store, under etcd's names, types
  * and meanings: a single member that has been its own leader since it opened, whose proposals are the writes
  * it applies, and whose one lmdb commit is both what etcd's WAL fsync and its backend commit are (the
  * moment a write is durable). Families with nothing to stand for here (raft peers, snapshots of a raft
  * log, the v2 store) are left out; the README lists them.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { AuthStore } from '../../auth/auth-store.js'
 import type { Lessor } from './lessor.js'
+import type { EmbeddedMaintenance } from './maintenance.js'
 import type { MvccStore } from './mvcc-store.js'
 import type { WatchHub } from './watch-hub.js'
 
@@ -23,9 +25,14 @@ export interface StoreParts {
   store: MvccStore
   lessor: Lessor
   watch: WatchHub
+  maintenance: EmbeddedMaintenance
+  auth: AuthStore
 }
 
-export function storeMetrics({ store, lessor, watch }: StoreParts, opts: StoreMetricsOptions): Registry {
+/** etcd's buckets from 10 ms, doubling: `count` of them. */
+const fromTenMs = (count: number) => Array.from({ length: count }, (_, i) => 0.01 * 2 ** i)
+
+export function storeMetrics({ store, lessor, watch, maintenance, auth }: StoreParts, opts: StoreMetricsOptions): Registry {
   const registry = new Registry()
   const registers = [registry]
   const gauge = (name: string, help: string, read: () => number) =>
@@ -131,6 +138,26 @@ export function storeMetrics({ store, lessor, watch }: StoreParts, opts: StoreMe
       this.inc(sent - eventsCounted)
       eventsCounted = sent
     },
+  })
+
+  gauge('etcd_debugging_mvcc_total_put_size_in_bytes', 'The total size of put kv pairs seen by this member.', () => store.putBytes)
+  gauge('etcd_mvcc_db_open_read_transactions', 'The number of currently open read transactions', () => store.openReadTransactions)
+  gauge('etcd_debugging_auth_revision', 'The current revision of auth store.', () => auth.revision)
+  const hashes = new Histogram({
+    name: 'etcd_mvcc_hash_duration_seconds',
+    help: 'The latency distribution of storage hash operation.',
+    buckets: fromTenMs(15),
+    registers,
+  })
+  const snapshots = new Histogram({
+    name: 'etcd_disk_backend_snapshot_duration_seconds',
+    help: 'The latency distribution of backend snapshots.',
+    buckets: fromTenMs(17),
+    registers,
+  })
+  maintenance.observe({
+    hashed: (seconds) => hashes.observe(seconds),
+    snapshotEnded: (seconds) => snapshots.observe(seconds),
   })
 
   // it became the leader of its one-member cluster once, when it opened
