@@ -5,7 +5,7 @@ import type { Database } from 'lmdb'
 import type { KeyValue } from '../backend.js'
 import { Errors } from '../../errors.js'
 import { AppliedIndex } from './applied-index.js'
-import { Compaction } from './compaction.js'
+import { Compaction, type CompactionObserver } from './compaction.js'
 import { prepareDataDir } from './data-dir.js'
 import { KeyIndex } from './key-index.js'
 import { decodeChange, decodeChangeKey, decodeChangeVersion, encodeChange, type StoredChange } from './kv-codec.js'
@@ -47,6 +47,7 @@ export class MvccStore implements TxnStore {
   private closed = false
   private readonly listeners = new Set<CommitListener>()
   private defragmentation: Promise<void> | undefined
+  private putTotal = 0
 
   private constructor(
     /** The data dir's member folder, private to this process's user: the store's files live here. */
@@ -221,6 +222,7 @@ export class MvccStore implements TxnStore {
       () => {
         this.pending.delete(rev)
         this.rowCounts.record(rev, changes.length)
+        this.putTotal += txn.putBytes
         if (rev > this.committedRev) this.committedRev = rev
         applied?.()
         for (const l of this.listeners) l(rev, changes)
@@ -255,6 +257,16 @@ export class MvccStore implements TxnStore {
   /** Reports each of the file's write transactions and defragments to `observer`. */
   observeFile(observer: FileObserver): void {
     this.file.observe(observer)
+  }
+
+  /** Bytes of the keys and values of every durable put since the store opened (etcd's total put size). */
+  get putBytes(): number {
+    return this.putTotal
+  }
+
+  /** Reports what each compaction took to `observer`. */
+  observeCompaction(observer: CompactionObserver): void {
+    this.compaction.observe(observer)
   }
 
   /** Whether a defragment is under way. */
@@ -305,6 +317,11 @@ export class MvccStore implements TxnStore {
   readTransaction(tables: readonly string[]): StoreReadTxn {
     this.assertUsable()
     return this.file.readTransaction(tables)
+  }
+
+  /** Read transactions open (etcd's open read transactions: here, snapshots being sent). */
+  get openReadTransactions(): number {
+    return this.file.openReadTransactions
   }
 
   /** etcd's defragment, after any compaction in progress (see StoreFile.defragment). */
