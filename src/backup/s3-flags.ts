@@ -8,18 +8,8 @@ import { MIN_PART_SIZE, type S3Options } from './s3-options.js'
 
 export type S3FlagPrefix = '' | 'backup-'
 
-/** The values of the flags, whatever their prefix. */
-export interface S3FlagValues {
-  bucket?: string
-  prefix: string
-  region?: string
-  endpoint?: string
-  forcePathStyle?: boolean
-  caFile?: string
-  sse?: 'AES256' | 'aws:kms'
-  sseKmsKeyId?: string
-  partSize: number
-}
+/** The values of the flags, whatever their prefix: the bucket's options, the bucket itself optional. */
+export type S3FlagValues = Omit<S3Options, 'bucket'> & { bucket?: string }
 
 const UNITS: Record<string, number> = { '': 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 }
 const SUFFIXES = ['bucket', 'prefix', 'region', 'endpoint', 'force-path-style', 'ca-file', 'sse', 'sse-kms-key-id', 'part-size'] as const

@@ -68,6 +68,20 @@ t.test('tokens in headers and on WebSockets', async (t) => {
   t.match(created((await anonymous.waitFor(1))[0]!), {
     result: { canceled: true, cancel_reason: 'rpc error: code = InvalidArgument desc = etcdserver: user name is empty' },
   }, 'an upgrade without credentials watches nothing while auth is enabled')
+
+  // a unary RPC over WebSocket acts for the socket's caller too, checked at each request
+  const range = (key: string) => JSON.stringify({ key: b64(key) })
+  const unary = await openWs(ours.url, '/v3/kv/range', { protocols: ['Bearer', token] })
+  t.teardown(() => unary.close())
+  unary.send(range('app/x'))
+  unary.send(range('other'))
+  const [allowed, refused] = await unary.waitFor(2)
+  t.match(JSON.parse(allowed!), { kvs: [{ key: b64('app/x') }] }, 'unary over WebSocket with the token: its user reads its keys')
+  t.same(JSON.parse(refused!), { error: 'etcdserver: permission denied', message: 'etcdserver: permission denied', code: 7 }, 'and is refused elsewhere')
+  const unaryAnonymous = await openWs(ours.url, '/v3/kv/range')
+  t.teardown(() => unaryAnonymous.close())
+  unaryAnonymous.send(range('app/x'))
+  t.same(JSON.parse((await unaryAnonymous.waitFor(1))[0]!), { error: 'etcdserver: user name is empty', message: 'etcdserver: user name is empty', code: 3 })
 })
 
 t.test("etcd's own gateway cannot authenticate a WebSocket watch at all", async (t) => {

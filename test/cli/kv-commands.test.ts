@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { startServe } from '../helpers/serve-process.js'
 import { mtlsArgs, pkiFor } from '../helpers/tls-serve-fixture.js'
-import { etcdMissing, startEtcd } from '../helpers/etcd.js'
+import { ETCDCTL_BIN as ETCDCTL, etcdMissing, startEtcd } from '../helpers/etcd.js'
 import { MAIN_JS, startGateway } from '../helpers/gateway.js'
 
 /**
@@ -13,7 +13,6 @@ import { MAIN_JS, startGateway } from '../helpers/gateway.js'
  * etcdctl against real etcd, ours against our server (embedded store, and the remote backend in
  * front of another real etcd).
  */
-const ETCDCTL = process.env.ETCDCTL_BIN ?? '/usr/bin/etcdctl'
 
 interface Output {
   code: number | null

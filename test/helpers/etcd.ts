@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process'
 import { accessSync, constants } from 'node:fs'
 import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
 import { send } from './http.js'
 import { freePort } from './process.js'
 import { launch, type RunningServer, type Teardown } from './managed-server.js'
@@ -7,6 +9,7 @@ import { launch, type RunningServer, type Teardown } from './managed-server.js'
 export type { RunningServer, Teardown } from './managed-server.js'
 
 export const ETCD_BIN = process.env.ETCD_BIN ?? '/usr/bin/etcd'
+export const ETCDCTL_BIN = process.env.ETCDCTL_BIN ?? '/usr/bin/etcdctl'
 
 export interface TlsServerFiles {
   ca: string
@@ -195,4 +198,47 @@ export async function startEtcdCluster(size: number, options: EtcdOptions = {}):
       throw (started.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason
     }
   }
+}
+
+/**
+ * A cluster of `size` real etcd members restored from one snapshot file, as an operator restores one:
+ * `etcdctl snapshot restore` once per member (its name and peer URL, the same --initial-cluster and token),
+ * each member then started on its restored data dir. Every member serves reads once healthy.
+ */
+export async function startRestoredEtcdCluster(snapshot: string, size: number, dir: string, teardown: Teardown): Promise<EtcdCluster> {
+  assertEtcdPresent()
+  const ports = await Promise.all(Array.from({ length: 2 * size }, freePort))
+  const layout: MemberLayout[] = Array.from({ length: size }, (_, i) => ({ name: `m${i}`, clientPort: ports[2 * i]!, peerPort: ports[2 * i + 1]! }))
+  const peerUrl = (m: MemberLayout) => `http://127.0.0.1:${m.peerPort}`
+  const initialCluster = layout.map((m) => `${m.name}=${peerUrl(m)}`).join(',')
+  const token = `etcdgw-restore-${randomBytes(6).toString('hex')}`
+  for (const m of layout) {
+    const restored = spawnSync(
+      ETCDCTL_BIN,
+      ['snapshot', 'restore', snapshot, '--name', m.name, '--initial-cluster', initialCluster, '--initial-cluster-token', token, '--initial-advertise-peer-urls', peerUrl(m), '--data-dir', join(dir, m.name)],
+      { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' }, timeout: 60_000 },
+    )
+    if (restored.status !== 0) throw new Error(`etcdctl snapshot restore for ${m.name}: ${restored.stderr}`)
+  }
+  const members = await Promise.all(
+    layout.map((m) =>
+      launch({
+        what: `etcd-restored-${m.name}`,
+        command: ETCD_BIN,
+        portCount: 2,
+        ports: [m.clientPort, m.peerPort],
+        args: () => [
+          '--name', m.name,
+          '--data-dir', join(dir, m.name),
+          '--listen-client-urls', `http://127.0.0.1:${m.clientPort}`,
+          '--advertise-client-urls', `http://127.0.0.1:${m.clientPort}`,
+          '--listen-peer-urls', peerUrl(m),
+          ...FAST_ELECTION,
+        ],
+        ready: healthy,
+        teardown,
+      }),
+    ),
+  )
+  return { members, endpoints: () => members.map((m) => m.url), stop: async () => void (await Promise.all(members.map((m) => m.stop()))) }
 }

@@ -8,7 +8,8 @@ import type { Test } from 'tap'
 import { post } from './http.js'
 import { MAIN_JS } from './gateway.js'
 
-export const ETCDCTL = process.env.ETCDCTL_BIN ?? '/usr/bin/etcdctl'
+export { ETCDCTL_BIN as ETCDCTL } from './etcd.js'
+import { ETCDCTL_BIN as ETCDCTL } from './etcd.js'
 
 const b64 = (b: Buffer | string) => Buffer.from(b).toString('base64')
 

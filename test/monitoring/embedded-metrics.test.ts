@@ -1,7 +1,8 @@
 /**
  * What the embedded store's etcd families say, checked against what happened: writes as proposals, the
  * fsync and commit histograms counting the commits that made them durable, keys and revisions, defragment,
- * /health checks, and the gRPC counters by method and code over POST and WebSocket alike.
+ * /health checks, and the gRPC counters by method and code over POST and WebSocket alike; then, on a
+ * fresh store, compaction, watchers, puts, hash, snapshots and the auth revision.
  */
 import t from 'tap'
 import { OUR_TARGETS } from '../helpers/servers.js'
@@ -68,4 +69,62 @@ t.test('the embedded store reports what it did', async (t) => {
   t.equal(grew('etcd_mvcc_range_total'), 1)
   t.equal(grew('etcd_server_client_requests_total', { type: 'unary' }), 9, 'four puts, a delete, a range, a grant, a revoke, a defragment')
   t.equal(grew('etcd_server_client_requests_total', { type: 'stream' }), 1, 'the keepalive stream')
+})
+
+t.test('the embedded store reports its store, watchers and maintenance, family by family', async (t) => {
+  const ours = await OUR_TARGETS[0][1](t)
+  const kv = (path: string, body: object) => post(ours.url, path, JSON.stringify(body))
+  let before = await scrape(ours.url)
+  /** How much a sample moved since the last call (its first call: since the server started). */
+  const moved = async () => {
+    const after = await scrape(ours.url)
+    const last = before
+    before = after
+    return (name: string) => value(after, name) - value(last, name)
+  }
+
+  t.test('compaction', async (t) => {
+    // revisions 2, 3 and 4 of one key: compacting at 4 leaves 4 alone, so rows 2 and 3 go
+    for (const v of ['1', '2', '3']) await kv('/v3/kv/put', { key: b64('c/k'), value: b64(v) })
+    await kv('/v3/kv/compaction', { revision: 4, physical: true })
+    const grew = await moved()
+    t.equal(grew('etcd_debugging_mvcc_db_compaction_keys_total'), 2, 'two superseded rows removed')
+    t.equal(grew('etcd_debugging_mvcc_index_compaction_pause_duration_milliseconds'), 1, 'the index compacted once')
+    t.equal(grew('etcd_debugging_mvcc_db_compaction_total_duration_milliseconds'), 1, 'one removal, timed')
+    t.equal(grew('etcd_debugging_mvcc_db_compaction_pause_duration_milliseconds'), 0, 'in one chunk: no pause between chunks, as etcd')
+  })
+
+  t.test('watchers', async (t) => {
+    const watch = await openWs(ours.url, '/v3/watch')
+    t.teardown(() => watch.close())
+    watch.send(JSON.stringify({ create_request: { key: b64('w/k') } }))
+    watch.send(JSON.stringify({ create_request: { key: b64('w/k'), filters: ['NOPUT'] } }))
+    await watch.waitFor(2)
+    for (const v of ['1', '2']) await kv('/v3/kv/put', { key: b64('w/k'), value: b64(v) })
+    await watch.waitFor(4)
+    watch.send(JSON.stringify({ cancel_request: { watch_id: 1 } }))
+    await watch.waitFor(5)
+    const grew = await moved()
+    t.equal(value(before, 'etcd_debugging_mvcc_watch_stream_total'), 1, 'one stream open')
+    t.equal(value(before, 'etcd_debugging_mvcc_watcher_total'), 1, 'two watchers started, one canceled')
+    t.equal(value(before, 'etcd_debugging_mvcc_slow_watcher_total'), 0, 'none catching up')
+    t.equal(value(before, 'etcd_debugging_mvcc_pending_events_total'), 0)
+    t.equal(grew('etcd_debugging_mvcc_events_total'), 2, "two puts sent to one watcher (the other's filter took them)")
+  })
+
+  t.test('puts, hash, snapshot and the auth store', async (t) => {
+    await kv('/v3/kv/put', { key: b64('p/k'), value: b64('12345') })
+    await kv('/v3/kv/txn', { success: [{ request_put: { key: b64('p/t'), value: b64('x') } }, { request_delete_range: { key: b64('p/k') } }] })
+    await kv('/v3/kv/put', { key: b64('p/t'), ignore_value: true })
+    await kv('/v3/maintenance/hash', {})
+    const snapshot = await fetch(ours.url + '/v3/maintenance/snapshot', { method: 'POST', body: '{}' })
+    t.ok((await snapshot.text()).length > 0, 'a snapshot read to its end')
+    await kv('/v3/auth/user/add', { name: 'u1', password: 'pw' })
+    const grew = await moved()
+    t.equal(grew('etcd_debugging_mvcc_total_put_size_in_bytes'), 3 + 5 + (3 + 1) + (3 + 1), "keys and values put, the value an ignore_value put keeps included, as etcd")
+    t.equal(grew('etcd_mvcc_hash_duration_seconds'), 1, 'one hash timed')
+    t.equal(grew('etcd_disk_backend_snapshot_duration_seconds'), 1, 'one snapshot timed')
+    t.equal(value(before, 'etcd_mvcc_db_open_read_transactions'), 0, 'its read transaction closed with it')
+    t.equal(grew('etcd_debugging_auth_revision'), 1, 'a user added: the next auth revision')
+  })
 })

@@ -1,6 +1,6 @@
 /**
  * etcdgw's /metrics against a real etcd 3.4's, family by family: each family etcd exposes is on etcdgw
- * with etcd's type and label names, or the README's monitoring section lists it as left out (for both
+ * with etcd's type and label names (and a histogram with etcd's buckets), or the README's monitoring section lists it as left out (for both
  * modes or for remote mode) and it is absent; and every family the etcd mixin's alerts and dashboard
  * read (etcd-mixin.ts) is there with the type and labels they expect, unless left out.
  */
@@ -48,6 +48,9 @@ async function exercise(url: string): Promise<void> {
   watch.close()
 }
 
+/** A histogram's bucket bounds. */
+const buckets = (f: Family) => [...new Set(f.samples.flatMap((s) => (s.labels.le === undefined ? [] : [Number(s.labels.le)])))].sort((a, b) => a - b)
+
 const sameShape = (t: Test, name: string, ours: Family | undefined, type: string, labels: string[]) => {
   if (!t.ok(ours, `${name} is there`)) return
   t.equal(ours!.type, type, `${name} is a ${type}`)
@@ -69,7 +72,9 @@ t.test('etcd 3.4 families on etcdgw, in both modes', async (t) => {
         t.notOk(families.has(name), `${target}: ${name} is listed as left out, and absent`)
         continue
       }
-      sameShape(t, `${target}: ${name}`, families.get(name), family.type, labelNames(family))
+      const mine = families.get(name)
+      sameShape(t, `${target}: ${name}`, mine, family.type, labelNames(family))
+      if (family.type === 'histogram' && mine) t.strictSame(buckets(mine), buckets(family), `${target}: ${name} has etcd's buckets`)
     }
     for (const f of mixinFamilies) {
       if (isLeftOut(list, f.name, mode)) continue

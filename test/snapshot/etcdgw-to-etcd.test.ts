@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { etcdMissing, startRestoredEtcd } from '../helpers/etcd.js'
+import { etcdMissing, startRestoredEtcd, startRestoredEtcdCluster } from '../helpers/etcd.js'
 import { startGateway } from '../helpers/gateway.js'
 import { openHttpStream } from '../helpers/stream-clients.js'
 import { applyWorkload, etcdctl, etcdgw, rangeAll, sameHistory } from '../helpers/snapshot-workload.js'
@@ -45,6 +45,11 @@ t.test('an etcdgw snapshot in etcd', { skip: missing }, async (t) => {
   t.equal(restored.code, 0, restored.stderr)
   const etcd = await startRestoredEtcd(dataDir, t, async (url) => (await rangeAll(url, 0)).status === 200)
   await sameHistory(t, gw.url, etcd.url, 'etcdgw → etcd')
+
+  // the same snapshot restored into a 3-member cluster, as an operator moves to one: every member answers
+  // every range at every revision as the embedded store did
+  const cluster = await startRestoredEtcdCluster(file, 3, join(tmp, 'cluster'), t)
+  for (const [i, member] of cluster.members.entries()) await sameHistory(t, gw.url, member.url, `etcdgw → 3-member etcd, member ${i}`)
   const ours = await watchEvents(gw.url, compactRev, 1_000)
   t.ok(ours.length > 5, `${ours.length} events since the compaction`)
   t.same(await watchEvents(etcd.url, compactRev, ours.length), ours, 'a watch from the compacted revision: the same events')

@@ -97,11 +97,39 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * Who the console acts as when the cluster has authentication on: the token from /v3/auth/authenticate,
+ * held in this tab's memory only (never in storage or a cookie: a reload asks again), and sent as etcdgw
+ * takes it from tools, `Authorization: Bearer`, and on the watch socket in the subprotocol list.
+ */
+export const session = {
+  user: undefined as string | undefined,
+  token: undefined as string | undefined,
+  /** Called when an answer says the cluster wants a user (none given, or the token has expired). */
+  onLoginNeeded: (() => undefined) as () => void,
+
+  async login(name: string, password: string): Promise<void> {
+    const { token } = await postJson<{ token: string }>('/v3/auth/authenticate', { name, password })
+    session.token = token
+    session.user = name
+  },
+  logout(): void {
+    session.token = undefined
+    session.user = undefined
+  },
+}
+
+/** etcd's answers that mean "log in": no user given while auth is on, or a token no longer valid. */
+const LOGIN_NEEDED = new Set(['etcdserver: user name is empty', 'etcdserver: invalid auth token'])
+
+/** The watch socket's subprotocols: the token after "Bearer", as browsers can set no header on a WebSocket. */
+export const watchProtocols = (): string[] => (session.token ? ['Bearer', session.token] : [])
+
 /** A JSON call; an answer that is not 2xx becomes an ApiError with etcd's message. */
 async function call<T>(url: string, init: RequestInit): Promise<T> {
   let res: Response
   try {
-    res = await fetch(url, init)
+    res = await fetch(url, session.token ? { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${session.token}` } } : init)
   } catch (err) {
     throw new ApiError(`the gateway cannot be reached (${err instanceof Error ? err.message : String(err)})`, -1, 0)
   }
@@ -114,6 +142,7 @@ async function call<T>(url: string, init: RequestInit): Promise<T> {
   }
   if (!res.ok) {
     const e = json as { message?: string; code?: number }
+    if (e.message !== undefined && LOGIN_NEEDED.has(e.message)) session.onLoginNeeded()
     throw new ApiError(e.message ?? `${res.status} ${res.statusText}`, e.code ?? -1, res.status)
   }
   return json as T
@@ -172,6 +201,12 @@ export async function getText(path: string): Promise<{ ok: boolean; status: numb
 
 export const num = (s: string | undefined): number => (s === undefined ? 0 : Number(s))
 
+/** gRPC's PermissionDenied. */
+const PERMISSION_DENIED = 7
+
 export function errorText(err: unknown): string {
+  if (err instanceof ApiError && err.code === PERMISSION_DENIED) {
+    return `Permission denied: user ${session.user ?? '(none)'} may not do this here (${err.message}).`
+  }
   return err instanceof Error ? err.message : String(err)
 }

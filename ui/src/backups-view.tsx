@@ -10,6 +10,7 @@ import { bytes } from './format.js'
 import { usePoll } from './poll.js'
 import { parseMetrics, sum } from './prometheus.js'
 import { TableHead } from './table-head.js'
+import { Messages } from './messages.js'
 
 const POLL_MS = 10_000
 
@@ -66,16 +67,7 @@ export function BackupsView({ active }: { active: boolean }) {
     (schedule.lastSuccess ? Date.now() - schedule.lastSuccess.getTime() > 2 * schedule.intervalSeconds * 1000 : schedule.lastAttemptOk === false)
   return (
     <div class="backups">
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-      {notice && (
-        <p class="notice" role="status">
-          {notice}
-        </p>
-      )}
+      <Messages error={error} notice={notice} />
       <section class="card" aria-labelledby="backup-schedule-title">
         <h2 id="backup-schedule-title">Schedule</h2>
         <dl class="meta">

@@ -7,6 +7,7 @@ import { bytes, millis, rate } from './format.js'
 import { usePoll } from './poll.js'
 import { parseMetrics, sum } from './prometheus.js'
 import { TableHead } from './table-head.js'
+import { Messages } from './messages.js'
 
 const POLL_MS = 2000
 /** Five minutes of points at POLL_MS. */
@@ -92,16 +93,7 @@ export function ClusterView({ active }: { active: boolean }) {
   const dbSize = Number(status?.dbSize ?? 0)
   return (
     <div class="cluster">
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-      {notice && (
-        <p class="notice" role="status">
-          {notice}
-        </p>
-      )}
+      <Messages error={error} notice={notice} />
       <div class="cards">
         <section class="card" aria-labelledby="status-title">
           <h2 id="status-title">Status</h2>

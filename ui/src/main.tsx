@@ -1,7 +1,8 @@
 /** The console's shell: one view per tab, chosen by the URL's hash so that views can be linked and bookmarked. */
 import { render } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
-import { getText } from './api.js'
+import { getText, session } from './api.js'
+import { LoginForm } from './login.js'
 import { BackupsView } from './backups-view.js'
 import { CertsView } from './certs-view.js'
 import { parseMetrics } from './prometheus.js'
@@ -28,6 +29,22 @@ function current(shown: readonly ViewId[]): ViewId {
 
 function App() {
   const [backups, setBackups] = useState(false)
+  const [loginNeeded, setLoginNeeded] = useState(false)
+  const [user, setUser] = useState<string | undefined>(undefined)
+  /** Changes at each login and logout: the views start again, as the new user. */
+  const [sessionKey, setSessionKey] = useState(0)
+  // set while rendering, before any view's first request can answer
+  session.onLoginNeeded = () => setLoginNeeded(true)
+  const loggedIn = () => {
+    setUser(session.user)
+    setLoginNeeded(false)
+    setSessionKey((k) => k + 1)
+  }
+  const logout = () => {
+    session.logout()
+    setUser(undefined)
+    setSessionKey((k) => k + 1)
+  }
   const shown = views.filter((v) => v.id !== 'backups' || backups).map((v) => v.id)
   const [view, setView] = useState<ViewId>(current(shown))
   useEffect(() => {
@@ -62,8 +79,17 @@ function App() {
             ))}
           </ul>
         </nav>
+        {user && (
+          <p class="user">
+            {user}{' '}
+            <button type="button" onClick={logout}>
+              Log out
+            </button>
+          </p>
+        )}
       </header>
-      <main id="content" tabIndex={-1}>
+      {loginNeeded && <LoginForm onLoggedIn={loggedIn} />}
+      <main id="content" tabIndex={-1} key={sessionKey}>
         {/* Views stay mounted while hidden: a running watch keeps its events when you look elsewhere. */}
         <div hidden={view !== 'keys'} data-view="keys">
           <KeysView />

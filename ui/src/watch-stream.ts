@@ -3,7 +3,7 @@
  * it reconnects with start_revision = the last revision it has delivered + 1, and drops any event at or
  * below that revision, so the events it delivers have no gap and no duplicate.
  */
-import type { KeyValue } from './api.js'
+import { type KeyValue, watchProtocols } from './api.js'
 import type { WireBytes } from './bytes.js'
 
 export interface WatchEvent {
@@ -37,7 +37,7 @@ const MAX_BACKOFF_MS = 5000
 /** The gateway's watch WebSocket in text mode, on the page's own origin. */
 export function openWatchSocket(): WebSocket {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws'
-  return new WebSocket(`${scheme}://${location.host}/v3/watch?encoding=utf8`)
+  return new WebSocket(`${scheme}://${location.host}/v3/watch?encoding=utf8`, watchProtocols())
 }
 
 export class ResumableWatch {

@@ -9,18 +9,35 @@ import type { StoreFile } from './store-file.js'
 const CHUNK_ROWS = 10_000
 const noop = () => undefined
 
+/** What a compaction took, in whole milliseconds as etcd reports them (truncated). */
+export interface CompactionObserver {
+  /** The key index was compacted (writes wait meanwhile). */
+  indexCompacted(ms: number): void
+  /** A chunk of rows was removed and more follow (writes wait for its transaction). */
+  chunkRemoved(ms: number): void
+  /** The superseded rows are gone: `rows` of them, `ms` after their removal started. */
+  finished(rows: number, ms: number): void
+}
+
+const msSince = (start: number) => Math.floor(performance.now() - start)
+
 export class Compaction {
   /** Reads below this revision fail (-1: never compacted). */
   rev = -1
   private finishedRev = -1
   /** The removal of superseded rows, one compaction after the other. */
   private physical: Promise<void> = Promise.resolve()
+  private observer: CompactionObserver | undefined
 
   constructor(
     private readonly file: StoreFile,
     private readonly index: KeyIndex,
     private readonly applied: AppliedIndex,
   ) {}
+
+  observe(observer: CompactionObserver): void {
+    this.observer = observer
+  }
 
   /**
    * Applies the recorded compaction to a freshly rebuilt index and finishes its removal if a crash cut
@@ -46,7 +63,9 @@ export class Compaction {
     if (rev > currentRev) throw Errors.futureRev()
     await this.file.writable()
     this.rev = rev
+    const indexStart = performance.now()
     this.index.compact(rev)
+    this.observer?.indexCompacted(msSince(indexStart))
     const recorded = this.file.meta.put('compactScheduled', rev)
     const entry = this.applied.stage()
     const writesBefore = this.file.writesSettled()
@@ -66,10 +85,13 @@ export class Compaction {
 
   /** Removes the rows at or below `rev` that the index no longer references. */
   private async deleteSuperseded(rev: number): Promise<void> {
+    const start = performance.now()
     let batch: Buffer[] = []
+    let removed = 0
     const flush = async () => {
       const keys = batch
       batch = []
+      removed += keys.length
       // not held by a defragment: it waits for this compaction before copying
       const revs = this.file.revs
       await revs.batch(() => {
@@ -79,10 +101,15 @@ export class Compaction {
     for (const { key, value } of this.file.revs.getRange({ start: encodeRevKey(0, 0), end: encodeRevKey(rev + 1, 0) })) {
       const row = decodeChangeKey(value)
       if (!this.index.has(row.key, decodeRevKey(key))) batch.push(Buffer.from(key))
-      if (batch.length >= CHUNK_ROWS) await flush()
+      if (batch.length >= CHUNK_ROWS) {
+        const chunkStart = performance.now()
+        await flush()
+        this.observer?.chunkRemoved(msSince(chunkStart))
+      }
     }
     if (batch.length > 0) await flush()
     this.finishedRev = rev
     await this.file.meta.put('compactFinished', rev)
+    this.observer?.finished(removed, msSince(start))
   }
 }

@@ -98,11 +98,12 @@ export async function openEmbeddedBackend(opts: EmbeddedOptions): Promise<Backen
         : new SimpleTokens((opts.authTokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS) * 1000),
   })
   const self = { id: store.memberId, name: opts.name, peerUrls: [], clientUrls: opts.clientUrls ?? [], isLearner: false }
+  const maintenance = new EmbeddedMaintenance(store, alarms, header)
   const services = {
     kv: guard.kv(kv),
     lease: guard.lease(new EmbeddedLease(lessor, () => header(store.committedRev))),
     watch,
-    maintenance: new EmbeddedMaintenance(store, alarms, header),
+    maintenance,
     cluster: new EmbeddedCluster(self, () => header(0)),
   }
   const checked = new AuthGuard(services, auth, opts.maxTxnOps)
@@ -111,7 +112,7 @@ export async function openEmbeddedBackend(opts: EmbeddedOptions): Promise<Backen
   const backend: Backend = {
     // the server's own use (health, metrics, backups): unchecked
     ...services,
-    metrics: storeMetrics(store, lessor, { quotaBytes: quotaBytes > 0 ? quotaBytes : undefined }),
+    metrics: storeMetrics({ store, lessor, watch, maintenance, auth }, { quotaBytes: quotaBytes > 0 ? quotaBytes : undefined }),
     auth: checked.services({}).auth,
     as: (credentials) => {
       if (credentials.token !== undefined || credentials.commonName !== undefined) return { ...backend, ...checked.services(credentials) }

@@ -20,8 +20,20 @@ import { storeHash } from './store-hash.js'
 /** etcd's snapshot chunk size. */
 export const SNAPSHOT_CHUNK_BYTES = 32 * 1024
 
+/** How long the store's own maintenance work took. */
+export interface MaintenanceObserver {
+  /** A hash of the store took `seconds`. */
+  hashed(seconds: number): void
+  /** A snapshot stream ended (sent whole or not) `seconds` after its read transaction opened. */
+  snapshotEnded(seconds: number): void
+}
+
+const secondsSince = (start: number) => (performance.now() - start) / 1000
+
 /** etcd's Maintenance service on the single-member embedded store: it is always its own leader. */
 export class EmbeddedMaintenance implements Maintenance {
+  private observer: MaintenanceObserver | undefined
+
   constructor(
     private readonly store: MvccStore,
     private readonly alarms: AlarmStore,
@@ -60,9 +72,15 @@ export class EmbeddedMaintenance implements Maintenance {
     }
   }
 
+  observe(observer: MaintenanceObserver): void {
+    this.observer = observer
+  }
+
   async hash(): Promise<HashResponse> {
     const rev = this.store.committedRev
+    const start = performance.now()
     const hash = storeHash(this.store)
+    this.observer?.hashed(secondsSince(start))
     return { header: this.header(rev), hash }
   }
 
@@ -76,6 +94,7 @@ export class EmbeddedMaintenance implements Maintenance {
    * the sha256 of it all.
    */
   async *snapshot(): AsyncGenerator<SnapshotChunk> {
+    const start = performance.now()
     const txn = this.store.readTransaction(SNAPSHOT_TABLES)
     try {
       const layout = await layOutBolt(etcdBuckets(txn))
@@ -104,6 +123,7 @@ export class EmbeddedMaintenance implements Maintenance {
       yield { remainingBytes: 0, blob: sha.digest() }
     } finally {
       txn.done()
+      this.observer?.snapshotEnded(secondsSince(start))
     }
   }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import type { Database } from 'lmdb'
 import { Errors } from '../../errors.js'
 import { AppliedIndex } from './applied-index.js'
-import { Compaction } from './compaction.js'
+import { Compaction, type CompactionObserver } from './compaction.js'
 import { prepareDataDir } from './data-dir.js'
 import { indexRange, type IndexRangeSource } from './index-range.js'
 import { KeyIndex } from './key-index.js'
@@ -47,6 +47,7 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
   private closed = false
   private readonly listeners = new Set<CommitListener>()
   private defragmentation: Promise<void> | undefined
+  private putTotal = 0
 
   private constructor(
     /** The data dir's member folder, private to this process's user: the store's files live here. */
@@ -201,6 +202,7 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
       () => {
         this.pending.delete(rev)
         this.rowCounts.record(rev, changes.length)
+        this.putTotal += txn.putBytes
         if (rev > this.committedRev) this.committedRev = rev
         applied?.()
         for (const l of this.listeners) l(rev, changes)
@@ -235,6 +237,16 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
   /** Reports each of the file's write transactions and defragments to `observer`. */
   observeFile(observer: FileObserver): void {
     this.file.observe(observer)
+  }
+
+  /** Bytes of the keys and values of every durable put since the store opened (etcd's total put size). */
+  get putBytes(): number {
+    return this.putTotal
+  }
+
+  /** Reports what each compaction took to `observer`. */
+  observeCompaction(observer: CompactionObserver): void {
+    this.compaction.observe(observer)
   }
 
   /** Whether a defragment is under way. */
@@ -285,6 +297,11 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
   readTransaction(tables: readonly string[]): StoreReadTxn {
     this.assertUsable()
     return this.file.readTransaction(tables)
+  }
+
+  /** Read transactions open (etcd's open read transactions: here, snapshots being sent). */
+  get openReadTransactions(): number {
+    return this.file.openReadTransactions
   }
 
   /** etcd's defragment, after any compaction in progress (see StoreFile.defragment). */

@@ -5,6 +5,12 @@
  */
 export class ReadPins<Env extends object> {
   private readonly open = new Map<Env, { count: number; idle: Promise<void>; resolve: () => void }>()
+  private total = 0
+
+  /** Read transactions open, on every environment. */
+  get count(): number {
+    return this.total
+  }
 
   /** Counts one more reader of `env`; returns its release (safe to call twice). */
   pin(env: Env): () => void {
@@ -15,10 +21,12 @@ export class ReadPins<Env extends object> {
       this.open.set(env, (entry = { count: 0, idle, resolve }))
     }
     entry.count++
+    this.total++
     let released = false
     return () => {
       if (released) return
       released = true
+      this.total--
       if (--entry.count === 0) {
         this.open.delete(env)
         entry.resolve()

@@ -271,6 +271,11 @@ export class StoreFile {
     return { transaction, revisions: this.revs, meta: this.meta, tables: opened, done }
   }
 
+  /** Read transactions open (snapshots being sent). */
+  get openReadTransactions(): number {
+    return this.readPins.count
+  }
+
   /** A compacted, consistent copy of the whole file at `path` (writes go on meanwhile). */
   private async copyTo(path: string): Promise<void> {
     await this.root.backup(path, true)

@@ -1,23 +1,38 @@
 /**
- * etcd's server, disk, mvcc and lease metric families for the embedded store, under etcd's names, types
- * and meanings: a single member that has been its own leader since it opened, whose proposals are the writes
+ * etcd's server, disk, mvcc, watch, lease and auth metric families for the embedded store, under etcd's
+ * names, types, buckets and meanings: a single member that has been its own leader since it opened, whose proposals are the writes
  * it applies, and whose one lmdb commit is both what etcd's WAL fsync and its backend commit are (the
  * moment a write is durable). Families with nothing to stand for here (raft peers, snapshots of a raft
  * log, the v2 store) are left out; the README lists them.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { AuthStore } from '../../auth/auth-store.js'
 import type { Lessor } from './lessor.js'
+import type { EmbeddedMaintenance } from './maintenance.js'
 import type { MvccStore } from './mvcc-store.js'
+import type { WatchHub } from './watch-hub.js'
+
+/** Histogram buckets as etcd makes them (Prometheus's ExponentialBuckets): `count` of them from `first`, doubling. */
+const doubling = (first: number, count: number) => Array.from({ length: count }, (_, i) => first * 2 ** i)
 
 /** etcd's buckets for both disk histograms: 1 ms, doubling up to 8.192 s. */
-const diskBuckets = Array.from({ length: 14 }, (_, i) => 0.001 * 2 ** i)
+const diskBuckets = doubling(0.001, 14)
 
 export interface StoreMetricsOptions {
   /** The backend quota in bytes (none: no quota gauge). */
   quotaBytes: number | undefined
 }
 
-export function storeMetrics(store: MvccStore, lessor: Lessor, opts: StoreMetricsOptions): Registry {
+/** The parts of the embedded backend whose work the families report. */
+export interface StoreParts {
+  store: MvccStore
+  lessor: Lessor
+  watch: WatchHub
+  maintenance: EmbeddedMaintenance
+  auth: AuthStore
+}
+
+export function storeMetrics({ store, lessor, watch, maintenance, auth }: StoreParts, opts: StoreMetricsOptions): Registry {
   const registry = new Registry()
   const registers = [registry]
   const gauge = (name: string, help: string, read: () => number) =>
@@ -46,7 +61,7 @@ export function storeMetrics(store: MvccStore, lessor: Lessor, opts: StoreMetric
     name: 'etcd_disk_backend_defrag_duration_seconds',
     help: 'The latency distribution of backend defragmentation.',
     // etcd's: 100 ms, doubling up to 409.6 s
-    buckets: Array.from({ length: 13 }, (_, i) => 0.1 * 2 ** i),
+    buckets: doubling(0.1, 13),
     registers,
   })
   const failed = new Counter({ name: 'etcd_server_proposals_failed_total', help: 'The total number of failed proposals seen.', registers })
@@ -72,7 +87,7 @@ export function storeMetrics(store: MvccStore, lessor: Lessor, opts: StoreMetric
     name: 'etcd_debugging_lease_ttl_total',
     help: 'Bucketed histogram of lease TTLs.',
     // etcd's: 1 s, doubling up to 2^23 s
-    buckets: Array.from({ length: 24 }, (_, i) => 2 ** i),
+    buckets: doubling(1, 24),
     registers,
   })
   lessor.observe({
@@ -83,6 +98,55 @@ export function storeMetrics(store: MvccStore, lessor: Lessor, opts: StoreMetric
     renewed: () => renewed.inc(),
     revoked: () => revoked.inc(),
     expired: () => expired.inc(),
+  })
+
+  const histogram = (name: string, help: string, buckets: number[]) => new Histogram({ name, help, buckets, registers })
+  // etcd's buckets, in milliseconds: the index's 0.5 doubling up to 4096, a chunk's 1 up to 4096, the
+  // whole removal's 100 up to 819200
+  const indexPause = histogram(
+    'etcd_debugging_mvcc_index_compaction_pause_duration_milliseconds',
+    'Bucketed histogram of index compaction pause duration.',
+    doubling(0.5, 14),
+  )
+  const dbPause = histogram('etcd_debugging_mvcc_db_compaction_pause_duration_milliseconds', 'Bucketed histogram of db compaction pause duration.', doubling(1, 13))
+  const dbTotal = histogram('etcd_debugging_mvcc_db_compaction_total_duration_milliseconds', 'Bucketed histogram of db compaction total duration.', doubling(100, 14))
+  const compactedRows = counter('etcd_debugging_mvcc_db_compaction_keys_total', 'Total number of db keys compacted.')
+  store.observeCompaction({
+    indexCompacted: (ms) => indexPause.observe(ms),
+    chunkRemoved: (ms) => dbPause.observe(ms),
+    finished(rows, ms) {
+      compactedRows.inc(rows)
+      dbTotal.observe(ms)
+    },
+  })
+
+  gauge('etcd_debugging_mvcc_watch_stream_total', 'Total number of watch streams.', () => watch.counts.streams)
+  gauge('etcd_debugging_mvcc_watcher_total', 'Total number of watchers.', () => watch.counts.watchers)
+  gauge('etcd_debugging_mvcc_slow_watcher_total', 'Total number of unsynced slow watchers.', () => watch.counts.slowWatchers)
+  // etcd's events wait here between its store and a stream's send loop; the hub hands them to the stream
+  // as it finds them, so none wait
+  new Gauge({ name: 'etcd_debugging_mvcc_pending_events_total', help: 'Total number of pending events to be sent.', registers }).set(0)
+  let eventsCounted = 0
+  new Counter({
+    name: 'etcd_debugging_mvcc_events_total',
+    help: 'Total number of events sent by this member.',
+    registers,
+    collect() {
+      const sent = watch.counts.eventsSent
+      this.inc(sent - eventsCounted)
+      eventsCounted = sent
+    },
+  })
+
+  gauge('etcd_debugging_mvcc_total_put_size_in_bytes', 'The total size of put kv pairs seen by this member.', () => store.putBytes)
+  gauge('etcd_mvcc_db_open_read_transactions', 'The number of currently open read transactions', () => store.openReadTransactions)
+  gauge('etcd_debugging_auth_revision', 'The current revision of auth store.', () => auth.revision)
+  // etcd's: 10 ms doubling up to 163.84 s and 655.36 s
+  const hashes = histogram('etcd_mvcc_hash_duration_seconds', 'The latency distribution of storage hash operation.', doubling(0.01, 15))
+  const snapshots = histogram('etcd_disk_backend_snapshot_duration_seconds', 'The latency distribution of backend snapshots.', doubling(0.01, 17))
+  maintenance.observe({
+    hashed: (seconds) => hashes.observe(seconds),
+    snapshotEnded: (seconds) => snapshots.observe(seconds),
   })
 
   // it became the leader of its one-member cluster once, when it opened

@@ -61,6 +61,12 @@ export class WatchHub implements Watch, WatchStreamBackend<Watcher> {
   /** watchers still replaying history, in the order they get their next step */
   private readonly unsynced = new Set<Watcher>()
   private syncStep: NodeJS.Immediate | undefined
+  /** streams open, for etcd's watch stream gauge */
+  private readonly streams = new Set<ServerWatchStream<Watcher>>()
+  /** watchers started and not yet canceled or released (compacted ones too, as etcd counts them) */
+  private watcherCount = 0
+  /** events sent, after each watcher's filters */
+  private eventsSent = 0
   private readonly timer: NodeJS.Timeout
   private readonly stopListening: () => void
 
@@ -74,7 +80,18 @@ export class WatchHub implements Watch, WatchStreamBackend<Watcher> {
   }
 
   open(onResponse: (resp: WatchResponse) => void): WatchStream {
-    return new ServerWatchStream(this, onResponse)
+    const stream = new ServerWatchStream(this, onResponse)
+    this.streams.add(stream)
+    return stream
+  }
+
+  /**
+   * etcd's watch gauges and event counter: streams and watchers open, watchers still catching up on
+   * history (etcd's slow watchers: its unsynced ones; a client too slow to read is cut off by its
+   * connection's send budget rather than kept as a victim), events sent.
+   */
+  get counts(): { streams: number; watchers: number; slowWatchers: number; eventsSent: number } {
+    return { streams: this.streams.size, watchers: this.watcherCount, slowWatchers: this.unsynced.size, eventsSent: this.eventsSent }
   }
 
   close(): void {
@@ -98,6 +115,7 @@ export class WatchHub implements Watch, WatchStreamBackend<Watcher> {
       minRev: req.startRevision === 0 ? currentRev + 1 : req.startRevision,
       active: false,
     }
+    this.watcherCount++
     stream.deliver(response(this.opts.header(currentRev), id, { created: true }))
     // a compacted watcher keeps its id on the stream (etcd answers a later cancel for it)
     this.add(w)
@@ -110,6 +128,7 @@ export class WatchHub implements Watch, WatchStreamBackend<Watcher> {
 
   cancel(stream: ServerWatchStream<Watcher>, id: number, w: Watcher): void {
     stream.forget(id)
+    this.watcherCount--
     this.remove(w)
     stream.deliver(response(this.opts.header(this.store.committedRev), id, { canceled: true }))
   }
@@ -118,7 +137,9 @@ export class WatchHub implements Watch, WatchStreamBackend<Watcher> {
     stream.deliver(response(this.opts.header(this.store.committedRev), -1, {}))
   }
 
-  release(_stream: ServerWatchStream<Watcher>, watchers: readonly Watcher[]): void {
+  release(stream: ServerWatchStream<Watcher>, watchers: readonly Watcher[]): void {
+    this.streams.delete(stream)
+    this.watcherCount -= watchers.length
     for (const w of watchers) this.remove(w)
   }
 
@@ -294,6 +315,7 @@ export class WatchHub implements Watch, WatchStreamBackend<Watcher> {
     }
     if (w.prevKv) out = out.map((e) => ({ ...e, prevKv: this.previous(e.kv) }))
     w.active = true
+    this.eventsSent += out.length
     const resp = response(header, w.id, { events: out })
     if (!w.fragment) return w.stream.deliver(resp)
     for (const part of fragments(resp, this.opts.maxResponseBytes)) w.stream.deliver(part)

@@ -28,6 +28,8 @@ export interface TxnStore {
 
 export class WriteTxn implements ReadView {
   readonly changes: StoredChange[] = []
+  /** Bytes of the keys and values put (etcd's put size). */
+  putBytes = 0
   /** per change: its key and the lease the key had before, to take the change back */
   private readonly undo: { key: string; lease: bigint }[] = []
 
@@ -63,6 +65,7 @@ export class WriteTxn implements ReadView {
       version: (prev ? prev.version : 0) + 1,
     }
     this.add(k, { kv, tombstone: false })
+    this.putBytes += key.length + value.length
     return main
   }
 
@@ -103,6 +106,7 @@ export class WriteTxn implements ReadView {
     this.store.unstage(this.beginRev + 1)
     this.changes.length = 0
     this.undo.length = 0
+    this.putBytes = 0
   }
 
   /**

@@ -48,3 +48,18 @@ t.test('a transaction that fails takes back its writes and every write queued be
   t.same(readAll(reopened), ['after=v', 'kept=v'], 'and the file holds exactly what was acknowledged')
   t.equal(reopened.currentRev, before[0]! + 1)
 })
+
+t.test('open read transactions are counted until done, across a defragment that swaps the file under one', async (t) => {
+  const { store } = await openTestStore(t)
+  await putKey(store, 'a', '1')
+  t.equal(store.openReadTransactions, 0)
+  const first = store.readTransaction([])
+  const second = store.readTransaction([])
+  t.equal(store.openReadTransactions, 2)
+  await store.defragment()
+  t.equal(store.openReadTransactions, 2, 'the old file stays open for its readers')
+  first.done()
+  t.equal(store.openReadTransactions, 1)
+  second.done()
+  t.equal(store.openReadTransactions, 0)
+})

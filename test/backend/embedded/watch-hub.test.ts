@@ -1,6 +1,6 @@
 import t from 'tap'
 import { setImmediate as nextTurn } from 'node:timers/promises'
-import type { WatchResponse } from '../../../src/backend/backend.js'
+import { WatchFilter, type WatchResponse } from '../../../src/backend/backend.js'
 import type { MvccStore } from '../../../src/backend/embedded/mvcc-store.js'
 import { WatchHub } from '../../../src/backend/embedded/watch-hub.js'
 import { openTestStore, putKey } from '../../helpers/embedded-store.js'
@@ -92,4 +92,29 @@ t.test('a watch whose start is compacted while it catches up is canceled as etcd
   await until(() => got.some((r) => r.canceled))
   const canceled = got.find((r) => r.canceled)!
   t.same([canceled.compactRevision, canceled.watchId], [4000, got[0]!.watchId])
+})
+
+t.test("etcd's watch counts: streams, watchers, slow (unsynced) watchers and the events sent after filters", async (t) => {
+  const { store } = await openTestStore(t)
+  const hub = hubOn(store)
+  t.teardown(() => hub.close())
+  await writeMany(store, 10, (i) => `c${i}`) // revisions 2..11
+  const a = streamOn(hub)
+  const b = streamOn(hub)
+  t.equal(hub.counts.streams, 2)
+  a.stream.send({ kind: 'create', request: watchCreate({ key: 'c', rangeEnd: Buffer.from('d'), startRevision: 2 }) })
+  t.same(hub.counts, { streams: 2, watchers: 1, slowWatchers: 1, eventsSent: 0 }, 'a watch from the past is slow until it has caught up')
+  await a.until(() => a.events().length === 10)
+  t.same(hub.counts, { streams: 2, watchers: 1, slowWatchers: 0, eventsSent: 10 }, 'then synced')
+  b.stream.send({ kind: 'create', request: watchCreate({ key: 'c0', filters: [WatchFilter.NOPUT] }) })
+  b.stream.send({ kind: 'create', request: watchCreate({ key: 'c1' }) })
+  await putKey(store, 'c0', 'x')
+  await a.until(() => a.events().length === 11)
+  t.equal(hub.counts.eventsSent, 11, "the put reached one watcher: the other's filter took it")
+  b.stream.send({ kind: 'cancel', request: { watchId: 1 } })
+  t.equal(hub.counts.watchers, 2, 'a canceled watcher leaves')
+  b.stream.close()
+  t.same(hub.counts, { streams: 1, watchers: 1, slowWatchers: 0, eventsSent: 11 }, 'a closed stream takes its watchers with it')
+  a.stream.close()
+  t.equal(hub.counts.streams, 0)
 })

@@ -14,10 +14,9 @@ import { openRemoteBackend } from '../../../src/backend/remote/index.js'
 import { saveSnapshot } from '../../../src/cli/snapshot.js'
 import { freePort, guardChild } from '../../helpers/process.js'
 import * as gw from '../../helpers/etcd-json-gateway.js'
-import { etcdMissing, startEtcd, waitHealthy } from '../../helpers/etcd.js'
+import { etcdMissing, startEtcd, waitHealthy, ETCDCTL_BIN as ETCDCTL } from '../../helpers/etcd.js'
 
 const run = promisify(execFile)
-const ETCDCTL = process.env.ETCDCTL_BIN ?? '/usr/bin/etcdctl'
 
 /** The JSON's shape: keys in order, values replaced by their JSON type (IDs and sizes differ between servers). */
 function shape(v: unknown): unknown {
