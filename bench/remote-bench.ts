@@ -12,11 +12,19 @@ export interface RemoteBenchOptions {
   warmupSec: number
   /** node flags for the etcdgw process (profiling). */
   etcdgwNodeArgs: string[]
+  /** Keys (256-byte values) in etcd for the replica's load cell; 0 = no such cell. */
+  replicaKeys: number
 }
 
 /** range-serializable is answered from the member's store; range (linearizable) waits for a ReadIndex round. */
 const REMOTE_OPS: OpName[] = ['range-serializable', 'range', 'put']
-const GOAL = 0.8
+/** etcdgw-remote ÷ etcd's gateway, per op: reads are answered from etcdgw's replica, writes still go through etcd. */
+const GOALS: Record<string, number> = { 'range-serializable': 3, range: 2, put: 0.8 }
+/** The replica must load this many keys within LOAD_GOAL_S. */
+const LOAD_GOAL_S = 20
+const VALUE_BYTES = 256
+/** Puts per txn while filling etcd for the load cell (etcd's default --max-txn-ops). */
+const FILL_BATCH = 128
 const SETTLE_MS = 500
 
 /**
@@ -68,7 +76,8 @@ export async function runRemoteBench(opts: RemoteBenchOptions): Promise<{ text: 
   }
   const rows = summarize(cells)
   const table = withUpstreamCores(kvTable(rows), rows, upstreamCores)
-  const checks = targetsTable(checkRemote(rows, opts.conns))
+  const load = opts.replicaKeys > 0 ? await replicaLoadCell(opts.replicaKeys) : undefined
+  const checks = targetsTable([...checkRemote(rows, opts.conns), ...(load ? [load.check] : [])])
   const params = `${opts.runs} run(s) × ${opts.durationSec} s cells, connections ${opts.conns.join(', ')}, warm-up ${opts.warmupSec} s`
   const markdown = [
     `## Remote mode: etcd's own JSON gateway vs etcdgw in front of the same etcd member`,
@@ -87,11 +96,13 @@ export async function runRemoteBench(opts: RemoteBenchOptions): Promise<{ text: 
     '',
     renderMarkdown(table),
     '',
-    `### Target: etcdgw-remote ≥ ${GOAL}× etcd's gateway in every cell`,
+    ...(load ? [load.text, ''] : []),
+    `### Targets: etcdgw-remote vs etcd's gateway (range-serializable ≥ ${GOALS['range-serializable']}×, range ≥ ${GOALS.range}×, put ≥ ${GOALS.put}×)` +
+      (load ? `, the replica's load of ${opts.replicaKeys.toLocaleString('en-US')} keys < ${LOAD_GOAL_S} s` : ''),
     '',
     renderMarkdown(checks),
   ].join('\n')
-  const text = [renderText(table), '', renderText(checks)].join('\n')
+  const text = [renderText(table), ...(load ? ['', load.text] : []), '', renderText(checks)].join('\n')
   return { text, markdown }
 }
 
@@ -100,11 +111,12 @@ function withUpstreamCores(table: Table, rows: readonly Row[], upstream: Map<str
   const ceiling = table.header.indexOf('÷ ceiling')
   const without = (cells: string[]) => cells.filter((_, i) => i !== ceiling)
   return {
-    header: [...without(table.header), 'CPU etcd'],
+    header: [...without(table.header), 'CPU etcd', 'etcd CPU µs per request'],
     rows: table.rows.map((cells, i) => {
       const r = rows[i]!
       const cores = r.target === 'etcd' ? r.serverCores : median(upstream.get(`${r.op}|${r.conns}`) ?? [NaN])
-      return [...without(cells), Number.isFinite(cores) ? cores.toFixed(2) : '–']
+      const perRequest = (cores / r.rpsMedian) * 1e6
+      return [...without(cells), Number.isFinite(cores) ? cores.toFixed(2) : '–', Number.isFinite(perRequest) ? perRequest.toFixed(0) : '–']
     }),
   }
 }
@@ -114,9 +126,42 @@ function checkRemote(rows: readonly Row[], conns: number[]): TargetCheck[] {
     REMOTE_OPS.map((op) => {
       const r = rows.find((x) => x.op === op && x.conns === c && x.target === 'etcdgw-remote')
       const v = r?.vsEtcd ?? NaN
-      return { goal: `${op} @${c} conns ≥ ${GOAL}× etcd`, value: v, met: Number.isFinite(v) && r?.errors === 0 ? v >= GOAL : undefined }
+      const goal = GOALS[op]!
+      return { goal: `${op} @${c} conns ≥ ${goal}× etcd`, value: v, met: Number.isFinite(v) && r?.errors === 0 ? v >= goal : undefined }
     }),
   )
+}
+
+/**
+ * The replica's start: etcd filled with `keys` keys of 256-byte values, then etcdgw started in front of it;
+ * the time until it answers (its load) and its memory per key.
+ */
+async function replicaLoadCell(keys: number): Promise<{ text: string; check: TargetCheck }> {
+  const etcd = await startTarget('etcd')
+  try {
+    const value = Buffer.alloc(VALUE_BYTES, 'v').toString('base64')
+    for (let i = 0; i < keys; i += FILL_BATCH) {
+      const success = Array.from({ length: Math.min(FILL_BATCH, keys - i) }, (_, j) => ({
+        request_put: { key: Buffer.from(`/registry/pods/ns-${(i + j) % 100}/pod-${i + j}`).toString('base64'), value },
+      }))
+      const res = await fetch(`${etcd.url}/v3/kv/txn`, { method: 'POST', body: JSON.stringify({ success }) })
+      if (res.status !== 200) throw new Error(`filling etcd: HTTP ${res.status} ${await res.text()}`)
+    }
+    log(`etcd holds ${keys} keys`)
+    const started = performance.now()
+    const ours = await startTarget('etcdgw-remote', { upstream: etcd.url })
+    const seconds = (performance.now() - started) / 1000
+    const rss = ours.rssBytes()
+    await ours.stop()
+    const text =
+      `Replica load: ${keys.toLocaleString('en-US')} keys of ${VALUE_BYTES}-byte values (30-byte keys) in ${seconds.toFixed(1)} s ` +
+      `from start to the first answer; etcdgw RSS then ${(rss / 2 ** 20).toFixed(0)} MB, ${(rss / keys).toFixed(0)} bytes per key (process included).`
+    log(text)
+    const share = seconds / LOAD_GOAL_S
+    return { text, check: { goal: `replica load of ${keys} keys < ${LOAD_GOAL_S} s (load time ÷ ${LOAD_GOAL_S} s)`, value: share, met: share < 1 } }
+  } finally {
+    await etcd.stop()
+  }
 }
 
 function log(msg: string): void {

@@ -40,6 +40,8 @@ interface Measured {
   openMs: number
   /** Server CPU (user + system) over the puts and their fan-out, per (watcher, put). */
   cpuUsPerDelivery: number
+  /** etcdgw-remote: the watches etcd itself holds while every watcher is open. */
+  upstreamWatches: number
 }
 
 const CLIENT = fileURLToPath(new URL('./fanout-client.js', import.meta.url))
@@ -59,7 +61,7 @@ export async function runFanoutBench(opts: FanoutOptions): Promise<FanoutReport>
   const smallest = Math.min(...opts.watchers)
   if (opts.targets.includes('etcd')) cells.push({ target: 'etcd', watchers: smallest })
   for (const n of opts.watchers) {
-    for (const target of ['etcdgw', 'ceiling'] as const) if (opts.targets.includes(target)) cells.push({ target, watchers: n })
+    for (const target of ['etcdgw', 'etcdgw-remote', 'ceiling'] as const) if (opts.targets.includes(target)) cells.push({ target, watchers: n })
   }
   const runs: Measured[][] = cells.map(() => [])
   for (let run = 1; run <= opts.runs; run++) {
@@ -96,8 +98,11 @@ export async function runFanoutBench(opts: FanoutOptions): Promise<FanoutReport>
 }
 
 async function measure(name: TargetName, watchers: number, opts: FanoutOptions): Promise<Measured> {
+  // etcdgw-remote: watchers on etcdgw, puts straight to the etcd member behind it (latency from etcd's ack)
+  const upstream = name === 'etcdgw-remote' ? await startTarget('etcd') : undefined
+  const nodeArgs = name === 'etcd' ? {} : { nodeArgs: opts.etcdgwNodeArgs }
   const target =
-    name === 'ceiling' ? await startFanoutCeiling() : await startTarget(name, name === 'etcdgw' ? { nodeArgs: opts.etcdgwNodeArgs } : {})
+    name === 'ceiling' ? await startFanoutCeiling() : await startTarget(name, upstream ? { ...nodeArgs, upstream: upstream.url } : nodeArgs)
   try {
     const idle = target.rssBytes()
     const clients: ChildProcess[] = []
@@ -109,8 +114,9 @@ async function measure(name: TargetName, watchers: number, opts: FanoutOptions):
       clients.map((c, i) => ask(c, { type: 'open', url: target.url, key: KEY, count: counts[i] }, 'ready')),
     )
     const withWatchers = target.rssBytes()
+    const upstreamWatches = upstream ? await etcdWatchers(upstream.url) : NaN
     const cpuBefore = target.cpuSeconds()
-    const puts = await putSeries(target.url, opts.puts, opts.putIntervalMs)
+    const puts = await putSeries(upstream?.url ?? target.url, opts.puts, opts.putIntervalMs)
     const results = await Promise.all(
       clients.map((c) => ask(c, { type: 'collect', puts, waitMs: DELIVERY_WAIT_MS }, 'result')),
     )
@@ -134,10 +140,19 @@ async function measure(name: TargetName, watchers: number, opts: FanoutOptions):
       rssMb: [idle, withWatchers, afterPuts].map((b) => b / 2 ** 20) as [number, number, number],
       openMs: Math.max(...ready.map((r) => r.openMs)),
       cpuUsPerDelivery: (serverCpu * 1e6) / (watchers * puts.length),
+      upstreamWatches,
     }
   } finally {
     await target.stop()
+    await upstream?.stop()
   }
+}
+
+/** The watchers etcd's store holds (its etcd_debugging_mvcc_watcher_total gauge). */
+async function etcdWatchers(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text()
+  const line = text.split('\n').find((l) => l.startsWith('etcd_debugging_mvcc_watcher_total '))
+  return line ? Number(line.split(' ')[1]) : NaN
 }
 
 /** Nearest-rank p50 and p99 of sorted values. */
@@ -227,6 +242,7 @@ function summarizeRuns(runs: Measured[]): Row {
     rssMb: [med((m) => m.rssMb[0]), med((m) => m.rssMb[1]), med((m) => m.rssMb[2])],
     openMs: med((m) => m.openMs),
     cpuUsPerDelivery: med((m) => m.cpuUsPerDelivery),
+    upstreamWatches: med((m) => m.upstreamWatches),
   }
 }
 
@@ -247,6 +263,7 @@ function fanoutTable(rows: Row[]): Table {
       'KB per watcher',
       'server CPU µs per delivery',
       'open + create s',
+      'watches on etcd',
     ],
     rows: rows.map((r) => [
       r.target,
@@ -260,6 +277,7 @@ function fanoutTable(rows: Row[]): Table {
       f1(r.kbPerWatcher),
       f1(r.cpuUsPerDelivery),
       (r.openMs / 1000).toFixed(1),
+      Number.isFinite(r.upstreamWatches) ? String(r.upstreamWatches) : '–',
     ]),
   }
 }
@@ -282,6 +300,12 @@ function targetsTable(rows: Row[]): Table {
     }
     out.push([`${r.watchers.toLocaleString('en-US')} watchers: ≤ 20 KB RSS per watcher`, `${f1(r.kbPerWatcher)} KB`, yes(r.kbPerWatcher <= 20)])
     out.push([`${r.watchers.toLocaleString('en-US')} watchers: no missing delivery`, String(r.missing), yes(r.missing === 0)])
+  }
+  for (const r of rows.filter((x) => x.target === 'etcdgw-remote')) {
+    const n = r.watchers.toLocaleString('en-US')
+    out.push([`remote, ${n} watchers: 1 watch on etcd`, String(r.upstreamWatches), yes(r.upstreamWatches === 1)])
+    out.push([`remote, ${n} watchers: p99 from etcd's ack < 50 ms`, `${f1(r.fromAck[1])} ms`, yes(r.fromAck[1] < 50)])
+    out.push([`remote, ${n} watchers: no missing delivery`, String(r.missing), yes(r.missing === 0)])
   }
   return { header: ['target', 'measured', 'met'], rows: out }
 }

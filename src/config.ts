@@ -10,6 +10,7 @@ import { MAX_BCRYPT_COST, MIN_BCRYPT_COST } from './auth/passwords.js'
 import { type AuthTokenConfig, parseAuthToken } from './auth/token-config.js'
 import type { RetentionPolicy } from './backup/retention.js'
 import { parseSchedule, type Schedule } from './backup/schedule.js'
+import { DEFAULT_REPLICA_MAX_BYTES } from './backend/remote/replica/replica-store.js'
 import { s3FlagOptions, s3FlagValues, s3OptionsOf } from './backup/s3-flags.js'
 import type { S3Options } from './backup/s3-options.js'
 import { type CorsOrigins, parseCorsOrigins } from './http/cors.js'
@@ -79,6 +80,10 @@ export interface RemoteConfig {
   cacert?: string
   cert?: string
   key?: string
+  /** Serve reads and watches from a watch-fed replica of the keyspace (--replica). */
+  replica: boolean
+  /** The replica refuses to start when its estimated memory would pass this (--replica-max-bytes). */
+  replicaMaxBytes: number
 }
 
 export const logLevels = ['debug', 'info', 'warn', 'error'] as const
@@ -104,6 +109,8 @@ export interface ServeFlags {
   cacert?: string
   cert?: string
   key?: string
+  replica?: boolean
+  replicaMaxBytes: string
   logLevel: LogLevel
   certFile?: string
   keyFile?: string
@@ -164,6 +171,8 @@ export function serveOptions(): Option[] {
     clientFlag('cacert', 'remote mode: CA bundle verifying the etcd servers'),
     clientFlag('cert', 'remote mode: client certificate for etcd'),
     clientFlag('key', 'remote mode: client key for etcd'),
+    boolFlag('replica', 'ETCDGW_REPLICA', 'remote mode: answer reads and watches from a watch-fed replica of the keyspace (--replica=false: every request goes to etcd)').default(true),
+    ownFlag('replica-max-bytes', 'remote mode: refuse to start when the replica would take more memory than this').default(String(DEFAULT_REPLICA_MAX_BYTES)),
     flag('log-level', 'log level').choices(logLevels).default('warn'),
     flag('cert-file', 'path to the client server TLS cert file (served on https:// listen URLs)'),
     flag('key-file', 'path to the client server TLS key file'),
@@ -339,7 +348,15 @@ function remoteConfig(flags: ServeFlags): RemoteConfig | undefined {
   }
   if ((flags.cert === undefined) !== (flags.key === undefined)) throw new ConfigError('--cert and --key must be given together')
   const commandTimeoutMs = positiveDuration('--command-timeout', flags.commandTimeout)
-  return { endpoints, commandTimeoutMs, cacert: flags.cacert, cert: flags.cert, key: flags.key }
+  return {
+    endpoints,
+    commandTimeoutMs,
+    cacert: flags.cacert,
+    cert: flags.cert,
+    key: flags.key,
+    replica: flags.replica !== false,
+    replicaMaxBytes: positiveInteger('--replica-max-bytes', flags.replicaMaxBytes),
+  }
 }
 
 function integer(name: string, value: string): number {

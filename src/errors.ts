@@ -289,6 +289,13 @@ export const Errors = {
     DataLoss,
     (main: number, sub: number) => `etcdserver: revision ${main}/${sub} is missing from the store`,
   ),
+  /** Remote mode: the replica of the cluster's keyspace would pass --replica-max-bytes, so the gateway does not start. */
+  replicaTooLarge: formatted(
+    'ETCDGW_ERR_REPLICA_TOO_LARGE',
+    ResourceExhausted,
+    (keys: number, estimate: number, max: number) =>
+      `replica: ${keys} keys would take about ${estimate} bytes of memory, more than --replica-max-bytes ${max}; raise it, or run with --replica=false`,
+  ),
   persistFailed: formatted(
     'ETCDGW_ERR_PERSIST_FAILED',
     Internal,

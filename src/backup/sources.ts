@@ -23,7 +23,8 @@ export interface EtcdSource extends SnapshotSource {
  * member the pool picks; a member found down is avoided on the next attempt.
  */
 export async function etcdSource(opts: RemoteOptions): Promise<EtcdSource> {
-  const backend = await openRemoteBackend(opts)
+  // a snapshot needs no replica of the keyspace
+  const backend = await openRemoteBackend({ ...opts, replica: false })
   return {
     ...backendSource(backend, opts.endpoints.join(','), opts.endpoints.length),
     reloadTls: () => backend.reloadTls(),

@@ -16,7 +16,8 @@ import { dataDirModeWarning } from '../backend/embedded/data-dir.js'
 import { openEmbeddedBackend } from '../backend/embedded/index.js'
 import { openRemoteBackend } from '../backend/remote/index.js'
 import { registry } from '../metrics.js'
-import { ConfigError, resolveServeConfig, type ServeConfig, type ServeFlags, serveOptions } from '../config.js'
+import { ConfigError, resolveServeConfig, type RemoteConfig, type ServeConfig, type ServeFlags, serveOptions } from '../config.js'
+import { Errors, EtcdError } from '../errors.js'
 import { followRemoteTls, type RemoteTlsFollower } from '../tls/remote-client-tls.js'
 import { trackPkiDirectory } from '../tls/pki-dir-certs.js'
 import { ReloadingTls } from '../tls/reloading-tls.js'
@@ -63,7 +64,7 @@ async function serveUntilSignalled(config: ServeConfig, tls: ReloadingTls | unde
     process.stderr.write(`etcdgw serve: ${(err as Error).message}\n`)
     process.exit(usageExitCode)
   }
-  const remote = config.remote && (await openRemoteBackend({ ...config.remote, requestTimeoutMs: config.remote.commandTimeoutMs }))
+  const remote = config.remote && (await openRemote(config.remote))
   const backend = remote || (await openEmbedded(config))
   const backupStores = config.backup && [...(config.backup.dir !== undefined ? [dirStore(config.backup.dir)] : []), ...(backupS3 ? [backupS3] : [])]
   const apps: FastifyInstance[] = []
@@ -149,6 +150,21 @@ function scheduleBackups(config: ServeConfig, backend: Backend, s3: S3Store | un
   const loop = new ScheduleLoop(schedule, async () => void (await service.backup()))
   loop.start()
   return loop
+}
+
+/** The remote backend; a replica that would not fit in --replica-max-bytes stops the start with etcd-style text. */
+async function openRemote(remote: RemoteConfig): Promise<Backend & { reloadTls(): boolean }> {
+  try {
+    return await openRemoteBackend({
+      ...remote,
+      requestTimeoutMs: remote.commandTimeoutMs,
+      replica: remote.replica && { maxBytes: remote.replicaMaxBytes },
+    })
+  } catch (err) {
+    if (!(err instanceof EtcdError) || err.code !== Errors.replicaTooLarge.code) throw err
+    process.stderr.write(`etcdgw serve: ${err.message}\n`)
+    process.exit(1)
+  }
 }
 
 function openEmbedded(config: ServeConfig): Promise<Backend> {

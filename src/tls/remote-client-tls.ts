@@ -6,6 +6,9 @@
 import { X509Certificate } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import type { RemoteConfig } from '../config.js'
+
+/** The TLS files of the connection to etcd. */
+type RemoteTlsFiles = Pick<RemoteConfig, 'cacert' | 'cert' | 'key'>
 import { expiryWarnings, trackCertificates, type CertInUse } from './cert-expiry.js'
 import { FileFollower, type FollowOptions } from './file-follower.js'
 import type { TlsLog } from './reloading-tls.js'
@@ -19,7 +22,7 @@ export interface RemoteTlsFollower {
  * and throws when they cannot be used.
  */
 export async function followRemoteTls(
-  config: RemoteConfig,
+  config: RemoteTlsFiles,
   reload: () => boolean,
   log: TlsLog,
   options: FollowOptions = {},
@@ -52,7 +55,7 @@ export async function followRemoteTls(
   }
 }
 
-function clientCertificates(config: RemoteConfig): CertInUse[] {
+function clientCertificates(config: RemoteTlsFiles): CertInUse[] {
   if (config.cert === undefined) return []
   return [{ role: 'client', file: config.cert, cert: new X509Certificate(readFileSync(config.cert)) }]
 }

@@ -14,9 +14,12 @@ export interface StoredChange {
 const TOMBSTONE = 1
 const HEADER_BYTES = 1 + 8 + 8 + 8 + 8 + 4
 
+/** The bytes of a row holding `kv`. */
+export const encodedLength = (kv: Pick<KeyValue, 'key' | 'value'>): number => HEADER_BYTES + kv.key.length + kv.value.length
+
 export function encodeChange(c: StoredChange): Buffer {
   const { kv } = c
-  const b = Buffer.allocUnsafe(HEADER_BYTES + kv.key.length + kv.value.length)
+  const b = Buffer.allocUnsafe(encodedLength(kv))
   b[0] = c.tombstone ? TOMBSTONE : 0
   writeU64(b, 1, kv.createRevision)
   writeU64(b, 9, kv.modRevision)

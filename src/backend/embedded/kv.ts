@@ -174,7 +174,8 @@ function applyOrAbort<T>(txn: WriteTxn, apply: () => T): T {
 
 const subHeader = (revision: number): ResponseHeader => ({ clusterId: 0n, memberId: 0n, revision, raftTerm: 0 })
 
-function applyRange(view: ReadView, req: RangeRequest): RangeResponse {
+/** etcd's Range over a read view: filters, sort, limit and keys_only; the header carries only the view's revision. */
+export function applyRange(view: ReadView, req: RangeRequest): RangeResponse {
   const filtered =
     req.minModRevision !== 0 || req.maxModRevision !== 0 || req.minCreateRevision !== 0 || req.maxCreateRevision !== 0
   // sorted or filtered results are fetched whole and cut afterwards; otherwise fetch one extra for `more`

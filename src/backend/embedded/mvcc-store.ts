@@ -2,11 +2,11 @@
 import { readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Database } from 'lmdb'
-import type { KeyValue } from '../backend.js'
 import { Errors } from '../../errors.js'
 import { AppliedIndex } from './applied-index.js'
 import { Compaction, type CompactionObserver } from './compaction.js'
 import { prepareDataDir } from './data-dir.js'
+import { indexRange, type IndexRangeSource } from './index-range.js'
 import { KeyIndex } from './key-index.js'
 import { decodeChange, decodeChangeKey, decodeChangeVersion, encodeChange, type StoredChange } from './kv-codec.js'
 import { LeaseAttachments } from './lease-attachments.js'
@@ -14,7 +14,7 @@ import { startMember, type MemberIdentity } from './member-identity.js'
 import { decodeRevKey, encodeRevKey, type Revision } from './revision.js'
 import { RowCounts } from './row-counts.js'
 import { type FileObserver, queued, STORE_FILE, StoreFile, type StoreReadTxn } from './store-file.js'
-import type { CommitListener, RangeOptions, RangeResult, ReadView } from './views.js'
+import type { CommitListener, RangeOptions, RangeResult, ReadView, WatchableStore } from './views.js'
 import { WriteTxn, type TxnStore } from './write-txn.js'
 
 /**
@@ -33,7 +33,7 @@ const MIN_CORRECTION_ROWS = 64
  * write that a crash could take back; a write resolves once its revision is durable. Concurrent writes
  * share lmdb transactions (group commit), each committed with an fsync.
  */
-export class MvccStore implements TxnStore {
+export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
   currentRev = 1
   committedRev = 1
   readonly index = new KeyIndex()
@@ -105,27 +105,7 @@ export class MvccStore implements TxnStore {
     if (rev > curRev) throw Errors.futureRev()
     if (rev <= 0) rev = curRev
     if (rev < this.compactRev) throw Errors.compacted()
-    const from = key.toString('latin1')
-    // count covers the whole range, the page at most `limit` keys (none for count_only)
-    const pageSize = opts.count ? 0 : opts.limit > 0 ? opts.limit : Infinity
-    const page: Revision[] = []
-    let count: number
-    if (end === undefined) {
-      const found = this.index.get(from, rev)
-      if (found && pageSize > 0) page.push(found)
-      count = found ? 1 : 0
-    } else {
-      const endKey = end.toString('latin1')
-      if (pageSize > 0) {
-        this.index.range(from, endKey, rev, (k) => {
-          page.push(k.rev)
-          return page.length < pageSize
-        })
-      }
-      count = pageSize === Infinity ? page.length : (this.countAt(from, endKey, rev) ?? this.index.count(from, endKey, rev))
-    }
-    const kvs = new Array<KeyValue>(page.length)
-    for (let i = 0; i < page.length; i++) kvs[i] = this.readRow(page[i]!).kv
+    const { kvs, count } = indexRange(this, key, end, rev, opts)
     return { kvs, count, rev: curRev }
   }
 
@@ -134,7 +114,7 @@ export class MvccStore implements TxnStore {
    * revision, corrected for the keys written after `atRev`. Undefined when reading back the rows written
    * since would cost more than visiting the range's keys.
    */
-  private countAt(from: string, end: string, atRev: number): number | undefined {
+  countAt(from: string, end: string, atRev: number): number | undefined {
     const now = this.index.countNow(from, end)
     const changed = this.keysWrittenAfter(atRev, Math.max(now / KEYS_PER_ROW_READ, MIN_CORRECTION_ROWS))
     if (!changed) return undefined

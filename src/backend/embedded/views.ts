@@ -1,6 +1,8 @@
 /** What the store hands out (etcd's mvcc/kv.go): read views of a revision, range options and results, commit listeners. */
 import type { KeyValue } from '../backend.js'
+import type { KeyIndex } from './key-index.js'
 import type { StoredChange } from './kv-codec.js'
+import type { Revision } from './revision.js'
 
 export interface RangeOptions {
   /** At most this many kvs (0 = all); count still covers the whole range. */
@@ -30,3 +32,17 @@ export interface ReadView {
 
 /** Called once per revision, in revision order, after the revision is durable. */
 export type CommitListener = (rev: number, changes: readonly StoredChange[]) => void
+
+/** What a watch hub needs of a store: its revisions, its index and rows, and each new revision as it commits. */
+export interface WatchableStore {
+  /** The newest revision readers see. */
+  readonly committedRev: number
+  /** Watches needing a revision below this one are canceled as compacted. */
+  readonly compactRev: number
+  readonly index: KeyIndex
+  onCommit(listener: CommitListener): () => void
+  /** The rows of revisions from..to (inclusive), in revision order. */
+  history(from: number, to: number): Iterable<{ rev: Revision; change: StoredChange }>
+  readRow(rev: Revision): StoredChange
+  rangeKeys(key: Buffer, end: Buffer | undefined, curRev: number, opts: RangeOptions): RangeResult
+}

@@ -11,8 +11,8 @@ import {
 } from '../backend.js'
 import { refusalResponse, ServerWatchStream, watchResponse as response, type WatchRange, type WatchRefusal, type WatchStreamBackend } from '../watch-stream.js'
 import type { StoredChange } from './kv-codec.js'
-import type { MvccStore } from './mvcc-store.js'
 import type { Revision } from './revision.js'
+import type { WatchableStore } from './views.js'
 import { fragments } from './watch-fragments.js'
 
 /** etcd sends at most this many revisions of history in one watch response (watchBatchMaxRevs). */
@@ -71,7 +71,7 @@ export class WatchHub implements Watch, WatchStreamBackend<Watcher> {
   private readonly stopListening: () => void
 
   constructor(
-    private readonly store: MvccStore,
+    private readonly store: WatchableStore,
     private readonly opts: WatchHubOptions,
   ) {
     this.stopListening = store.onCommit((rev, changes) => this.notify(rev, changes))
@@ -141,6 +141,18 @@ export class WatchHub implements Watch, WatchStreamBackend<Watcher> {
     this.streams.delete(stream)
     this.watcherCount -= watchers.length
     for (const w of watchers) this.remove(w)
+  }
+
+  /**
+   * The store lost the revisions after some watchers' next one (a replica reloaded from scratch): every
+   * watcher ends as a compacted one does, telling its client the first revision it can ask for again.
+   */
+  cancelAll(compactRevision: number): void {
+    const all = [...this.byKey.values()].flatMap((set) => [...set]).concat([...this.ranged], [...this.unsynced])
+    for (const w of all) {
+      this.remove(w)
+      w.stream.deliver(response(this.opts.header(0), w.id, { canceled: true, compactRevision }))
+    }
   }
 
   /** Registers a watcher; one that starts in the past catches up first; one compacted away is canceled. */
@@ -319,7 +331,8 @@ export class WatchHub implements Watch, WatchStreamBackend<Watcher> {
     }
   }
 
-  private progressTick(): void {
+  /** etcd's progress notification round: each progress_notify watcher that had no events since the last one hears the revision. */
+  progressTick(): void {
     const header = this.opts.header(this.store.committedRev)
     for (const w of this.progressWatchers) {
       // as etcd, only a synced watcher is told the store's revision

@@ -38,8 +38,13 @@ export class EtcdAuthProbe {
 
   /** Throws the refusal unless etcd had auth disabled when last asked. */
   admit(commonName: string): void {
+    if (!this.knownDisabled()) throw Errors.certificateIdentityRemote(commonName)
+  }
+
+  /** Whether etcd had auth disabled when last asked (asking again in the background when that is old). */
+  knownDisabled(): boolean {
     if (this.now() - this.askedAt >= MAX_AGE_MS) void this.refresh()
-    if (this.enabled !== false) throw Errors.certificateIdentityRemote(commonName)
+    return this.enabled === false
   }
 
   private async ask(): Promise<void> {

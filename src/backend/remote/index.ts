@@ -1,4 +1,6 @@
-import type { Backend, Credentials } from '../backend.js'
+import type { Backend, Credentials, Lease, ResponseHeader } from '../backend.js'
+import { WatchHub } from '../embedded/watch-hub.js'
+import { grpcMessageLimit } from '../../proto-size.js'
 import { RemoteAuth } from './auth.js'
 import { EtcdAuthProbe } from './auth-probe.js'
 import { RemoteCluster } from './cluster.js'
@@ -8,6 +10,11 @@ import { type KeepAlives, KeepAlivesByToken } from './keepalives-by-token.js'
 import { RemoteKV } from './kv.js'
 import { RemoteLease } from './lease.js'
 import { RemoteMaintenance } from './maintenance.js'
+import { Replica, type ReplicaOptions } from './replica/replica.js'
+import { ReplicaKV } from './replica/replica-kv.js'
+import { ReplicaLease } from './replica/replica-lease.js'
+import { DEFAULT_REPLICA_MAX_BYTES } from './replica/replica-store.js'
+import { ReplicaWatch } from './replica/replica-watch.js'
 import { RemoteWatch } from './watch.js'
 import { upstreamMetrics } from './upstream-metrics.js'
 import { WatchesByToken } from './watches-by-token.js'
@@ -21,6 +28,8 @@ export interface RemoteOptions {
   key?: string
   /** Each request, retries included, ends within this time. */
   requestTimeoutMs: number
+  /** The watch-fed replica that reads and watches are served from (default: on); false sends every request to etcd. */
+  replica?: Partial<ReplicaOptions> | false
 }
 
 export interface RemoteBackend extends Backend {
@@ -28,10 +37,18 @@ export interface RemoteBackend extends Backend {
   reloadTls(): boolean
 }
 
+const DEFAULT_COMPACTION_PROBE_MS = 5_000
+/** A linearizable read that waits longer than this for the replica asks etcd instead. */
+const READ_WAIT_MS = 1_000
+/** etcd's defaults for what a member's watch responses look like (the hub serves them in its place). */
+const PROGRESS_NOTIFY_INTERVAL_MS = 600_000
+const ETCD_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024
+
 /**
  * The Backend in front of a real etcd cluster over gRPC; every member connection carries all of
  * etcd's services. A caller's token goes to etcd with each of their requests (its own upstream watch and
- * keepalive streams too), and etcd checks it.
+ * keepalive streams too), and etcd checks it. Requests without a token are answered from the replica
+ * (see replica/) while etcd has auth disabled.
  */
 export async function openRemoteBackend(opts: RemoteOptions): Promise<RemoteBackend> {
   const pool = new EndpointPool(opts)
@@ -49,9 +66,29 @@ export async function openRemoteBackend(opts: RemoteOptions): Promise<RemoteBack
     cluster: new RemoteCluster(calls),
     auth: new RemoteAuth(calls),
   })
+  const plain = services(pool, keepAlives)
+  let replica: Replica | undefined
+  try {
+    // with auth enabled in etcd every request needs a user's token, which the replica cannot check
+    if (opts.replica !== false && authProbe.knownDisabled()) {
+      replica = await Replica.open(pool, {
+        maxBytes: DEFAULT_REPLICA_MAX_BYTES,
+        compactionProbeMs: DEFAULT_COMPACTION_PROBE_MS,
+        answersWhile: () => authProbe.knownDisabled(),
+        ...opts.replica,
+      })
+    }
+  } catch (err) {
+    keepAlives.close()
+    pool.close()
+    throw err
+  }
+  const served = replica ? withReplica(replica, plain.kv, plain.lease, watch, opts.requestTimeoutMs) : undefined
   const backend: RemoteBackend = {
-    ...services(pool, keepAlives),
-    watch,
+    ...plain,
+    ...served?.services,
+    watch: served?.watch ?? watch,
+    // the one place a request is routed around the replica: a caller's token goes to etcd, which checks it
     as: (credentials: Credentials) => {
       const { token, commonName } = credentials
       if (token === undefined) {
@@ -64,6 +101,8 @@ export async function openRemoteBackend(opts: RemoteOptions): Promise<RemoteBack
     metrics: upstreamMetrics(pool),
     reloadTls: () => pool.reloadTls(),
     async close() {
+      served?.close()
+      replica?.close()
       watch.close()
       tokenWatches.close()
       keepAlives.close()
@@ -72,4 +111,23 @@ export async function openRemoteBackend(opts: RemoteOptions): Promise<RemoteBack
     },
   }
   return backend
+}
+
+function withReplica(replica: Replica, kv: RemoteKV, lease: Lease, watch: RemoteWatch, writeWaitMs: number) {
+  const hub = new WatchHub(replica.store, {
+    header: (revision: number): ResponseHeader => replica.header(revision),
+    progressNotifyIntervalMs: PROGRESS_NOTIFY_INTERVAL_MS,
+    maxResponseBytes: grpcMessageLimit(ETCD_MAX_REQUEST_BYTES),
+  })
+  replica.onResync((firstMissing) => hub.cancelAll(firstMissing))
+  // the hub's own notifications follow etcd's --experimental-watch-progress-notify-interval
+  replica.onProgressNotify(() => hub.progressTick())
+  return {
+    services: {
+      kv: new ReplicaKV(kv, replica, { readWaitMs: READ_WAIT_MS, writeWaitMs }),
+      lease: new ReplicaLease(lease, replica, writeWaitMs),
+    },
+    watch: new ReplicaWatch(replica, hub, watch),
+    close: () => hub.close(),
+  }
 }
