@@ -143,7 +143,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   app.register(authRoutes, { backend, limits, credentials })
   app.register(healthRoutes, { backend, registry })
   app.register(notFoundOverWebSocket)
-  if (opts.backups) app.register(backupRoutes, { stores: opts.backups })
+  if (opts.backups) app.register(backupRoutes, { stores: opts.backups, backend, credentials })
   if (opts.apiDocs !== false) app.register(docsRoutes)
   if (opts.ui) app.register(uiRoutes, { cors })
   return app

@@ -87,3 +87,24 @@ t.test('verification runs off the event loop: a put answers while a large backup
   await verifying
   t.same(order, ['put', 'verified 200'])
 })
+
+t.test('with auth on, the backup routes are root\'s, as /v3/maintenance/snapshot is', async (t) => {
+  for (const [path, body] of [
+    ['/v3/auth/user/add', { name: 'root', password: 'rootpw' }],
+    ['/v3/auth/user/grant', { user: 'root', role: 'root' }],
+    ['/v3/auth/user/add', { name: 'app', password: 'apppw' }],
+    ['/v3/auth/enable', {}],
+  ] as const) t.equal((await post(path, body)).status, 200, path)
+  const tokenOf = async (name: string, password: string) => ((await (await post('/v3/auth/authenticate', { name, password })).json()) as { token: string }).token
+  const [rootToken, appToken] = [await tokenOf('root', 'rootpw'), await tokenOf('app', 'apppw')]
+  const list = (token?: string) => fetch(`${url}/backups`, { headers: token ? { authorization: `Bearer ${token}` } : {} })
+  const anonymous = await list()
+  t.equal(anonymous.status, 400)
+  t.match(await anonymous.json(), { message: 'etcdserver: user name is empty' })
+  const app = await list(appToken)
+  t.equal(app.status, 403)
+  t.match(await app.json(), { message: 'etcdserver: permission denied' })
+  t.equal((await list(rootToken)).status, 200, 'root lists them')
+  const verify = await fetch(`${url}/backups/verify`, { method: 'POST', body: '{"name":"latest"}', headers: { authorization: `Bearer ${appToken}` } })
+  t.equal(verify.status, 403, 'and only root verifies')
+})
