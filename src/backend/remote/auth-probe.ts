@@ -4,19 +4,23 @@
  * gateway cannot become that user without their password. While etcd has auth disabled there is no user
  * to be, and such a request goes to etcd as it is; while etcd has auth enabled it is refused, saying why.
  * Whether etcd has auth enabled is asked with an Authenticate of no user ("authentication is not enabled"
- * or "authentication failed"), at start and then again, in the background, when the last answer is
- * older than MAX_AGE_MS and such a request comes; until etcd has answered once, such requests are refused.
+ * or "authentication failed"), at start and then every REFRESH_MS in the background; an enable or disable
+ * made through this gateway is known at once. "Disabled" counts only while the last answer is younger than
+ * MAX_AGE_MS: past that (etcd unreachable) it is unknown, such requests are refused, and the replica answers
+ * nothing. So auth enabled on etcd by another client is seen within about REFRESH_MS.
  */
 import { Errors } from '../../errors.js'
 import type { EndpointPool } from './endpoint-pool.js'
 import { toEtcdError } from './errors.js'
 
 const MAX_AGE_MS = 2_000
+const REFRESH_MS = 500
 
 export class EtcdAuthProbe {
   private enabled: boolean | undefined
-  private askedAt = 0
+  private answeredAt = -Infinity
   private asking: Promise<void> | undefined
+  private timer: NodeJS.Timeout | undefined
 
   constructor(
     private readonly pool: EndpointPool,
@@ -29,11 +33,25 @@ export class EtcdAuthProbe {
     return this.asking
   }
 
-  /** Asks etcd, waiting for the answer at most `maxMs` (a cluster still down answers later, in the background). */
+  /**
+   * Asks etcd, waiting for the answer at most `maxMs` (a cluster still down answers later, in the
+   * background), then keeps asking every REFRESH_MS until stop().
+   */
   async start(maxMs: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined
     await Promise.race([this.refresh(), new Promise<void>((resolve) => (timer = setTimeout(resolve, maxMs)))])
     clearTimeout(timer)
+    this.timer = setInterval(() => void this.refresh(), REFRESH_MS).unref()
+  }
+
+  stop(): void {
+    clearInterval(this.timer)
+  }
+
+  /** An enable or disable through this gateway, applied by etcd. */
+  learned(enabled: boolean): void {
+    this.enabled = enabled
+    this.answeredAt = this.now()
   }
 
   /** Throws the refusal unless etcd had auth disabled when last asked. */
@@ -41,21 +59,19 @@ export class EtcdAuthProbe {
     if (!this.knownDisabled()) throw Errors.certificateIdentityRemote(commonName)
   }
 
-  /** Whether etcd had auth disabled when last asked (asking again in the background when that is old). */
+  /** Whether etcd had auth disabled when last asked, less than MAX_AGE_MS ago. */
   knownDisabled(): boolean {
-    if (this.now() - this.askedAt >= MAX_AGE_MS) void this.refresh()
-    return this.enabled === false
+    return this.enabled === false && this.now() - this.answeredAt < MAX_AGE_MS
   }
 
   private async ask(): Promise<void> {
-    this.askedAt = this.now()
     try {
       await this.pool.call('Auth', 'Authenticate', { name: '', password: '' }, 'serializable')
-      this.enabled = true
+      this.learned(true)
     } catch (err) {
       const code = toEtcdError(err).code
-      if (code === Errors.authNotEnabled.code) this.enabled = false
-      else if (code === Errors.authFailed.code) this.enabled = true
+      if (code === Errors.authNotEnabled.code) this.learned(false)
+      else if (code === Errors.authFailed.code) this.learned(true)
     }
   }
 }

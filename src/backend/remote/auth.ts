@@ -37,7 +37,11 @@ interface PbAuthResponse {
 
 /** Every Auth request goes through raft in etcd 3.4: none is sent twice unless it provably never left. */
 export class RemoteAuth implements Auth {
-  constructor(private readonly pool: Calls) {}
+  /** `learned`: told when an enable or disable through this gateway has been applied by etcd. */
+  constructor(
+    private readonly pool: Calls,
+    private readonly learned: (enabled: boolean) => void = () => undefined,
+  ) {}
 
   private async send(method: string, req: object): Promise<PbAuthResponse> {
     return this.pool.call<PbAuthResponse>('Auth', method, req, 'write')
@@ -47,12 +51,16 @@ export class RemoteAuth implements Auth {
     return { header: header((await this.send(method, req)).header) }
   }
 
-  enable(): Promise<AuthHeaderResponse> {
-    return this.headerOnly('AuthEnable', {})
+  async enable(): Promise<AuthHeaderResponse> {
+    const res = await this.headerOnly('AuthEnable', {})
+    this.learned(true)
+    return res
   }
 
-  disable(): Promise<AuthHeaderResponse> {
-    return this.headerOnly('AuthDisable', {})
+  async disable(): Promise<AuthHeaderResponse> {
+    const res = await this.headerOnly('AuthDisable', {})
+    this.learned(false)
+    return res
   }
 
   async authenticate(req: AuthenticateRequest): Promise<AuthenticateResponse> {

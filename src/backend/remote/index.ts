@@ -64,7 +64,7 @@ export async function openRemoteBackend(opts: RemoteOptions): Promise<RemoteBack
     lease: new RemoteLease(calls, leaseKeepAlives),
     maintenance: new RemoteMaintenance(calls),
     cluster: new RemoteCluster(calls),
-    auth: new RemoteAuth(calls),
+    auth: new RemoteAuth(calls, (enabled) => authProbe.learned(enabled)),
   })
   const plain = services(pool, keepAlives)
   let replica: Replica | undefined
@@ -101,6 +101,7 @@ export async function openRemoteBackend(opts: RemoteOptions): Promise<RemoteBack
     metrics: upstreamMetrics(pool),
     reloadTls: () => pool.reloadTls(),
     async close() {
+      authProbe.stop()
       served?.close()
       replica?.close()
       watch.close()
