@@ -53,8 +53,6 @@ export function s3FlagValues(flags: object, prefix: S3FlagPrefix): S3FlagValues 
   const get = (suffix: Suffix) => all[camel(flagName(prefix, suffix))]
   const values: Record<string, unknown> = {}
   for (const suffix of SUFFIXES) if (get(suffix) !== undefined) values[camel(suffix)] = get(suffix)
-  // a value from the environment arrives as a string: the part size is parsed here then
-  if (typeof values.partSize === 'string') values.partSize = partSizeArg(flagName(prefix, 'part-size'))(values.partSize)
   return { prefix: '', partSize: 16 * 1024 ** 2, ...values } as S3FlagValues
 }
 
