@@ -3,8 +3,11 @@
  * take the certificate's CN as a user through the gateway (the gateway's connection is its own), and the
  * gateway cannot become that user without their password. While etcd has auth disabled there is no user
  * to be, and such a request goes to etcd as it is; while etcd has auth enabled it is refused, saying why.
- * Whether etcd has auth enabled is asked with an Authenticate of no user ("authentication is not enabled"
- * or "authentication failed"), at start and then every REFRESH_MS in the background; an enable or disable
+ * Whether etcd has auth enabled is asked with a serializable count of one key and no token: it answers
+ * while auth is disabled, and "user name is empty" (InvalidArgument, which etcd's failed-requests alert
+ * does not count) while enabled. An Authenticate of no user would say it too, but fails either way, and
+ * at this rate trips that alert on every member. It is asked at start and then every REFRESH_MS in the
+ * background; an enable or disable
  * made through this gateway is known at once. "Disabled" counts only while the last answer is younger than
  * MAX_AGE_MS: past that (etcd unreachable) it is unknown, such requests are refused, and the replica answers
  * nothing. So auth enabled on etcd by another client is seen within about REFRESH_MS.
@@ -15,6 +18,8 @@ import { toEtcdError } from './errors.js'
 
 const MAX_AGE_MS = 2_000
 const REFRESH_MS = 500
+/** A count of one key (any key: the answer or the refusal is what tells). */
+const PROBE = { key: Buffer.from([0]), count_only: true, serializable: true }
 
 export class EtcdAuthProbe {
   private enabled: boolean | undefined
@@ -66,12 +71,10 @@ export class EtcdAuthProbe {
 
   private async ask(): Promise<void> {
     try {
-      await this.pool.call('Auth', 'Authenticate', { name: '', password: '' }, 'serializable')
-      this.learned(true)
+      await this.pool.call('KV', 'Range', PROBE, 'serializable')
+      this.learned(false)
     } catch (err) {
-      const code = toEtcdError(err).code
-      if (code === Errors.authNotEnabled.code) this.learned(false)
-      else if (code === Errors.authFailed.code) this.learned(true)
+      if (toEtcdError(err).code === Errors.userEmpty.code) this.learned(true)
     }
   }
 }
