@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { runCli as runCommand } from '../helpers/snapshot-workload.js'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -21,16 +22,10 @@ interface Output {
   error: string
 }
 
-function runCli(command: string, args: string[], env: Record<string, string> = {}): Promise<Output> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: { ...process.env, ETCDCTL_API: '3', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('latin1')))
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, error: stderr.trim().split('\n').at(-1) ?? '' }))
-  })
+/** etcdctl logs retries before its "Error: ..." line: the last line of stderr is the error. */
+async function runCli(command: string, args: string[], env: Record<string, string> = {}): Promise<Output> {
+  const { code, stdout, stderr } = await runCommand(command, args, env)
+  return { code, stdout, error: stderr.trim().split('\n').at(-1) ?? '' }
 }
 
 type Client = (args: string[]) => Promise<Output>

@@ -3,27 +3,12 @@
  * compared request by request with ours; what we accept beyond etcd (origins without their port); and,
  * with the console on, which origins' pages may send requests that change state.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import { buildApp } from '../../src/app.js'
-import { openEmbeddedBackend } from '../../src/backend/embedded/index.js'
 import { parseCorsOrigins } from '../../src/http/cors.js'
 import { etcdMissing, startEtcd } from '../helpers/etcd.js'
+import { startOurs } from '../helpers/servers.js'
 
-async function ours(t: Test, cors: string, ui = false) {
-  const dir = mkdtempSync(join(tmpdir(), 'etcdgw-cors-'))
-  const backend = await openEmbeddedBackend({ dataDir: dir, name: 'default', maxTxnOps: 128 })
-  const app = buildApp({ backend, maxRequestBytes: 1572864, cors: parseCorsOrigins(cors), ui })
-  const url = await app.listen({ host: '127.0.0.1', port: 0 })
-  t.teardown(async () => {
-    await app.close()
-    await backend.close()
-    rmSync(dir, { recursive: true, force: true })
-  })
-  return url
-}
+const ours = async (t: Test, cors: string, ui = false) => (await startOurs(t, { app: { cors: parseCorsOrigins(cors), ui } })).url
 
 interface Probe {
   method: 'GET' | 'POST' | 'OPTIONS'
