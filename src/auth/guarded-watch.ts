@@ -41,6 +41,7 @@ class GuardedWatchStream implements WatchStream {
   private readonly ending = new Map<number, string>()
   private readonly unsubscribe: () => void
   private expiry: NodeJS.Timeout | undefined
+  private closed = false
 
   constructor(
     watch: Watch,
@@ -53,15 +54,18 @@ class GuardedWatchStream implements WatchStream {
     this.watchExpiry()
   }
 
-  /** A token's end ends its watches: checked again when it is due (a use elsewhere may have renewed it). */
+  /**
+   * A token's end ends its watches. The timer looks again when the token is due (a use elsewhere may have
+   * renewed it, and a timer may fire a little before the wall clock says the token is due): a token still
+   * alive arms it again, one gone ends every watch it opened.
+   */
   private watchExpiry(): void {
     const { token } = this.credentials
     if (token === undefined) return
     const at = this.store.tokenExpiry(token)
-    if (at === undefined) return
+    if (at === undefined) return this.recheck()
     this.expiry = setTimeout(() => {
       this.expiry = undefined
-      this.recheck()
       this.watchExpiry()
     }, Math.max(0, at - Date.now()) + 1)
     this.expiry.unref()
@@ -84,6 +88,7 @@ class GuardedWatchStream implements WatchStream {
   }
 
   close(): void {
+    this.closed = true
     clearTimeout(this.expiry)
     this.unsubscribe()
     this.inner.close()
@@ -108,7 +113,10 @@ class GuardedWatchStream implements WatchStream {
       const created = this.pending.shift()
       if (created && 'range' in created && !resp.canceled) this.ranges.set(resp.watchId, created.range)
       this.onResponse(resp)
-      return this.answerRefusals()
+      this.answerRefusals()
+      // a create that passed while its token lived, answered after the token's end, ends too
+      if (this.expiry === undefined && !this.closed) this.watchExpiry()
+      return
     } else if (resp.canceled) {
       this.ranges.delete(resp.watchId)
       const reason = this.ending.get(resp.watchId)
