@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http'
 import type { SnapshotChunk } from '../backend/backend.js'
+import { SHA256_TRAILER_BYTES } from '../snapshot/bolt-format.js'
 import { type ClientTls, GatewayError, post } from './gateway-client.js'
 
 interface StreamMessage {
@@ -13,8 +14,6 @@ interface StreamMessage {
 }
 
 const OCTET_STREAM = 'application/octet-stream'
-/** The sha256 that ends a snapshot. */
-const SHA256_BYTES = 32
 
 /** One chunk per message (the sha256 last); an error message, a failed status or a cut stream rejects with etcd's text. */
 export async function* gatewaySnapshot(endpoint: string, tls: ClientTls = {}): AsyncGenerator<SnapshotChunk> {
@@ -31,8 +30,8 @@ export async function* gatewaySnapshot(endpoint: string, tls: ClientTls = {}): A
 /** The file's bytes as they come, then its trailing sha256 as a chunk of its own. */
 async function* fileBytes(res: IncomingMessage): AsyncGenerator<SnapshotChunk> {
   const total = Number(res.headers['content-length'])
-  if (!Number.isSafeInteger(total) || total < SHA256_BYTES) throw new GatewayError('snapshot: the response has no Content-Length to check it by')
-  const dbBytes = total - SHA256_BYTES
+  if (!Number.isSafeInteger(total) || total < SHA256_TRAILER_BYTES) throw new GatewayError('snapshot: the response has no Content-Length to check it by')
+  const dbBytes = total - SHA256_TRAILER_BYTES
   let received = 0
   const trailer: Buffer[] = []
   try {

@@ -24,11 +24,10 @@ import {
   META_PAGE,
   NO_FREELIST,
   PAGE_HEADER_BYTES,
+  SHA256_TRAILER_BYTES,
   VERSION,
 } from './bolt-format.js'
 
-/** etcd's snapshot trailer: the sha256 of the db bytes before it. */
-const SHA256_BYTES = 32
 const MIN_PAGE_SIZE = 512
 const MAX_PAGE_SIZE = 64 * 1024
 const HASH_CHUNK = 1 << 20
@@ -89,7 +88,7 @@ export class BoltFile {
     readonly path: string,
   ) {
     this.fileBytes = fstatSync(fd).size
-    this.hasTrailer = this.fileBytes % 512 === SHA256_BYTES
+    this.hasTrailer = this.fileBytes % 512 === SHA256_TRAILER_BYTES
     this.meta = this.readMeta()
     const needed = this.meta.pgid * this.meta.pageSize
     if (needed > this.dataBytes) {
@@ -120,7 +119,7 @@ export class BoltFile {
 
   /** Bytes of the db, before the trailer. */
   get dataBytes(): number {
-    return this.hasTrailer ? this.fileBytes - SHA256_BYTES : this.fileBytes
+    return this.hasTrailer ? this.fileBytes - SHA256_TRAILER_BYTES : this.fileBytes
   }
 
   /** etcd's tx.Size(): the db's pages. */
@@ -138,7 +137,7 @@ export class BoltFile {
       sha.update(chunk.subarray(0, n))
       at += n
     }
-    return sha.digest().equals(this.readAt(this.dataBytes, SHA256_BYTES))
+    return sha.digest().equals(this.readAt(this.dataBytes, SHA256_TRAILER_BYTES))
   }
 
   /** The entries of one top-level bucket in key order; nothing when there is no such bucket. */

@@ -9,6 +9,7 @@ import { open } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { SnapshotChunk } from '../backend/backend.js'
 import { Errors } from '../errors.js'
+import { SHA256_TRAILER_BYTES } from './bolt-format.js'
 
 export interface SaveOptions {
   /** The temp name to write to (default `<file>.part`); it is removed when the save fails. */
@@ -49,7 +50,7 @@ export async function saveSnapshotStream(chunks: AsyncIterable<SnapshotChunk>, f
       opts.onProgress?.(written + pending.length, written + pending.length + chunk.remainingBytes)
     }
     await writeBatch()
-    if (!pending || pending.length !== 32) throw Errors.snapshotInvalid('the stream ended without its sha256 message')
+    if (!pending || pending.length !== SHA256_TRAILER_BYTES) throw Errors.snapshotInvalid('the stream ended without its sha256 message')
     if (!sha.digest().equals(pending)) throw Errors.snapshotInvalid('sha256 mismatch: the stream was damaged')
     await out.write(pending)
     await out.sync()

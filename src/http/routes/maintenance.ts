@@ -3,6 +3,7 @@ import { Readable } from 'node:stream'
 import type { FastifyPluginAsync } from 'fastify'
 import type { SnapshotChunk } from '../../backend/backend.js'
 import { etcdErrorOf, GrpcCode, httpStatusOf } from '../../errors.js'
+import { SHA256_TRAILER_BYTES } from '../../snapshot/bolt-format.js'
 import { grpcMethodAt } from '../api/grpc-methods.js'
 import type { RpcCall } from '../grpc-metrics.js'
 import { codecAt } from '../codec/codecs.js'
@@ -57,7 +58,7 @@ export const maintenanceRoutes: FastifyPluginAsync<UnaryRoutes> = async (app, ro
     }
     if (acceptsOctetStream(request.headers.accept)) {
       reply.header('content-type', OCTET_STREAM)
-      if (!first.done) reply.header('content-length', first.value.blob.length + first.value.remainingBytes + SHA256_BYTES)
+      if (!first.done) reply.header('content-length', first.value.blob.length + first.value.remainingBytes + SHA256_TRAILER_BYTES)
       return reply.send(Readable.from(rawBytes(chunks, call, first), { objectMode: false }))
     }
     reply
@@ -94,8 +95,6 @@ export const maintenanceRoutes: FastifyPluginAsync<UnaryRoutes> = async (app, ro
 }
 
 const OCTET_STREAM = 'application/octet-stream'
-/** The sha256 that ends a snapshot. */
-const SHA256_BYTES = 32
 
 /** Whether an Accept header names application/octet-stream: the snapshot as its file, beyond etcd's gateway. */
 function acceptsOctetStream(accept: string | undefined): boolean {
