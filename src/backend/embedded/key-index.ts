@@ -162,6 +162,26 @@ export class KeyIndex {
     return out
   }
 
+  /**
+   * Gathers into `out` the revisions from `from` to `to` of the keys in [key, end) ('' = every key >= key),
+   * visiting at most `maxKeys` keys in key order (each key's revisions in revision order): a range watch's
+   * history, a slice of keys at a time. `next` is the key to resume from, undefined once the range is done.
+   */
+  rangeRevisions(key: string, end: string, from: number, to: number, maxKeys: number, out: Revision[]): { next: string | undefined; visited: number } {
+    let next: string | undefined
+    let visited = 0
+    this.tree.forEachFrom(key, (k, h) => {
+      if (end !== '' && k >= end) return false
+      if (visited === maxKeys) {
+        next = k
+        return false
+      }
+      h.between(from, to, out)
+      visited++
+    })
+    return { next, visited }
+  }
+
   /** True while the index still references this revision of the key (compaction keeps its row). */
   has(key: string, rev: Revision): boolean {
     return this.byKey.get(key)?.has(rev) ?? false
