@@ -67,7 +67,19 @@ class KeyHistory {
   /** Every revision of the key (puts and tombstones) with `from` <= main <= `to`, in revision order. */
   between(from: number, to: number, out: Revision[]): void {
     for (const g of this.generations) {
-      for (const r of g) if (r.main >= from && r.main <= to) out.push(r)
+      // generations and their revisions are in revision order: skip to `from`, stop past `to`
+      if (g.length === 0 || g[g.length - 1]!.main < from) continue
+      let lo = 0
+      let hi = g.length - 1
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1
+        if (g[mid]!.main < from) lo = mid + 1
+        else hi = mid
+      }
+      for (let i = lo; i < g.length; i++) {
+        if (g[i]!.main > to) return
+        out.push(g[i]!)
+      }
     }
   }
 
