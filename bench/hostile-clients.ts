@@ -37,6 +37,8 @@ interface Row {
   diskGrowthBytes: number
   peakRssBytes: number
   endRssBytes: number
+  /** Puts the other client made while the load ran: a short load's p50 rests on a few. */
+  puts: number
   putP50Ms: number
   putMaxMs: number
   serverCpuSeconds: number
@@ -224,6 +226,7 @@ async function measure(target: Target, load: string, run: () => Promise<void>): 
     diskGrowthBytes: peakDisk - diskBefore,
     peakRssBytes: Math.max(peak, endRss),
     endRssBytes: endRss,
+    puts: latencies.length,
     putP50Ms: median(latencies),
     putMaxMs: Math.max(...latencies),
     serverCpuSeconds: target.cpuSeconds() - cpuBefore,
@@ -263,7 +266,7 @@ export async function runHostileBench(opts: HostileOptions): Promise<{ text: str
   }
   const mbOf = (b: number) => (b / 2 ** 20).toFixed(0)
   const table: Table = {
-    header: ['load', 'server', 'load s', 'peak RSS MB', 'RSS after MB', 'disk growth MB', 'other put p50 ms', 'other put max ms', 'server CPU s'],
+    header: ['load', 'server', 'load s', 'peak RSS MB', 'RSS after MB', 'disk growth MB', 'other puts', 'other put p50 ms', 'other put max ms', 'server CPU s'],
     rows: rows.map((r) => [
       r.load,
       r.target,
@@ -271,6 +274,7 @@ export async function runHostileBench(opts: HostileOptions): Promise<{ text: str
       mbOf(r.peakRssBytes),
       mbOf(r.endRssBytes),
       mbOf(r.diskGrowthBytes),
+      String(r.puts),
       r.putP50Ms.toFixed(1),
       r.putMaxMs.toFixed(0),
       r.serverCpuSeconds.toFixed(1),
