@@ -67,7 +67,19 @@ class KeyHistory {
   /** Every revision of the key (puts and tombstones) with `from` <= main <= `to`, in revision order. */
   between(from: number, to: number, out: Revision[]): void {
     for (const g of this.generations) {
-      for (const r of g) if (r.main >= from && r.main <= to) out.push(r)
+      // generations and their revisions are in revision order: skip to `from`, stop past `to`
+      if (g.length === 0 || g[g.length - 1]!.main < from) continue
+      let lo = 0
+      let hi = g.length - 1
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1
+        if (g[mid]!.main < from) lo = mid + 1
+        else hi = mid
+      }
+      for (let i = lo; i < g.length; i++) {
+        if (g[i]!.main > to) return
+        out.push(g[i]!)
+      }
     }
   }
 
@@ -160,6 +172,26 @@ export class KeyIndex {
     const out: Revision[] = []
     this.byKey.get(key)?.between(from, to, out)
     return out
+  }
+
+  /**
+   * Gathers into `out` the revisions from `from` to `to` of the keys in [key, end) ('' = every key >= key),
+   * visiting at most `maxKeys` keys in key order (each key's revisions in revision order): a range watch's
+   * history, a slice of keys at a time. `next` is the key to resume from, undefined once the range is done.
+   */
+  rangeRevisions(key: string, end: string, from: number, to: number, maxKeys: number, out: Revision[]): { next: string | undefined; visited: number } {
+    let next: string | undefined
+    let visited = 0
+    this.tree.forEachFrom(key, (k, h) => {
+      if (end !== '' && k >= end) return false
+      if (visited === maxKeys) {
+        next = k
+        return false
+      }
+      h.between(from, to, out)
+      visited++
+    })
+    return { next, visited }
   }
 
   /** True while the index still references this revision of the key (compaction keeps its row). */
