@@ -50,8 +50,8 @@ export interface RestartStateSource {
 
 /** A buffer that grows as it is written, with etcd-sized numbers as LEB128 varints. */
 class Writer {
-  buf = Buffer.allocUnsafe(1 << 20)
   at = 0
+  constructor(public buf: Buffer) {}
 
   room(n: number): void {
     if (this.at + n <= this.buf.length) return
@@ -111,7 +111,8 @@ class Reader {
 
 /** The file's bytes for `source`, under a new id. */
 export function encodeRestartState(source: RestartStateSource): { id: string; bytes: Buffer } {
-  const w = new Writer()
+  // about what a key written once takes, so that the buffer rarely grows
+  const w = new Writer(Buffer.allocUnsafe(HEADER_BYTES + (1 << 20) + source.keyCount * 24))
   w.room(HEADER_BYTES)
   w.at = HEADER_BYTES
   const leases = [...source.leases()]
