@@ -5,9 +5,11 @@
  *   save-loop  writes and saves the restart state over and over
  *   tail       writes, saves the restart state, writes more ("written")
  *   compacted  writes, saves the restart state, writes more and compacts past the save ("written")
+ *   busy       writes, saves the restart state while a write that moves leases is not yet durable,
+ *              writes more ("written")
  */
 import { MvccStore } from '../../src/backend/embedded/mvcc-store.js'
-import { writeWorkload } from './store-workload.js'
+import { LEASES, writeWorkload } from './store-workload.js'
 
 const [dir, step] = process.argv.slice(2) as [string, string]
 const say = (line: string) => process.stdout.write(`${line}\n`)
@@ -32,6 +34,21 @@ switch (step) {
     if (step === 'compacted') await (await store.compact(store.committedRev - 5)).physical
     say('written')
     break
+  case 'busy': {
+    await writeWorkload(store, 5000, 10)
+    const txn = store.write()
+    txn.put(Buffer.from('k/000000'), Buffer.from('no lease now'), 0n)
+    txn.put(Buffer.from('k/000001'), Buffer.from('leased now'), LEASES[1]!)
+    txn.deleteRange(Buffer.from('k/000013'), undefined)
+    txn.put(Buffer.from('new/key'), Buffer.from('leased'), LEASES[0]!)
+    const durable = txn.end()
+    const saved = store.saveRestartState()
+    await durable
+    if (!(await saved)) throw new Error('the restart state was not saved')
+    await writeWorkload(store, 3000, 5, 2)
+    say('written')
+    break
+  }
   default:
     throw new Error(`unknown step ${step}`)
 }

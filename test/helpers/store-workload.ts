@@ -5,6 +5,7 @@
  * attachments, and the answers of ranges at every revision kept.
  */
 import { createHash } from 'node:crypto'
+import type { KeyIndex } from '../../src/backend/embedded/key-index.js'
 import type { LeaseAttachments } from '../../src/backend/embedded/lease-attachments.js'
 import type { MvccStore } from '../../src/backend/embedded/mvcc-store.js'
 
@@ -31,11 +32,11 @@ export async function writeWorkload(store: MvccStore, keys: number, rounds: numb
 }
 
 /** Every key with its revisions, as the index holds them. */
-export function indexDump(store: MvccStore): string[] {
+export function indexDump(index: KeyIndex): string[] {
   const out: string[] = []
-  store.index.forEachHistory((key, h) => {
+  index.forEachHistory(Infinity, (key, h, revisions) => {
     const revs: string[] = []
-    for (let i = 0; i < h.length; i++) revs.push(`${h.mainAt(i)}.${h.taggedSubAt(i)}`)
+    for (let i = 0; i < revisions; i++) revs.push(`${h.mainAt(i)}.${h.taggedSubAt(i)}`)
     out.push(`${key} ${revs.join(' ')}`)
   })
   return out

@@ -9,7 +9,6 @@ import type { Revision } from './revision.js'
  */
 /** A key's revisions as a restart state saves them, oldest first. */
 export interface SavedHistory {
-  readonly length: number
   mainAt(i: number): number
   /** sub × 2, plus 1 for a tombstone. */
   taggedSubAt(i: number): number
@@ -221,10 +220,15 @@ export class KeyIndex {
     return this.byKey.get(key) ?? (this.unmapped !== undefined && key >= this.unmapped ? this.tree.get(key) : undefined)
   }
 
-  /** Every key in byte order with its history (read it before the index changes again). */
-  forEachHistory(visit: (key: string, history: SavedHistory) => void): void {
+  /**
+   * Every key that had a revision at or before `upTo`, in byte order, with its history and how many of
+   * its revisions (the oldest) are at or before `upTo` (read them before the index changes again).
+   */
+  forEachHistory(upTo: number, visit: (key: string, history: SavedHistory, revisions: number) => void): void {
     this.tree.forEachFrom('', (k, h) => {
-      visit(k, h)
+      let n = h.length
+      while (n > 0 && h.mainAt(n - 1) > upTo) n--
+      if (n > 0) visit(k, h, n)
     })
   }
 

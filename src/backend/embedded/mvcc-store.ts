@@ -348,10 +348,10 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
   }
 
   /**
-   * Saves the key index, the lease attachments and the row counts beside the store file, so that the
-   * next start-up loads them and reads only the rows written after. Resolves false when it did not:
-   * writes not yet durable or a compaction not yet recorded (the index would not match the durable
-   * rows), or the file could not be written (the next start-up rebuilds the index from the rows).
+   * Saves the key index, the lease attachments and the row counts as of the durable revision beside the
+   * store file, so that the next start-up loads them and reads only the rows written after. Resolves
+   * false when it did not: a compaction not yet recorded (the index would not match the durable rows),
+   * or the file could not be written (the next start-up rebuilds the index from the rows).
    */
   saveRestartState(): Promise<boolean> {
     this.saving ??= this.saveIndex().finally(() => (this.saving = undefined))
@@ -359,14 +359,15 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
   }
 
   private async saveIndex(): Promise<boolean> {
-    if (this.pending.size > 0 || this.currentRev !== this.committedRev || !this.compaction.recorded) return false
+    if (!this.compaction.recorded) return false
+    const rev = this.committedRev
     const covered = this.unsavedRows
     const { id, bytes } = encodeRestartState({
-      rev: this.committedRev,
+      rev,
       compactRev: this.compaction.rev,
-      keyCount: this.index.size,
-      forEachHistory: (visit) => this.index.forEachHistory(visit),
-      leases: () => this.attachments.entries(),
+      keysHeld: this.index.size,
+      forEachHistory: (visit) => this.index.forEachHistory(rev, visit),
+      leases: () => this.leasesAt(rev),
       rowCounts: this.rowCounts.save(),
     })
     try {
@@ -379,6 +380,19 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
     }
     this.unsavedRows -= covered
     return true
+  }
+
+  /** The lease of every key attached to one at durable revision `rev` (writes after it may be applied). */
+  private *leasesAt(rev: number): Generator<[string, bigint]> {
+    const unsettled = new Set<string>()
+    for (const rows of this.pending.values()) for (const row of rows) if (row) unsettled.add(row.kv.key.toString('latin1'))
+    for (const entry of this.attachments.entries()) if (!unsettled.has(entry[0])) yield entry
+    // a key an applied write changed: the lease of its put at `rev`, from the durable row
+    for (const key of unsettled) {
+      const put = this.index.get(key, rev)
+      const lease = put ? this.readRow(put).kv.lease : 0n
+      if (lease !== 0n) yield [key, lease]
+    }
   }
 
   /** Waits for in-flight writes and compaction, saves the restart state, then closes the files. Idempotent. */

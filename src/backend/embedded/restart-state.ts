@@ -42,8 +42,10 @@ export interface RestartState {
 export interface RestartStateSource {
   rev: number
   compactRev: number
-  keyCount: number
-  forEachHistory(visit: (key: string, history: SavedHistory) => void): void
+  /** Keys the index holds (a size hint). */
+  keysHeld: number
+  /** Visits every key with revisions at or before `rev` in byte order, with how many of its revisions are. */
+  forEachHistory(visit: (key: string, history: SavedHistory, revisions: number) => void): void
   leases(): Iterable<[string, bigint]>
   rowCounts: SavedRowCounts
 }
@@ -112,7 +114,7 @@ class Reader {
 /** The file's bytes for `source`, under a new id. */
 export function encodeRestartState(source: RestartStateSource): { id: string; bytes: Buffer } {
   // about what a key written once takes, so that the buffer rarely grows
-  const w = new Writer(Buffer.allocUnsafe(HEADER_BYTES + (1 << 20) + source.keyCount * 24))
+  const w = new Writer(Buffer.allocUnsafe(HEADER_BYTES + (1 << 20) + source.keysHeld * 24))
   w.room(HEADER_BYTES)
   w.at = HEADER_BYTES
   const leases = [...source.leases()]
@@ -127,10 +129,12 @@ export function encodeRestartState(source: RestartStateSource): { id: string; by
   w.at = w.buf.writeDoubleBE(counts.latest, w.at)
   w.at = w.buf.writeDoubleBE(counts.total, w.at)
   w.at += Buffer.from(counts.upTo.buffer, counts.upTo.byteOffset, counts.upTo.byteLength).copy(w.buf, w.at)
-  source.forEachHistory((key, h) => {
+  let keyCount = 0
+  source.forEachHistory((key, h, revisions) => {
+    keyCount++
     w.latin1(key)
-    w.varint(h.length)
-    for (let i = 0; i < h.length; i++) {
+    w.varint(revisions)
+    for (let i = 0; i < revisions; i++) {
       w.varint(h.mainAt(i))
       w.varint(h.taggedSubAt(i))
     }
@@ -144,7 +148,7 @@ export function encodeRestartState(source: RestartStateSource): { id: string; by
   h += id.copy(bytes, h)
   h = bytes.writeDoubleBE(source.rev, h)
   h = bytes.writeDoubleBE(source.compactRev, h)
-  bytes.writeDoubleBE(source.keyCount, h)
+  bytes.writeDoubleBE(keyCount, h)
   return { id: id.toString('hex'), bytes }
 }
 

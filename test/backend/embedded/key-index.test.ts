@@ -83,9 +83,9 @@ t.test('an index loaded from saved histories answers as the original, while its 
   for (let i = 0; i < 500; i += 7) original.tombstone(`k${String(i).padStart(3, '0')}`, r(40, i))
   for (let i = 0; i < 500; i += 5) original.put(`k${String(i).padStart(3, '0')}`, r(41, i))
   const saved: Array<[string, number[]]> = []
-  original.forEachHistory((key, h) => {
+  original.forEachHistory(Infinity, (key, h, revisions) => {
     const revs: number[] = []
-    for (let i = 0; i < h.length; i++) revs.push(h.mainAt(i), h.taggedSubAt(i))
+    for (let i = 0; i < revisions; i++) revs.push(h.mainAt(i), h.taggedSubAt(i))
     saved.push([key, revs])
   })
   const loaded = new KeyIndex()

@@ -9,12 +9,13 @@ import { copyFileSync, existsSync, readFileSync, rmSync, truncateSync, watch, wr
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
+import { KeyIndex } from '../../../src/backend/embedded/key-index.js'
 import { LeaseAttachments } from '../../../src/backend/embedded/lease-attachments.js'
 import { MvccStore } from '../../../src/backend/embedded/mvcc-store.js'
 import { decodeRestartState, RESTART_STATE_FILE } from '../../../src/backend/embedded/restart-state.js'
 import { guardChild } from '../../helpers/process.js'
 import { tempDir } from '../../helpers/temp-dir.js'
-import { answersDump, indexDump, leaseDump, writeWorkload } from '../../helpers/store-workload.js'
+import { answersDump, indexDump, LEASES, leaseDump, writeWorkload } from '../../helpers/store-workload.js'
 
 const CHILD = fileURLToPath(new URL('../../helpers/store-child.js', import.meta.url))
 
@@ -32,7 +33,7 @@ async function open(dir: string) {
 }
 
 function snapshot({ store, attachments }: Awaited<ReturnType<typeof open>>): Snapshot {
-  return { index: indexDump(store), leases: leaseDump(attachments), answers: answersDump(store), rev: store.committedRev, compactRev: store.compactRev }
+  return { index: indexDump(store.index), leases: leaseDump(attachments), answers: answersDump(store), rev: store.committedRev, compactRev: store.compactRev }
 }
 
 const stateFile = (dir: string) => join(dir, 'member', RESTART_STATE_FILE)
@@ -135,6 +136,30 @@ t.test('a state file that is cut short, altered or older than the store is not u
   same(t, await openAndSnapshot(t, dir, true), wanted, 'the state saved at the last close')
 })
 
+t.test('a save while a write is applied but not yet durable holds what was durable', async (t) => {
+  const dir = tempDir(t, 'etcdgw-restart-')
+  const { store, attachments } = await open(dir)
+  await writeWorkload(store, 300, 2)
+  const leases = () => [...attachments.entries()].sort(([a], [b]) => (a < b ? -1 : 1))
+  const durable = { index: indexDump(store.index), leases: leases() }
+  const txn = store.write()
+  txn.put(Buffer.from('k/000000'), Buffer.from('no lease now'), 0n)
+  txn.put(Buffer.from('k/000001'), Buffer.from('leased now'), LEASES[1]!)
+  txn.deleteRange(Buffer.from('k/000013'), undefined)
+  txn.put(Buffer.from('new/key'), Buffer.from('leased'), LEASES[0]!)
+  const written = txn.end()
+  t.notSame(leases(), durable.leases, 'the write moved leases as it was applied')
+  const saved = store.saveRestartState()
+  await written
+  t.ok(await saved, 'saved')
+  const state = decodeRestartState(readFileSync(stateFile(dir)))!
+  t.same([...state.leases.map(({ key, lease }): [string, bigint] => [key, lease])].sort(([a], [b]) => (a < b ? -1 : 1)), durable.leases, 'the leases as they were durably')
+  const index = new KeyIndex()
+  index.load(state.keyCount, state.addKeys)
+  t.same(indexDump(index), durable.index, "every key's revisions as they were durably")
+  await store.close()
+})
+
 t.test('the decoder refuses every truncation and every flipped byte of a state', async (t) => {
   const dir = tempDir(t, 'etcdgw-restart-')
   const { store } = await open(dir)
@@ -196,6 +221,16 @@ t.test('killed while saving the restart state: the next start is correct', async
 t.test('killed after writes that followed a save: the state and the rows after it', async (t) => {
   const dir = tempDir(t, 'etcdgw-restart-')
   const child = startChild(dir, 'tail')
+  await child.printed('written')
+  t.equal(await child.kill(), 'SIGKILL')
+  const found = await openAndSnapshot(t, dir, true)
+  t.ok(found.rowsRead > 0, `${found.rowsRead} rows read back`)
+  same(t, found, await rebuilt(t, dir), 'from the state and the rows after it')
+})
+
+t.test('saved while a write was applied but not yet durable, then killed: the state leaves that write to the rows after it', async (t) => {
+  const dir = tempDir(t, 'etcdgw-restart-')
+  const child = startChild(dir, 'busy')
   await child.printed('written')
   t.equal(await child.kill(), 'SIGKILL')
   const found = await openAndSnapshot(t, dir, true)
