@@ -107,9 +107,17 @@ class KeyHistory implements SavedHistory {
 
   /** Every revision of the key (puts and tombstones) with `from` <= main <= `to`, in revision order. */
   between(from: number, to: number, out: Revision[]): void {
-    for (let i = 0, n = this.length; i < n; i++) {
-      const main = this.mainAt(i)
-      if (main >= from && main <= to) out.push(this.revisionAt(i))
+    // revisions are in revision order: skip to `from`, stop past `to`
+    let lo = 0
+    let hi = this.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (this.mainAt(mid) < from) lo = mid + 1
+      else hi = mid
+    }
+    for (let i = lo, n = this.length; i < n; i++) {
+      if (this.mainAt(i) > to) return
+      out.push(this.revisionAt(i))
     }
   }
 
@@ -273,6 +281,26 @@ export class KeyIndex {
     const out: Revision[] = []
     this.lookup(key)?.between(from, to, out)
     return out
+  }
+
+  /**
+   * Gathers into `out` the revisions from `from` to `to` of the keys in [key, end) ('' = every key >= key),
+   * visiting at most `maxKeys` keys in key order (each key's revisions in revision order): a range watch's
+   * history, a slice of keys at a time. `next` is the key to resume from, undefined once the range is done.
+   */
+  rangeRevisions(key: string, end: string, from: number, to: number, maxKeys: number, out: Revision[]): { next: string | undefined; visited: number } {
+    let next: string | undefined
+    let visited = 0
+    this.tree.forEachFrom(key, (k, h) => {
+      if (end !== '' && k >= end) return false
+      if (visited === maxKeys) {
+        next = k
+        return false
+      }
+      h.between(from, to, out)
+      visited++
+    })
+    return { next, visited }
   }
 
   /** True while the index still references this revision of the key (compaction keeps its row). */

@@ -13,17 +13,12 @@ import { LeaseAttachments } from './lease-attachments.js'
 import { startMember, type MemberIdentity } from './member-identity.js'
 import { decodeRevKey, encodeRevKey, type Revision } from './revision.js'
 import { encodeRestartState, readRestartState, type RestartState, writeRestartState } from './restart-state.js'
-import { RowCounts } from './row-counts.js'
+import { KEYS_PER_ROW_READ, RowCounts } from './row-counts.js'
 import { type FileObserver, queued, STORE_FILE, StoreFile, type StoreReadTxn } from './store-file.js'
 import type { CommitListener, RangeOptions, RangeResult, ReadView, WatchableStore } from './views.js'
 import { WriteTxn, type TxnStore } from './write-txn.js'
 
-/**
- * A count at a past revision reads back the rows written since when there are at most one per this many
- * keys of the range, else it visits the keys: reading a row back costs about as much as visiting 20 keys
- * of the index (measured at 1,000,000 keys).
- */
-const KEYS_PER_ROW_READ = 32
+/** A count at a past revision may always read back this many rows written since, however small its range. */
 const MIN_CORRECTION_ROWS = 64
 /** The store file's record of the last restart state saved (its id). */
 const RESTART_STATE_KEY = 'restartState'
@@ -168,6 +163,12 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
     const range = this.file.revs.getRange({ start: encodeRevKey(atRev + 1, 0), end: encodeRevKey(this.committedRev + 1, 0) })
     for (const { value } of range) keys.add(decodeChangeKey(value).key)
     return keys
+  }
+
+  /** Durable rows of the revisions from..to, or undefined when `from` is older than the window of row counts. */
+  rowsBetween(from: number, to: number): number | undefined {
+    const after = this.rowCounts.after(from - 1)
+    return after === undefined ? undefined : after - this.rowCounts.after(to)!
   }
 
   readRow(rev: Revision): StoredChange {
