@@ -9,7 +9,7 @@
  *              writes more ("written")
  */
 import { MvccStore } from '../../src/backend/embedded/mvcc-store.js'
-import { LEASES, writeWorkload } from './store-workload.js'
+import { writeMixed, writeWorkload } from './store-workload.js'
 
 const [dir, step] = process.argv.slice(2) as [string, string]
 const say = (line: string) => process.stdout.write(`${line}\n`)
@@ -36,12 +36,7 @@ switch (step) {
     break
   case 'busy': {
     await writeWorkload(store, 5000, 10)
-    const txn = store.write()
-    txn.put(Buffer.from('k/000000'), Buffer.from('no lease now'), 0n)
-    txn.put(Buffer.from('k/000001'), Buffer.from('leased now'), LEASES[1]!)
-    txn.deleteRange(Buffer.from('k/000013'), undefined)
-    txn.put(Buffer.from('new/key'), Buffer.from('leased'), LEASES[0]!)
-    const durable = txn.end()
+    const durable = writeMixed(store)
     const saved = store.saveRestartState()
     await durable
     if (!(await saved)) throw new Error('the restart state was not saved')

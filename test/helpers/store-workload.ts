@@ -31,6 +31,19 @@ export async function writeWorkload(store: MvccStore, keys: number, rounds: numb
   }
 }
 
+/**
+ * One write of every kind on keys the workload made: a leased key's lease dropped, a key moved to a lease,
+ * a deletion and a new leased key. Resolves when the write is durable.
+ */
+export function writeMixed(store: MvccStore): Promise<unknown> {
+  const txn = store.write()
+  txn.put(keyOf(0), Buffer.from('no lease now'), 0n)
+  txn.put(keyOf(1), Buffer.from('leased now'), LEASES[1]!)
+  txn.deleteRange(keyOf(13), undefined)
+  txn.put(Buffer.from('new/key'), Buffer.from('leased'), LEASES[0]!)
+  return txn.end()
+}
+
 /** Every key with its revisions, as the index holds them. */
 export function indexDump(index: KeyIndex): string[] {
   const out: string[] = []

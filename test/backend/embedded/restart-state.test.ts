@@ -15,7 +15,7 @@ import { MvccStore } from '../../../src/backend/embedded/mvcc-store.js'
 import { decodeRestartState, RESTART_STATE_FILE } from '../../../src/backend/embedded/restart-state.js'
 import { guardChild } from '../../helpers/process.js'
 import { tempDir } from '../../helpers/temp-dir.js'
-import { answersDump, indexDump, LEASES, leaseDump, writeWorkload } from '../../helpers/store-workload.js'
+import { answersDump, indexDump, leaseDump, writeMixed, writeWorkload } from '../../helpers/store-workload.js'
 
 const CHILD = fileURLToPath(new URL('../../helpers/store-child.js', import.meta.url))
 
@@ -142,12 +142,7 @@ t.test('a save while a write is applied but not yet durable holds what was durab
   await writeWorkload(store, 300, 2)
   const leases = () => [...attachments.entries()].sort(([a], [b]) => (a < b ? -1 : 1))
   const durable = { index: indexDump(store.index), leases: leases() }
-  const txn = store.write()
-  txn.put(Buffer.from('k/000000'), Buffer.from('no lease now'), 0n)
-  txn.put(Buffer.from('k/000001'), Buffer.from('leased now'), LEASES[1]!)
-  txn.deleteRange(Buffer.from('k/000013'), undefined)
-  txn.put(Buffer.from('new/key'), Buffer.from('leased'), LEASES[0]!)
-  const written = txn.end()
+  const written = writeMixed(store)
   t.notSame(leases(), durable.leases, 'the write moved leases as it was applied')
   const saved = store.saveRestartState()
   await written
@@ -218,31 +213,20 @@ t.test('killed while saving the restart state: the next start is correct', async
   same(t, found, await rebuilt(t, dir), 'from the state and the rows after it')
 })
 
-t.test('killed after writes that followed a save: the state and the rows after it', async (t) => {
-  const dir = tempDir(t, 'etcdgw-restart-')
-  const child = startChild(dir, 'tail')
-  await child.printed('written')
-  t.equal(await child.kill(), 'SIGKILL')
-  const found = await openAndSnapshot(t, dir, true)
-  t.ok(found.rowsRead > 0, `${found.rowsRead} rows read back`)
-  same(t, found, await rebuilt(t, dir), 'from the state and the rows after it')
-})
-
-t.test('saved while a write was applied but not yet durable, then killed: the state leaves that write to the rows after it', async (t) => {
-  const dir = tempDir(t, 'etcdgw-restart-')
-  const child = startChild(dir, 'busy')
-  await child.printed('written')
-  t.equal(await child.kill(), 'SIGKILL')
-  const found = await openAndSnapshot(t, dir, true)
-  t.ok(found.rowsRead > 0, `${found.rowsRead} rows read back`)
-  same(t, found, await rebuilt(t, dir), 'from the state and the rows after it')
-})
-
-t.test('killed after a compaction past the last save: the state is not used', async (t) => {
-  const dir = tempDir(t, 'etcdgw-restart-')
-  const child = startChild(dir, 'compacted')
-  await child.printed('written')
-  t.equal(await child.kill(), 'SIGKILL')
-  const found = await openAndSnapshot(t, dir, false)
-  same(t, found, await rebuilt(t, dir), 'rebuilt')
-})
+/** A child store killed at a step of its own: whether the next open uses the restart state, and how it is checked. */
+const killedAfter: Array<[name: string, step: string, fromState: boolean]> = [
+  ['killed after writes that followed a save: the state and the rows after it', 'tail', true],
+  ['saved while a write was applied but not yet durable, then killed: the state leaves that write to the rows after it', 'busy', true],
+  ['killed after a compaction past the last save: the state is not used', 'compacted', false],
+]
+for (const [name, step, fromState] of killedAfter) {
+  t.test(name, async (t) => {
+    const dir = tempDir(t, 'etcdgw-restart-')
+    const child = startChild(dir, step)
+    await child.printed('written')
+    t.equal(await child.kill(), 'SIGKILL')
+    const found = await openAndSnapshot(t, dir, fromState)
+    if (fromState) t.ok(found.rowsRead > 0, `${found.rowsRead} rows read back`)
+    same(t, found, await rebuilt(t, dir), fromState ? 'from the state and the rows after it' : 'rebuilt')
+  })
+}
