@@ -6,8 +6,9 @@
  *   `{"progress_request":{}}` every 200 ms;
  * - keepalive flood: the same on /v3/lease/keepalive with renewals of one lease;
  * - slow message: one WebSocket sends a watch create in 1,000 frames of 1,000 bytes (then its end);
- * - replay: on a store of 50,000 revisions, 20 WebSocket watches on every key from revision 1, each read to
- *   the end of the history; then 200 watches from revision 1 on a key with no history, created at once;
+ * - replay: on a store of 50,000 revisions, 1 and then 20 WebSocket watches on every key from revision 1, each
+ *   read to the end of the history; then 200 watches from revision 1 on a key with no history, created at
+ *   once, and 200 on a prefix with no history;
  * - paused watchers: 2,000 WebSockets, each with a watch on one key, stop reading while 169 puts of 16 KB
  *   go to that key;
  * - unread snapshots: on a store of ~60 MB, 20 snapshot requests whose responses are never read, held 10 s.
@@ -36,6 +37,8 @@ interface Row {
   diskGrowthBytes: number
   peakRssBytes: number
   endRssBytes: number
+  /** Puts the other client made while the load ran: a short load's p50 rests on a few. */
+  puts: number
   putP50Ms: number
   putMaxMs: number
   serverCpuSeconds: number
@@ -45,6 +48,7 @@ const FLOODERS = 5
 const FRAME_EVERY_MS = 200
 const CLIENT_BACKLOG_CAP = 64 * 1024 * 1024
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const base64 = (s: string) => Buffer.from(s).toString('base64')
 
 function post(url: string, path: string, body: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -74,7 +78,7 @@ async function putsDuring(url: string, until: Promise<void>): Promise<number[]> 
   const latencies: number[] = []
   for (let i = 0; !done; i++) {
     const start = performance.now()
-    await post(url, '/v3/kv/put', JSON.stringify({ key: 'b3RoZXI=', value: Buffer.from(String(i)).toString('base64') }))
+    await post(url, '/v3/kv/put', JSON.stringify({ key: 'b3RoZXI=', value: base64(String(i)) }))
     latencies.push(performance.now() - start)
     await sleep(20)
   }
@@ -115,7 +119,7 @@ async function writeRevisions(url: string, count: number, valueBytes: number): P
   const writer = async () => {
     while (next < count) {
       const i = next++
-      await post(url, '/v3/kv/put', `{"key":"${Buffer.from(`history/${i % 100}`).toString('base64')}","value":"${value}"}`)
+      await post(url, '/v3/kv/put', `{"key":"${base64(`history/${i % 100}`)}","value":"${value}"}`)
     }
   }
   await Promise.all(Array.from({ length: 32 }, writer))
@@ -135,10 +139,11 @@ function eventsReceived(socket: WebSocket, events: number): Promise<void> {
 }
 
 const REPLAY_REVISIONS = 50_000
+const fillHistory = (url: string) => writeRevisions(url, REPLAY_REVISIONS, 16)
 
-/** 20 watches on every key from revision 1, each read until it has the whole history. */
-async function replayAll(url: string): Promise<void> {
-  const sockets = await Promise.all(Array.from({ length: 20 }, () => openWs(url, '/v3/watch')))
+/** `watches` watches on every key from revision 1, each read until it has the whole history. */
+async function replayAll(url: string, watches: number): Promise<void> {
+  const sockets = await Promise.all(Array.from({ length: watches }, () => openWs(url, '/v3/watch')))
   await Promise.all(
     sockets.map((socket) => {
       const done = eventsReceived(socket, REPLAY_REVISIONS)
@@ -149,8 +154,8 @@ async function replayAll(url: string): Promise<void> {
   for (const socket of sockets) socket.terminate()
 }
 
-/** 200 watches from revision 1 on a key no revision touched, sent at once; done when all are created. */
-async function replayNothing(url: string): Promise<void> {
+/** 200 watches from revision 1 on a key (or range) no revision touched, sent at once; done when all are created. */
+async function replayNothing(url: string, range: { key: string; range_end?: string }): Promise<void> {
   const sockets = await Promise.all(Array.from({ length: 200 }, () => openWs(url, '/v3/watch')))
   await Promise.all(
     sockets.map((socket) => {
@@ -158,7 +163,7 @@ async function replayNothing(url: string): Promise<void> {
         socket.once('message', resolve)
         socket.once('close', resolve)
       })
-      socket.send(JSON.stringify({ create_request: { key: Buffer.from('no-history').toString('base64'), start_revision: 1 } }))
+      socket.send(JSON.stringify({ create_request: { ...range, start_revision: 1 } }))
       return created
     }),
   )
@@ -221,6 +226,7 @@ async function measure(target: Target, load: string, run: () => Promise<void>): 
     diskGrowthBytes: peakDisk - diskBefore,
     peakRssBytes: Math.max(peak, endRss),
     endRssBytes: endRss,
+    puts: latencies.length,
     putP50Ms: median(latencies),
     putMaxMs: Math.max(...latencies),
     serverCpuSeconds: target.cpuSeconds() - cpuBefore,
@@ -237,8 +243,10 @@ export async function runHostileBench(opts: HostileOptions): Promise<{ text: str
       ['progress flood', (url) => flood(url, '/v3/watch', progressFrame, opts.seconds)],
       ['keepalive flood', (url) => flood(url, '/v3/lease/keepalive', keepaliveFrame, opts.seconds)],
       ['slow message', (url) => slowMessage(url)],
-      ['replay: 20 watches of 50,000 revisions', replayAll, (url) => writeRevisions(url, REPLAY_REVISIONS, 16)],
-      ['replay: 200 watches, key without history', replayNothing, (url) => writeRevisions(url, REPLAY_REVISIONS, 16)],
+      ['replay: 1 watch of 50,000 revisions', (url) => replayAll(url, 1), fillHistory],
+      ['replay: 20 watches of 50,000 revisions', (url) => replayAll(url, 20), fillHistory],
+      ['replay: 200 watches, key without history', (url) => replayNothing(url, { key: base64('no-history') }), fillHistory],
+      ['replay: 200 watches, prefix without history', (url) => replayNothing(url, { key: base64('none/'), range_end: base64('none0') }), fillHistory],
       ['2,000 paused watchers, 16 KB puts', pausedWatchers],
       ['20 unread snapshots of ~60 MB', unreadSnapshots, (url) => writeRevisions(url, 60_000, 1024)],
     ]
@@ -258,7 +266,7 @@ export async function runHostileBench(opts: HostileOptions): Promise<{ text: str
   }
   const mbOf = (b: number) => (b / 2 ** 20).toFixed(0)
   const table: Table = {
-    header: ['load', 'server', 'load s', 'peak RSS MB', 'RSS after MB', 'disk growth MB', 'other put p50 ms', 'other put max ms', 'server CPU s'],
+    header: ['load', 'server', 'load s', 'peak RSS MB', 'RSS after MB', 'disk growth MB', 'other puts', 'other put p50 ms', 'other put max ms', 'server CPU s'],
     rows: rows.map((r) => [
       r.load,
       r.target,
@@ -266,6 +274,7 @@ export async function runHostileBench(opts: HostileOptions): Promise<{ text: str
       mbOf(r.peakRssBytes),
       mbOf(r.endRssBytes),
       mbOf(r.diskGrowthBytes),
+      String(r.puts),
       r.putP50Ms.toFixed(1),
       r.putMaxMs.toFixed(0),
       r.serverCpuSeconds.toFixed(1),
@@ -277,7 +286,8 @@ export async function runHostileBench(opts: HostileOptions): Promise<{ text: str
     '### Hostile clients',
     '',
     `Each flood lasts ${opts.seconds} s: ${FLOODERS} WebSockets that never read, each sending a 2 MB frame every ${FRAME_EVERY_MS} ms; ` +
-      'the slow message is a watch create sent in 1,001 frames. Replays read 50,000 revisions (16-byte values) from revision 1; ' +
+      'the slow message is a watch create sent in 1,001 frames. Replays read 50,000 revisions (16-byte values) from revision 1 ' +
+        'over every key, or start from revision 1 on a key or prefix those revisions never touched; ' +
       'paused watchers stop reading while 169 puts of 16 KB go to their key; unread snapshots are held 10 s on ~60 MB of revisions. ' +
       'Another client puts one key every 20 ms meanwhile. ' +
       'A fresh server for each load, filled first where the load says so, then warmed with 200 puts; RSS after = 2 s after the clients left; ' +

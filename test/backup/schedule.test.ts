@@ -4,6 +4,9 @@ import { parseSchedule, ScheduleLoop } from '../../src/backup/schedule.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
+// each case mostly sleeps on its own loop's clock: they run side by side
+t.jobs = 4
+
 t.test('cron expressions (5 or 6 fields, UTC) and @every intervals', async (t) => {
   const from = new Date(Date.UTC(2026, 11, 6, 1, 2, 3))
   t.same(parseSchedule('0 */6 * * *').next(from), new Date(Date.UTC(2026, 11, 6, 6, 0, 0)))

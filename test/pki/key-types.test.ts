@@ -79,29 +79,32 @@ const clusters: { ca: KeyType; members: [KeyType, KeyType, KeyType]; clients: Ke
   { ca: 'ED25519', members: ['ED25519', 'ECDSA-P256', 'RSA-2048'], clients: ['RSA-4096', 'ED25519'] },
 ]
 
-for (const spec of clusters) {
-  t.test(`a real 3-member etcd cluster: CA ${spec.ca}, members ${spec.members.join(', ')}, clients ${spec.clients.join(', ')}`, { skip: hasEtcd ? false : 'etcd is not installed; CI=true makes this a failure' }, async (t) => {
-    const root = await tempDir(t)
-    const dirs = ['n1', 'n2', 'n3'].map((n) => join(root, n))
-    await ok(t, 'certs init n1', certsCli('init', '--dir', dirs[0]!, '--node-name', 'n1', '--advertise-address', '127.0.0.1', '--ca-key-type', spec.ca, '--key-type', spec.members[0]))
-    for (const i of [1, 2]) {
-      await ok(t, `certs issue member n${i + 1}`, certsCli('issue', 'member', '--dir', dirs[0]!, '--out-dir', dirs[i]!, '--node-name', `n${i + 1}`, '--advertise-address', '127.0.0.1', '--key-type', spec.members[i]!))
-    }
-    for (const type of spec.clients) await ok(t, `client ${type}`, certsCli('issue', 'client', '--dir', dirs[0]!, '--user', type.toLowerCase(), '--out-dir', join(root, 'clients'), '--key-type', type))
-
-    const cluster = await EtcdCluster.start(dirs.map((pkiDir, i) => ({ name: `n${i + 1}`, pkiDir })))
-    t.teardown(() => cluster.stop())
-    const members = await cluster.etcdctl(['member', 'list'], clientFiles(dirs[0]!, 'apiserver-etcd-client'))
-    t.equal(members.stdout.match(/, started, n[123],/g)?.length, 3, 'peer TLS: three members joined')
-    t.equal((await cluster.etcdctl(['put', 'k', spec.ca], clientFiles(dirs[0]!, 'apiserver-etcd-client'), `https://127.0.0.1:${cluster.members[0]!.clientPort}`)).code, 0, 'a put on n1')
-    for (const type of spec.clients) {
-      for (const member of cluster.members) {
-        const get = await cluster.etcdctl(['get', 'k', '--print-value-only'], clientFiles(dirs[0]!, `../clients/${type.toLowerCase()}`), `https://127.0.0.1:${member.clientPort}`)
-        t.equal(get.stdout.trim(), spec.ca, `client TLS: ${type} client reads from ${member.name}, replicated over peer TLS`, { stderr: get.stderr })
+// the clusters mostly wait (elections, handshakes), so they run at the same time
+t.test('real 3-member etcd clusters', { jobs: clusters.length, skip: hasEtcd ? false : 'etcd is not installed; CI=true makes this a failure' }, async (t) => {
+  for (const spec of clusters) {
+    t.test(`CA ${spec.ca}, members ${spec.members.join(', ')}, clients ${spec.clients.join(', ')}`, async (t) => {
+      const root = await tempDir(t)
+      const dirs = ['n1', 'n2', 'n3'].map((n) => join(root, n))
+      await ok(t, 'certs init n1', certsCli('init', '--dir', dirs[0]!, '--node-name', 'n1', '--advertise-address', '127.0.0.1', '--ca-key-type', spec.ca, '--key-type', spec.members[0]))
+      for (const i of [1, 2]) {
+        await ok(t, `certs issue member n${i + 1}`, certsCli('issue', 'member', '--dir', dirs[0]!, '--out-dir', dirs[i]!, '--node-name', `n${i + 1}`, '--advertise-address', '127.0.0.1', '--key-type', spec.members[i]!))
       }
-    }
-  })
-}
+      for (const type of spec.clients) await ok(t, `client ${type}`, certsCli('issue', 'client', '--dir', dirs[0]!, '--user', type.toLowerCase(), '--out-dir', join(root, 'clients'), '--key-type', type))
+
+      const cluster = await EtcdCluster.start(dirs.map((pkiDir, i) => ({ name: `n${i + 1}`, pkiDir })))
+      t.teardown(() => cluster.stop())
+      const members = await cluster.etcdctl(['member', 'list'], clientFiles(dirs[0]!, 'apiserver-etcd-client'))
+      t.equal(members.stdout.match(/, started, n[123],/g)?.length, 3, 'peer TLS: three members joined')
+      t.equal((await cluster.etcdctl(['put', 'k', spec.ca], clientFiles(dirs[0]!, 'apiserver-etcd-client'), `https://127.0.0.1:${cluster.members[0]!.clientPort}`)).code, 0, 'a put on n1')
+      for (const type of spec.clients) {
+        for (const member of cluster.members) {
+          const get = await cluster.etcdctl(['get', 'k', '--print-value-only'], clientFiles(dirs[0]!, `../clients/${type.toLowerCase()}`), `https://127.0.0.1:${member.clientPort}`)
+          t.equal(get.stdout.trim(), spec.ca, `client TLS: ${type} client reads from ${member.name}, replicated over peer TLS`, { stderr: get.stderr })
+        }
+      }
+    })
+  }
+})
 
 t.test('the gateway serves every key type and reloads from one to the next', async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'etcdgw-keytype-gw-'))

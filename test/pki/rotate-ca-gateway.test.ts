@@ -239,15 +239,17 @@ async function rotation(t: Test): Promise<void> {
   // outcome is unknown, so etcdgw answers 503 rather than repeat it. The leadership handover keeps writes off the
   // member, but under load etcdgw may still send one there (the leader missed a health probe, a retry); such a
   // write, at most one per worker and restart, is the only failure allowed. Reads never fail: they are asked again.
-  const cutOff = (f: Failure) => f.op === 'put' && f.during.includes('restarting') && f.what.startsWith('503 ')
-  t.same(failures.filter((f) => !cutOff(f)), [], `no failed request among ${acked.size} puts and their reads but writes cut off by a restart`)
+  // etcd itself may answer a write "request timed out" (its outcome unknown too) when a member that restarted
+  // calls an election on a loaded machine; etcdgw passes that answer on as etcd's gateway does.
+  const cutOff = (f: Failure) => f.op === 'put' && f.what.startsWith('503 ') && (f.during.includes('restarting') || f.what.includes('"etcdserver: request timed out"'))
+  t.same(failures.filter((f) => !cutOff(f)), [], `no failed request among ${acked.size} puts and their reads but writes cut off by a restart or timed out by etcd`)
   const perWorkerAndRestart = new Map<string, number>()
   for (const f of failures) {
     const slot = `${f.during} ${f.key.split('/')[1]}`
     perWorkerAndRestart.set(slot, (perWorkerAndRestart.get(slot) ?? 0) + 1)
   }
-  t.ok([...perWorkerAndRestart.values()].every((n) => n <= 1), 'at most one write cut off per worker and restart', { failures })
-  if (failures.length > 0) t.comment(`writes cut off by a restart: ${failures.map((f) => `${f.key} (${f.during}): ${f.what}`).join('; ')}`)
+  t.ok([...perWorkerAndRestart.values()].every((n) => n <= 1), 'at most one write cut off per worker and stage', { failures })
+  if (failures.length > 0) t.comment(`writes cut off: ${failures.map((f) => `${f.key} (${f.during}): ${f.what}`).join('; ')}`)
 }
 
 /** The client port of a handshake etcd logged as failed over a certificate or trust, on either side. */

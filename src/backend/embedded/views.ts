@@ -43,6 +43,8 @@ export interface WatchableStore {
   onCommit(listener: CommitListener): () => void
   /** The rows of revisions from..to (inclusive), in revision order. */
   history(from: number, to: number): Iterable<{ rev: Revision; change: StoredChange }>
+  /** Rows the revisions table holds for revisions from..to, or undefined when that is not known. */
+  rowsBetween(from: number, to: number): number | undefined
   readRow(rev: Revision): StoredChange
   rangeKeys(key: Buffer, end: Buffer | undefined, curRev: number, opts: RangeOptions): RangeResult
 }

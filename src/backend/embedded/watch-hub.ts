@@ -14,6 +14,7 @@ import type { StoredChange } from './kv-codec.js'
 import type { Revision } from './revision.js'
 import type { WatchableStore } from './views.js'
 import { fragments } from './watch-fragments.js'
+import { rangeHistory, type IndexedHistory } from './watch-history.js'
 
 /** etcd sends at most this many revisions of history in one watch response (watchBatchMaxRevs). */
 const MAX_REVS_PER_BATCH = 1000
@@ -36,6 +37,8 @@ interface Watcher {
   minRev: number
   /** whether events went out since the last progress tick */
   active: boolean
+  /** a range watcher's history being gathered from the key index while it catches up */
+  history?: IndexedHistory | undefined
 }
 
 export interface WatchHubOptions {
@@ -212,31 +215,53 @@ export class WatchHub implements Watch, WatchStreamBackend<Watcher> {
         this.cancelCompacted(w)
         continue
       }
-      budget -= this.replay(w, budget)
-      if (w.minRev > this.store.committedRev) this.addSynced(w)
-      else this.unsynced.add(w)
+      // a range's history from the key index comes a window of revisions at a time
+      do budget -= this.replay(w, budget)
+      while (budget > 0 && w.minRev <= this.store.committedRev)
+      if (w.minRev > this.store.committedRev) {
+        w.history = undefined
+        this.addSynced(w)
+      } else {
+        this.unsynced.add(w)
+      }
     }
     if (this.unsynced.size > 0) this.syncStep = setImmediate(() => this.catchUpStep())
   }
 
   /**
    * Sends the watcher's history from its minRev on, stopping at a revision boundary once `budget` rows
-   * are read, and moves minRev to where it stopped. Returns the rows read.
+   * are read (or their worth of keys visited in the key index), and moves minRev to where it stopped.
+   * Returns the rows' worth spent.
    */
   private replay(w: Watcher, budget: number): number {
-    const upTo = this.store.committedRev
+    let upTo = this.store.committedRev
+    let rows: Iterable<{ rev: Revision; change: StoredChange }>
+    let read = 0
+    if (w.end === undefined) {
+      // a single key's revisions come from the key index, so no other key's rows are read
+      rows = this.rowsOf(this.store.index.revisions(w.key, w.minRev, upTo))
+    } else {
+      const history = this.rangeHistoryOf(w, upTo)
+      if (history) {
+        read = history.gather(budget)
+        if (!history.gathered) return read
+        upTo = history.upTo
+        rows = this.rowsOf(history.after(w.minRev))
+      } else {
+        rows = this.store.history(w.minRev, upTo)
+      }
+    }
     let batch: Event[] = []
     let revs = 0
     let lastRev = 0
     let lastSent = 0
-    let read = 0
     let next = upTo + 1
     const flush = () => {
       this.send(w, upTo, batch)
       batch = []
       revs = 0
     }
-    for (const { rev, change } of this.historyOf(w, upTo)) {
+    for (const { rev, change } of rows) {
       if (rev.main !== lastRev) {
         if (read >= budget) {
           next = rev.main
@@ -259,12 +284,18 @@ export class WatchHub implements Watch, WatchStreamBackend<Watcher> {
   }
 
   /**
-   * The rows a watcher may match from its minRev to `upTo`: a single key's come from the key index, so
-   * no other key's rows are read; a range's from the revisions table.
+   * The key-index history a range watcher goes on with, or a new one from its minRev; undefined when
+   * reading the revisions table is the cheaper. One begun before a compaction is begun again: the
+   * compaction may have removed rows it holds.
    */
-  private *historyOf(w: Watcher, upTo: number): Generator<{ rev: Revision; change: StoredChange }> {
-    if (w.end !== undefined) return yield* this.store.history(w.minRev, upTo)
-    for (const rev of this.store.index.revisions(w.key, w.minRev, upTo)) yield { rev, change: this.store.readRow(rev) }
+  private rangeHistoryOf(w: Watcher, upTo: number): IndexedHistory | undefined {
+    const h = w.history
+    if (h && w.minRev <= h.upTo && h.compactRev === this.store.compactRev) return h
+    return (w.history = rangeHistory(this.store, w.key, w.end!, w.minRev, upTo))
+  }
+
+  private *rowsOf(revisions: Iterable<Revision>): Generator<{ rev: Revision; change: StoredChange }> {
+    for (const rev of revisions) yield { rev, change: this.store.readRow(rev) }
   }
 
   private notify(rev: number, changes: readonly StoredChange[]): void {

@@ -1,10 +1,11 @@
 import t from 'tap'
 import { setImmediate as nextTurn } from 'node:timers/promises'
-import { WatchFilter, type WatchResponse } from '../../../src/backend/backend.js'
+import { EventType, WatchFilter, type Event, type WatchResponse } from '../../../src/backend/backend.js'
 import type { MvccStore } from '../../../src/backend/embedded/mvcc-store.js'
 import { WatchHub } from '../../../src/backend/embedded/watch-hub.js'
 import { openTestStore, putKey } from '../../helpers/embedded-store.js'
 import { watchCreate } from '../../helpers/requests.js'
+import { seededRandom, testSeed } from '../../helpers/seeded-random.js'
 
 function hubOn(store: MvccStore) {
   const hub = new WatchHub(store, {
@@ -77,6 +78,131 @@ t.test('a watch on one key reads only that key\'s history: it is live after one 
     watches.every((w) => w.events().map((e) => e.kv.value.toString()).join() === 'old,new'),
     'and the next write reached all of them as it committed',
   )
+})
+
+/** Counts the rows the store's revisions-table scan hands out (a range watch's catch-up from the table). */
+function countTableRows(store: MvccStore): { rows: number } {
+  const counter = { rows: 0 }
+  const scan = store.history.bind(store)
+  store.history = function* (from, to) {
+    for (const row of scan(from, to)) {
+      counter.rows++
+      yield row
+    }
+  }
+  return counter
+}
+
+t.test('range watches on a prefix with no history are live after one step, without reading the revisions table', async (t) => {
+  const { store } = await openTestStore(t)
+  const hub = hubOn(store)
+  t.teardown(() => hub.close())
+  await writeMany(store, 20_000, (i) => `other${i % 1000}`)
+  const table = countTableRows(store)
+  const watches = Array.from({ length: 200 }, () => streamOn(hub))
+  for (const w of watches) {
+    t.teardown(() => w.stream.close())
+    w.stream.send({ kind: 'create', request: watchCreate({ key: 'mine/', rangeEnd: Buffer.from('mine0'), startRevision: 1 }) })
+  }
+  await nextTurn()
+  t.same([hub.counts.slowWatchers, table.rows], [0, 0], 'all 200 synced in one step, no row of the 20,000 revisions read')
+  await putKey(store, 'mine/a', 'new')
+  t.ok(
+    watches.every((w) => w.events().map((e) => e.kv.value.toString()).join() === 'new'),
+    'and the next write on the prefix reached all of them as it committed',
+  )
+})
+
+const seed = testSeed('WATCH_RANGE_SEED')
+
+t.test(`range watches catch up with exactly what a scan of the revisions table gives (WATCH_RANGE_SEED=${seed})`, async (t) => {
+  const rnd = seededRandom(seed)
+  const { store } = await openTestStore(t)
+  const hub = hubOn(store)
+  t.teardown(() => hub.close())
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!
+  // latin1 keys: byte order is not the order of their decoded text
+  const keys = [...Array.from({ length: 30 }, (_, i) => `a/${i}`), ...Array.from({ length: 10 }, (_, i) => `b/${i}`), '\xff', '\xff/x']
+  const bytes = (k: string) => Buffer.from(k, 'latin1')
+  /** One txn of 1..5 puts and deletes (single keys and ranges): its changes share a revision, in order. */
+  const write = (i: number): Promise<void> => {
+    const txn = store.write()
+    const ops = 1 + Math.floor(rnd() * 5)
+    for (let op = 0; op < ops; op++) {
+      const k = pick(keys)
+      const r = rnd()
+      if (r < 0.15) txn.deleteRange(bytes(k), undefined)
+      else if (r < 0.2) txn.deleteRange(bytes(k), bytes(pick(keys)))
+      else txn.put(bytes(k), Buffer.from(`v${i}.${op}`), 0n)
+    }
+    return txn.end()
+  }
+  const writeBatch = async (from: number, n: number) => {
+    for (let i = from; i < from + n; i += 100) await Promise.all(Array.from({ length: Math.min(100, from + n - i) }, (_, j) => write(i + j)))
+  }
+  // keys written once (below every random range deleted): a watch over every key visits them too, so a short
+  // catch-up reads the table instead
+  const once = store.write()
+  for (let i = 0; i < 200; i++) once.put(bytes(`0/${i}`), Buffer.from('once'), 0n)
+  await once.end()
+  // a history longer than one gathering from the key index (8,192 revisions), compacted twice on the way
+  await writeBatch(0, 4000)
+  await (await store.compact(1 + Math.floor(rnd() * (store.committedRev - 1)))).physical
+  await writeBatch(4000, 6000)
+  await (await store.compact(store.compactRev + 1 + Math.floor(rnd() * (store.committedRev - store.compactRev)))).physical
+  const table = countTableRows(store)
+
+  const ranges: Array<[string, string]> = [
+    ['a/', 'a0'], // prefix
+    ['a/1', 'a/3'],
+    ['b/', 'b0'],
+    ['\x00', '\x00'], // every key
+    ['\xff', '\x00'], // every key from \xff on
+    ['c/', 'c0'], // no key ever
+    ['a/5', 'b/5'],
+  ]
+  const watches = Array.from({ length: 30 }, (_, i) => {
+    // and the last revision alone over every key
+    const [key, end] = i === 0 ? ranges[3]! : pick(ranges)
+    const startRevision = i === 0 ? store.committedRev : store.compactRev + Math.floor(rnd() * (store.committedRev - store.compactRev + 1))
+    const filters = rnd() < 0.2 ? [WatchFilter.NOPUT] : rnd() < 0.2 ? [WatchFilter.NODELETE] : []
+    const prevKv = rnd() < 0.3
+    const w = streamOn(hub)
+    t.teardown(() => w.stream.close())
+    w.stream.send({ kind: 'create', request: watchCreate({ key: bytes(key), rangeEnd: bytes(end), startRevision, filters, prevKv }) })
+    return { w, key, end: end === '\x00' ? '' : end, startRevision, filters, prevKv }
+  })
+  await writeBatch(10_000, 500) // written while they catch up
+  while (hub.counts.slowWatchers > 0) await nextTurn()
+  t.ok(table.rows > 0, 'the catch-up of the last revision over every key read the table')
+
+  const describe = (e: Event) =>
+    `${e.type === EventType.PUT ? 'put' : 'del'} ${e.kv.key.toString('latin1')}@${e.kv.modRevision} c${e.kv.createRevision} v${e.kv.version} ${e.kv.value.toString()}` +
+    (e.prevKv ? ` prev ${e.prevKv.value.toString()}@${e.prevKv.modRevision}` : '')
+  const reference = ({ key, end, startRevision, filters, prevKv }: (typeof watches)[number]): string[] => {
+    const out: string[] = []
+    for (const { change } of store.history(startRevision, store.committedRev)) {
+      const k = change.kv.key.toString('latin1')
+      if (k < key || (end !== '' && k >= end)) continue
+      if (filters.includes(change.tombstone ? WatchFilter.NODELETE : WatchFilter.NOPUT)) continue
+      const kv = change.tombstone ? { ...change.kv, createRevision: 0, version: 0, lease: 0n } : change.kv
+      const prev = prevKv
+        ? store.rangeKeys(change.kv.key, undefined, store.committedRev, { limit: 0, rev: change.kv.modRevision - 1, count: false }).kvs[0]
+        : undefined
+      out.push(describe({ type: change.tombstone ? EventType.DELETE : EventType.PUT, kv, ...(prev ? { prevKv: prev } : {}) }))
+    }
+    return out
+  }
+  let mismatches = 0
+  for (const watch of watches) {
+    const want = reference(watch)
+    const got = watch.w.events().map(describe)
+    if (got.join('\n') !== want.join('\n')) {
+      mismatches++
+      t.same(got, want, `watch on [${watch.key}, ${watch.end}) from ${watch.startRevision}`)
+    }
+  }
+  t.equal(mismatches, 0, `all 30 watches (up to revision ${store.committedRev}, compacted at ${store.compactRev}) got the table's events`)
 })
 
 t.test('a watch whose start is compacted while it catches up is canceled as etcd does', async (t) => {

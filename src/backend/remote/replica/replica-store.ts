@@ -117,6 +117,11 @@ export class ReplicaStore implements WatchableStore, IndexRangeSource {
     }
   }
 
+  /** Not counted: a watch's catch-up takes every revision to hold at least one row. */
+  rowsBetween(): undefined {
+    return undefined
+  }
+
   readRow(rev: Revision): StoredChange {
     const rows = this.rows.get(rev.main)
     const row = Array.isArray(rows) ? rows[rev.sub] : rev.sub === 0 ? rows : undefined
