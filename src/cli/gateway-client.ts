@@ -58,11 +58,15 @@ function describe(err: unknown): string {
   return e.code ?? e.cause?.code ?? e.cause?.message ?? e.message
 }
 
-/** POSTs `body` to `url`; resolves with the response once its headers arrive. Network errors become GatewayErrors. */
-export function post(url: string, body: string, tls: ClientTls = {}, timeoutMs?: number): Promise<IncomingMessage> {
+/**
+ * POSTs `body` to `url` (asking for the `accept` media types, when given); resolves with the response once
+ * its headers arrive. Network errors become GatewayErrors.
+ */
+export function post(url: string, body: string, tls: ClientTls = {}, timeoutMs?: number, accept?: string): Promise<IncomingMessage> {
   const https = url.startsWith('https:')
   return new Promise((resolve, reject) => {
-    const options = { method: 'POST', headers: { 'content-type': 'application/json' }, ...(timeoutMs ? { signal: AbortSignal.timeout(timeoutMs) } : {}) }
+    const headers = { 'content-type': 'application/json', ...(accept ? { accept } : {}) }
+    const options = { method: 'POST', headers, ...(timeoutMs ? { signal: AbortSignal.timeout(timeoutMs) } : {}) }
     const req = https ? httpsRequest(url, { ...options, ...tls }, resolve) : httpRequest(url, options, resolve)
     req.on('error', (err) => reject(new GatewayError(describe(err))))
     req.end(body)

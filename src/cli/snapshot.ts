@@ -1,10 +1,6 @@
 /** `etcdgw snapshot save|status|get|restore`: etcdctl's snapshot commands on etcd's db files; save takes the stream through a gateway. */
 import type { Command } from 'commander'
-import { encoders } from '../http/codec/codecs.js'
-import { snapshotRange } from '../snapshot/get.js'
-import { restoreSnapshot } from '../snapshot/restore.js'
 import { saveSnapshotStream } from '../snapshot/save.js'
-import { snapshotStatus } from '../snapshot/status.js'
 import { addTlsOptions, clientTls, type ClientTls, endpointList, endpointsOption, fail, type TlsFlags, writeOutOption } from './gateway-client.js'
 import { gatewaySnapshot } from './gateway-snapshot.js'
 import { intArg, keyRange } from './kv-commands.js'
@@ -53,7 +49,9 @@ export function registerSnapshotCommands(program: Command): void {
     .description('hash, revision, total keys and size of a snapshot (an etcd db file), as etcdctl snapshot status')
     .addOption(writeOutOption(['simple', 'table', 'json']))
     .action((file: string, opts: { writeOut: string }) =>
-      reported(() => {
+      reported(async () => {
+        // each command loads what only it needs when it runs: a save starts without the store's code
+        const { snapshotStatus } = await import('../snapshot/status.js')
         const s = snapshotStatus(file)
         const hash = s.hash.toString(16)
         if (opts.writeOut === 'json') process.stdout.write(JSON.stringify(s) + '\n')
@@ -72,7 +70,8 @@ export function registerSnapshotCommands(program: Command): void {
     .option('--rev <revision>', 'the revision to read at (default: the snapshot\'s)', intArg('revision'))
     .addOption(writeOutOption(['simple', 'json']))
     .action((file: string, key: string, rangeEnd: string | undefined, opts: { prefix?: boolean; keysOnly?: boolean; rev?: string; writeOut: KvFormat }) =>
-      reported(() => {
+      reported(async () => {
+        const [{ snapshotRange }, { encoders }] = await Promise.all([import('../snapshot/get.js'), import('../http/codec/codecs.js')])
         const range = keyRange(key, rangeEnd, opts.prefix)
         const res = snapshotRange(file, {
           key: Buffer.from(range.key ?? '', 'base64'),
@@ -95,6 +94,7 @@ export function registerSnapshotCommands(program: Command): void {
     .action((file: string, opts: { dataDir?: string; name: string; initialCluster: string; initialClusterToken: string; skipHashCheck: boolean }) =>
       reported(async () => {
         const dataDir = opts.dataDir ?? `${opts.name}.etcd`
+        const { restoreSnapshot } = await import('../snapshot/restore.js')
         const ids = await restoreSnapshot(file, { ...opts, dataDir })
         process.stdout.write(`restored snapshot ${file} into ${dataDir} (member ${hexId(ids.memberId)}, cluster ${hexId(ids.clusterId)})\n`)
       }),

@@ -21,4 +21,13 @@ export class TurnTaking {
       else this.busy = false
     }
   }
+
+  /** The steps of `steps`, each taken in a turn of its own: the next asked for only when the previous is taken. */
+  async *each<T>(steps: AsyncIterator<T>): AsyncGenerator<T> {
+    for (;;) {
+      const step = await this.take(() => steps.next())
+      if (step.done) return
+      yield step.value
+    }
+  }
 }
