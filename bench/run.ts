@@ -6,6 +6,7 @@ import { runHostileBench } from './hostile-clients.js'
 import { isOpName, KV_OPS } from './ops.js'
 import { killAllOnExit } from './processes.js'
 import { runRemoteBench } from './remote-bench.js'
+import { runScaleBench } from './scale-bench.js'
 import { runSnapshotBench } from './snapshot-bench.js'
 import { updateResults } from './report.js'
 import { TARGET_NAMES, type TargetName } from './targets.js'
@@ -14,10 +15,13 @@ const USAGE = `npm run bench -- [options]
   --duration S      seconds per cell (10)
   --runs N          runs; medians over them (3)
   --conns 1,10,50   connection counts
-  --only range|put|fanout|snapshot|hostile
+  --only range|put|fanout|snapshot|hostile|scale
                     one KV op only, the watch fan-out (spec §7.3), snapshot save and restore beside
-                    etcdctl, or hostile clients, instead of the KV matrix
-  --keys N          snapshot: keys in the store; --remote: keys the replica loads (0: no load cell); 256-byte values (1000000)
+                    etcdctl, hostile clients, or etcd and etcdgw loaded with many keys (restart, memory,
+                    gets, pages, counts), instead of the KV matrix
+  --keys N          snapshot: keys in the store; --remote: keys the replica loads (0: no load cell);
+                    scale: keys loaded; 256-byte values (1000000)
+  --large-keys N    scale: keys of 1–10 KB in the extra cell (50000)
   --seconds S       hostile clients: how long each flood lasts (20)
   --watchers 1000,10000
                     fan-out: WebSocket watchers on etcdgw (etcd runs at the smallest count)
@@ -57,6 +61,7 @@ async function main(): Promise<void> {
       puts: { type: 'string', default: '100' },
       seconds: { type: 'string', default: '20' },
       keys: { type: 'string', default: '1000000' },
+      'large-keys': { type: 'string', default: '50000' },
       profile: { type: 'string' },
       remote: { type: 'boolean', default: false },
       'no-write': { type: 'boolean', default: false },
@@ -81,6 +86,11 @@ async function main(): Promise<void> {
   if (values.only === 'snapshot') {
     const report = await runSnapshotBench({ keys: Math.round(positive(values.keys, '--keys')) })
     publish('snapshot', report)
+    return
+  }
+  if (values.only === 'scale') {
+    const report = await runScaleBench({ keys: Math.round(positive(values.keys, '--keys')), largeKeys: Math.round(positive(values['large-keys'], '--large-keys')) })
+    publish('scale', report)
     return
   }
   if (values.only === 'hostile') {

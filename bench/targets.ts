@@ -11,6 +11,7 @@ import { stop, track, trackDir } from './processes.js'
 export interface Target {
   readonly name: TargetName
   readonly url: string
+  /** The server process's PID (a new one after restart()). */
   readonly pid: number
   /** Resident set size of the server process now (from /proc). */
   rssBytes(): number
@@ -21,6 +22,11 @@ export interface Target {
   /** Why the process is gone (exit code or signal), or undefined while it runs. */
   exited(): string | undefined
   stop(): Promise<void>
+  /**
+   * Stops the server (SIGTERM, until it exits) and starts it again on the same data: the seconds each
+   * took, the start until the first answered range (asked every 10 ms).
+   */
+  restart(): Promise<{ stopSeconds: number; startSeconds: number }>
 }
 
 export type TargetName = 'etcd' | 'etcdgw' | 'ceiling' | 'etcdgw-remote'
@@ -108,23 +114,53 @@ export async function startFanoutCeiling(): Promise<Target> {
 async function launch(name: TargetName, url: string, dir: string, cmd: string, args: string[]): Promise<Target> {
   const logPath = join(dir, 'server.log')
   const log = openSync(logPath, 'a')
-  const child = track(spawn(cmd, args, { stdio: ['ignore', log, log] }))
-  const pid = child.pid
-  if (pid === undefined) throw new Error(`${name}: could not start ${cmd}`)
+  const start = () => {
+    const started = track(spawn(cmd, args, { stdio: ['ignore', log, log] }))
+    if (started.pid === undefined) throw new Error(`${name}: could not start ${cmd}`)
+    return started
+  }
+  let child = start()
+  const failed = async (err: unknown) => {
+    await stop(child, 'SIGKILL')
+    return new Error(`${name} did not come up on ${url}: ${(err as Error).message}\n--- ${logPath}:\n${tail(logPath)}`)
+  }
   try {
     await waitReady(child, url)
     await seed(url)
   } catch (err) {
-    await stop(child, 'SIGKILL')
-    throw new Error(`${name} did not come up on ${url}: ${(err as Error).message}\n--- ${logPath}:\n${tail(logPath)}`)
+    throw await failed(err)
   }
   const exited = (): string | undefined =>
     child.exitCode !== null || child.signalCode !== null ? String(child.signalCode ?? child.exitCode) : undefined
-  return { name, url, pid, rssBytes: () => rssOf(pid), cpuSeconds: () => cpuOf(pid), diskBytes: () => diskOf(dir), exited, stop: () => stop(child) }
+  const restart = async () => {
+    const stopping = performance.now()
+    await stop(child, 'SIGTERM', READY_TIMEOUT_MS)
+    const starting = performance.now()
+    child = start()
+    try {
+      await waitReady(child, url, 10)
+    } catch (err) {
+      throw await failed(err)
+    }
+    return { stopSeconds: (starting - stopping) / 1000, startSeconds: (performance.now() - starting) / 1000 }
+  }
+  return {
+    name,
+    url,
+    get pid() {
+      return child.pid!
+    },
+    rssBytes: () => rssOf(child.pid!),
+    cpuSeconds: () => cpuOf(child.pid!),
+    diskBytes: () => diskOf(dir),
+    exited,
+    stop: () => stop(child),
+    restart,
+  }
 }
 
-/** Ready = it answers a range on the gateway path with 200. */
-async function waitReady(child: ChildProcess, url: string): Promise<void> {
+/** Ready = it answers a range on the gateway path with 200 (asked every `pollMs`). */
+async function waitReady(child: ChildProcess, url: string, pollMs = 100): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited (${child.signalCode ?? child.exitCode})`)
@@ -135,7 +171,7 @@ async function waitReady(child: ChildProcess, url: string): Promise<void> {
       // not listening yet
     }
     if (Date.now() > deadline) throw new Error(`no 200 from /v3/kv/range within ${READY_TIMEOUT_MS} ms`)
-    await new Promise((r) => setTimeout(r, 100))
+    await new Promise((r) => setTimeout(r, pollMs))
   }
 }
 

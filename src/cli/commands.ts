@@ -15,6 +15,7 @@ export const COMMAND_MODULES: ReadonlyArray<readonly [names: readonly string[], 
   [['backup'], async () => (await import('./backup.js')).registerBackupCommands],
   [['endpoint', 'member'], async () => (await import('./cluster-status.js')).registerClusterStatusCommands],
   [['get', 'put', 'del', 'watch'], async () => (await import('./kv-commands.js')).registerKvCommands],
+  [['version'], async () => (await import('./version.js')).registerVersionCommand],
 ]
 
 /** Registers the command named first on the command line, or every command when that is not one of them. */

@@ -1,11 +1,7 @@
 /** `etcdgw snapshot save|status|get|restore`: etcdctl's snapshot commands on etcd's db files; save takes the stream through a gateway. */
 import type { Command } from 'commander'
-import { encoders } from '../http/codec/codecs.js'
-import { snapshotRange } from '../snapshot/get.js'
-import { restoreSnapshot } from '../snapshot/restore.js'
 import { saveSnapshotStream } from '../snapshot/save.js'
-import { snapshotStatus } from '../snapshot/status.js'
-import { addTlsOptions, clientTls, type ClientTls, endpointList, endpointsOption, fail, type TlsFlags, writeOutOption } from './gateway-client.js'
+import { addAccessOptions, gatewayAccess, type GatewayAccess, endpointList, endpointsOption, fail, type AccessFlags, writeOutOption } from './gateway-client.js'
 import { gatewaySnapshot } from './gateway-snapshot.js'
 import { intArg, keyRange } from './kv-commands.js'
 import { type KvFormat, printRange, type RangeBody } from './kv-output.js'
@@ -16,7 +12,7 @@ export function saveSnapshot(
   endpoint: string,
   file: string,
   onProgress?: (done: number, total: number) => void,
-  tls: ClientTls = {},
+  tls: GatewayAccess = {},
 ): Promise<number> {
   return saveSnapshotStream(gatewaySnapshot(endpoint, tls), file, { onProgress })
 }
@@ -31,13 +27,13 @@ export function progressBar(done: number, total: number): void {
 export function registerSnapshotCommands(program: Command): void {
   const snapshot = program.command('snapshot').description('save, inspect and restore snapshots (as etcdctl snapshot)')
 
-  addTlsOptions(snapshot.command('save <file>'))
+  addAccessOptions(snapshot.command('save <file>'))
     .description('stores a snapshot of the store behind a gateway (ours, or etcd\'s own) in <file>')
     .addOption(endpointsOption())
-    .action(async (file: string, opts: { endpoints: string } & TlsFlags) => {
+    .action(async (file: string, opts: { endpoints: string } & AccessFlags) => {
       const endpoints = endpointList(opts.endpoints)
       if (endpoints.length !== 1) fail('snapshot must be requested to one selected node, not multiple')
-      const tls = clientTls(opts)
+      const tls = gatewayAccess(opts)
       const tty = process.stderr.isTTY === true
       try {
         const size = await saveSnapshot(endpoints[0]!, file, tty ? progressBar : undefined, tls)
@@ -53,7 +49,9 @@ export function registerSnapshotCommands(program: Command): void {
     .description('hash, revision, total keys and size of a snapshot (an etcd db file), as etcdctl snapshot status')
     .addOption(writeOutOption(['simple', 'table', 'json']))
     .action((file: string, opts: { writeOut: string }) =>
-      reported(() => {
+      reported(async () => {
+        // each command loads what only it needs when it runs: a save starts without the store's code
+        const { snapshotStatus } = await import('../snapshot/status.js')
         const s = snapshotStatus(file)
         const hash = s.hash.toString(16)
         if (opts.writeOut === 'json') process.stdout.write(JSON.stringify(s) + '\n')
@@ -72,7 +70,8 @@ export function registerSnapshotCommands(program: Command): void {
     .option('--rev <revision>', 'the revision to read at (default: the snapshot\'s)', intArg('revision'))
     .addOption(writeOutOption(['simple', 'json']))
     .action((file: string, key: string, rangeEnd: string | undefined, opts: { prefix?: boolean; keysOnly?: boolean; rev?: string; writeOut: KvFormat }) =>
-      reported(() => {
+      reported(async () => {
+        const [{ snapshotRange }, { encoders }] = await Promise.all([import('../snapshot/get.js'), import('../http/codec/codecs.js')])
         const range = keyRange(key, rangeEnd, opts.prefix)
         const res = snapshotRange(file, {
           key: Buffer.from(range.key ?? '', 'base64'),
@@ -95,6 +94,7 @@ export function registerSnapshotCommands(program: Command): void {
     .action((file: string, opts: { dataDir?: string; name: string; initialCluster: string; initialClusterToken: string; skipHashCheck: boolean }) =>
       reported(async () => {
         const dataDir = opts.dataDir ?? `${opts.name}.etcd`
+        const { restoreSnapshot } = await import('../snapshot/restore.js')
         const ids = await restoreSnapshot(file, { ...opts, dataDir })
         process.stdout.write(`restored snapshot ${file} into ${dataDir} (member ${hexId(ids.memberId)}, cluster ${hexId(ids.clusterId)})\n`)
       }),

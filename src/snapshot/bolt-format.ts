@@ -31,6 +31,9 @@ export const META_CHECKSUMMED_BYTES = 56
 export const NO_FREELIST = 0xffff_ffff_ffff_ffffn
 export const FREELIST_COUNT_OVERFLOW = 0xffff
 
+/** etcd's snapshot trailer, after the db's bytes: their sha256. */
+export const SHA256_TRAILER_BYTES = 32
+
 /** The page size bbolt takes on Linux amd64 (the OS page size), and the one written here. */
 export const DEFAULT_PAGE_SIZE = 4096
 

@@ -24,14 +24,15 @@ import {
   META_PAGE,
   NO_FREELIST,
   PAGE_HEADER_BYTES,
+  SHA256_TRAILER_BYTES,
   VERSION,
 } from './bolt-format.js'
 
-/** etcd's snapshot trailer: the sha256 of the db bytes before it. */
-const SHA256_BYTES = 32
 const MIN_PAGE_SIZE = 512
 const MAX_PAGE_SIZE = 64 * 1024
 const HASH_CHUNK = 1 << 20
+/** Bytes read at once when pages are read (and memory held for it). */
+const READ_AHEAD_BYTES = 1 << 20
 /** Where lmdb's first meta page has its magic: what etcdgw's snapshots were before they were etcd's. */
 const LMDB_MAGIC_AT = 24
 const LMDB_MAGIC = 0xbeefc0de
@@ -75,6 +76,8 @@ class Visits {
 
 export class BoltFile {
   readonly meta: Meta
+  /** The last block of the file read for its pages (a new buffer each time: earlier pages stay valid). */
+  private block: { start: number; bytes: Buffer } = { start: 0, bytes: Buffer.alloc(0) }
   /** Bytes of the file, the trailer included. */
   readonly fileBytes: number
   /** Whether the file ends in etcd's sha256 trailer (etcdctl's test: its size is 32 past a multiple of 512). */
@@ -85,7 +88,7 @@ export class BoltFile {
     readonly path: string,
   ) {
     this.fileBytes = fstatSync(fd).size
-    this.hasTrailer = this.fileBytes % 512 === SHA256_BYTES
+    this.hasTrailer = this.fileBytes % 512 === SHA256_TRAILER_BYTES
     this.meta = this.readMeta()
     const needed = this.meta.pgid * this.meta.pageSize
     if (needed > this.dataBytes) {
@@ -116,7 +119,7 @@ export class BoltFile {
 
   /** Bytes of the db, before the trailer. */
   get dataBytes(): number {
-    return this.hasTrailer ? this.fileBytes - SHA256_BYTES : this.fileBytes
+    return this.hasTrailer ? this.fileBytes - SHA256_TRAILER_BYTES : this.fileBytes
   }
 
   /** etcd's tx.Size(): the db's pages. */
@@ -134,7 +137,7 @@ export class BoltFile {
       sha.update(chunk.subarray(0, n))
       at += n
     }
-    return sha.digest().equals(this.readAt(this.dataBytes, SHA256_BYTES))
+    return sha.digest().equals(this.readAt(this.dataBytes, SHA256_TRAILER_BYTES))
   }
 
   /** The entries of one top-level bucket in key order; nothing when there is no such bucket. */
@@ -268,13 +271,27 @@ export class BoltFile {
 
   private readPage(id: number, what: string): Page {
     const { pageSize, pgid } = this.meta
-    const head = this.readAt(id * pageSize, PAGE_HEADER_BYTES)
-    const stored = head.readBigUInt64LE(0)
-    if (stored !== BigInt(id)) throw this.fail(`${what}: page ${id} says it is page ${stored}`)
+    const head = this.readAhead(id * pageSize, PAGE_HEADER_BYTES)
+    if (head.readUInt32LE(0) !== id % 0x1_0000_0000 || head.readUInt32LE(4) !== Math.floor(id / 0x1_0000_0000)) {
+      throw this.fail(`${what}: page ${id} says it is page ${head.readBigUInt64LE(0)}`)
+    }
     const overflow = head.readUInt32LE(12)
     if (id + overflow + 1 > pgid) throw this.fail(`${what}: page ${id} overflows ${overflow} pages, past the db's end (${pgid} pages)`)
-    const bytes = overflow === 0 ? this.readAt(id * pageSize, pageSize) : this.readAt(id * pageSize, (overflow + 1) * pageSize)
+    const bytes = this.readAhead(id * pageSize, (overflow + 1) * pageSize)
     return { id, flags: head.readUInt16LE(8), count: head.readUInt16LE(10), bytes }
+  }
+
+  /**
+   * Bytes at `position`, as a view of the last block read when they lie in it; else a new block is read
+   * from there (a tree's pages mostly follow each other in the file, so one read serves many).
+   */
+  private readAhead(position: number, length: number): Buffer {
+    const block = this.block
+    const from = position - block.start
+    if (from >= 0 && from + length <= block.bytes.length) return block.bytes.subarray(from, from + length)
+    if (length > READ_AHEAD_BYTES) return this.readAt(position, length)
+    this.block = { start: position, bytes: this.readAt(position, Math.max(length, Math.min(READ_AHEAD_BYTES, this.fileBytes - position))) }
+    return this.block.bytes.subarray(0, length)
   }
 
   private u64(page: Page, at: number, what: string): number {

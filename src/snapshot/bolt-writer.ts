@@ -3,7 +3,9 @@
  * pages come first and name the root bucket's page and the page count, so a first pass over the same
  * entries lays the pages out without writing them and the second pass writes them. Each bucket is a
  * B+tree built bottom-up as its entries arrive in key order: a page is written once full, and the
- * branch above it gets its first key, so memory holds one open page per tree level.
+ * branch above it gets its first key, so memory holds one open page per tree level. Entries are
+ * written straight into the open page (no object or buffer per entry), and finished pages into
+ * output buffers of about a megabyte, which are handed out whole.
  */
 import {
   BRANCH_PAGE,
@@ -18,30 +20,40 @@ import {
 } from './bolt-format.js'
 import { Errors } from '../errors.js'
 
+/** One entry of a bucket, as the writer takes it. */
+export interface BoltEntry {
+  /** The key; the bucket may reuse its buffer for the next entry. */
+  key: Buffer
+  valueBytes: number
+  /** Writes the value's `valueBytes` bytes at `target[at]` (called in the writing pass only). */
+  writeValue(target: Buffer, at: number): void
+}
+
 export interface BoltBucket {
   name: Buffer
   /**
-   * The bucket's entries in strictly rising key order, called once per pass with the same entries. In
-   * the layout pass (`layout` true) a value may be given by its length alone.
+   * The bucket's entries in strictly rising key order, called once per pass with the same entries. The
+   * writer is done with an entry before it asks for the next, so one entry object may serve them all.
+   * In the layout pass (`layout` true) only the keys' lengths and `valueBytes` count.
    */
-  entries(layout: boolean): Iterable<{ key: Buffer; value: Buffer | number }>
+  entries(layout: boolean): Iterable<BoltEntry>
 }
 
-interface Element {
-  key: Buffer
-  /** the value, or (layout pass) its length */
-  value: Buffer | number
-  flags: number
+/** An entry whose value is a buffer at hand. */
+export function bufferEntry(key: Buffer, value: Buffer): BoltEntry {
+  return { key, valueBytes: value.length, writeValue: (target, at) => void value.copy(target, at) }
 }
-
-const lengthOf = (v: Buffer | number) => (typeof v === 'number' ? v : v.length)
 
 /** Entries handled between two turns of the event loop, so a large db does not stall the process. */
 const ENTRIES_PER_TURN = 4096
+/** Bytes of the buffers finished pages are written into. */
+const OUTPUT_BYTES = 1 << 20
 
-/** Lays out pages: assigns their ids and, when `encoding`, keeps their bytes until taken. */
-class PageWriter {
+/** Assigns page ids and, when `encoding`, keeps the written pages until taken. */
+class PageOutput {
   next = 2
+  private buffer = Buffer.alloc(0)
+  private filled = 0
   private ready: Buffer[] = []
 
   constructor(
@@ -49,57 +61,145 @@ class PageWriter {
     readonly encoding: boolean,
   ) {}
 
-  /** Lays out one page of `elements` (`bytes` long before padding); returns its id. */
-  write(flags: number, elements: Element[], bytes: number): number {
+  /** Assigns the next id to a page of `bytes` (before padding); returns the id and where to write it. */
+  allocate(bytes: number): { id: number; pages: number; at: number } {
     const id = this.next
     const pages = Math.ceil(bytes / this.pageSize)
     this.next += pages
-    if (this.encoding) this.ready.push(this.encode(id, flags, elements, pages))
-    return id
+    if (!this.encoding) return { id, pages, at: 0 }
+    const length = pages * this.pageSize
+    if (this.filled + length > this.buffer.length) {
+      this.settle()
+      // zeroed: the padding after a page's data is zeroes, not what the memory held before
+      this.buffer = Buffer.alloc(Math.max(OUTPUT_BYTES, length))
+      this.filled = 0
+    }
+    const at = this.filled
+    this.filled += length
+    return { id, pages, at }
+  }
+
+  /** The buffer the last allocated page is written into. */
+  get target(): Buffer {
+    return this.buffer
   }
 
   /** The pages written since the last call. */
   take(): Buffer[] {
+    this.settle()
     const pages = this.ready
     this.ready = []
     return pages
   }
 
-  private encode(id: number, flags: number, elements: Element[], pages: number): Buffer {
-    const page = Buffer.alloc(pages * this.pageSize)
-    page.writeBigUInt64LE(BigInt(id), 0)
-    page.writeUInt16LE(flags, 8)
-    page.writeUInt16LE(elements.length, 10)
-    page.writeUInt32LE(pages - 1, 12)
-    let data = PAGE_HEADER_BYTES + elements.length * ELEMENT_BYTES
-    elements.forEach((e, i) => {
-      const at = PAGE_HEADER_BYTES + i * ELEMENT_BYTES
-      const value = e.value as Buffer
-      if (flags === BRANCH_PAGE) {
-        page.writeUInt32LE(data - at, at)
-        page.writeUInt32LE(e.key.length, at + 4)
-        value.copy(page, at + 8)
-      } else {
-        page.writeUInt32LE(e.flags, at)
-        page.writeUInt32LE(data - at, at + 4)
-        page.writeUInt32LE(e.key.length, at + 8)
-        page.writeUInt32LE(value.length, at + 12)
-      }
-      data += e.key.copy(page, data)
-      if (flags !== BRANCH_PAGE) data += value.copy(page, data)
-    })
-    return page
+  private settle(): void {
+    if (this.filled === 0) return
+    this.ready.push(this.buffer.subarray(0, this.filled))
+    this.buffer = this.buffer.subarray(this.filled)
+    this.filled = 0
   }
+}
+
+/**
+ * One open page of a tree level: its elements' fields, and their keys and values in the order they
+ * come, which become the page's data area behind the element headers when the page is written.
+ */
+class OpenPage {
+  count = 0
+  /** Bytes of the page so far: header, elements and data. */
+  bytes = PAGE_HEADER_BYTES
+  written = 0
+  firstKey: Buffer | undefined
+  /** Per element: data offset, key length, value length (leaf) or child page id (branch), flags. */
+  private fields = new Float64Array(4 * 64)
+  private data = Buffer.allocUnsafe(0)
+  private dataBytes = 0
+
+  constructor(readonly branch: boolean) {}
+
+  /** Adds an element of `key` and `valueBytes` (leaf) or child `pgid` (branch); returns where its value goes in the data. */
+  add(key: Buffer, valueBytes: number, pgidOrFlags: number, encoding: boolean): number {
+    const i = this.count++
+    if (i === 0) this.firstKey = Buffer.from(key)
+    const stored = this.branch ? key.length : key.length + valueBytes
+    this.bytes += ELEMENT_BYTES + stored
+    if (!encoding) return 0
+    if (this.fields.length < 4 * this.count) {
+      const grown = new Float64Array(this.fields.length * 2)
+      grown.set(this.fields)
+      this.fields = grown
+    }
+    const f = 4 * i
+    this.fields[f] = this.dataBytes
+    this.fields[f + 1] = key.length
+    this.fields[f + 2] = this.branch ? pgidOrFlags : valueBytes
+    this.fields[f + 3] = this.branch ? 0 : pgidOrFlags
+    if (this.dataBytes + stored > this.data.length) {
+      // zeroed: a value written short would otherwise put old memory in the file
+      const grown = Buffer.alloc(Math.max(2 * this.data.length, this.dataBytes + stored, 8192))
+      this.data.copy(grown, 0, 0, this.dataBytes)
+      this.data = grown
+    }
+    const at = this.dataBytes
+    key.copy(this.data, at)
+    this.dataBytes += stored
+    return at + key.length
+  }
+
+  get dataArea(): Buffer {
+    return this.data
+  }
+
+  /** Writes the page as page `id` of `pages` pages at `target[at]`. */
+  encode(target: Buffer, at: number, id: number, pages: number): void {
+    writeU64LE(target, at, id)
+    target.writeUInt16LE(this.branch ? BRANCH_PAGE : LEAF_PAGE, at + 8)
+    target.writeUInt16LE(this.count, at + 10)
+    target.writeUInt32LE(pages - 1, at + 12)
+    const headers = PAGE_HEADER_BYTES + this.count * ELEMENT_BYTES
+    for (let i = 0; i < this.count; i++) {
+      const el = at + PAGE_HEADER_BYTES + i * ELEMENT_BYTES
+      const f = 4 * i
+      // an element's pos counts from the element itself
+      const pos = headers + this.fields[f]! - (PAGE_HEADER_BYTES + i * ELEMENT_BYTES)
+      if (this.branch) {
+        target.writeUInt32LE(pos, el)
+        target.writeUInt32LE(this.fields[f + 1]!, el + 4)
+        writeU64LE(target, el + 8, this.fields[f + 2]!)
+      } else {
+        target.writeUInt32LE(this.fields[f + 3]!, el)
+        target.writeUInt32LE(pos, el + 4)
+        target.writeUInt32LE(this.fields[f + 1]!, el + 8)
+        target.writeUInt32LE(this.fields[f + 2]!, el + 12)
+      }
+    }
+    this.data.copy(target, at + headers, 0, this.dataBytes)
+  }
+
+  clear(): void {
+    this.count = 0
+    this.bytes = PAGE_HEADER_BYTES
+    this.dataBytes = 0
+    this.firstKey = undefined
+  }
+}
+
+function writeU64LE(b: Buffer, at: number, n: number): void {
+  b.writeUInt32LE(n % 0x1_0000_0000, at)
+  b.writeUInt32LE(Math.floor(n / 0x1_0000_0000), at + 4)
 }
 
 /** One bucket's tree: level 0 is the open leaf page, each level above the open branch page over it. */
 class TreeBuilder {
-  private readonly levels: Array<{ elements: Element[]; bytes: number; written: number }> = []
+  private readonly levels: OpenPage[] = []
 
-  constructor(private readonly pages: PageWriter) {}
+  constructor(private readonly out: PageOutput) {}
 
-  add(key: Buffer, value: Buffer | number, flags = 0): void {
-    this.addAt(0, { key, value, flags })
+  add(entry: BoltEntry, flags = 0): void {
+    const leaf = this.level(0)
+    this.makeRoom(0, ELEMENT_BYTES + entry.key.length + entry.valueBytes)
+    const at = leaf.add(entry.key, entry.valueBytes, flags, this.out.encoding)
+    if (this.out.encoding) entry.writeValue(leaf.dataArea, at)
   }
 
   /** Writes the open pages; returns the root page's id. */
@@ -107,67 +207,61 @@ class TreeBuilder {
     for (let i = 0; ; i++) {
       const level = this.level(i)
       if (level.written === 0 && i === this.levels.length - 1) return this.flush(i, true)
-      if (level.elements.length > 0) this.flush(i, false)
+      if (level.count > 0) this.flush(i, false)
     }
   }
 
-  private addAt(depth: number, e: Element): void {
+  /** Writes the open page at `depth` first when `size` more bytes would not fit it. */
+  private makeRoom(depth: number, size: number): void {
     const level = this.level(depth)
-    const size = ELEMENT_BYTES + e.key.length + (depth === 0 ? lengthOf(e.value) : 0)
-    if (level.elements.length > 0 && level.bytes + size > this.pages.pageSize) this.flush(depth, false)
-    level.elements.push(e)
-    level.bytes += size
+    if (level.count > 0 && level.bytes + size > this.out.pageSize) this.flush(depth, false)
   }
 
   private flush(depth: number, root: boolean): number {
     const level = this.level(depth)
-    const id = this.pages.write(depth === 0 ? LEAF_PAGE : BRANCH_PAGE, level.elements, level.bytes)
-    const first = level.elements[0]
-    level.elements = []
-    level.bytes = PAGE_HEADER_BYTES
+    const { id, pages, at } = this.out.allocate(level.bytes)
+    if (this.out.encoding) level.encode(this.out.target, at, id, pages)
+    const first = level.firstKey
+    level.clear()
     level.written++
-    if (first && !root) this.addAt(depth + 1, { key: first.key, value: u64le(id), flags: 0 })
+    if (first && !root) {
+      this.makeRoom(depth + 1, ELEMENT_BYTES + first.length)
+      this.level(depth + 1).add(first, 0, id, this.out.encoding)
+    }
     return id
   }
 
-  private level(depth: number) {
-    while (this.levels.length <= depth) this.levels.push({ elements: [], bytes: PAGE_HEADER_BYTES, written: 0 })
+  private level(depth: number): OpenPage {
+    while (this.levels.length <= depth) this.levels.push(new OpenPage(this.levels.length > 0))
     return this.levels[depth]!
   }
-}
-
-function u64le(n: number): Buffer {
-  const b = Buffer.alloc(8)
-  b.writeBigUInt64LE(BigInt(n))
-  return b
 }
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 /** Every page after the meta pages, as laid out: each bucket's tree, then the root bucket's (last). */
-async function* writeTrees(buckets: BoltBucket[], pages: PageWriter): AsyncGenerator<Buffer[], number> {
+async function* writeTrees(buckets: BoltBucket[], out: PageOutput): AsyncGenerator<Buffer[], number> {
   const roots: Array<{ name: Buffer; root: number }> = []
   let handled = 0
   for (const bucket of buckets) {
-    const tree = new TreeBuilder(pages)
-    for (const { key, value } of bucket.entries(!pages.encoding)) {
-      tree.add(key, value)
+    const tree = new TreeBuilder(out)
+    for (const entry of bucket.entries(!out.encoding)) {
+      tree.add(entry)
       if (++handled % ENTRIES_PER_TURN === 0) {
-        yield pages.take()
+        yield out.take()
         await nextTurn()
       }
     }
     roots.push({ name: bucket.name, root: tree.finish() })
-    yield pages.take()
   }
-  const top = new TreeBuilder(pages)
+  const top = new TreeBuilder(out)
   for (const { name, root } of roots.sort((a, b) => Buffer.compare(a.name, b.name))) {
     const header = Buffer.alloc(BUCKET_HEADER_BYTES)
-    header.writeBigUInt64LE(BigInt(root), 0)
-    top.add(name, header, BUCKET_LEAF)
+    writeU64LE(header, 0, root)
+    top.add(bufferEntry(name, header), BUCKET_LEAF)
   }
   const root = top.finish()
-  yield pages.take()
+  yield out.take()
   return root
 }
 
@@ -184,7 +278,7 @@ export interface BoltLayout {
  * writes them; no freelist is written (bbolt's NoFreelistSync, as etcd 3.4's own files have it).
  */
 export async function layOutBolt(buckets: BoltBucket[], txid = 2n, pageSize = DEFAULT_PAGE_SIZE): Promise<BoltLayout> {
-  const counter = new PageWriter(pageSize, false)
+  const counter = new PageOutput(pageSize, false)
   const counting = writeTrees(buckets, counter)
   let step = await counting.next()
   while (!step.done) step = await counting.next()
@@ -195,10 +289,10 @@ export async function layOutBolt(buckets: BoltBucket[], txid = 2n, pageSize = DE
     async *pages() {
       const meta = { pageSize, flags: 0, root, sequence: 0n, freelist: NO_FREELIST, pgid, txid }
       yield [encodeMetaPage(meta, 0), encodeMetaPage({ ...meta, txid: txid - 1n }, 1)]
-      const writer = new PageWriter(pageSize, true)
-      const written = yield* writeTrees(buckets, writer)
-      if (written !== root || writer.next !== pgid) {
-        throw Errors.snapshotChanged(writer.next, pgid)
+      const out = new PageOutput(pageSize, true)
+      const written = yield* writeTrees(buckets, out)
+      if (written !== root || out.next !== pgid) {
+        throw Errors.snapshotChanged(out.next, pgid)
       }
     },
   }

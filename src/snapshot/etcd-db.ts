@@ -42,11 +42,16 @@ export interface RevKey {
 
 export function encodeRevKey(main: number, sub: number, tombstone = false): Buffer {
   const b = Buffer.allocUnsafe(tombstone ? REV_KEY_BYTES + 1 : REV_KEY_BYTES)
+  writeRevKey(b, main, sub)
+  return b
+}
+
+/** Writes a revision key into `b`, which is one byte longer for a tombstone's. */
+export function writeRevKey(b: Buffer, main: number, sub: number): void {
   writeU64(b, 0, main)
   b[8] = 0x5f
   writeU64(b, 9, sub)
-  if (tombstone) b[REV_KEY_BYTES] = TOMBSTONE_MARK
-  return b
+  if (b.length > REV_KEY_BYTES) b[REV_KEY_BYTES] = TOMBSTONE_MARK
 }
 
 export function decodeRevKey(b: Buffer): RevKey {
@@ -92,28 +97,18 @@ const fromLong = (l: { low: number; high: number }) => BigInt.asIntN(64, (BigInt
  */
 export function encodeKeyValue(kv: KeyValue): Buffer {
   const b = Buffer.allocUnsafe(keyValueSize(kv))
-  let at = 0
-  const varint = (n: number) => {
-    while (n >= 0x80) {
-      b[at++] = (n % 0x80) | 0x80
-      n = Math.floor(n / 0x80)
-    }
-    b[at++] = n
-  }
-  const bytes = (tag: number, v: Buffer) => {
-    b[at++] = tag
-    varint(v.length)
-    at += v.copy(b, at)
-  }
-  const int = (tag: number, n: number) => {
-    b[at++] = tag
-    varint(n)
-  }
-  if (kv.key.length > 0) bytes(0x0a, kv.key)
-  if (kv.createRevision !== 0) int(0x10, kv.createRevision)
-  if (kv.modRevision !== 0) int(0x18, kv.modRevision)
-  if (kv.version !== 0) int(0x20, kv.version)
-  if (kv.value.length > 0) bytes(0x2a, kv.value)
+  writeKeyValue(kv, b, 0)
+  return b
+}
+
+/** Writes `kv` as an mvccpb.KeyValue at `b[start]`: keyValueSize(kv) bytes. */
+export function writeKeyValue(kv: KeyValue, b: Buffer, start: number): void {
+  let at = start
+  if (kv.key.length > 0) at = writeBytesField(b, at, 0x0a, kv.key)
+  if (kv.createRevision !== 0) at = writeVarint(b, writeTag(b, at, 0x10), kv.createRevision)
+  if (kv.modRevision !== 0) at = writeVarint(b, writeTag(b, at, 0x18), kv.modRevision)
+  if (kv.version !== 0) at = writeVarint(b, writeTag(b, at, 0x20), kv.version)
+  if (kv.value.length > 0) at = writeBytesField(b, at, 0x2a, kv.value)
   if (kv.lease !== 0n) {
     b[at++] = 0x30
     for (let u = BigInt.asUintN(64, kv.lease); ; u >>= 7n) {
@@ -124,23 +119,137 @@ export function encodeKeyValue(kv: KeyValue): Buffer {
       b[at++] = Number(u & 0x7fn) | 0x80
     }
   }
-  return b
 }
 
+// each writes at b[at] and returns where it ended
+function writeTag(b: Buffer, at: number, tag: number): number {
+  b[at] = tag
+  return at + 1
+}
+
+function writeVarint(b: Buffer, at: number, n: number): number {
+  while (n >= 0x80) {
+    b[at++] = (n % 0x80) | 0x80
+    n = Math.floor(n / 0x80)
+  }
+  b[at++] = n
+  return at
+}
+
+function writeBytesField(b: Buffer, at: number, tag: number, v: Buffer): number {
+  at = writeVarint(b, writeTag(b, at, tag), v.length)
+  return at + v.copy(b, at)
+}
+
+/**
+ * An mvccpb.KeyValue, read by hand (a restore reads every revision of a store): its key and value are
+ * views of `b`. Unknown fields are skipped; a known one of the wrong wire type, a field past the end
+ * or an int64 out of range is an error.
+ */
 export function decodeKeyValue(b: Buffer): KeyValue {
   const kv: KeyValue = { key: EMPTY, value: EMPTY, createRevision: 0, modRevision: 0, version: 0, lease: 0n }
-  decodeFields(b, 'mvccpb.KeyValue', [0, 2, 0, 0, 0, 2, 0], (field, r) => {
+  const r = new WireReader(b, 'mvccpb.KeyValue')
+  while (r.at < b.length) {
+    const tag = r.varint32()
+    const field = tag >>> 3
+    const wire = tag & 7
+    if (field === 0) throw r.fail('field number 0')
+    const expected = field <= 6 ? KEY_VALUE_WIRE_TYPES[field] : undefined
+    if (expected !== undefined && wire !== expected) throw r.fail(`field ${field} has wire type ${wire}`)
     switch (field) {
-      case 1: kv.key = bytes(r); return true
-      case 2: kv.createRevision = revision(r); return true
-      case 3: kv.modRevision = revision(r); return true
-      case 4: kv.version = revision(r); return true
-      case 5: kv.value = bytes(r); return true
-      case 6: kv.lease = fromLong(r.int64()); return true
-      default: return false
+      case 1: kv.key = r.bytes(); break
+      case 2: kv.createRevision = r.revision(); break
+      case 3: kv.modRevision = r.revision(); break
+      case 4: kv.version = r.revision(); break
+      case 5: kv.value = r.bytes(); break
+      case 6: kv.lease = r.int64(); break
+      default: r.skip(wire)
     }
-  })
+  }
   return kv
+}
+
+/** mvccpb.KeyValue's fields' wire types, by field number: 0 varint, 2 length-delimited. */
+const KEY_VALUE_WIRE_TYPES = [-1, 2, 0, 0, 0, 2, 0]
+
+/** A cursor over protobuf's wire format in a buffer, every read checked against its end. */
+class WireReader {
+  at = 0
+
+  constructor(
+    private readonly b: Buffer,
+    private readonly what: string,
+  ) {}
+
+  /** A varint of at most 32 bits (a tag or a length). */
+  varint32(): number {
+    let n = 0
+    for (let shift = 0; shift < 35; shift += 7) {
+      const byte = this.byte()
+      n += (byte & 0x7f) * 2 ** shift
+      if (byte < 0x80) {
+        if (n > 0xffff_ffff) throw this.fail('a varint32 is out of range')
+        return n
+      }
+    }
+    throw this.fail('a varint32 runs past 5 bytes')
+  }
+
+  /** An int64 that must be a revision: 0 to 2^53 - 1, read without a bigint. */
+  revision(): number {
+    const start = this.at
+    let n = 0
+    for (let shift = 0; ; shift += 7) {
+      const byte = this.byte()
+      n += (byte & 0x7f) * 2 ** shift
+      if (byte < 0x80) break
+      if (shift >= 49) {
+        // past 8 bytes: read again as what it may be (2^56 and up, negative, or padded)
+        this.at = start
+        return checkedRevision(this.int64())
+      }
+    }
+    return checkedRevision(n)
+  }
+
+  int64(): bigint {
+    let n = 0n
+    for (let shift = 0n; shift < 70n; shift += 7n) {
+      const byte = this.byte()
+      n |= BigInt(byte & 0x7f) << shift
+      if (byte < 0x80) return BigInt.asIntN(64, n)
+    }
+    throw this.fail('a varint runs past 10 bytes')
+  }
+
+  /** A length-delimited field's bytes, as a view. */
+  bytes(): Buffer {
+    const length = this.varint32()
+    if (this.at + length > this.b.length) throw this.fail(`${length} bytes at ${this.at} run past its end`)
+    this.at += length
+    return this.b.subarray(this.at - length, this.at)
+  }
+
+  skip(wire: number): void {
+    if (wire === 0) this.int64()
+    else if (wire === 2) this.bytes()
+    else if (wire === 1 || wire === 5) this.advance(wire === 1 ? 8 : 4)
+    else throw this.fail(`wire type ${wire}`)
+  }
+
+  fail(message: string): EtcdError {
+    return Errors.snapshotInvalid(`a ${this.what} record does not decode: ${message}`)
+  }
+
+  private advance(n: number): void {
+    if (this.at + n > this.b.length) throw this.fail(`${n} bytes at ${this.at} run past its end`)
+    this.at += n
+  }
+
+  private byte(): number {
+    if (this.at >= this.b.length) throw this.fail(`a varint runs past its end`)
+    return this.b[this.at++]!
+  }
 }
 
 /** leasepb.Lease: ID 1, TTL 2 (RemainingTTL 3 is etcd's checkpoint, not written here). */
@@ -193,8 +302,11 @@ const EMPTY = Buffer.alloc(0)
 const bytes = (r: protobuf.Reader) => Buffer.from(r.bytes())
 
 function revision(r: protobuf.Reader): number {
-  const v = fromLong(r.int64())
-  if (v < 0n || v > BigInt(Number.MAX_SAFE_INTEGER)) throw Errors.snapshotInvalid(`int64 field ${v} is out of range`)
+  return checkedRevision(fromLong(r.int64()))
+}
+
+function checkedRevision(v: number | bigint): number {
+  if (v < 0 || v > Number.MAX_SAFE_INTEGER) throw Errors.snapshotInvalid(`int64 field ${v} is out of range`)
   return Number(v)
 }
 

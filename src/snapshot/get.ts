@@ -31,7 +31,10 @@ export function snapshotRange(file: string, req: SnapshotRangeRequest): RangeRes
       current = Math.max(current, rev.main)
       const kv = decodeKeyValue(value)
       if (!inRange(kv.key)) continue
-      if (req.revision <= 0 || rev.main <= req.revision) latest.set(kv.key.toString('latin1'), rev.tombstone ? undefined : kv)
+      // the record's key and value are views of its page: copied when kept
+      if (req.revision <= 0 || rev.main <= req.revision) {
+        latest.set(kv.key.toString('latin1'), rev.tombstone ? undefined : { ...kv, key: Buffer.from(kv.key), value: Buffer.from(kv.value) })
+      }
     }
     const revision = req.revision <= 0 ? current : req.revision
     if (revision > current) throw Errors.futureRev()

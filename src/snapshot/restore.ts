@@ -85,14 +85,21 @@ export function openChecked(file: string, skipHashCheck: boolean): BoltFile {
   }
 }
 
-/** The `key` bucket's records in revision order, each decoded and checked against its revision. */
+/**
+ * The `key` bucket's records in revision order, each decoded and checked against its revision (key and
+ * value are views of the page they were read from).
+ */
 export function* keyChanges(db: BoltFile): Generator<{ main: number; sub: number; change: StoredChange }> {
+  let last = { main: 0, sub: 0 }
   for (const { key, value } of db.entries(BUCKETS.key)) {
     const rev = decodeRevKey(key)
     const kv = decodeKeyValue(value)
     const at = `${db.path}: revision ${rev.main}/${rev.sub}`
     if (kv.key.length === 0) throw Errors.snapshotInvalid(`${at} has no key`)
     if (rev.main < 1) throw Errors.snapshotInvalid(`${at} is below revision 1`)
+    // the bucket's keys rise, but a revision may be there both as a change and as a tombstone
+    if (rev.main === last.main && rev.sub === last.sub) throw Errors.snapshotInvalid(`${at} is there twice`)
+    last = rev
     if (rev.tombstone) {
       yield { ...rev, change: { tombstone: true, kv: { ...kv, value: Buffer.alloc(0), createRevision: 0, version: 0, lease: 0n, modRevision: rev.main } } }
       continue

@@ -9,6 +9,7 @@ import { open } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { SnapshotChunk } from '../backend/backend.js'
 import { Errors } from '../errors.js'
+import { SHA256_TRAILER_BYTES } from './bolt-format.js'
 
 export interface SaveOptions {
   /** The temp name to write to (default `<file>.part`); it is removed when the save fails. */
@@ -17,6 +18,9 @@ export interface SaveOptions {
   onProgress?: (done: number, total: number) => void
 }
 
+/** Bytes of blobs written to the file together. */
+const WRITE_BYTES = 1 << 20
+
 /** Saves the stream into `file`; resolves to the db's size in bytes (the trailer not counted). */
 export async function saveSnapshotStream(chunks: AsyncIterable<SnapshotChunk>, file: string, opts: SaveOptions = {}): Promise<number> {
   const temp = opts.tempFile ?? `${file}.part`
@@ -24,18 +28,29 @@ export async function saveSnapshotStream(chunks: AsyncIterable<SnapshotChunk>, f
   const sha = createHash('sha256')
   let written = 0
   let pending: Buffer | undefined
+  // blobs are written a batch at a time: one write per blob would cost more than the copy
+  let batch: Buffer[] = []
+  let batchBytes = 0
+  const writeBatch = async () => {
+    if (batch.length > 0) await out.writev(batch)
+    batch = []
+    batchBytes = 0
+  }
   try {
     for await (const chunk of chunks) {
       // each blob but the last is data; the last is the sha256 of all data
       if (pending) {
         sha.update(pending)
-        await out.write(pending)
+        batch.push(pending)
+        batchBytes += pending.length
         written += pending.length
+        if (batchBytes >= WRITE_BYTES) await writeBatch()
       }
       pending = chunk.blob
       opts.onProgress?.(written + pending.length, written + pending.length + chunk.remainingBytes)
     }
-    if (!pending || pending.length !== 32) throw Errors.snapshotInvalid('the stream ended without its sha256 message')
+    await writeBatch()
+    if (!pending || pending.length !== SHA256_TRAILER_BYTES) throw Errors.snapshotInvalid('the stream ended without its sha256 message')
     if (!sha.digest().equals(pending)) throw Errors.snapshotInvalid('sha256 mismatch: the stream was damaged')
     await out.write(pending)
     await out.sync()

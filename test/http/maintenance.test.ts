@@ -210,6 +210,17 @@ t.test('snapshot stream framing: 32 KiB chunks with remaining_bytes, then the sh
   t.notOk('remaining_bytes' in msgs.at(-1)!)
   const { createHash } = await import('node:crypto')
   t.same(blobs.at(-1), createHash('sha256').update(data).digest())
+
+  // beyond etcd: asked for application/octet-stream, the same snapshot as the file etcdctl writes
+  for (const accept of ['application/octet-stream', 'application/json;q=0.5, Application/Octet-Stream;q=1']) {
+    const raw = await app.inject({ method: 'POST', url: '/v3/maintenance/snapshot', payload: '{}', headers: { accept } })
+    t.equal(raw.statusCode, 200)
+    t.equal(raw.headers['content-type'], 'application/octet-stream', accept)
+    t.equal(Number(raw.headers['content-length']), data.length + 32)
+    t.same(raw.rawPayload, Buffer.concat(blobs), 'the db bytes, then their sha256')
+  }
+  const other = await app.inject({ method: 'POST', url: '/v3/maintenance/snapshot', payload: '{}', headers: { accept: 'application/json' } })
+  t.equal(other.headers['content-type'], 'application/json', 'any other Accept gets etcd\'s JSON lines')
 })
 
 t.test('/health, /livez, /readyz methods and bodies; /metrics parses as Prometheus text', async (t) => {

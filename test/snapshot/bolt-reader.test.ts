@@ -13,7 +13,7 @@ import t, { type Test } from 'tap'
 import { openEmbeddedBackend } from '../../src/backend/embedded/index.js'
 import { EtcdError, GrpcCode } from '../../src/errors.js'
 import { fnv64a } from '../../src/snapshot/bolt-format.js'
-import { layOutBolt } from '../../src/snapshot/bolt-writer.js'
+import { bufferEntry, layOutBolt } from '../../src/snapshot/bolt-writer.js'
 import { snapshotRange } from '../../src/snapshot/get.js'
 import { restoreSnapshot } from '../../src/snapshot/restore.js'
 import { snapshotStatus } from '../../src/snapshot/status.js'
@@ -37,10 +37,12 @@ function write(bytes: Buffer): string {
 
 /** A db of etcd's buckets with `n` revisions in `key`: a tree of several levels. */
 async function craftedDb(n: number): Promise<Buffer> {
-  const entries = Array.from({ length: n }, (_, i) => ({
-    key: encodeRevKey(i + 2, 0),
-    value: encodeKeyValue({ key: Buffer.from(`k${i}`), value: Buffer.alloc(100, i), createRevision: i + 2, modRevision: i + 2, version: 1, lease: 0n }),
-  }))
+  const entries = Array.from({ length: n }, (_, i) =>
+    bufferEntry(
+      encodeRevKey(i + 2, 0),
+      encodeKeyValue({ key: Buffer.from(`k${i}`), value: Buffer.alloc(100, i), createRevision: i + 2, modRevision: i + 2, version: 1, lease: 0n }),
+    ),
+  )
   const buckets = Object.values(BUCKETS)
     .sort()
     .map((name) => ({ name: Buffer.from(name), entries: () => (name === BUCKETS.key ? entries : []) }))

@@ -22,6 +22,14 @@ t.test('an etcd snapshot in etcdgw', { skip: missing }, async (t) => {
   const saved = await etcdctl(['--endpoints', etcd.url, 'snapshot', 'save', file])
   t.equal(saved.code, 0, saved.stderr)
 
+  t.test("save through etcd's own gateway, which answers JSON lines whatever the Accept", async (t) => {
+    const viaGateway = join(tmp, 'via-gateway.db')
+    const ours = await etcdgw(['snapshot', 'save', viaGateway, '--endpoints', etcd.url])
+    t.equal(ours.code, 0, ours.stderr)
+    const [theirs, status] = await Promise.all([etcdctl(['snapshot', 'status', file, '-w', 'json']), etcdctl(['snapshot', 'status', viaGateway, '-w', 'json'])])
+    t.same(JSON.parse(status.stdout), JSON.parse(theirs.stdout), 'the same db as etcdctl saved')
+  })
+
   t.test('status prints what etcdctl prints', async (t) => {
     for (const format of ['simple', 'table', 'json']) {
       const [theirs, ours] = await Promise.all([etcdctl(['snapshot', 'status', file, '-w', format]), etcdgw(['snapshot', 'status', file, '-w', format])])

@@ -25,6 +25,8 @@ export class Compaction {
   /** Reads below this revision fail (-1: never compacted). */
   rev = -1
   private finishedRev = -1
+  /** The revision whose compaction is recorded durably. */
+  private markedRev = -1
   /** The removal of superseded rows, one compaction after the other. */
   private physical: Promise<void> = Promise.resolve()
   private observer: CompactionObserver | undefined
@@ -39,16 +41,27 @@ export class Compaction {
     this.observer = observer
   }
 
+  /** The revision of the last compaction recorded durably (-1 when none). */
+  recordedRev(): number {
+    return (this.file.meta.get('compactScheduled') as number | undefined) ?? -1
+  }
+
+  /** Whether the index's compaction is recorded durably (not while a compaction is being recorded). */
+  get recorded(): boolean {
+    return this.rev === this.markedRev
+  }
+
   /**
-   * Applies the recorded compaction to a freshly rebuilt index and finishes its removal if a crash cut
-   * it short. Returns the recorded revision (-1 when none).
+   * Applies the recorded compaction to an index rebuilt at start-up (unless it was compacted at that
+   * revision already: `indexCompactedAt`) and finishes its removal if a crash cut it short. Returns the
+   * recorded revision (-1 when none).
    */
-  async restore(): Promise<number> {
-    const scheduled = (this.file.meta.get('compactScheduled') as number | undefined) ?? -1
+  async restore(indexCompactedAt: number): Promise<number> {
+    const scheduled = this.recordedRev()
     this.finishedRev = (this.file.meta.get('compactFinished') as number | undefined) ?? -1
     if (scheduled > 0) {
-      this.rev = scheduled
-      this.index.compact(scheduled)
+      this.rev = this.markedRev = scheduled
+      if (scheduled > indexCompactedAt) this.index.compact(scheduled)
       if (this.finishedRev < scheduled) await this.deleteSuperseded(scheduled)
     }
     return scheduled
@@ -70,6 +83,7 @@ export class Compaction {
     const entry = this.applied.stage()
     const writesBefore = this.file.writesSettled()
     await recorded
+    this.markedRev = rev
     this.applied.commit(entry)
     this.physical = this.idle().then(async () => {
       await writesBefore

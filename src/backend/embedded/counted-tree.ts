@@ -7,6 +7,8 @@
 const MAX_ENTRIES = 64
 /** A node below this many entries is merged with a neighbour. */
 const MIN_ENTRIES = MAX_ENTRIES >> 2
+/** Entries per node of a tree built from sorted entries: room is left for the inserts that follow. */
+const BUILT_ENTRIES = (MAX_ENTRIES * 3) >> 2
 
 class Leaf<V> {
   constructor(
@@ -58,6 +60,34 @@ export class CountedTree<V> {
 
   constructor(private readonly isLive: (value: V) => boolean) {}
 
+  /** A tree of `keys` (sorted, distinct) and their `values`, built level by level without a search. */
+  static fromSorted<V>(isLive: (value: V) => boolean, keys: string[], values: V[]): CountedTree<V> {
+    const tree = new CountedTree<V>(isLive)
+    if (keys.length === 0) return tree
+    let level: Node<V>[] = []
+    let previous: Leaf<V> | undefined
+    for (let at = 0; at < keys.length; at += BUILT_ENTRIES) {
+      const leaf = new Leaf<V>(keys.slice(at, at + BUILT_ENTRIES), values.slice(at, at + BUILT_ENTRIES), 0, undefined)
+      leaf.live = tree.recount(leaf)
+      if (previous) previous.next = leaf
+      previous = leaf
+      level.push(leaf)
+    }
+    while (level.length > 1) {
+      const up: Node<V>[] = []
+      for (let at = 0; at < level.length; at += BUILT_ENTRIES) {
+        const children = level.slice(at, at + BUILT_ENTRIES)
+        const branch = new Branch<V>(children.map(firstKey), children, 0)
+        branch.live = tree.recount(branch)
+        up.push(branch)
+      }
+      level = up
+    }
+    tree.root = level[0]!
+    tree.entries = keys.length
+    return tree
+  }
+
   get size(): number {
     return this.entries
   }
@@ -65,6 +95,14 @@ export class CountedTree<V> {
   /** Live entries in the whole tree. */
   get live(): number {
     return this.root.live
+  }
+
+  /** The value of `key`, or undefined when the tree does not hold it. */
+  get(key: string): V | undefined {
+    let node = this.root
+    while (node instanceof Branch) node = node.children[childIndex(node.keys, key)]!
+    const at = lowerBound(node.keys, key)
+    return node.keys[at] === key ? node.values[at] : undefined
   }
 
   /** Adds a key the tree does not hold yet. */

@@ -2,19 +2,21 @@
  * The embedded store as etcd 3.4's db: its tables read through one lmdb read transaction and laid out
  * in etcd's buckets, so etcdctl can check and restore what `/v3/maintenance/snapshot` streams.
  */
-import type { BoltBucket } from '../../snapshot/bolt-writer.js'
+import { type BoltBucket, type BoltEntry, bufferEntry } from '../../snapshot/bolt-writer.js'
+import type { KeyValue } from '../backend.js'
 import {
   AUTH_KEYS,
   BUCKETS,
   encodeAlarmMember,
   encodeAuthRole,
   encodeAuthUser,
-  encodeKeyValue,
   encodeLease,
   encodeRevKey,
   encodeU64,
   META_KEYS,
   REV_KEY_BYTES,
+  writeKeyValue,
+  writeRevKey,
 } from '../../snapshot/etcd-db.js'
 import { FRESH_AUTH } from '../../auth/auth-store.js'
 import { AUTH_META_KEY, fromSaved, type SavedAuth } from '../../auth/saved-auth.js'
@@ -25,14 +27,13 @@ import { decodeRevKey } from './revision.js'
 
 /** etcd 3.4's cluster version, as its `cluster` bucket records it. */
 const CLUSTER_VERSION = '3.4.0'
-/** Stand-ins for revision keys in the layout pass, where only their lengths count. */
-const REV_KEY_SHAPE = Buffer.alloc(REV_KEY_BYTES)
-const TOMBSTONE_KEY_SHAPE = Buffer.alloc(REV_KEY_BYTES + 1)
 
-type Entry = { key: Buffer; value: Buffer | number }
+type Entry = { key: Buffer; value: Buffer }
 
-const bucket = (name: string, entries: (layout: boolean) => Iterable<Entry>): BoltBucket => ({ name: Buffer.from(name), entries })
-const none = () => []
+const bucket = (name: string, entries: (layout: boolean) => Iterable<BoltEntry>): BoltBucket => ({ name: Buffer.from(name), entries })
+/** A bucket of few entries, built whole. */
+const small = (name: string, entries: () => Entry[]): BoltBucket => bucket(name, () => entries().map(({ key, value }) => bufferEntry(key, value)))
+const none = (): Entry[] => []
 const str = (s: string) => Buffer.from(s, 'latin1')
 
 /** The embedded store's tables a snapshot reads besides its revisions and meta (open them before its transaction). */
@@ -53,49 +54,41 @@ export function etcdBuckets(txn: StoreReadTxn): BoltBucket[] {
   }
   const byKey = (entries: Entry[]) => entries.sort((a, b) => Buffer.compare(a.key, b.key))
   return [
-    bucket(BUCKETS.alarm, () => {
+    small(BUCKETS.alarm, () => {
       const alarms = meta<Array<[string, number]>>('alarms') ?? []
       return alarms
         .map(([member, alarm]) => ({ key: encodeAlarmMember(BigInt(member), alarm), value: Buffer.alloc(0) }))
         .sort((a, b) => Buffer.compare(a.key, b.key))
     }),
-    bucket(BUCKETS.auth, () => {
+    small(BUCKETS.auth, () => {
       const { enabled, revision } = auth()
       const entries = [{ key: str(AUTH_KEYS.revision), value: encodeU64(revision) }]
       // etcd writes the flag the first time auth is enabled, and keeps it (as 0) once disabled
       if (enabled || revision > 1) entries.unshift({ key: str(AUTH_KEYS.enabled), value: Buffer.from([enabled ? 1 : 0]) })
       return entries
     }),
-    bucket(BUCKETS.authRoles, () => byKey(auth().roles.map((r) => ({ key: Buffer.from(r.name), value: encodeAuthRole(r) })))),
-    bucket(BUCKETS.authUsers, () => byKey(auth().users.map((u) => ({ key: Buffer.from(u.name), value: encodeAuthUser(u) })))),
-    bucket(BUCKETS.cluster, () => [{ key: str('clusterVersion'), value: str(CLUSTER_VERSION) }]),
+    small(BUCKETS.authRoles, () => byKey(auth().roles.map((r) => ({ key: Buffer.from(r.name), value: encodeAuthRole(r) })))),
+    small(BUCKETS.authUsers, () => byKey(auth().users.map((u) => ({ key: Buffer.from(u.name), value: encodeAuthUser(u) })))),
+    small(BUCKETS.cluster, () => [{ key: str('clusterVersion'), value: str(CLUSTER_VERSION) }]),
     bucket(BUCKETS.key, function* (layout) {
-      for (const { key, value } of txn.revisions.getRange({ transaction })) {
-        const rev = decodeRevKey(key)
-        if (layout) {
-          // only lengths count here: nothing is decoded or encoded
-          const row = decodeChangeShape(value)
-          const size = row.tombstone ? bytesFieldSize(row.key.length) : keyValueSize(row)
-          yield { key: row.tombstone ? TOMBSTONE_KEY_SHAPE : REV_KEY_SHAPE, value: size }
-          continue
-        }
-        // the row is encoded before the next one is read, so it is read in place
-        const { kv, tombstone } = decodeChange(value)
-        // etcd keeps only the key in a tombstone's record: its revision is in the record's key
-        const record = tombstone ? { ...kv, modRevision: 0 } : kv
-        yield { key: encodeRevKey(rev.main, rev.sub, tombstone), value: encodeKeyValue(record) }
+      const entry = new RevisionEntry()
+      // the writer is done with each row before the next is read, so rows are read in place
+      for (const { key, value } of txn.revisionRows.getRange({ transaction })) {
+        if (layout) entry.measure(value)
+        else entry.read(key, value)
+        yield entry
       }
     }),
     bucket(BUCKETS.lease, function* () {
       for (const { key, value } of txn.tables.get(LEASES)!.getRange({ transaction })) {
         const id = Buffer.from(key)
         // the lessor keeps each lease's TTL, in seconds, as the row's value
-        yield { key: id, value: encodeLease({ id: id.readBigInt64BE(), ttl: value as number }) }
+        yield bufferEntry(id, encodeLease({ id: id.readBigInt64BE(), ttl: value as number }))
       }
     }),
-    bucket(BUCKETS.members, none),
-    bucket(BUCKETS.membersRemoved, none),
-    bucket(BUCKETS.meta, () => {
+    small(BUCKETS.members, none),
+    small(BUCKETS.membersRemoved, none),
+    small(BUCKETS.meta, () => {
       const scheduled = meta<number>('compactScheduled') ?? -1
       const finished = meta<number>('compactFinished') ?? -1
       const revision = Math.max(lastRevision(), scheduled, 1)
@@ -106,4 +99,39 @@ export function etcdBuckets(txn: StoreReadTxn): BoltBucket[] {
       return entries
     }),
   ]
+}
+
+/**
+ * The `key` bucket's entry for one row of the revisions table, reused for every row: its revision key
+ * written into one of two buffers (a tombstone's is a byte longer), its record written by the bolt
+ * writer straight into its page.
+ */
+class RevisionEntry implements BoltEntry {
+  key = Buffer.alloc(REV_KEY_BYTES)
+  valueBytes = 0
+  private readonly revKey = this.key
+  private readonly tombstoneKey = Buffer.alloc(REV_KEY_BYTES + 1)
+  private record: KeyValue | undefined
+
+  /** The layout pass: only the lengths of the row's key and record, nothing decoded or encoded. */
+  measure(row: Buffer): void {
+    const shape = decodeChangeShape(row)
+    this.key = shape.tombstone ? this.tombstoneKey : this.revKey
+    this.valueBytes = shape.tombstone ? bytesFieldSize(shape.key.length) : keyValueSize(shape)
+  }
+
+  /** `row` (of revision key `rev`) as etcd keeps it; its key and value stay views of the row. */
+  read(rev: Buffer, row: Buffer): void {
+    const { main, sub } = decodeRevKey(rev)
+    const { kv, tombstone } = decodeChange(row)
+    this.key = tombstone ? this.tombstoneKey : this.revKey
+    writeRevKey(this.key, main, sub)
+    // etcd keeps only the key in a tombstone's record: its revision is in the record's key
+    this.record = tombstone ? { ...kv, modRevision: 0 } : kv
+    this.valueBytes = keyValueSize(this.record)
+  }
+
+  writeValue(target: Buffer, at: number): void {
+    writeKeyValue(this.record!, target, at)
+  }
 }

@@ -7,85 +7,123 @@ import type { Revision } from './revision.js'
  * as latin1 strings, whose code-unit order is the raw byte order, so the B+tree sorts like etcd.
  * The tree counts the keys alive at the newest revision per subtree, so a count there is a walk down it.
  */
-type Generation = Revision[]
+/** A key's revisions as a restart state saves them, oldest first. */
+export interface SavedHistory {
+  mainAt(i: number): number
+  /** sub × 2, plus 1 for a tombstone. */
+  taggedSubAt(i: number): number
+}
 
-class KeyHistory {
-  /** The last generation is the live one; it is empty when the key is currently deleted. */
-  generations: Generation[] = [[]]
+/** Adds a saved key: its oldest revision, and the later ones as (main, tagged sub) pairs. */
+export type AddSavedKey = (key: string, firstMain: number, firstTaggedSub: number, more: number[] | undefined) => void
+
+/**
+ * A key's revisions (puts and tombstones) in revision order, as etcd's keyIndex holds them in
+ * generations: a generation ends with its tombstone, and the revisions after the last tombstone are
+ * the live generation (none while the key is deleted). Each revision is two numbers: main, and
+ * sub × 2 + 1 for a tombstone (sub × 2 for a put). The oldest one is held in the object itself and any
+ * others in `more`, so a key written once is one object, whatever the number of keys.
+ */
+class KeyHistory implements SavedHistory {
+  constructor(
+    /** The oldest revision's main (-1: none, the history is empty), and its sub × 2 + tombstone. */
+    private firstMain = -1,
+    private firstSub = 0,
+    /** The later revisions, as pairs likewise. */
+    private more: number[] | undefined = undefined,
+  ) {}
+
+  get length(): number {
+    return this.firstMain < 0 ? 0 : 1 + (this.more ? this.more.length >> 1 : 0)
+  }
+
+  mainAt(i: number): number {
+    return i === 0 ? this.firstMain : this.more![2 * i - 2]!
+  }
+
+  /** sub × 2, plus 1 for a tombstone. */
+  taggedSubAt(i: number): number {
+    return i === 0 ? this.firstSub : this.more![2 * i - 1]!
+  }
+
+  private isTombstone(i: number): boolean {
+    return (this.taggedSubAt(i) & 1) === 1
+  }
+
+  private revisionAt(i: number): Revision {
+    return { main: this.mainAt(i), sub: this.taggedSubAt(i) >>> 1 }
+  }
 
   put(rev: Revision): void {
-    const last = this.generations.length - 1
-    const g = this.generations[last]!
-    // a new generation is made at its exact size: pushing onto an empty array reserves room for 17
-    if (g.length === 0) this.generations[last] = [rev]
-    else g.push(rev)
+    this.append(rev.main, rev.sub * 2)
   }
 
   /** Records a delete: the tombstone closes the live generation. */
   tombstone(rev: Revision): void {
-    this.put(rev)
-    this.generations.push([])
+    this.append(rev.main, rev.sub * 2 + 1)
+  }
+
+  private append(main: number, taggedSub: number): void {
+    if (this.firstMain < 0) {
+      this.firstMain = main
+      this.firstSub = taggedSub
+    } else if (this.more) this.more.push(main, taggedSub)
+    else this.more = [main, taggedSub]
   }
 
   /** Takes back the last put or tombstone (a write that failed before it was committed). */
   undo(): void {
-    if (this.generations[this.generations.length - 1]!.length === 0 && this.generations.length > 1) this.generations.pop()
-    this.generations[this.generations.length - 1]!.pop()
+    if (this.more && this.more.length > 0) this.more.length -= 2
+    else this.firstMain = -1
   }
 
   /** True while the key exists at the newest revision the index holds. */
   get alive(): boolean {
-    return this.generations[this.generations.length - 1]!.length > 0
+    const n = this.length
+    return n > 0 && !this.isTombstone(n - 1)
   }
 
   isEmpty(): boolean {
-    return this.generations.length === 1 && this.generations[0]!.length === 0
+    return this.firstMain < 0
+  }
+
+  /** The position of the newest revision at or before `atRev`, or -1 when the key did not exist then. */
+  private at(atRev: number): number {
+    let i = this.length - 1
+    while (i >= 0 && this.mainAt(i) > atRev) i--
+    // the key was deleted at or before atRev
+    return i >= 0 && this.isTombstone(i) ? -1 : i
   }
 
   /** The revision that holds the key's value as of `atRev`, or undefined when the key did not exist then. */
   get(atRev: number): Revision | undefined {
-    const g = this.findGeneration(atRev)
-    if (!g) return undefined
-    for (let i = g.length - 1; i >= 0; i--) {
-      if (g[i]!.main <= atRev) return g[i]
-    }
-    return undefined
+    const i = this.at(atRev)
+    return i < 0 ? undefined : this.revisionAt(i)
   }
 
-  private findGeneration(atRev: number): Generation | undefined {
-    const last = this.generations.length - 1
-    for (let i = last; i >= 0; i--) {
-      const g = this.generations[i]!
-      if (g.length === 0) continue
-      // a closed generation whose tombstone is at or before atRev means the key was deleted then
-      if (i !== last && g[g.length - 1]!.main <= atRev) return undefined
-      if (g[0]!.main <= atRev) return g
-    }
-    return undefined
+  existsAt(atRev: number): boolean {
+    return this.at(atRev) >= 0
   }
 
   /** Every revision of the key (puts and tombstones) with `from` <= main <= `to`, in revision order. */
   between(from: number, to: number, out: Revision[]): void {
-    for (const g of this.generations) {
-      // generations and their revisions are in revision order: skip to `from`, stop past `to`
-      if (g.length === 0 || g[g.length - 1]!.main < from) continue
-      let lo = 0
-      let hi = g.length - 1
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1
-        if (g[mid]!.main < from) lo = mid + 1
-        else hi = mid
-      }
-      for (let i = lo; i < g.length; i++) {
-        if (g[i]!.main > to) return
-        out.push(g[i]!)
-      }
+    // revisions are in revision order: skip to `from`, stop past `to`
+    let lo = 0
+    let hi = this.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (this.mainAt(mid) < from) lo = mid + 1
+      else hi = mid
+    }
+    for (let i = lo, n = this.length; i < n; i++) {
+      if (this.mainAt(i) > to) return
+      out.push(this.revisionAt(i))
     }
   }
 
   has(rev: Revision): boolean {
-    for (const g of this.generations) {
-      for (const r of g) if (r.main === rev.main && r.sub === rev.sub) return true
+    for (let i = 0, n = this.length; i < n; i++) {
+      if (this.mainAt(i) === rev.main && this.taggedSubAt(i) >>> 1 === rev.sub) return true
     }
     return false
   }
@@ -95,25 +133,38 @@ class KeyHistory {
    * newest revision <= atRev of the generation alive at atRev, unless that revision is a lone tombstone.
    */
   compact(atRev: number): void {
-    let genIdx = 0
-    let g = this.generations[0]!
-    while (genIdx < this.generations.length - 1) {
-      if (g[g.length - 1]!.main > atRev) break
-      genIdx++
-      g = this.generations[genIdx]!
-    }
-    let keepFrom = -1
-    for (let i = g.length - 1; i >= 0; i--) {
-      if (g[i]!.main <= atRev) {
+    const n = this.length
+    // the generation alive at atRev starts after the last tombstone at or before it...
+    let start = 0
+    for (let i = 0; i < n && this.mainAt(i) <= atRev; i++) if (this.isTombstone(i)) start = i + 1
+    // ...and ends with the next tombstone (closed) or with the newest revision (the live generation)
+    let end = start
+    while (end < n && !this.isTombstone(end)) end++
+    const closed = end < n
+    if (closed) end++
+    let keepFrom = start
+    for (let i = end - 1; i >= start; i--) {
+      if (this.mainAt(i) <= atRev) {
         keepFrom = i
         break
       }
     }
-    if (g.length > 0) {
-      if (keepFrom !== -1) this.generations[genIdx] = g = g.slice(keepFrom)
-      if (g.length === 1 && genIdx !== this.generations.length - 1) genIdx++
+    if (end - keepFrom === 1 && closed) keepFrom = end
+    this.dropBefore(keepFrom)
+  }
+
+  /** Drops the oldest `count` revisions. */
+  private dropBefore(count: number): void {
+    if (count === 0) return
+    const n = this.length
+    if (count >= n) {
+      this.firstMain = -1
+      this.more = undefined
+      return
     }
-    if (genIdx > 0) this.generations = this.generations.slice(genIdx)
+    this.firstMain = this.mainAt(count)
+    this.firstSub = this.taggedSubAt(count)
+    this.more = count + 1 < n ? this.more!.slice(2 * count) : undefined
   }
 }
 
@@ -122,21 +173,79 @@ export interface IndexedKey {
   rev: Revision
 }
 
+const isAlive = (h: KeyHistory) => h.alive
+
 export class KeyIndex {
   /** Every key in byte order, for ranges. */
-  private readonly tree = new CountedTree<KeyHistory>((h) => h.alive)
+  private tree = new CountedTree<KeyHistory>(isAlive)
   /**
    * The same histories by key. A point lookup (every put, single-key range and compare) is a hash probe
    * instead of a walk down the tree, whose cache misses cost ~2 µs per walk at a few 100k keys.
    */
-  private readonly byKey = new Map<string, KeyHistory>()
+  private byKey = new Map<string, KeyHistory>()
+  /**
+   * After load(), the keys from this one on are not in byKey yet (lookups walk the tree for them) until
+   * mapKeys() has added them; undefined once byKey holds every key. Inserting a million keys into a Map
+   * takes longer than loading the whole index, so a start-up does not wait for it.
+   */
+  private unmapped: string | undefined
+
+  /**
+   * Replaces what the index holds with the `keyCount` keys `produce` adds, in byte order (distinct), as
+   * forEachHistory gave them. When `produce` throws, the index is left as it was.
+   */
+  load(keyCount: number, produce: (add: AddSavedKey) => void): void {
+    const keys = new Array<string>(keyCount)
+    const histories = new Array<KeyHistory>(keyCount)
+    let n = 0
+    produce((key, firstMain, firstTaggedSub, more) => {
+      keys[n] = key
+      histories[n++] = new KeyHistory(firstMain, firstTaggedSub, more)
+    })
+    if (n !== keyCount) throw new Error(`${n} keys where ${keyCount} were announced`)
+    this.byKey = new Map()
+    this.tree = CountedTree.fromSorted(isAlive, keys, histories)
+    this.unmapped = keyCount > 0 ? keys[0] : undefined
+  }
+
+  /** Adds up to `budget` more keys to the map of keys after a load(); true once it holds every key. */
+  mapKeys(budget: number): boolean {
+    if (this.unmapped === undefined) return true
+    let left = budget
+    let next: string | undefined
+    this.tree.forEachFrom(this.unmapped, (k, h) => {
+      if (left-- === 0) {
+        next = k
+        return false
+      }
+      this.byKey.set(k, h)
+    })
+    this.unmapped = next
+    return next === undefined
+  }
+
+  private lookup(key: string): KeyHistory | undefined {
+    return this.byKey.get(key) ?? (this.unmapped !== undefined && key >= this.unmapped ? this.tree.get(key) : undefined)
+  }
+
+  /**
+   * Every key that had a revision at or before `upTo`, in byte order, with its history and how many of
+   * its revisions (the oldest) are at or before `upTo` (read them before the index changes again).
+   */
+  forEachHistory(upTo: number, visit: (key: string, history: SavedHistory, revisions: number) => void): void {
+    this.tree.forEachFrom('', (k, h) => {
+      let n = h.length
+      while (n > 0 && h.mainAt(n - 1) > upTo) n--
+      if (n > 0) visit(k, h, n)
+    })
+  }
 
   get size(): number {
-    return this.byKey.size
+    return this.tree.size
   }
 
   get(key: string, atRev: number): Revision | undefined {
-    return this.byKey.get(key)?.get(atRev)
+    return this.lookup(key)?.get(atRev)
   }
 
   put(key: string, rev: Revision): void {
@@ -150,13 +259,13 @@ export class KeyIndex {
 
   /** Takes back the key's last put or tombstone. */
   undo(key: string): void {
-    if (!this.byKey.has(key)) return
+    if (!this.lookup(key)) return
     this.change(key, (h) => h.undo())
   }
 
   /** True when the key exists at the newest revision the index holds. */
   aliveNow(key: string): boolean {
-    return this.byKey.get(key)?.alive ?? false
+    return this.lookup(key)?.alive ?? false
   }
 
   /** How many keys in [key, end) ('' = every key >= key) exist at the newest revision the index holds. */
@@ -170,7 +279,7 @@ export class KeyIndex {
    */
   revisions(key: string, from: number, to: number): Revision[] {
     const out: Revision[] = []
-    this.byKey.get(key)?.between(from, to, out)
+    this.lookup(key)?.between(from, to, out)
     return out
   }
 
@@ -196,7 +305,7 @@ export class KeyIndex {
 
   /** True while the index still references this revision of the key (compaction keeps its row). */
   has(key: string, rev: Revision): boolean {
-    return this.byKey.get(key)?.has(rev) ?? false
+    return this.lookup(key)?.has(rev) ?? false
   }
 
   /**
@@ -223,7 +332,7 @@ export class KeyIndex {
     if (end !== '' && end <= key) return n
     this.tree.forEachFrom(key, (k, h) => {
       if (end !== '' && k >= end) return false
-      if (h.get(atRev)) n++
+      if (h.existsAt(atRev)) n++
     })
     return n
   }
@@ -239,7 +348,7 @@ export class KeyIndex {
 
   /** Applies `edit` to the key's history, keeping the tree's live counts and the key's presence in step. */
   private change(key: string, edit: (h: KeyHistory) => void): void {
-    const h = this.byKey.get(key)
+    const h = this.lookup(key)
     if (!h) {
       const created = new KeyHistory()
       edit(created)

@@ -14,6 +14,9 @@ export interface StoredChange {
 const TOMBSTONE = 1
 const HEADER_BYTES = 1 + 8 + 8 + 8 + 8 + 4
 
+/** A row's lease: most rows have none, which is read without making a bigint. */
+const readLease = (b: Buffer): bigint => (b.readUInt32BE(25) === 0 && b.readUInt32BE(29) === 0 ? 0n : b.readBigInt64BE(25))
+
 /** The bytes of a row holding `kv`. */
 export const encodedLength = (kv: Pick<KeyValue, 'key' | 'value'>): number => HEADER_BYTES + kv.key.length + kv.value.length
 
@@ -42,7 +45,7 @@ export function decodeChange(b: Buffer): StoredChange {
       createRevision: readU64(b, 1),
       modRevision: readU64(b, 9),
       version: readU64(b, 17),
-      lease: b.readBigInt64BE(25),
+      lease: readLease(b),
       value: b.subarray(keyEnd, b.length),
     },
   }
@@ -75,7 +78,7 @@ export function decodeIndexedChange(b: Buffer): IndexedChange {
   return {
     key: b.toString('latin1', HEADER_BYTES, HEADER_BYTES + keyLen),
     tombstone: (b[0]! & TOMBSTONE) !== 0,
-    lease: b.readUInt32BE(25) === 0 && b.readUInt32BE(29) === 0 ? 0n : b.readBigInt64BE(25),
+    lease: readLease(b),
   }
 }
 
@@ -87,7 +90,7 @@ export function decodeChangeShape(b: Buffer): KeyValueShape & { tombstone: boole
     createRevision: readU64(b, 1),
     modRevision: readU64(b, 9),
     version: readU64(b, 17),
-    lease: b.readBigInt64BE(25),
+    lease: readLease(b),
     key: { length: keyLength },
     value: { length: b.length - HEADER_BYTES - keyLength },
   }

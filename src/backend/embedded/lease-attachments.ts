@@ -29,6 +29,11 @@ export class LeaseAttachments {
     return this.byKey.get(key) ?? 0n
   }
 
+  /** Every attached key and its lease. */
+  entries(): Iterable<[string, bigint]> {
+    return this.byKey.entries()
+  }
+
   /** The keys attached to `lease`, in byte order. */
   keysOf(lease: bigint): string[] {
     return [...(this.byLease.get(lease) ?? [])].sort()

@@ -100,24 +100,10 @@ export class EmbeddedMaintenance implements Maintenance {
       const layout = await layOutBolt(etcdBuckets(txn))
       const sha = createHash('sha256')
       let sent = 0
-      let blob = Buffer.allocUnsafe(SNAPSHOT_CHUNK_BYTES)
-      let filled = 0
-      for await (const pages of layout.pages()) {
-        for (const page of pages) {
-          for (let copied = 0; copied < page.length; ) {
-            const n = page.copy(blob, filled, copied)
-            copied += n
-            filled += n
-            if (filled === blob.length || sent + filled === layout.size) {
-              const full = blob.subarray(0, filled)
-              sent += filled
-              sha.update(full)
-              yield { remainingBytes: layout.size - sent, blob: full }
-              blob = Buffer.allocUnsafe(SNAPSHOT_CHUNK_BYTES)
-              filled = 0
-            }
-          }
-        }
+      for await (const blob of blobs(layout.pages())) {
+        sent += blob.length
+        sha.update(blob)
+        yield { remainingBytes: layout.size - sent, blob }
       }
       if (sent !== layout.size) throw Errors.snapshotIncomplete(sent, layout.size)
       yield { remainingBytes: 0, blob: sha.digest() }
@@ -130,4 +116,27 @@ export class EmbeddedMaintenance implements Maintenance {
   async moveLeader(targetId: bigint): Promise<void> {
     if (targetId !== this.store.memberId) throw Errors.badLeaderTransferee()
   }
+}
+
+/** `pages` cut into blobs of SNAPSHOT_CHUNK_BYTES (the last one shorter), copied only where a blob spans two buffers. */
+async function* blobs(pages: AsyncIterable<Buffer[]>): AsyncGenerator<Buffer> {
+  let partial = Buffer.allocUnsafe(SNAPSHOT_CHUNK_BYTES)
+  let filled = 0
+  for await (const buffers of pages) {
+    for (const buffer of buffers) {
+      let at = 0
+      if (filled > 0) {
+        const n = buffer.copy(partial, filled, 0)
+        filled += n
+        at = n
+        if (filled < SNAPSHOT_CHUNK_BYTES) continue
+        yield partial
+        partial = Buffer.allocUnsafe(SNAPSHOT_CHUNK_BYTES)
+        filled = 0
+      }
+      for (; buffer.length - at >= SNAPSHOT_CHUNK_BYTES; at += SNAPSHOT_CHUNK_BYTES) yield buffer.subarray(at, at + SNAPSHOT_CHUNK_BYTES)
+      filled = buffer.copy(partial, 0, at)
+    }
+  }
+  if (filled > 0) yield partial.subarray(0, filled)
 }

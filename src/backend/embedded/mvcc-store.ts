@@ -12,6 +12,7 @@ import { decodeChange, decodeChangeKey, decodeChangeVersion, encodeChange, type 
 import { LeaseAttachments } from './lease-attachments.js'
 import { startMember, type MemberIdentity } from './member-identity.js'
 import { decodeRevKey, encodeRevKey, type Revision } from './revision.js'
+import { encodeRestartState, readRestartState, type RestartState, writeRestartState } from './restart-state.js'
 import { KEYS_PER_ROW_READ, RowCounts } from './row-counts.js'
 import { type FileObserver, queued, STORE_FILE, StoreFile, type StoreReadTxn } from './store-file.js'
 import type { CommitListener, RangeOptions, RangeResult, ReadView, WatchableStore } from './views.js'
@@ -19,6 +20,25 @@ import { WriteTxn, type TxnStore } from './write-txn.js'
 
 /** A count at a past revision may always read back this many rows written since, however small its range. */
 const MIN_CORRECTION_ROWS = 64
+/** The store file's record of the last restart state saved (its id). */
+const RESTART_STATE_KEY = 'restartState'
+/**
+ * The index is saved in the background at most this often, when at least SAVE_AFTER_ROWS rows came since
+ * the last save (a crash's restart reads those rows back). A save holds the event loop while it encodes
+ * the index: about 0.3 s at 1,000,000 keys.
+ */
+const SAVE_EVERY_MS = 60_000
+const SAVE_AFTER_ROWS = 10_000
+/** Keys added to the index's map of keys per turn of the event loop after a start-up from the restart state (~10 ms). */
+const KEYS_MAPPED_PER_TURN = 20_000
+
+/** How the store's index was made at start-up. */
+export interface StoreStartup {
+  /** Loaded from the restart state saved beside the store file (else rebuilt from the rows). */
+  fromRestartState: boolean
+  /** Rows of the revisions table read (after the restart state's revision, when there was one). */
+  rowsRead: number
+}
 
 /**
  * A revisions table (row per change, keyed by (main, sub) revision) plus the in-memory key index.
@@ -43,6 +63,11 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
   private readonly listeners = new Set<CommitListener>()
   private defragmentation: Promise<void> | undefined
   private putTotal = 0
+  /** Rows the restart state on disk does not cover. */
+  private unsavedRows = 0
+  private saving: Promise<boolean> | undefined
+  private saveTimer: NodeJS.Timeout | undefined
+  startup: StoreStartup = { fromRestartState: false, rowsRead: 0 }
 
   private constructor(
     /** The data dir's member folder, private to this process's user: the store's files live here. */
@@ -70,6 +95,10 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
     const applied = await AppliedIndex.open(file)
     const store = new MvccStore(dir, file, member, applied, attachments)
     await store.restore()
+    store.mapKeys()
+    store.saveTimer = setInterval(() => {
+      if (store.unsavedRows >= SAVE_AFTER_ROWS) void store.saveRestartState()
+    }, SAVE_EVERY_MS).unref()
     return store
   }
 
@@ -203,6 +232,7 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
       () => {
         this.pending.delete(rev)
         this.rowCounts.record(rev, changes.length)
+        this.unsavedRows += changes.length
         this.putTotal += txn.putBytes
         if (rev > this.committedRev) this.committedRev = rev
         applied?.()
@@ -318,13 +348,70 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
     return this.compaction.compact(rev, this.currentRev)
   }
 
-  /** Waits for in-flight writes and compaction, then closes the files. Idempotent. */
+  /**
+   * Saves the key index, the lease attachments and the row counts as of the durable revision beside the
+   * store file, so that the next start-up loads them and reads only the rows written after. Resolves
+   * false when it did not: a compaction not yet recorded (the index would not match the durable rows),
+   * or the file could not be written (the next start-up rebuilds the index from the rows).
+   */
+  saveRestartState(): Promise<boolean> {
+    this.saving ??= this.saveIndex().finally(() => (this.saving = undefined))
+    return this.saving
+  }
+
+  private async saveIndex(): Promise<boolean> {
+    if (!this.compaction.recorded) return false
+    const rev = this.committedRev
+    const covered = this.unsavedRows
+    const { id, bytes } = encodeRestartState({
+      rev,
+      compactRev: this.compaction.rev,
+      keysHeld: this.index.size,
+      forEachHistory: (visit) => this.index.forEachHistory(rev, visit),
+      leases: () => this.leasesAt(rev),
+      rowCounts: this.rowCounts.save(),
+    })
+    try {
+      await writeRestartState(this.dir, bytes)
+      // recorded after the file is durable: a start-up trusts only the file whose id the store file names
+      await this.file.writable()
+      await this.file.meta.put(RESTART_STATE_KEY, id)
+    } catch {
+      return false
+    }
+    this.unsavedRows -= covered
+    return true
+  }
+
+  /** The lease of every key attached to one at durable revision `rev` (writes after it may be applied). */
+  private *leasesAt(rev: number): Generator<[string, bigint]> {
+    const unsettled = new Set<string>()
+    for (const rows of this.pending.values()) for (const row of rows) if (row) unsettled.add(row.kv.key.toString('latin1'))
+    for (const entry of this.attachments.entries()) if (!unsettled.has(entry[0])) yield entry
+    // a key an applied write changed: the lease of its put at `rev`, from the durable row
+    for (const key of unsettled) {
+      const put = this.index.get(key, rev)
+      const lease = put ? this.readRow(put).kv.lease : 0n
+      if (lease !== 0n) yield [key, lease]
+    }
+  }
+
+  /** Waits for in-flight writes and compaction, saves the restart state, then closes the files. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    clearInterval(this.saveTimer)
     await this.file.writesSettled()
     await this.compaction.idle()
+    await this.saving
+    await this.saveRestartState()
     await this.file.close()
+  }
+
+  /** Fills the index's map of keys after a load, a slice per turn of the event loop. */
+  private mapKeys(): void {
+    if (this.closed || this.index.mapKeys(KEYS_MAPPED_PER_TURN)) return
+    setImmediate(() => this.mapKeys()).unref()
   }
 
   private assertUsable(): void {
@@ -332,12 +419,15 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
   }
 
   /**
-   * Rebuilds the key index and the lease attachments from the revisions table in one pass (in revision
-   * order, so each key ends attached to the lease of its newest put), then the compaction.
+   * Loads the key index, the lease attachments and the row counts from the restart state when there is
+   * one to trust, then reads the rows after it (all rows when there is none) in one pass, in revision
+   * order, so each key ends attached to the lease of its newest put; then the compaction.
    */
   private async restore(): Promise<void> {
-    let last = 1
-    for (const { key, value: row } of this.file.indexRows()) {
+    const saved = this.loadRestartState()
+    let last = saved?.rev ?? 1
+    let rowsRead = 0
+    for (const { key, value: row } of this.file.indexRows(saved ? saved.rev + 1 : 0)) {
       const rev = decodeRevKey(key)
       if (row.tombstone) {
         this.index.tombstone(row.key, rev)
@@ -348,9 +438,33 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
       }
       this.rowCounts.record(rev.main, 1)
       last = rev.main
+      rowsRead++
     }
-    const scheduled = await this.compaction.restore()
+    this.startup = { fromRestartState: saved !== undefined, rowsRead }
+    this.unsavedRows = rowsRead
+    const scheduled = await this.compaction.restore(saved?.compactRev ?? -1)
     // a compaction can have removed every row up to its revision, so it bounds the current revision too
     this.currentRev = this.committedRev = Math.max(last, scheduled, 1)
+  }
+
+  /**
+   * Loads the restart state when it is the last one this store file recorded as saved, and no compaction
+   * recorded since went past its revision (that one can have removed rows the state still names, among
+   * those that follow it). Otherwise (or when its keys are malformed) returns undefined and loads nothing:
+   * the index is rebuilt from the rows.
+   */
+  private loadRestartState(): RestartState | undefined {
+    const state = readRestartState(this.dir)
+    if (!state || state.id !== this.file.meta.get(RESTART_STATE_KEY)) return undefined
+    const compacted = this.compaction.recordedRev()
+    if (state.compactRev > compacted || compacted > state.rev) return undefined
+    try {
+      this.index.load(state.keyCount, state.addKeys)
+    } catch {
+      return undefined
+    }
+    for (const { key, lease } of state.leases) this.attachments.attach(key, lease)
+    this.rowCounts.restore(state.rowCounts)
+    return state
   }
 }

@@ -237,13 +237,14 @@ export class StoreFile {
   }
 
   /**
-   * Every row of the revisions table, in revision order, as the key index needs it. lmdb hands a decoder
-   * its shared read buffer instead of a copy of each value, which halves the time of a start-up scan.
+   * The rows of the revisions table from revision `from` on, in revision order, as the key index needs
+   * them. lmdb hands a decoder its shared read buffer instead of a copy of each value, which halves the
+   * time of a start-up scan.
    */
-  indexRows(): Iterable<{ key: Buffer; value: IndexedChange }> {
+  indexRows(from: number): Iterable<{ key: Buffer; value: IndexedChange }> {
     // lmdb-js takes a custom encoder (its types do not declare it) and lets it read in place
     const options = { name: 'revisions', keyEncoding: 'binary' as const, encoder: { encode: readOnly, decode: decodeIndexedChange } }
-    return this.root.openDB<IndexedChange, Buffer>(options).getRange({})
+    return this.root.openDB<IndexedChange, Buffer>(options).getRange({ start: encodeRevKey(from, 0) })
   }
 
   /** The revisions table up to `lastRev` and the other tables (name, then rows in key order). */
@@ -262,13 +263,18 @@ export class StoreFile {
    */
   readTransaction(tables: readonly string[]): StoreReadTxn {
     const opened = new Map(tables.map((name) => [name, this.table(name)]))
+    // lmdb-js takes a custom encoder (its types do not declare it) and hands its decoder the shared read
+    // buffer (or, for a large row, a view of the map), which this one returns as it is
+    const inPlace = { encode: readOnly, decode: (b: Uint8Array) => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)) }
+    const rowsOptions = { name: 'revisions', keyEncoding: 'binary' as const, encoder: inPlace }
+    const revisionRows = this.root.openDB<Buffer, Buffer>(rowsOptions)
     const transaction = this.root.useReadTransaction()
     const unpin = this.readPins.pin(this.root)
     const done = () => {
       transaction.done()
       unpin()
     }
-    return { transaction, revisions: this.revs, meta: this.meta, tables: opened, done }
+    return { transaction, revisions: this.revs, revisionRows, meta: this.meta, tables: opened, done }
   }
 
   /** Read transactions open (snapshots being sent). */
@@ -330,6 +336,12 @@ export class StoreFile {
 export interface StoreReadTxn {
   transaction: Transaction
   revisions: Database<Buffer, Buffer>
+  /**
+   * The revisions table again, its rows read in place: each value is a view of memory lmdb reuses for
+   * the next row, so it must be used before the iterator moves on (a copy of each row halves the speed
+   * of a snapshot).
+   */
+  revisionRows: Database<Buffer, Buffer>
   meta: Database<unknown, string>
   /** The tables asked for, by name. */
   tables: ReadonlyMap<string, Database<unknown, Buffer>>

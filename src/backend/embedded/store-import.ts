@@ -14,7 +14,7 @@ import { encodeRevKey } from './revision.js'
 export interface ImportedStore {
   clusterId: bigint
   memberId: bigint
-  /** Every change in revision order. */
+  /** Every change in rising revision order (main, then sub), each revision once. */
   changes: Iterable<{ main: number; sub: number; change: StoredChange }>
   leases: Iterable<{ id: bigint; ttl: number }>
   alarms: Array<{ memberId: bigint; alarm: number }>
@@ -26,23 +26,30 @@ export interface ImportedStore {
 }
 
 const ROWS_PER_TXN = 20_000
+const APPEND = { append: true }
 
 /** Writes the store into `dataDir` (which must be new and empty), laid out as serve keeps it, and syncs it. */
 export async function importStore(dataDir: string, s: ImportedStore): Promise<void> {
   const { root, revs, meta } = openFiles(join(prepareDataDir(dataDir, STORE_FILE), STORE_FILE))
   try {
     const leases = root.openDB<number, Buffer>({ name: 'leases', keyEncoding: 'binary' })
-    let batch: Array<{ main: number; sub: number; change: StoredChange }> = []
-    const flush = () =>
+    // each row is written as it is read, ROWS_PER_TXN to a transaction; they come in key order, so
+    // each is appended at the end of the table's tree (lmdb's MDB_APPEND: no search, full pages)
+    const changes = s.changes[Symbol.iterator]()
+    let more = true
+    while (more) {
       revs.transactionSync(() => {
-        for (const { main, sub, change } of batch) revs.putSync(encodeRevKey(main, sub), encodeChange(change))
-        batch = []
+        for (let n = 0; n < ROWS_PER_TXN; n++) {
+          const next = changes.next()
+          if (next.done) {
+            more = false
+            return
+          }
+          const { main, sub, change } = next.value
+          revs.putSync(encodeRevKey(main, sub), encodeChange(change), APPEND)
+        }
       })
-    for (const row of s.changes) {
-      batch.push(row)
-      if (batch.length >= ROWS_PER_TXN) flush()
     }
-    flush()
     root.transactionSync(() => {
       for (const { id, ttl } of s.leases) {
         const key = Buffer.alloc(8)

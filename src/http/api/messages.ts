@@ -160,6 +160,8 @@ export interface Operation {
   stream?: boolean
   /** Answers text/plain. */
   text?: boolean
+  /** What it answers, beyond etcd, to a request that accepts application/octet-stream. */
+  octetStream?: string
 }
 
 const rpc = <P extends string, Req extends string, Res extends string>(path: P, summary: string, request: Req, response: Res) => ({
@@ -204,7 +206,16 @@ const routeTable = [
   rpc('/v3/maintenance/defragment', 'Defragments the store', 'DefragmentRequest', 'DefragmentResponse'),
   rpc('/v3/maintenance/hash', 'A hash of the store', 'HashRequest', 'HashResponse'),
   rpc('/v3/maintenance/transfer-leadership', 'Moves the raft leadership', 'MoveLeaderRequest', 'MoveLeaderResponse'),
-  { method: 'post', path: '/v3/maintenance/snapshot', summary: 'Streams a snapshot of the store', request: 'SnapshotRequest', response: 'SnapshotResponse', stream: true },
+  {
+    method: 'post',
+    path: '/v3/maintenance/snapshot',
+    summary: 'Streams a snapshot of the store',
+    request: 'SnapshotRequest',
+    response: 'SnapshotResponse',
+    stream: true,
+    octetStream:
+      "the snapshot file itself, as etcdctl snapshot save writes it: the db's bytes, then their sha256 (Content-Length set; a stream that fails after its start is cut short)",
+  },
   rpc('/v3/cluster/member/list', 'Lists the members', 'MemberListRequest', 'MemberListResponse'),
   rpc('/v3/cluster/member/add', 'Adds a member', 'MemberAddRequest', 'MemberAddResponse'),
   rpc('/v3/cluster/member/remove', 'Removes a member', 'MemberRemoveRequest', 'MemberRemoveResponse'),

@@ -33,6 +33,10 @@ function operationObject(op: Operation, own = false): Record<string, unknown> {
           content: json({ type: 'object', properties: { result: ref(op.response!), error: ref('Error') } }),
         }
       : { description: 'OK', content: json(ref(op.response!)) }
+  if (op.octetStream) {
+    ok.description += `; with Accept: application/octet-stream (etcdgw, not etcd), ${op.octetStream}`
+    Object.assign(ok.content, { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } })
+  }
   o.responses = op.method === 'post' ? { 200: ok, default: { description: "etcd's error", content: json(ref('Error')) } } : { 200: ok }
   return o
 }

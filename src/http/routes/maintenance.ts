@@ -3,6 +3,7 @@ import { Readable } from 'node:stream'
 import type { FastifyPluginAsync } from 'fastify'
 import type { SnapshotChunk } from '../../backend/backend.js'
 import { etcdErrorOf, GrpcCode, httpStatusOf } from '../../errors.js'
+import { SHA256_TRAILER_BYTES } from '../../snapshot/bolt-format.js'
 import { grpcMethodAt } from '../api/grpc-methods.js'
 import type { RpcCall } from '../grpc-metrics.js'
 import { codecAt } from '../codec/codecs.js'
@@ -55,6 +56,11 @@ export const maintenanceRoutes: FastifyPluginAsync<UnaryRoutes> = async (app, ro
       call.end(e.grpcCode)
       return reply.code(httpStatusOf(e.grpcCode)).header('content-type', 'application/json').serializer(asIs).send(encodeStreamError(e))
     }
+    if (acceptsOctetStream(request.headers.accept)) {
+      reply.header('content-type', OCTET_STREAM)
+      if (!first.done) reply.header('content-length', first.value.blob.length + first.value.remainingBytes + SHA256_TRAILER_BYTES)
+      return reply.send(Readable.from(rawBytes(chunks, call, first), { objectMode: false }))
+    }
     reply
       .header('content-type', 'application/json')
       .header('grpc-metadata-content-type', 'application/grpc')
@@ -86,6 +92,34 @@ export const maintenanceRoutes: FastifyPluginAsync<UnaryRoutes> = async (app, ro
     }
     serveWebSocket(socket, sink, noSession, streams, message, heartbeat, asCalled)
   })
+}
+
+const OCTET_STREAM = 'application/octet-stream'
+
+/** Whether an Accept header names application/octet-stream: the snapshot as its file, beyond etcd's gateway. */
+function acceptsOctetStream(accept: string | undefined): boolean {
+  return accept !== undefined && accept.split(',').some((range) => range.split(';')[0]!.trim().toLowerCase() === OCTET_STREAM)
+}
+
+/**
+ * The stream's blobs as they are, which make the snapshot file (`first`: its first chunk, already read).
+ * A failure after the start can only cut the response short: the client sees fewer bytes than the
+ * Content-Length, and no sha256 to match.
+ */
+async function* rawBytes(rest: AsyncIterator<SnapshotChunk>, call: RpcCall, first: IteratorResult<SnapshotChunk>): AsyncGenerator<Buffer> {
+  try {
+    for (let next = first; !next.done; next = await rest.next()) {
+      call.sent(next.value.blob.length)
+      yield next.value.blob
+    }
+    call.end(GrpcCode.OK)
+  } catch (err) {
+    call.end(etcdErrorOf(err).grpcCode)
+    throw err
+  } finally {
+    call.end(GrpcCode.Canceled)
+    await rest.return?.()
+  }
 }
 
 const NEWLINE = 0x0a

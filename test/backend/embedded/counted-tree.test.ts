@@ -64,3 +64,23 @@ t.test(`inserts, deletes and liveness changes keep order and counts (COUNTED_TRE
   t.equal(tree.size, 0)
   t.equal(tree.live, 0, 'nothing live once empty')
 })
+
+t.test('a tree built from sorted entries counts, finds and changes as one built by inserts', async (t) => {
+  for (const size of [0, 1, 47, 48, 49, 2304, 2305, 120_000]) {
+    const keys = Array.from({ length: size }, (_, i) => `k${String(i).padStart(6, '0')}`)
+    const built = CountedTree.fromSorted<Entry>((e) => e.live, keys, keys.map((_, i) => ({ live: i % 3 !== 0 })))
+    const wanted = keys.filter((_, i) => i % 3 !== 0).length
+    t.equal(built.size, size, `${size}: size`)
+    t.equal(built.countLive('', ''), wanted, `${size}: live`)
+    t.equal(built.get(keys[size >> 1] ?? 'x')?.live, size === 0 ? undefined : (size >> 1) % 3 !== 0, `${size}: get`)
+    t.equal(built.get('missing'), undefined)
+    const visited: string[] = []
+    built.forEachFrom('', (k) => {
+      visited.push(k)
+    })
+    t.same(visited, keys, `${size}: every key in order`)
+    for (const k of keys.filter((_, i) => i % 2 === 0)) built.delete(k)
+    built.insert('k', { live: true })
+    t.equal(built.countLive('', ''), keys.filter((_, i) => i % 3 !== 0 && i % 2 !== 0).length + 1, `${size}: live after deletes and an insert`)
+  }
+})

@@ -28,7 +28,7 @@ t.test("a data dir that exists at 0755 keeps its mode; member/ is 0700 and every
   await backend.maintenance.defragment()
   await backend.close()
   t.equal(mode(dataDir), 0o755, 'the data dir is left as it was (etcd warns instead)')
-  t.same(modes(dataDir), ['700 member', '600 member/store.mdb', '600 member/store.mdb-lock'], 'after a defragment too')
+  t.same(modes(dataDir), ['700 member', '600 member/index.state', '600 member/store.mdb', '600 member/store.mdb-lock'], 'after a defragment too, and the index saved at close')
 })
 
 t.test('a data dir made by us is 0700', async (t) => {
@@ -49,7 +49,7 @@ t.test('a store kept directly in the data dir (earlier layout) moves into member
   let backend = await openEmbeddedBackend({ dataDir, name: 't', maxTxnOps: 128 })
   await backend.kv.put(put({ key: 'k', value: 'v' }))
   await backend.close()
-  t.same(modes(dataDir), ['700 member', '600 member/store.mdb', '600 member/store.mdb-lock', '644 unrelated'])
+  t.same(modes(dataDir), ['700 member', '600 member/index.state', '600 member/store.mdb', '600 member/store.mdb-lock', '644 unrelated'])
   backend = await openEmbeddedBackend({ dataDir, name: 't', maxTxnOps: 128 })
   t.equal((await backend.kv.range(range({ key: 'k' }))).count, 1, 'the data came along')
   await backend.close()

@@ -76,3 +76,45 @@ t.test('undo takes back puts and tombstones, last first', async (t) => {
   index.undo('never')
   t.equal(index.size, 0)
 })
+
+t.test('an index loaded from saved histories answers as the original, while its map of keys fills and after', async (t) => {
+  const original = new KeyIndex()
+  for (let i = 0; i < 500; i++) original.put(`k${String(i).padStart(3, '0')}`, r(2 + (i >> 4), i & 15))
+  for (let i = 0; i < 500; i += 7) original.tombstone(`k${String(i).padStart(3, '0')}`, r(40, i))
+  for (let i = 0; i < 500; i += 5) original.put(`k${String(i).padStart(3, '0')}`, r(41, i))
+  const saved: Array<[string, number[]]> = []
+  original.forEachHistory(Infinity, (key, h, revisions) => {
+    const revs: number[] = []
+    for (let i = 0; i < revisions; i++) revs.push(h.mainAt(i), h.taggedSubAt(i))
+    saved.push([key, revs])
+  })
+  const loaded = new KeyIndex()
+  loaded.load(saved.length, (add) => {
+    for (const [key, revs] of saved) add(key, revs[0]!, revs[1]!, revs.length > 2 ? revs.slice(2) : undefined)
+  })
+  const same = (label: string) => {
+    for (let i = 0; i < 520; i += 3) {
+      const k = `k${String(i).padStart(3, '0')}`
+      for (const at of [20, 40, 41, 50]) {
+        if (JSON.stringify(loaded.get(k, at)) !== JSON.stringify(original.get(k, at))) t.fail(`${label}: ${k} at ${at}`)
+      }
+    }
+    t.same(keysAt(loaded, 50, '\0', ''), keysAt(original, 50, '\0', ''), `${label}: every key`)
+    t.equal(loaded.countNow('', ''), original.countNow('', ''), `${label}: count`)
+    t.equal(loaded.size, original.size, `${label}: size`)
+  }
+  same('loaded')
+  let rounds = 0
+  for (let done = false; !done; rounds++) {
+    done = loaded.mapKeys(60)
+    // writes while the map is part filled: new keys, deletes, keys dropped by undo
+    for (const index of [original, loaded]) {
+      index.put(`k${String(rounds * 37).padStart(3, '0')}`, r(100 + rounds))
+      index.tombstone(`k${String(rounds * 53 + 1).padStart(3, '0')}`, r(100 + rounds, 1))
+      index.put(`new${rounds}`, r(100 + rounds, 2))
+      index.undo(`new${rounds}`)
+    }
+    same(`after ${rounds + 1} slices`)
+  }
+  t.ok(rounds > 5, `filled in ${rounds} slices`)
+})

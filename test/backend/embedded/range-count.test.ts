@@ -3,7 +3,10 @@
  * model gives, under random puts, deletes and compactions. Writes touch many keys per revision, so a count
  * far in the past takes the walk over the range and a recent one the correction from the rows since.
  */
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
 import t from 'tap'
+import { RESTART_STATE_FILE } from '../../../src/backend/embedded/restart-state.js'
 import { openTestStore } from '../../helpers/embedded-store.js'
 import { seededRandom, testSeed } from '../../helpers/seeded-random.js'
 import type { MvccStore } from '../../../src/backend/embedded/mvcc-store.js'
@@ -22,7 +25,8 @@ function expected(state: State, from: string, end: string | undefined, limit: nu
 
 t.test(`counts and pages equal a full scan (RANGE_COUNT_SEED=${seed})`, async (t) => {
   const rnd = seededRandom(seed)
-  const { store } = await openTestStore(t)
+  const opened = await openTestStore(t)
+  let store = opened.store
   /** The model's state at every revision since the store began (index = revision). */
   const states: State[] = [new Map(), new Map()]
   // latin1 keys whose byte order differs from a naive sort of decoded text
@@ -76,6 +80,9 @@ t.test(`counts and pages equal a full scan (RANGE_COUNT_SEED=${seed})`, async (t
       const rev = store.compactRev + 1 + Math.floor(rnd() * (store.committedRev - Math.max(store.compactRev, 1) - 1))
       const { physical } = await store.compact(Math.max(rev, 2))
       if (rnd() < 0.5) await physical
+    } else if (dice < 0.15) {
+      // a restart, from the index saved at close
+      store = (await opened.reopen()).store
     } else if (dice < 0.3) {
       // writes applied but not yet durable: the durable view must not count them, a write's own view must
       const inFlight = [write(), write(), write()]
@@ -103,7 +110,7 @@ function everyRevision(store: MvccStore): string[] {
   return out
 }
 
-t.test('counts are the same after a restart rebuilds the index', async (t) => {
+t.test('counts are the same after a restart, from the saved index and rebuilt from the rows', async (t) => {
   const rnd = seededRandom(seed + 1)
   const state = await openTestStore(t)
   for (let i = 0; i < 60; i++) {
@@ -116,5 +123,11 @@ t.test('counts are the same after a restart rebuilds the index', async (t) => {
   await (await state.store.compact(20)).physical
   const before = everyRevision(state.store)
   await state.reopen()
+  t.ok(state.store.startup.fromRestartState, 'from the saved index')
+  t.same(everyRevision(state.store), before)
+  await state.store.close()
+  rmSync(join(state.dir, 'member', RESTART_STATE_FILE))
+  await state.reopen()
+  t.notOk(state.store.startup.fromRestartState, 'rebuilt')
   t.same(everyRevision(state.store), before)
 })

@@ -1,0 +1,210 @@
+/**
+ * etcd and etcdgw (`serve`, as npm start runs it) at Kubernetes scale, one after the other in one run:
+ * each is loaded over HTTP with N keys (`scale/00000000` …, 256-byte values, txns of 128 puts, 8 in
+ * flight), given 100 more single-key writes (so that a past revision differs from the current one),
+ * restarted (SIGTERM until it exits, then until the first answered range), and probed by one sequential
+ * client: point gets, pages of 100 with their count at the current revision and 100 revisions back,
+ * count_only over every key. Then a cell of 1–10 KB values (as Kubernetes objects are) at a smaller
+ * key count: load, restart, page.
+ */
+import { Agent, request } from 'node:http'
+import { loadAverage, machineFacts, renderMarkdown, renderText, type Table } from './report.js'
+import { startTarget, type Target } from './targets.js'
+
+export interface ScaleOptions {
+  /** Keys of 256 bytes. */
+  keys: number
+  /** Keys of 1–10 KB in the extra cell. */
+  largeKeys: number
+}
+
+const IN_FLIGHT = 8
+const SAMPLES = 300
+const WARMUP = 30
+const PAST_WRITES = 100
+const PREFIX_END = b64('scale0')
+
+function b64(s: string | Buffer): string {
+  return Buffer.from(s).toString('base64')
+}
+
+const keyOf = (i: number) => `scale/${String(i).padStart(8, '0')}`
+
+/** One keep-alive connection per request in flight, as a client library would keep them. */
+const agent = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT })
+
+function call<T>(url: string, path: string, body: unknown): Promise<T> {
+  const payload = JSON.stringify(body)
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}${path}`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString()
+        if (res.statusCode !== 200) reject(new Error(`${path}: HTTP ${res.statusCode} ${text.slice(0, 300)}`))
+        else resolve(JSON.parse(text) as T)
+      })
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end(payload)
+  })
+}
+
+interface RangeAnswer {
+  header: { revision: string }
+  kvs?: unknown[]
+  count?: string
+}
+
+/** Loads `keys` keys in txns of `batch` puts, IN_FLIGHT at a time; the seconds it took. */
+async function load(url: string, keys: number, batch: number, valueOf: (i: number) => string): Promise<number> {
+  const started = performance.now()
+  let next = 0
+  const writer = async () => {
+    while (next < keys) {
+      const from = next
+      next = Math.min(keys, next + batch)
+      const success = []
+      for (let i = from; i < next; i++) success.push({ request_put: { key: b64(keyOf(i)), value: valueOf(i) } })
+      await call(url, '/v3/kv/txn', { success })
+    }
+  }
+  await Promise.all(Array.from({ length: IN_FLIGHT }, writer))
+  return (performance.now() - started) / 1000
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!
+}
+
+/** p50 and p99 in ms of SAMPLES sequential calls (after WARMUP unrecorded ones); `check` sees every answer. */
+async function probe(url: string, body: (i: number) => object, check: (answer: RangeAnswer) => void): Promise<{ p50: number; p99: number }> {
+  const samples: number[] = []
+  for (let i = 0; i < WARMUP + SAMPLES; i++) {
+    const started = performance.now()
+    const answer = await call<RangeAnswer>(url, '/v3/kv/range', body(i))
+    if (i >= WARMUP) samples.push(performance.now() - started)
+    check(answer)
+  }
+  samples.sort((a, b) => a - b)
+  return { p50: percentile(samples, 0.5), p99: percentile(samples, 0.99) }
+}
+
+/** A key spread over the key space for sample i (the same sequence for every target). */
+const spread = (i: number, keys: number) => (i * 7919) % keys
+
+interface Cell {
+  loadKeysPerSec: number
+  stopSeconds: number
+  startSeconds: number
+  rssEmpty: number
+  rssStarted: number
+  rssProbed: number
+  diskBytes: number
+  get?: { p50: number; p99: number }
+  page: { p50: number; p99: number }
+  pastPage?: { p50: number; p99: number }
+  countOnly?: { p50: number; p99: number }
+}
+
+function expectPage(answer: RangeAnswer): void {
+  if (answer.kvs?.length !== 100 || !Number(answer.count)) throw new Error(`a page of ${answer.kvs?.length} keys, count ${answer.count}`)
+}
+
+/** Loads, rewrites, restarts and probes one target; stops it. */
+async function measure(target: Target, keys: number, batch: number, valueOf: (i: number) => string, full: boolean): Promise<Cell> {
+  try {
+    const rssEmpty = target.rssBytes()
+    const loadSeconds = await load(target.url, keys, batch, valueOf)
+    let past = 0
+    for (let i = 0; i < PAST_WRITES; i++) {
+      const put = await call<RangeAnswer>(target.url, '/v3/kv/put', { key: b64(keyOf(spread(i, keys))), value: valueOf(i) })
+      if (i === 0) past = Number(put.header.revision) - 1
+    }
+    const { stopSeconds, startSeconds } = await target.restart()
+    const rssStarted = target.rssBytes()
+    const pageAt = (revision: number) => (i: number) => ({
+      key: b64(keyOf(spread(i, keys - 100))),
+      range_end: PREFIX_END,
+      limit: 100,
+      ...(revision > 0 ? { revision } : {}),
+    })
+    const page = await probe(target.url, pageAt(0), expectPage)
+    const cell: Cell = { loadKeysPerSec: keys / loadSeconds, stopSeconds, startSeconds, rssEmpty, rssStarted, rssProbed: 0, diskBytes: 0, page }
+    if (full) {
+      cell.get = await probe(target.url, (i) => ({ key: b64(keyOf(spread(i, keys))) }), (a) => {
+        if (a.kvs?.length !== 1) throw new Error('a point get found nothing')
+      })
+      cell.pastPage = await probe(target.url, pageAt(past), expectPage)
+      cell.countOnly = await probe(target.url, () => ({ key: b64('scale/'), range_end: PREFIX_END, count_only: true }), (a) => {
+        if (Number(a.count) !== keys) throw new Error(`count_only counted ${a.count} of ${keys}`)
+      })
+    }
+    cell.rssProbed = target.rssBytes()
+    cell.diskBytes = target.diskBytes()
+    return cell
+  } finally {
+    await target.stop()
+  }
+}
+
+const MB = (bytes: number) => (bytes / 2 ** 20).toFixed(0)
+const ms = (n: number) => n.toFixed(n < 10 ? 2 : 1)
+const pair = (p?: { p50: number; p99: number }) => (p ? `${ms(p.p50)} / ${ms(p.p99)}` : '–')
+const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : '–')
+
+function table(keys: number, cells: { etcd: Cell; etcdgw: Cell }): Table {
+  const { etcd, etcdgw } = cells
+  const perKey = (c: Cell) => (c.rssProbed - c.rssEmpty) / keys
+  const row = (what: string, show: (c: Cell) => string, value?: (c: Cell) => number): string[] => [
+    what,
+    show(etcd),
+    show(etcdgw),
+    value ? ratio(value(etcdgw), value(etcd)) : '',
+  ]
+  const rows = [
+    row('load, keys/s', (c) => Math.round(c.loadKeysPerSec).toLocaleString('en-US'), (c) => c.loadKeysPerSec),
+    row('stop (SIGTERM until exit), s', (c) => c.stopSeconds.toFixed(2), (c) => c.stopSeconds),
+    row('restart until the first answered range, s', (c) => c.startSeconds.toFixed(2), (c) => c.startSeconds),
+    row('RSS at the first answer, MB', (c) => MB(c.rssStarted), (c) => c.rssStarted),
+    row('RSS after the probes, MB', (c) => MB(c.rssProbed), (c) => c.rssProbed),
+    row('memory per key (RSS after the probes − RSS empty) ÷ keys, bytes', (c) => perKey(c).toFixed(0), perKey),
+    row('point get p50 / p99, ms', (c) => pair(c.get), (c) => c.get?.p50 ?? NaN),
+    row('page of 100 with its count, current revision, p50 / p99, ms', (c) => pair(c.page), (c) => c.page.p50),
+    row(`page of 100 with its count, ${PAST_WRITES} revisions back, p50 / p99, ms`, (c) => pair(c.pastPage), (c) => c.pastPage?.p50 ?? NaN),
+    row('count_only over every key p50 / p99, ms', (c) => pair(c.countOnly), (c) => c.countOnly?.p50 ?? NaN),
+    row('data dir (and log) on disk, MB', (c) => MB(c.diskBytes), (c) => c.diskBytes),
+  ]
+  const kept = rows.filter((r) => r[1] !== '–' || r[2] !== '–')
+  return { header: ['', 'etcd', 'etcdgw', 'etcdgw ÷ etcd'], rows: kept }
+}
+
+/** Both targets, one after the other, on fresh data dirs. */
+async function sideBySide(keys: number, batch: number, valueOf: (i: number) => string, full: boolean) {
+  const etcd = await measure(await startTarget('etcd'), keys, batch, valueOf, full)
+  const etcdgw = await measure(await startTarget('etcdgw'), keys, batch, valueOf, full)
+  return { etcd, etcdgw }
+}
+
+export async function runScaleBench(opts: ScaleOptions): Promise<{ text: string; markdown: string }> {
+  const started = Date.now()
+  const facts = machineFacts()
+  const small = b64(Buffer.alloc(256, 'v'))
+  const main = await sideBySide(opts.keys, 128, () => small, true)
+  // 1–10 KB values; txns of 32 puts keep a request under etcd's 1.5 MiB limit
+  const large = Array.from({ length: 10 }, (_, i) => b64(Buffer.alloc(1024 * (i + 1), 'w')))
+  const big = await sideBySide(opts.largeKeys, 32, (i) => large[i % large.length]!, false)
+  agent.destroy()
+  facts.push(`load average at end: ${loadAverage()}; the section took ${((Date.now() - started) / 1000).toFixed(0)} s`)
+  const mainTable = table(opts.keys, main)
+  const bigTable = table(opts.largeKeys, big)
+  const n = (k: number) => k.toLocaleString('en-US')
+  const mainTitle = `${n(opts.keys)} keys of 256 bytes (txns of 128 puts, ${IN_FLIGHT} in flight; ${SAMPLES} sequential samples per probe)`
+  const bigTitle = `${n(opts.largeKeys)} keys of 1–10 KB (txns of 32 puts, ${IN_FLIGHT} in flight)`
+  const heading = `## Scale: etcd and etcdgw side by side\n\nRun ${new Date().toISOString()}.\n\n${facts.map((f) => `- ${f}`).join('\n')}`
+  return {
+    text: `${facts.join('\n')}\n\n${mainTitle}\n${renderText(mainTable)}\n\n${bigTitle}\n${renderText(bigTable)}`,
+    markdown: `${heading}\n\n${mainTitle}:\n\n${renderMarkdown(mainTable)}\n\n${bigTitle}:\n\n${renderMarkdown(bigTable)}\n`,
+  }
+}
