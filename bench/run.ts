@@ -24,6 +24,7 @@ const USAGE = `npm run bench -- [options]
   --small-keys N    scale: keys of the run whose get and page latency is compared with --keys' (10000)
   --large-keys N    scale: keys of 1–10 KB in the extra cell (50000)
   --seconds S       hostile clients: how long each flood lasts (20)
+  --loads TEXT,...  hostile clients: only the loads whose name contains one of these (e.g. paused,snapshot)
   --watchers 1000,10000
                     fan-out: WebSocket watchers on etcdgw (etcd runs at the smallest count)
   --puts N          fan-out: puts, 100 ms apart (100)
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
       watchers: { type: 'string', default: '1000,10000' },
       puts: { type: 'string', default: '100' },
       seconds: { type: 'string', default: '20' },
+      loads: { type: 'string' },
       keys: { type: 'string', default: '1000000' },
       'small-keys': { type: 'string', default: '10000' },
       'large-keys': { type: 'string', default: '50000' },
@@ -75,6 +77,7 @@ async function main(): Promise<void> {
     return
   }
   killAllOnExit()
+  const etcdgwNodeArgs = values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile] : []
   /** Prints a section's report and writes it into bench/RESULTS.md, unless --no-write. */
   const publish = (section: string, report: { text: string; markdown: string }) => {
     console.log(report.text)
@@ -103,6 +106,8 @@ async function main(): Promise<void> {
     const report = await runHostileBench({
       targets: targets.filter((t) => t === 'etcd' || t === 'etcdgw'),
       seconds: positive(values.seconds, '--seconds'),
+      loads: values.loads?.split(',').map((s) => s.trim()).filter(Boolean),
+      etcdgwNodeArgs,
     })
     publish('hostile', report)
     return
@@ -114,7 +119,7 @@ async function main(): Promise<void> {
       putIntervalMs: 100,
       runs: Math.round(positive(values.runs, '--runs')),
       targets,
-      etcdgwNodeArgs: values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile] : [],
+      etcdgwNodeArgs,
     })
     publish('fanout', report)
     return
@@ -124,7 +129,7 @@ async function main(): Promise<void> {
     runs: Math.round(positive(values.runs, '--runs')),
     conns: values.conns.split(',').map((c) => Math.round(positive(c, '--conns'))),
     warmupSec: Number(values.warmup),
-    etcdgwNodeArgs: values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile] : [],
+    etcdgwNodeArgs,
   }
   const section = values.remote ? 'remote' : 'kv'
   const report = values.remote ? await runRemoteBench({ ...common, replicaKeys: Math.round(Number(values.keys)) }) : await runKvBench({

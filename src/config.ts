@@ -84,6 +84,8 @@ export interface RemoteConfig {
   replica: boolean
   /** The replica refuses to start when its estimated memory would pass this (--replica-max-bytes). */
   replicaMaxBytes: number
+  /** The replica keeps only the keys under these prefixes (--replica-prefixes); undefined: every key. */
+  replicaPrefixes: Buffer[] | undefined
 }
 
 export const logLevels = ['debug', 'info', 'warn', 'error'] as const
@@ -111,6 +113,7 @@ export interface ServeFlags {
   key?: string
   replica?: boolean
   replicaMaxBytes: string
+  replicaPrefixes?: string
   logLevel: LogLevel
   certFile?: string
   keyFile?: string
@@ -173,6 +176,7 @@ export function serveOptions(): Option[] {
     clientFlag('key', 'remote mode: client key for etcd'),
     boolFlag('replica', 'ETCDGW_REPLICA', 'remote mode: answer reads and watches from a watch-fed replica of the keyspace (--replica=false: every request goes to etcd)').default(true),
     ownFlag('replica-max-bytes', 'remote mode: refuse to start when the replica would take more memory than this').default(String(DEFAULT_REPLICA_MAX_BYTES)),
+    ownFlag('replica-prefixes', 'remote mode: comma-separated key prefixes the replica keeps (default: every key); requests touching other keys go to etcd'),
     flag('log-level', 'log level').choices(logLevels).default('warn'),
     flag('cert-file', 'path to the client server TLS cert file (served on https:// listen URLs)'),
     flag('key-file', 'path to the client server TLS key file'),
@@ -356,7 +360,14 @@ function remoteConfig(flags: ServeFlags): RemoteConfig | undefined {
     key: flags.key,
     replica: flags.replica !== false,
     replicaMaxBytes: positiveInteger('--replica-max-bytes', flags.replicaMaxBytes),
+    replicaPrefixes: replicaPrefixes(flags.replicaPrefixes),
   }
+}
+
+/** etcdctl's byte prefixes, as UTF-8; none given (or only empty ones): undefined, every key. */
+function replicaPrefixes(value: string | undefined): Buffer[] | undefined {
+  const prefixes = (value ?? '').split(',').filter((p) => p !== '')
+  return prefixes.length > 0 ? prefixes.map((p) => Buffer.from(p)) : undefined
 }
 
 function integer(name: string, value: string): number {

@@ -1,7 +1,7 @@
 /** Where a backup's snapshot comes from: a store behind the Backend interface (etcd over gRPC, or our own), or a gateway URL. */
 import type { Backend, SnapshotChunk } from '../backend/backend.js'
 import { openRemoteBackend, type RemoteOptions } from '../backend/remote/index.js'
-import type { ClientTls } from '../cli/gateway-client.js'
+import type { GatewayAccess } from '../cli/gateway-client.js'
 import { gatewaySnapshot } from '../cli/gateway-snapshot.js'
 
 export interface SnapshotSource {
@@ -38,6 +38,6 @@ export function backendSource(backend: Backend, description: string, attempts = 
 }
 
 /** An etcdgw (or etcd gateway) URL's /v3/maintenance/snapshot. */
-export function gatewaySource(url: string, tls: ClientTls): SnapshotSource {
+export function gatewaySource(url: string, tls: GatewayAccess): SnapshotSource {
   return { description: url, attempts: 1, snapshot: () => gatewaySnapshot(url, tls), close: async () => undefined }
 }

@@ -19,11 +19,11 @@ import { exposition, metricsContentType, registry } from '../metrics.js'
 import { restoreSnapshot } from '../snapshot/restore.js'
 import { followRemoteTls } from '../tls/remote-client-tls.js'
 import { ReloadingTls, type TlsLog } from '../tls/reloading-tls.js'
-import { addTlsOptions, clientTls, endpointList, fail, type TlsFlags, writeOutOption } from './gateway-client.js'
+import { addAccessOptions, gatewayAccess, endpointList, fail, type AccessFlags, writeOutOption } from './gateway-client.js'
 import { hexId, humanBytes, table } from './output.js'
 import { progressBar, reported } from './snapshot.js'
 
-interface SourceFlags extends TlsFlags {
+interface SourceFlags extends AccessFlags {
   endpoints?: string
   gateway?: string
   commandTimeout: string
@@ -78,7 +78,7 @@ async function storesOf(f: StoreFlags): Promise<Stores> {
 }
 
 function addSourceOptions(cmd: Command): Command {
-  return addTlsOptions(
+  return addAccessOptions(
     cmd
       .addOption(new Option('--endpoints <urls>', 'etcd members to back up, over gRPC (as etcdctl; default http://127.0.0.1:2379)').env('ETCDCTL_ENDPOINTS'))
       .addOption(new Option('--gateway <url>', 'back up through a gateway\'s /v3/maintenance/snapshot instead (etcdgw serve, or etcd\'s own)').conflicts('endpoints'))
@@ -105,7 +105,7 @@ const retentionOf = (f: RetentionFlags): RetentionPolicy => ({
  * renewed client certificate or CA is used by the next snapshots, without a restart.
  */
 async function openSource(flags: SourceFlags, follow?: TlsLog): Promise<SnapshotSource> {
-  if (flags.gateway !== undefined) return gatewaySource(flags.gateway.replace(/\/+$/, ''), clientTls(flags))
+  if (flags.gateway !== undefined) return gatewaySource(flags.gateway.replace(/\/+$/, ''), gatewayAccess(flags))
   const commandTimeoutMs = durationOrNaN(flags.commandTimeout)
   if (!(commandTimeoutMs > 0)) fail(`--command-timeout ${flags.commandTimeout}: not a duration`)
   const remote = { endpoints: endpointList(flags.endpoints ?? 'http://127.0.0.1:2379'), cacert: flags.cacert, cert: flags.cert, key: flags.key, commandTimeoutMs }

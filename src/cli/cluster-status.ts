@@ -9,15 +9,15 @@ import {
   printMemberList,
   type StatusBody,
 } from './cluster-status-output.js'
-import { addTlsOptions, clientTls, type ClientTls, endpointList, endpointsOption, fail, rpc, type TlsFlags, writeOutOption } from './gateway-client.js'
+import { addAccessOptions, gatewayAccess, type GatewayAccess, endpointList, endpointsOption, fail, rpc, type AccessFlags, writeOutOption } from './gateway-client.js'
 import { type Format, goDuration } from './output.js'
 
 const formats = ['simple', 'table', 'json']
 
-type Flags = { endpoints: string; writeOut: Format } & TlsFlags
+type Flags = { endpoints: string; writeOut: Format } & AccessFlags
 
 /** etcdctl's check: a linearizable read of "health", then no active alarm. */
-async function checkHealth(endpoint: string, tls: ClientTls): Promise<Health> {
+async function checkHealth(endpoint: string, tls: GatewayAccess): Promise<Health> {
   const start = process.hrtime.bigint()
   try {
     await rpc(endpoint, 'kv/range', { key: Buffer.from('health').toString('base64') }, tls)
@@ -36,7 +36,7 @@ async function checkHealth(endpoint: string, tls: ClientTls): Promise<Health> {
 }
 
 /** Every endpoint's status; as etcdctl, an endpoint that does not answer is reported on stderr and left out. */
-async function statusOfEach(endpoints: string[], tls: ClientTls): Promise<EndpointStatus[]> {
+async function statusOfEach(endpoints: string[], tls: GatewayAccess): Promise<EndpointStatus[]> {
   const statuses: EndpointStatus[] = []
   for (const endpoint of endpoints) {
     try {
@@ -49,7 +49,7 @@ async function statusOfEach(endpoints: string[], tls: ClientTls): Promise<Endpoi
 }
 
 /** The member list from the first endpoint that answers. */
-async function memberList(endpoints: string[], tls: ClientTls): Promise<MemberListBody> {
+async function memberList(endpoints: string[], tls: GatewayAccess): Promise<MemberListBody> {
   let lastError = ''
   for (const endpoint of endpoints) {
     try {
@@ -61,7 +61,7 @@ async function memberList(endpoints: string[], tls: ClientTls): Promise<MemberLi
   fail(lastError)
 }
 
-const withFlags = (command: Command) => addTlsOptions(command).addOption(endpointsOption()).addOption(writeOutOption(formats))
+const withFlags = (command: Command) => addAccessOptions(command).addOption(endpointsOption()).addOption(writeOutOption(formats))
 
 export function registerClusterStatusCommands(program: Command): void {
   const endpoint = program.command('endpoint').description('health and status of gateway endpoints (as etcdctl endpoint)')
@@ -69,7 +69,7 @@ export function registerClusterStatusCommands(program: Command): void {
   withFlags(endpoint.command('health'))
     .description('checks the health of the endpoints (a linearizable read, then alarms)')
     .action(async (opts: Flags) => {
-      const tls = clientTls(opts)
+      const tls = gatewayAccess(opts)
       const results = await Promise.all(endpointList(opts.endpoints).map((ep) => checkHealth(ep, tls)))
       printEndpointHealth(results, opts.writeOut)
       if (results.some((h) => !h.health)) fail('unhealthy cluster')
@@ -78,7 +78,7 @@ export function registerClusterStatusCommands(program: Command): void {
   withFlags(endpoint.command('status'))
     .description('prints the status of the endpoints (as etcdctl endpoint status)')
     .action(async (opts: Flags) => {
-      const statuses = await statusOfEach(endpointList(opts.endpoints), clientTls(opts))
+      const statuses = await statusOfEach(endpointList(opts.endpoints), gatewayAccess(opts))
       printEndpointStatus(statuses, opts.writeOut)
       if (statuses.length === 0) fail('no endpoint answered')
     })
@@ -86,5 +86,5 @@ export function registerClusterStatusCommands(program: Command): void {
   const member = program.command('member').description('cluster members through a gateway (as etcdctl member)')
   withFlags(member.command('list'))
     .description('lists the members of the cluster')
-    .action(async (opts: Flags) => printMemberList(await memberList(endpointList(opts.endpoints), clientTls(opts)), opts.writeOut))
+    .action(async (opts: Flags) => printMemberList(await memberList(endpointList(opts.endpoints), gatewayAccess(opts)), opts.writeOut))
 }

@@ -6,7 +6,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { SnapshotChunk } from '../backend/backend.js'
 import { SHA256_TRAILER_BYTES } from '../snapshot/bolt-format.js'
-import { type ClientTls, GatewayError, post } from './gateway-client.js'
+import { type GatewayAccess, GatewayError, post } from './gateway-client.js'
 
 interface StreamMessage {
   result?: { remaining_bytes?: string; blob?: string }
@@ -16,7 +16,7 @@ interface StreamMessage {
 const OCTET_STREAM = 'application/octet-stream'
 
 /** One chunk per message (the sha256 last); an error message, a failed status or a cut stream rejects with etcd's text. */
-export async function* gatewaySnapshot(endpoint: string, tls: ClientTls = {}): AsyncGenerator<SnapshotChunk> {
+export async function* gatewaySnapshot(endpoint: string, tls: GatewayAccess = {}): AsyncGenerator<SnapshotChunk> {
   const res = await post(`${endpoint}/v3/maintenance/snapshot`, '{}', tls, undefined, `${OCTET_STREAM}, application/json`)
   if (res.statusCode !== 200) {
     const chunks: Buffer[] = []

@@ -3,23 +3,24 @@
  * etcdctl (what they print: kv-output.ts). Keys and values travel in base64 (exact bytes).
  */
 import type { Command } from 'commander'
+import { Errors } from '../errors.js'
 import { prefixEnd } from '../backend/key-range.js'
 import {
-  addTlsOptions,
-  type ClientTls,
-  clientTls,
+  addAccessOptions,
+  type GatewayAccess,
+  gatewayAccess,
   endpointList,
   endpointsOption,
   fail,
   GatewayError,
   post,
   rpc,
-  type TlsFlags,
+  type AccessFlags,
   writeOutOption,
 } from './gateway-client.js'
 import { type DeleteRangeBody, type KvFormat, printDeleteRange, printPut, printRange, printWatchEvents, type RangeBody, type WatchResult } from './kv-output.js'
 
-interface GlobalFlags extends TlsFlags {
+interface GlobalFlags extends AccessFlags {
   endpoints: string
   writeOut: KvFormat
 }
@@ -45,28 +46,31 @@ export const intArg = (name: string) => (v: string) => {
 function withGlobalFlags(cmd: Command): Command {
   cmd.addOption(endpointsOption())
   cmd.addOption(writeOutOption(['simple', 'json']))
-  return addTlsOptions(cmd)
+  return addAccessOptions(cmd)
 }
 
 /** A gateway: the first of --endpoints, with the TLS flags. */
 class Gateway {
   readonly endpoint: string
-  readonly tls: ClientTls
+  readonly access: GatewayAccess
 
   constructor(opts: GlobalFlags) {
     const endpoint = endpointList(opts.endpoints)[0]
     if (endpoint === undefined) fail('no endpoint in --endpoints')
     this.endpoint = endpoint
-    this.tls = clientTls(opts)
+    this.access = gatewayAccess(opts)
   }
 
   call<T>(path: string, body: unknown): Promise<T> {
-    return rpc<T>(this.endpoint, path, body, this.tls)
+    return rpc<T>(this.endpoint, path, body, this.access)
   }
 
-  /** POST /v3/watch with one create request; `line` gets each response line until the stream ends. */
-  async watch(createRequest: unknown, line: (json: string) => void): Promise<void> {
-    const res = await post(`${this.endpoint}/v3/watch`, JSON.stringify({ create_request: createRequest }), this.tls)
+  /**
+   * POST /v3/watch with one create request; `line` gets each response line until the stream ends, or
+   * until it answers 'stop'.
+   */
+  async watch(createRequest: unknown, line: (json: string) => 'stop' | void): Promise<void> {
+    const res = await post(`${this.endpoint}/v3/watch`, JSON.stringify({ create_request: createRequest }), this.access)
     let pending = ''
     res.setEncoding('utf8')
     for await (const chunk of res) {
@@ -75,7 +79,7 @@ class Gateway {
       while ((nl = pending.indexOf('\n')) !== -1) {
         const l = pending.slice(0, nl)
         pending = pending.slice(nl + 1)
-        if (l.trim() !== '') line(l)
+        if (l.trim() !== '' && line(l) === 'stop') return void res.destroy()
       }
     }
     if (pending.trim() !== '') line(pending)
@@ -148,15 +152,39 @@ export function registerKvCommands(program: Command): void {
       .option('--rev <revision>', 'revision to start watching', intArg('revision')),
   ).action((key: string, rangeEnd: string | undefined, opts: GlobalFlags & { prefix?: boolean; rev?: string }) =>
     run(async () => {
-      const create = { ...keyRange(key, rangeEnd, opts.prefix), ...(opts.rev !== undefined ? { start_revision: opts.rev } : {}) }
-      await clientOf(opts).watch(create, (line) => {
-        const parsed = JSON.parse(line) as { result?: WatchResult; error?: { message?: string }; message?: string }
-        const r = parsed.result
-        if (!r) throw new GatewayError(parsed.message ?? parsed.error?.message ?? line)
-        if (r.canceled) fail(`watch is canceled by the server${r.cancel_reason ? ` (${r.cancel_reason})` : ''}`)
-        printWatchEvents(r, opts.writeOut)
-      })
-      fail('watch stream closed by the server')
+      const gateway = clientOf(opts)
+      const range = keyRange(key, rangeEnd, opts.prefix)
+      let from = opts.rev
+      for (;;) {
+        let renew = false
+        await gateway.watch({ ...range, ...(from !== undefined ? { start_revision: from } : {}) }, (line) => {
+          const parsed = JSON.parse(line) as { result?: WatchResult; error?: { message?: string }; message?: string }
+          const r = parsed.result
+          if (!r) throw new GatewayError(parsed.message ?? parsed.error?.message ?? line)
+          if (r.canceled) {
+            // etcdgw ends a watch when its token expires (etcd's gateway does not): with --user, a new
+            // token, and the watch again from the revision after the last one seen
+            if (gateway.access.login && r.cancel_reason?.endsWith(Errors.invalidAuthToken().message)) {
+              renew = true
+              return 'stop'
+            }
+            fail(`watch is canceled by the server${r.cancel_reason ? ` (${r.cancel_reason})` : ''}`)
+          }
+          from = nextRevision(r, from)
+          printWatchEvents(r, opts.writeOut)
+          return undefined
+        })
+        if (!renew) fail('watch stream closed by the server')
+        gateway.access.login!.forget(gateway.endpoint)
+      }
     }),
   )
+}
+
+/** The revision a watch opened again starts from: after the last event, or after the revision it was created at. */
+function nextRevision(r: WatchResult, from: string | undefined): string | undefined {
+  const last = r.events?.at(-1)?.kv?.mod_revision
+  if (last !== undefined) return String(BigInt(last) + 1n)
+  if (r.created && from === undefined && r.header?.revision !== undefined) return String(BigInt(r.header.revision) + 1n)
+  return from
 }

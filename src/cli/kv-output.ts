@@ -6,6 +6,7 @@ export type KvFormat = 'simple' | 'json'
 interface KeyValueBody {
   key?: string
   value?: string
+  mod_revision?: string
 }
 
 interface EventBody {
@@ -23,7 +24,8 @@ export interface DeleteRangeBody {
 
 /** One response line of a gateway's watch stream. */
 export interface WatchResult {
-  header?: unknown
+  header?: { revision?: string }
+  created?: boolean
   events?: EventBody[]
   compact_revision?: string
   canceled?: boolean

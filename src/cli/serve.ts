@@ -158,7 +158,7 @@ async function openRemote(remote: RemoteConfig): Promise<Backend & { reloadTls()
     return await openRemoteBackend({
       ...remote,
       requestTimeoutMs: remote.commandTimeoutMs,
-      replica: remote.replica && { maxBytes: remote.replicaMaxBytes },
+      replica: remote.replica && { maxBytes: remote.replicaMaxBytes, prefixes: remote.replicaPrefixes },
     })
   } catch (err) {
     if (!(err instanceof EtcdError) || err.code !== Errors.replicaTooLarge.code) throw err

@@ -1,7 +1,7 @@
 /** `etcdgw snapshot save|status|get|restore`: etcdctl's snapshot commands on etcd's db files; save takes the stream through a gateway. */
 import type { Command } from 'commander'
 import { saveSnapshotStream } from '../snapshot/save.js'
-import { addTlsOptions, clientTls, type ClientTls, endpointList, endpointsOption, fail, type TlsFlags, writeOutOption } from './gateway-client.js'
+import { addAccessOptions, gatewayAccess, type GatewayAccess, endpointList, endpointsOption, fail, type AccessFlags, writeOutOption } from './gateway-client.js'
 import { gatewaySnapshot } from './gateway-snapshot.js'
 import { intArg, keyRange } from './kv-commands.js'
 import { type KvFormat, printRange, type RangeBody } from './kv-output.js'
@@ -12,7 +12,7 @@ export function saveSnapshot(
   endpoint: string,
   file: string,
   onProgress?: (done: number, total: number) => void,
-  tls: ClientTls = {},
+  tls: GatewayAccess = {},
 ): Promise<number> {
   return saveSnapshotStream(gatewaySnapshot(endpoint, tls), file, { onProgress })
 }
@@ -27,13 +27,13 @@ export function progressBar(done: number, total: number): void {
 export function registerSnapshotCommands(program: Command): void {
   const snapshot = program.command('snapshot').description('save, inspect and restore snapshots (as etcdctl snapshot)')
 
-  addTlsOptions(snapshot.command('save <file>'))
+  addAccessOptions(snapshot.command('save <file>'))
     .description('stores a snapshot of the store behind a gateway (ours, or etcd\'s own) in <file>')
     .addOption(endpointsOption())
-    .action(async (file: string, opts: { endpoints: string } & TlsFlags) => {
+    .action(async (file: string, opts: { endpoints: string } & AccessFlags) => {
       const endpoints = endpointList(opts.endpoints)
       if (endpoints.length !== 1) fail('snapshot must be requested to one selected node, not multiple')
-      const tls = clientTls(opts)
+      const tls = gatewayAccess(opts)
       const tty = process.stderr.isTTY === true
       try {
         const size = await saveSnapshot(endpoints[0]!, file, tty ? progressBar : undefined, tls)

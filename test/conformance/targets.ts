@@ -12,14 +12,17 @@ import type { RunningServer } from '../helpers/managed-server.js'
 
 /**
  * The servers a conformance case can run on. `etcdgw`: ours on the embedded store; `remote`: ours in
- * front of a fresh 1-node etcd (so revisions start where the reference's do); `etcd`: a second real
- * etcd, which checks the runner and its normalization.
+ * front of a fresh 1-node etcd (so revisions start where the reference's do); `remote-prefixes`: the
+ * same with a replica of some prefixes only (REPLICA_PREFIXES), so that some cases are answered by the
+ * replica and the rest by etcd; `etcd`: a second real etcd, which checks the runner and its normalization.
  */
 /** `etcdgw serve` defaults (--max-request-bytes, the remote request deadline). */
 const DEFAULT_MAX_REQUEST_BYTES = 1_572_864
 const REQUEST_TIMEOUT_MS = 7_000
 
-export const TARGETS = ['etcdgw', 'remote', 'etcd'] as const
+export const TARGETS = ['etcdgw', 'remote', 'remote-prefixes', 'etcd'] as const
+/** The cases' keys `a` and `ab` are kept, as is `k1` of the sort cases; `b`, `c`, `zz`, `k2`, `k3` are not. */
+export const REPLICA_PREFIXES = ['a', 'k1'].map((p) => Buffer.from(p))
 export type Target = (typeof TARGETS)[number]
 
 export function parseTarget(name: string): Target {
@@ -40,6 +43,8 @@ export function startTargetFor(target: Target, options: ServerOptions): Promise<
       return startEmbedded(options)
     case 'remote':
       return startRemote(options)
+    case 'remote-prefixes':
+      return startRemote(options, REPLICA_PREFIXES)
   }
 }
 
@@ -101,11 +106,11 @@ async function serveInProcess(backend: Backend, maxRequestBytes: number): Promis
  * etcd with the case's flags (its own request limit applies upstream too) and our server in front of
  * it with the same limit, in this process as for the embedded target. Stopping it stops both.
  */
-async function startRemote(options: ServerOptions): Promise<RunningServer> {
+async function startRemote(options: ServerOptions, prefixes?: Buffer[]): Promise<RunningServer> {
   const upstream = await startEtcdFor(options)
   let served: InProcess
   try {
-    const backend = await openRemoteBackend({ endpoints: [upstream.url], requestTimeoutMs: REQUEST_TIMEOUT_MS })
+    const backend = await openRemoteBackend({ endpoints: [upstream.url], requestTimeoutMs: REQUEST_TIMEOUT_MS, replica: { prefixes } })
     served = await serveInProcess(backend, options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES)
   } catch (err) {
     await upstream.stop()

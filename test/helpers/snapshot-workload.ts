@@ -105,4 +105,4 @@ export function runCli(command: string, args: string[], env: Record<string, stri
 }
 
 export const etcdgw = (args: string[], env?: Record<string, string>) => runCli(process.execPath, [MAIN_JS, ...args], env)
-export const etcdctl = (args: string[]) => runCli(ETCDCTL, args)
+export const etcdctl = (args: string[], env?: Record<string, string>) => runCli(ETCDCTL, args, env)

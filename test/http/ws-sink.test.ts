@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import t, { type Test } from 'tap'
 import { WebSocket, WebSocketServer, type ServerOptions } from 'ws'
+import type { SplitLine } from '../../src/http/codec/envelope.js'
 import { WsSink } from '../../src/http/stream/ws-sink.js'
 
 /** Payload lengths on both sides of each header length encoding (7-bit, 16-bit, 64-bit). */
@@ -16,7 +17,12 @@ const LENGTHS = [0, 1, 125, 126, 127, 65535, 65536, 70000]
 
 /** Sink lines (shared by every socket, as watch events are) and, after each, a message sent by `ws`. */
 const lines = LENGTHS.map((n, i) => Buffer.from(String.fromCharCode(97 + i).repeat(n) + '\n'))
-const expected = LENGTHS.flatMap((n, i) => [String.fromCharCode(97 + i).repeat(n), `ws ${i}`])
+/** The same texts split as large watch events are: a head of the line's own and a shared tail. */
+const splitLines: SplitLine[] = lines.map((line) => {
+  const cut = Math.min(3, line.length - 1)
+  return { head: Buffer.from(line.subarray(0, cut)), tail: line.subarray(cut) }
+})
+const expected = [...LENGTHS, ...LENGTHS].flatMap((n, i) => [String.fromCharCode(97 + (i % LENGTHS.length)).repeat(n), `ws ${i}`])
 
 interface Fixture {
   url: string
@@ -46,7 +52,7 @@ async function serve(t: Test, options: ServerOptions): Promise<Fixture> {
 /** Sends every line through the sink, each followed by a ping and a message sent by `ws` itself. */
 function sendAll(ws: WebSocket, raw: Socket): void {
   const sink = new WsSink(ws, raw)
-  lines.forEach((line, i) => {
+  ;[...lines, ...splitLines].forEach((line, i) => {
     sink.send(line)
     ws.ping()
     ws.send(`ws ${i}`)
@@ -113,7 +119,7 @@ t.test('with permessage-deflate negotiated the sink sends through ws, compressed
   sendAll(ws, raw)
   t.strictSame(await got, expected)
   const rawBytes = raw.bytesWritten - before
-  const plain = lines.reduce((s, l) => s + l.length, 0)
+  const plain = 2 * lines.reduce((s, l) => s + l.length, 0)
   t.ok(rawBytes < plain / 10, `compressed on the wire (${rawBytes} bytes for ${plain} of text)`)
 })
 
@@ -131,4 +137,27 @@ t.test('a socket that is closing gets nothing more from the sink', async (t) => 
   const [code] = (await once(client, 'close')) as [number]
   t.equal(code, 1000, 'a clean close: no frame after the close frame')
   t.strictSame(got, [expected[2]])
+})
+
+t.test('sockets that do not read hold one shared tail, not a copy each', async (t) => {
+  const fx = await serve(t, { perMessageDeflate: false })
+  const queued: Buffer[][] = []
+  for (let i = 0; i < 2; i++) {
+    const connected = fx.nextConnection()
+    const client = new WebSocket(fx.url)
+    client.on('error', () => {})
+    t.teardown(() => client.terminate())
+    const { ws, raw } = await connected
+    // nothing leaves the socket: what the sink wrote stays in its queue, as for a client that stopped reading
+    raw.cork()
+    const line = splitLines.at(-1)!
+    new WsSink(ws, raw).send(line)
+    // Writable's queue (writableBuffer: { chunk }s waiting while corked)
+    queued.push((raw as unknown as { writableBuffer: { chunk: Buffer }[] }).writableBuffer.map((w) => w.chunk))
+    t.equal(raw.writableLength, 10 + line.head.length + line.tail.length - 1, 'the frame, header included, without the newline')
+  }
+  const payloads = queued.map((chunks) => chunks.find((c) => c.length > 1000)!)
+  const tail = splitLines.at(-1)!.tail
+  for (const p of payloads) t.ok(p.buffer === tail.buffer && p.byteOffset === tail.byteOffset, 'the tail itself')
+  t.ok(queued.every((chunks) => chunks.every((c) => c.length < 100 || c === payloads[0])), 'besides it, only small heads')
 })

@@ -16,6 +16,7 @@ import type { AlarmStore } from './alarm-store.js'
 import { etcdBuckets, SNAPSHOT_TABLES } from './etcd-snapshot.js'
 import type { MvccStore } from './mvcc-store.js'
 import { storeHash } from './store-hash.js'
+import { TurnTaking } from './turn-taking.js'
 
 /** etcd's snapshot chunk size. */
 export const SNAPSHOT_CHUNK_BYTES = 32 * 1024
@@ -33,6 +34,8 @@ const secondsSince = (start: number) => (performance.now() - start) / 1000
 /** etcd's Maintenance service on the single-member embedded store: it is always its own leader. */
 export class EmbeddedMaintenance implements Maintenance {
   private observer: MaintenanceObserver | undefined
+  /** Snapshot streams' work, one stream at a time: twenty at once stall other clients no more than one. */
+  private readonly snapshotTurns = new TurnTaking()
 
   constructor(
     private readonly store: MvccStore,
@@ -97,10 +100,12 @@ export class EmbeddedMaintenance implements Maintenance {
     const start = performance.now()
     const txn = this.store.readTransaction(SNAPSHOT_TABLES)
     try {
-      const layout = await layOutBolt(etcdBuckets(txn))
+      // streams take turns: the layout pass whole, then each step of pages (the writer yields between them)
+      const layout = await this.snapshotTurns.take(() => layOutBolt(etcdBuckets(txn)))
       const sha = createHash('sha256')
       let sent = 0
-      for await (const blob of blobs(layout.pages())) {
+      // each step of pages asked for only once the client has taken the previous step's blobs
+      for await (const blob of blobs(this.snapshotTurns.each(layout.pages()))) {
         sent += blob.length
         sha.update(blob)
         yield { remainingBytes: layout.size - sent, blob }

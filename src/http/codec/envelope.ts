@@ -17,6 +17,29 @@ export function resultLine(json: string): Buffer {
   return Buffer.from('{"result":' + json + '}\n', 'utf8')
 }
 
+/**
+ * A stream line (`{"result":…}\n`) whole, or in two parts written one after the other: a head of its
+ * own and a tail that many lines share (a watch event's payload, the same for every watcher of it).
+ * Buffers may be shared: never modify them.
+ */
+export type StreamLine = Buffer | SplitLine
+
+export interface SplitLine {
+  readonly head: Buffer
+  readonly tail: Buffer
+}
+
+export function lineLength(line: StreamLine): number {
+  return Buffer.isBuffer(line) ? line.length : line.head.length + line.tail.length
+}
+
+/** `s` as UTF-8 in memory of its own exact size, for a Buffer that may be held long (a pool slice would hold its whole pool). */
+export function ownedUtf8(s: string): Buffer {
+  const out = Buffer.allocUnsafeSlow(Buffer.byteLength(s, 'utf8'))
+  out.write(s, 'utf8')
+  return out
+}
+
 /** Go's http.StatusText for the statuses a gRPC code maps to. */
 const statusText: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 408: 'Request Timeout',

@@ -4,6 +4,7 @@
  * leaves ends as Canceled, as etcd counts it.
  */
 import { GrpcCode } from '../../errors.js'
+import { lineLength, type StreamLine } from '../codec/envelope.js'
 import type { RpcCall } from '../grpc-metrics.js'
 import type { MessageSink } from './message-sink.js'
 
@@ -14,8 +15,8 @@ export class CountedSink implements MessageSink {
     private readonly call: RpcCall,
   ) {}
 
-  send(line: Buffer): void {
-    this.call.sent(line.length - 1)
+  send(line: StreamLine): void {
+    this.call.sent(lineLength(line) - 1)
     this.inner.send(line)
   }
 

@@ -5,7 +5,7 @@
 import type { ServerResponse } from 'node:http'
 import type { OutgoingHttpHeaders } from 'node:http'
 import { type EtcdError, httpStatusOf } from '../../errors.js'
-import { encodeError, encodeStreamError } from '../codec/envelope.js'
+import { encodeError, encodeStreamError, type StreamLine } from '../codec/envelope.js'
 import type { MessageSink } from './message-sink.js'
 
 export class HttpStreamResponse implements MessageSink {
@@ -21,7 +21,8 @@ export class HttpStreamResponse implements MessageSink {
     return !this.res.writableEnded && !this.res.destroyed
   }
 
-  send(line: Buffer): void {
+  /** One chunk per message, as etcd's gateway writes: a split line is joined. */
+  send(line: StreamLine): void {
     if (!this.open) return
     if (!this.started) {
       this.started = true
@@ -31,7 +32,7 @@ export class HttpStreamResponse implements MessageSink {
         'grpc-metadata-content-type': 'application/grpc',
       })
     }
-    this.res.write(line)
+    this.res.write(Buffer.isBuffer(line) ? line : Buffer.concat([line.head, line.tail]))
   }
 
   bufferedBytes(): number {

@@ -2,9 +2,11 @@
  * Reads from the replica are never stale: writers go to etcd directly (its own JSON gateway) and through
  * a second gateway, readers through the first; every read must see every write acknowledged before the
  * read started. The run kills the leader (SIGKILL) under load, so the moments around failover are in it;
- * a watch through the same gateway must see the committed history with no gap and no duplicate.
+ * a watch through the same gateway must see the committed history with no gap and no duplicate. A
+ * replica of some prefixes is checked the same way, on its kept keys and on others, while keys it does not
+ * keep move the cluster's revision on.
  */
-import t from 'tap'
+import t, { type Test } from 'tap'
 import type { Backend, WatchResponse } from '../../../src/backend/backend.js'
 import { openRemoteBackend } from '../../../src/backend/remote/index.js'
 import { etcdMissing, startEtcdCluster, waitHealthy, type RunningServer } from '../../helpers/etcd.js'
@@ -14,7 +16,7 @@ import * as gw from '../../helpers/etcd-json-gateway.js'
 const REQUEST_TIMEOUT_MS = 3_000
 const DIRECT_WRITERS = 3
 const READERS = 4
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 const missing = etcdMissing()
 if (missing) t.plan(0, missing)
@@ -37,13 +39,12 @@ else {
     }
   }
 
-  t.test('every read sees every write acknowledged before it started, across a leader kill', async (t) => {
-    const startRev = (await writeGateway.kv.put(put({ key: 'lin/start', value: '' }))).header.revision
-    const watched: WatchResponse[] = []
-    const watch = readGateway.watch.open((r) => watched.push(r))
-    watch.send({ kind: 'create', request: watchCreate({ key: 'lin/', rangeEnd: 'lin0', startRevision: startRev + 1 }) })
-    t.teardown(() => watch.close())
-
+  /**
+   * Writers to etcd directly (one key each, under `prefix`), one through the second gateway, and readers of
+   * `prefix` through `reader` while `during` runs; every read must see every write acknowledged before it started.
+   */
+  async function checkReads(t: Test, reader: Backend, prefix: string, during: () => Promise<void>) {
+    const [key, rangeEnd] = [prefix, prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)]
     /** per key: the highest revision a write of it was acknowledged at */
     const acked = new Map<string, number>()
     const ack = (key: string, rev: number) => acked.set(key, Math.max(acked.get(key) ?? 0, rev))
@@ -53,7 +54,7 @@ else {
     let running = true
 
     const directWriter = async (w: number) => {
-      const key = `lin/direct/${w}`
+      const key = `${prefix}direct/${w}`
       for (let n = 0, at = w; running; n++) {
         const res = await gw.gateway(endpoints[at % endpoints.length]!, '/v3/kv/put', { key: gw.b64(key), value: gw.b64(String(n)) }).catch(() => undefined)
         if (res?.status === 200) ack(key, Number(res.json.header.revision))
@@ -62,19 +63,20 @@ else {
       }
     }
     const gatewayWriter = async () => {
+      const key = `${prefix}gateway`
       for (let n = 0; running; n++) {
-        const res = await writeGateway.kv.put(put({ key: 'lin/gateway', value: String(n) })).catch(() => undefined)
-        if (res) ack('lin/gateway', res.header.revision)
+        const res = await writeGateway.kv.put(put({ key, value: String(n) })).catch(() => undefined)
+        if (res) ack(key, res.header.revision)
       }
     }
-    const reader = async () => {
+    const readLoop = async () => {
       while (running) {
         // let acknowledgements arrive between reads, as they would between a client's requests
         await new Promise(setImmediate)
         const mustSee = new Map(acked)
         let res
         try {
-          res = await readGateway.kv.range(range({ key: 'lin/', rangeEnd: 'lin0' }))
+          res = await reader.kv.range(range({ key, rangeEnd }))
         } catch (err) {
           readFailures.push((err as Error).message)
           continue
@@ -90,16 +92,9 @@ else {
     const load = [
       ...Array.from({ length: DIRECT_WRITERS }, (_, w) => directWriter(w)),
       gatewayWriter(),
-      ...Array.from({ length: READERS }, reader),
+      ...Array.from({ length: READERS }, readLoop),
     ]
-
-    await sleep(1_000)
-    const victim = await leader()
-    await victim.kill('SIGKILL')
-    await sleep(2_000)
-    await victim.restart()
-    await waitHealthy(victim.url)
-    await sleep(1_000)
+    await during()
     running = false
     await Promise.all(load)
 
@@ -107,6 +102,24 @@ else {
     t.ok(acked.size === DIRECT_WRITERS + 1, 'every writer had writes acknowledged')
     t.same(stale, [], 'no read missed a write acknowledged before it started')
     t.same(readFailures, [], 'no read failed')
+  }
+
+  t.test('every read sees every write acknowledged before it started, across a leader kill', async (t) => {
+    const startRev = (await writeGateway.kv.put(put({ key: 'lin/start', value: '' }))).header.revision
+    const watched: WatchResponse[] = []
+    const watch = readGateway.watch.open((r) => watched.push(r))
+    watch.send({ kind: 'create', request: watchCreate({ key: 'lin/', rangeEnd: 'lin0', startRevision: startRev + 1 }) })
+    t.teardown(() => watch.close())
+
+    await checkReads(t, readGateway, 'lin/', async () => {
+      await sleep(1_000)
+      const victim = await leader()
+      await victim.kill('SIGKILL')
+      await sleep(2_000)
+      await victim.restart()
+      await waitHealthy(victim.url)
+      await sleep(1_000)
+    })
 
     const endRev = (await writeGateway.kv.put(put({ key: 'lin/end', value: '' }))).header.revision
     const events = () => watched.flatMap((r) => r.events.map((e) => e.kv.modRevision))
@@ -116,5 +129,23 @@ else {
     t.same(revs, [...new Set(revs)].sort((a, b) => a - b), 'watch events in revision order, no duplicate')
     t.same(revs, Array.from({ length: endRev - startRev }, (_, i) => startRev + 1 + i), 'one event for every revision: no gap')
     t.same(watched.filter((r) => r.canceled), [], 'the watch was never canceled')
+  })
+
+  t.test('a replica of some prefixes: reads of kept keys and of others, while other keys are written', async (t) => {
+    const prefixed: Backend = await openRemoteBackend({
+      endpoints,
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+      replica: { prefixes: [Buffer.from('kept/')] },
+    })
+    t.teardown(() => prefixed.close())
+    // the cluster's revision moves on with keys the replica does not keep, and reads of those go to etcd
+    let running = true
+    const otherWriter = (async () => {
+      for (let n = 0; running; n++) await gw.gateway(endpoints[n % endpoints.length]!, '/v3/kv/put', { key: gw.b64('other/k'), value: gw.b64(String(n)) }).catch(() => undefined)
+    })()
+    await checkReads(t, prefixed, 'kept/', () => sleep(2_000))
+    await checkReads(t, prefixed, 'notkept/', () => sleep(1_000))
+    running = false
+    await otherWriter
   })
 }

@@ -15,8 +15,20 @@ export interface QuorumAnswer {
 const PROBE = { key: Buffer.from([0]), count_only: true }
 
 /**
- * A read may use only a quorum read sent after it arrived. While one is in flight, arriving reads wait
- * for the next, which is sent when the one in flight settles and then serves all of them.
+ * Event-loop turns a batch stays open once it could be sent: the requests already read from sockets in
+ * those turns join it. Each quorum read costs etcd and the gateway far more CPU than answering from the
+ * replica, so on busy cores bigger batches serve more reads (at 10 connections, about 1.5× more than
+ * sending at once, measured with the machine's cores shared); on idle ones the turns take microseconds.
+ * Turns past three gained nothing more.
+ */
+const GATHER_TURNS = 3
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+/**
+ * A read may use only a quorum read sent after it arrived. Reads join the next batch, which is sent
+ * once the one in flight settles and GATHER_TURNS have passed, and serves all of them. (Sending a second
+ * one while the first is in flight served fewer reads: twice the quorum reads on the same cores.)
  */
 export class QuorumRead {
   private inFlight: Promise<QuorumAnswer> | undefined
@@ -28,12 +40,15 @@ export class QuorumRead {
   ) {}
 
   read(): Promise<QuorumAnswer> {
-    if (this.inFlight === undefined) return this.send()
-    this.next ??= this.inFlight.then(noop, noop).then(() => {
-      this.next = undefined
-      return this.send()
-    })
+    this.next ??= this.sendNext()
     return this.next
+  }
+
+  private async sendNext(): Promise<QuorumAnswer> {
+    await this.inFlight?.catch(() => undefined)
+    for (let turn = 0; turn < GATHER_TURNS; turn++) await nextTurn()
+    this.next = undefined
+    return this.send()
   }
 
   private send(): Promise<QuorumAnswer> {
@@ -50,5 +65,3 @@ export class QuorumRead {
     return sent
   }
 }
-
-const noop = () => undefined

@@ -13,6 +13,7 @@ import type {
 } from '../../backend.js'
 import { applyRange } from '../../embedded/kv.js'
 import { checkRangeRequest } from '../../embedded/request-checks.js'
+import { rangeEndOf } from '../../key-range.js'
 import type { ReadView } from '../../embedded/views.js'
 import type { Replica } from './replica.js'
 
@@ -27,7 +28,7 @@ export interface ReplicaKVOptions {
  * etcd's KV service with reads answered from the replica: a linearizable read once the replica holds the
  * revision of a quorum read sent after the read arrived, a serializable one at once. Writes go to etcd and
  * answer once the replica has applied them, so a read through this gateway sees them. Whatever the
- * replica cannot answer (a revision it does not hold, a read-only txn) goes to etcd.
+ * replica cannot answer (keys it does not keep, a revision it does not hold, a read-only txn) goes to etcd.
  */
 export class ReplicaKV implements KV {
   constructor(
@@ -38,7 +39,7 @@ export class ReplicaKV implements KV {
 
   async range(req: RangeRequest): Promise<RangeResponse> {
     checkRangeRequest(req)
-    if (!this.replica.answersLocally()) return this.remote.range(req)
+    if (!this.replica.serves(req.key, rangeEndOf(req.rangeEnd))) return this.remote.range(req)
     if (!req.serializable && !(await this.replica.caughtUpForRead(this.opts.readWaitMs))) return this.remote.range(req)
     const store = this.replica.store
     const rev = store.committedRev

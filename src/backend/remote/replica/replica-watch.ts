@@ -3,9 +3,9 @@ import { ServerWatchStream, type WatchRange, type WatchRefusal, type WatchStream
 import type { Replica } from './replica.js'
 
 /**
- * etcd's Watch service in remote mode with a replica: a watch from now, or from a revision the replica
- * holds, is served by the replica's watch hub (any number of them on the replica's one upstream watch);
- * one from further back is forwarded to etcd. Both kinds share the client's stream and its watch IDs.
+ * etcd's Watch service in remote mode with a replica: a watch of kept keys from now, or from a revision
+ * the replica holds, is served by the replica's watch hub (any number of them on the replica's one
+ * upstream watch); one of other keys, or from further back, is forwarded to etcd. Both kinds share the client's stream and its watch IDs.
  */
 export class ReplicaWatch implements Watch, WatchStreamBackend<object> {
   /** the watches the hub serves; every other one is etcd's */
@@ -22,7 +22,7 @@ export class ReplicaWatch implements Watch, WatchStreamBackend<object> {
   }
 
   start(stream: ServerWatchStream<object>, id: number, range: WatchRange, req: WatchCreateRequest): object {
-    if (!this.fromReplica(req.startRevision)) return this.remote.start(stream, id, range, req)
+    if (!this.replica.serves(range.key, range.end) || !this.fromReplica(req.startRevision)) return this.remote.start(stream, id, range, req)
     const watch = this.hub.start(stream, id, range, req)
     this.local.add(watch)
     return watch

@@ -1,6 +1,6 @@
 /**
- * The remote backend's watch-fed replica: loads the keyspace at one revision with paged ranges, then
- * follows one upstream watch from the next revision, and starts over from scratch when it can no longer
+ * The remote backend's watch-fed replica: loads the keyspace (or the kept prefixes of it) at one
+ * revision with paged ranges, then follows one upstream watch from the next revision, and starts over from scratch when it can no longer
  * follow (Kubernetes' watch cache, KEP-2340, on the embedded store's MVCC parts).
  */
 import type * as grpc from '@grpc/grpc-js'
@@ -11,6 +11,7 @@ import * as convert from '../convert.js'
 import { sleep, type EndpointPool } from '../endpoint-pool.js'
 import type { Member } from '../member.js'
 import type { PbEvent, PbRangeResponse, PbWatchRequest, PbWatchResponse } from '../messages.js'
+import { KeptKeys, type KeptSpan } from './kept-keys.js'
 import { QuorumRead } from './quorum-read.js'
 import { ReplicaStore, rowCost } from './replica-store.js'
 
@@ -23,6 +24,8 @@ export interface ReplicaOptions {
   pageSize?: number
   /** While false, every request goes to etcd (etcd has auth enabled: only etcd can check a user's rights). */
   answersWhile?: () => boolean
+  /** Keep only the keys under these prefixes (default: every key); requests touching others go to etcd. */
+  prefixes?: readonly Buffer[]
 }
 
 /** `\0` as key and range end: every key. */
@@ -48,6 +51,7 @@ interface Upstream {
 
 export class Replica {
   readonly store = new ReplicaStore()
+  private readonly kept: KeptKeys
   /** The store holds a loaded keyspace that the watch follows. */
   private loaded = false
   private upstream: Upstream | undefined
@@ -71,6 +75,7 @@ export class Replica {
     private readonly pool: EndpointPool,
     private readonly opts: ReplicaOptions,
   ) {
+    this.kept = new KeptKeys(opts.prefixes)
     this.quorum = new QuorumRead(pool, () => this.store.committedRev)
     this.probeTimer = setInterval(() => this.probeCompaction(), opts.compactionProbeMs)
     this.probeTimer.unref()
@@ -102,6 +107,14 @@ export class Replica {
    */
   answersLocally(): boolean {
     return this.loaded && !this.closed && (this.opts.answersWhile?.() ?? true)
+  }
+
+  /**
+   * Whether a request over `key` to `end` (undefined: the key alone; empty: every key from it on) may be
+   * answered from the replica: it answers locally, and keeps every key of the range.
+   */
+  serves(key: Buffer, end: Buffer | undefined): boolean {
+    return this.answersLocally() && this.kept.covers(key, end)
   }
 
   /** The header of an answer from the replica at `revision`. */
@@ -179,27 +192,36 @@ export class Replica {
     for (const w of this.waiters.filter((w) => w.rev <= rev)) this.settle(w, true)
   }
 
-  /** Paged ranges at one revision: the first page fixes the revision (a linearizable read). */
+  /**
+   * Paged ranges of each kept span at one revision: the first page fixes the revision (a linearizable
+   * read), and the first pages of all spans estimate the memory before anything is loaded.
+   */
   private async load(): Promise<void> {
     const pageSize = this.opts.pageSize ?? DEFAULT_PAGE_SIZE
-    const page = (key: Buffer, revision: number) =>
-      this.pool.call<PbRangeResponse>('KV', 'Range', { key, range_end: EVERY_KEY, limit: pageSize, revision }, 'read')
-    let res = await page(EVERY_KEY, 0)
-    const header = convert.header(res.header)
-    const total = Number(res.count)
-    // the first page's keys stand for the rest until they are loaded
-    const firstBytes = res.kvs.reduce((n, kv) => n + rowCost(kv.key.length, encodedLength(kv)), 0)
-    this.refuseAbove(total, res.kvs.length > 0 ? (firstBytes / res.kvs.length) * total : 0)
+    const page = (span: KeptSpan, key: Buffer, revision: number) =>
+      this.pool.call<PbRangeResponse>('KV', 'Range', { key, range_end: span.rangeEnd, limit: pageSize, revision }, 'read')
+    const [first, ...others] = this.kept.spans
+    const firstPage = await page(first!, first!.key, 0)
+    const header = convert.header(firstPage.header)
+    const firstPages = [firstPage, ...(await Promise.all(others.map((span) => page(span, span.key, header.revision))))]
+    const total = firstPages.reduce((n, res) => n + Number(res.count), 0)
+    // the first pages' keys stand for the rest until they are loaded
+    const firstKvs = firstPages.flatMap((res) => res.kvs)
+    const firstBytes = firstKvs.reduce((n, kv) => n + rowCost(kv.key.length, encodedLength(kv)), 0)
+    this.refuseAbove(total, firstKvs.length > 0 ? (firstBytes / firstKvs.length) * total : 0)
     this.store.reset(header.revision)
     this.clusterId = header.clusterId
     this.base = header
     this.last = undefined
     this.pendingCompaction = -1
-    for (;;) {
-      for (const kv of res.kvs) this.store.load(convert.keyValue(kv))
-      this.refuseAbove(total, this.store.bytes)
-      if (!res.more || res.kvs.length === 0) break
-      res = await page(Buffer.concat([res.kvs[res.kvs.length - 1]!.key, EVERY_KEY]), header.revision)
+    for (const [i, span] of this.kept.spans.entries()) {
+      let res = firstPages[i]!
+      for (;;) {
+        for (const kv of res.kvs) this.store.load(convert.keyValue(kv))
+        this.refuseAbove(total, this.store.bytes)
+        if (!res.more || res.kvs.length === 0) break
+        res = await page(span, Buffer.concat([res.kvs[res.kvs.length - 1]!.key, EVERY_KEY]), header.revision)
+      }
     }
     this.loaded = true
     this.wakeWaiters()
@@ -209,7 +231,12 @@ export class Replica {
     if (estimate > this.opts.maxBytes) throw Errors.replicaTooLarge(keys, Math.round(estimate), this.opts.maxBytes)
   }
 
-  /** Opens the upstream watch from the revision after the last one applied. */
+  /**
+   * Opens the upstream watch from the revision after the last one applied. It covers every key, also
+   * when the replica keeps only some prefixes: every revision then reaches the replica, which is how it
+   * knows it holds the cluster's revision (etcd 3.4 answers a progress request with its current revision
+   * before the events its watches still have to send, so that answer cannot tell it).
+   */
   private follow(): void {
     if (this.closed) return
     const { member, stream } = this.pool.duplex<PbWatchRequest, PbWatchResponse>('Watch', 'Watch')
@@ -249,24 +276,28 @@ export class Replica {
     else if (!res.created) for (const l of this.progressListeners) l()
   }
 
-  /** Applies whole revisions (etcd never splits one across responses of a watch without `fragment`). */
+  /**
+   * Applies whole revisions (etcd never splits one across responses of a watch without `fragment`). A
+   * revision whose changes are all outside the kept keys is applied empty: the replica's revision is
+   * the cluster's either way.
+   */
   private applyEvents(events: readonly PbEvent[]): void {
     let rev = 0
     let changes: StoredChange[] = []
     const flush = () => {
-      if (changes.length === 0) return
+      if (rev === 0) return
       this.store.apply(rev, changes)
-      this.last = changes[changes.length - 1]
+      if (changes.length > 0) this.last = changes[changes.length - 1]
       changes = []
     }
     for (const e of events) {
-      const kv = convert.keyValue(e.kv!)
-      if (kv.modRevision <= this.store.committedRev) continue
-      if (kv.modRevision !== rev) {
+      const modRevision = Number(e.kv!.mod_revision)
+      if (modRevision <= this.store.committedRev) continue
+      if (modRevision !== rev) {
         flush()
-        rev = kv.modRevision
+        rev = modRevision
       }
-      changes.push({ kv, tombstone: e.type === EventType.DELETE })
+      if (this.kept.holds(e.kv!.key)) changes.push({ kv: convert.keyValue(e.kv!), tombstone: e.type === EventType.DELETE })
     }
     flush()
     if (this.pendingCompaction !== -1 && this.pendingCompaction <= this.store.committedRev) {
@@ -332,7 +363,7 @@ export class Replica {
     if (!last) return true
     const kv = res.kvs[0]
     if (last.tombstone) return kv === undefined
-    return kv !== undefined && Number(kv.mod_revision) === rev && kv.value.equals(last.kv.value)
+    return kv !== undefined && Number(kv.mod_revision) === last.kv.modRevision && kv.value.equals(last.kv.value)
   }
 
   /** Starts over from a fresh load; meanwhile every request goes to etcd. */
