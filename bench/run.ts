@@ -21,6 +21,7 @@ const USAGE = `npm run bench -- [options]
                     gets, pages, counts), instead of the KV matrix
   --keys N          snapshot: keys in the store; --remote: keys the replica loads (0: no load cell);
                     scale: keys loaded; 256-byte values (1000000)
+  --small-keys N    scale: keys of the run whose get and page latency is compared with --keys' (10000)
   --large-keys N    scale: keys of 1–10 KB in the extra cell (50000)
   --seconds S       hostile clients: how long each flood lasts (20)
   --loads TEXT,...  hostile clients: only the loads whose name contains one of these (e.g. paused,snapshot)
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
       seconds: { type: 'string', default: '20' },
       loads: { type: 'string' },
       keys: { type: 'string', default: '1000000' },
+      'small-keys': { type: 'string', default: '10000' },
       'large-keys': { type: 'string', default: '50000' },
       profile: { type: 'string' },
       remote: { type: 'boolean', default: false },
@@ -92,7 +94,11 @@ async function main(): Promise<void> {
     return
   }
   if (values.only === 'scale') {
-    const report = await runScaleBench({ keys: Math.round(positive(values.keys, '--keys')), largeKeys: Math.round(positive(values['large-keys'], '--large-keys')) })
+    const report = await runScaleBench({
+      keys: Math.round(positive(values.keys, '--keys')),
+      smallKeys: Math.round(positive(values['small-keys'], '--small-keys')),
+      largeKeys: Math.round(positive(values['large-keys'], '--large-keys')),
+    })
     publish('scale', report)
     return
   }

@@ -4,8 +4,9 @@
  * flight), given 100 more single-key writes (so that a past revision differs from the current one),
  * restarted (SIGTERM until it exits, then until the first answered range), and probed by one sequential
  * client: point gets, pages of 100 with their count at the current revision and 100 revisions back,
- * count_only over every key. Then a cell of 1–10 KB values (as Kubernetes objects are) at a smaller
- * key count: load, restart, page.
+ * count_only over every key. The same again at a small key count, so that point get and page latency can
+ * be compared across sizes (they should stay flat). Then a cell of 1–10 KB values (as Kubernetes objects
+ * are) at a smaller key count: load, restart, page.
  */
 import { Agent, request } from 'node:http'
 import { loadAverage, machineFacts, renderMarkdown, renderText, type Table } from './report.js'
@@ -14,6 +15,8 @@ import { startTarget, type Target } from './targets.js'
 export interface ScaleOptions {
   /** Keys of 256 bytes. */
   keys: number
+  /** Keys of 256 bytes in the run that latency at `keys` is compared with. */
+  smallKeys: number
   /** Keys of 1–10 KB in the extra cell. */
   largeKeys: number
 }
@@ -23,6 +26,8 @@ const SAMPLES = 300
 const WARMUP = 30
 const PAST_WRITES = 100
 const PREFIX_END = b64('scale0')
+/** Latency is flat across key counts when the large count's p50 is at most this many times the small one's. */
+const FLAT = 1.5
 
 function b64(s: string | Buffer): string {
   return Buffer.from(s).toString('base64')
@@ -152,6 +157,7 @@ async function measure(target: Target, keys: number, batch: number, valueOf: (i:
 const MB = (bytes: number) => (bytes / 2 ** 20).toFixed(0)
 const ms = (n: number) => n.toFixed(n < 10 ? 2 : 1)
 const pair = (p?: { p50: number; p99: number }) => (p ? `${ms(p.p50)} / ${ms(p.p99)}` : '–')
+const n = (k: number) => k.toLocaleString('en-US')
 const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : '–')
 
 function table(keys: number, cells: { etcd: Cell; etcdgw: Cell }): Table {
@@ -164,7 +170,7 @@ function table(keys: number, cells: { etcd: Cell; etcdgw: Cell }): Table {
     value ? ratio(value(etcdgw), value(etcd)) : '',
   ]
   const rows = [
-    row('load, keys/s', (c) => Math.round(c.loadKeysPerSec).toLocaleString('en-US'), (c) => c.loadKeysPerSec),
+    row('load, keys/s', (c) => n(Math.round(c.loadKeysPerSec)), (c) => c.loadKeysPerSec),
     row('stop (SIGTERM until exit), s', (c) => c.stopSeconds.toFixed(2), (c) => c.stopSeconds),
     row('restart until the first answered range, s', (c) => c.startSeconds.toFixed(2), (c) => c.startSeconds),
     row('RSS at the first answer, MB', (c) => MB(c.rssStarted), (c) => c.rssStarted),
@@ -180,6 +186,23 @@ function table(keys: number, cells: { etcd: Cell; etcdgw: Cell }): Table {
   return { header: ['', 'etcd', 'etcdgw', 'etcdgw ÷ etcd'], rows: kept }
 }
 
+/** Latency p50 at the small and the large key count, and their ratio, per target: flat means ≤ FLAT. */
+function flatTable(smallKeys: number, keys: number, small: { etcd: Cell; etcdgw: Cell }, large: { etcd: Cell; etcdgw: Cell }): Table {
+  const probes: [string, (c: Cell) => number][] = [
+    ['point get p50, ms', (c) => c.get?.p50 ?? NaN],
+    ['page of 100 with its count, current revision, p50, ms', (c) => c.page.p50],
+    [`page of 100 with its count, ${PAST_WRITES} revisions back, p50, ms`, (c) => c.pastPage?.p50 ?? NaN],
+  ]
+  const cells = (target: 'etcd' | 'etcdgw', p50: (c: Cell) => number) => {
+    const shown = ratio(p50(large[target]), p50(small[target]))
+    return [ms(p50(small[target])), ms(p50(large[target])), parseFloat(shown) > FLAT ? `${shown} (not flat)` : shown]
+  }
+  return {
+    header: ['', `etcd ${n(smallKeys)}`, `etcd ${n(keys)}`, 'etcd ÷', `etcdgw ${n(smallKeys)}`, `etcdgw ${n(keys)}`, 'etcdgw ÷'],
+    rows: probes.map(([what, p50]) => [what, ...cells('etcd', p50), ...cells('etcdgw', p50)]),
+  }
+}
+
 /** Both targets, one after the other, on fresh data dirs. */
 async function sideBySide(keys: number, batch: number, valueOf: (i: number) => string, full: boolean) {
   const etcd = await measure(await startTarget('etcd'), keys, batch, valueOf, full)
@@ -192,6 +215,7 @@ export async function runScaleBench(opts: ScaleOptions): Promise<{ text: string;
   const facts = machineFacts()
   const small = b64(Buffer.alloc(256, 'v'))
   const main = await sideBySide(opts.keys, 128, () => small, true)
+  const few = await sideBySide(opts.smallKeys, 128, () => small, true)
   // 1–10 KB values; txns of 32 puts keep a request under etcd's 1.5 MiB limit
   const large = Array.from({ length: 10 }, (_, i) => b64(Buffer.alloc(1024 * (i + 1), 'w')))
   const big = await sideBySide(opts.largeKeys, 32, (i) => large[i % large.length]!, false)
@@ -199,12 +223,13 @@ export async function runScaleBench(opts: ScaleOptions): Promise<{ text: string;
   facts.push(`load average at end: ${loadAverage()}; the section took ${((Date.now() - started) / 1000).toFixed(0)} s`)
   const mainTable = table(opts.keys, main)
   const bigTable = table(opts.largeKeys, big)
-  const n = (k: number) => k.toLocaleString('en-US')
+  const flat = flatTable(opts.smallKeys, opts.keys, few, main)
   const mainTitle = `${n(opts.keys)} keys of 256 bytes (txns of 128 puts, ${IN_FLIGHT} in flight; ${SAMPLES} sequential samples per probe)`
+  const flatTitle = `Latency at ${n(opts.smallKeys)} and at ${n(opts.keys)} keys (the same load and probes at both sizes; flat: the larger size's p50 at most ${FLAT}× the smaller's)`
   const bigTitle = `${n(opts.largeKeys)} keys of 1–10 KB (txns of 32 puts, ${IN_FLIGHT} in flight)`
   const heading = `## Scale: etcd and etcdgw side by side\n\nRun ${new Date().toISOString()}.\n\n${facts.map((f) => `- ${f}`).join('\n')}`
   return {
-    text: `${facts.join('\n')}\n\n${mainTitle}\n${renderText(mainTable)}\n\n${bigTitle}\n${renderText(bigTable)}`,
-    markdown: `${heading}\n\n${mainTitle}:\n\n${renderMarkdown(mainTable)}\n\n${bigTitle}:\n\n${renderMarkdown(bigTable)}\n`,
+    text: `${facts.join('\n')}\n\n${mainTitle}\n${renderText(mainTable)}\n\n${flatTitle}\n${renderText(flat)}\n\n${bigTitle}\n${renderText(bigTable)}`,
+    markdown: `${heading}\n\n${mainTitle}:\n\n${renderMarkdown(mainTable)}\n\n${flatTitle}:\n\n${renderMarkdown(flat)}\n\n${bigTitle}:\n\n${renderMarkdown(bigTable)}\n`,
   }
 }
