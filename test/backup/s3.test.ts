@@ -264,9 +264,13 @@ t.test('backups in an S3 bucket', { skip: missing }, async (t) => {
       const res = await post(etcd.url, '/v3/kv/put', JSON.stringify({ key: Buffer.from(`big/${i}`).toString('base64'), value: Buffer.alloc(1_000_000, i).toString('base64') }))
       t.equal(res.status, 200)
     }
+    // a temp dir of this case's own: a backup run by another test file at the same time would clear the
+    // killed writer's staging directory from the shared one (its writer is gone)
+    const env = { TMPDIR: mkdtempSync(join(tmp, 'tmp-')) }
+    const staged = () => readdirSync(env.TMPDIR).some((f) => f.startsWith(`etcdgw-backup-staging-${child.pid}-`))
     const args = [MAIN_JS, 'backup', 'now', '--endpoints', etcd.url, ...s3.flags, '--s3-prefix', 'killed', '--s3-part-size', '5MiB']
     const from = s3.log().length
-    const child = spawn(process.execPath, args, { stdio: 'ignore' })
+    const child = spawn(process.execPath, args, { stdio: 'ignore', env: { ...process.env, ...env } })
     guardChild(child)
     const exited = new Promise((resolve) => child.on('exit', (_code, signal) => resolve(signal)))
     // the store paused as soon as it has begun the multipart upload, so that it cannot complete before the kill
@@ -276,14 +280,14 @@ t.test('backups in an S3 bucket', { skip: missing }, async (t) => {
     t.equal(await exited, 'SIGKILL')
     process.kill(s3.pid, 'SIGCONT')
     t.same(await keys('killed/'), [], 'no object')
-    const listed = await etcdgw(['backup', 'list', '-w', 'json', ...s3.flags, '--s3-prefix', 'killed'])
+    const listed = await etcdgw(['backup', 'list', '-w', 'json', ...s3.flags, '--s3-prefix', 'killed'], env)
     t.equal(listed.stdout, '[]\n')
-    t.ok(readdirSync(tmpdir()).some((f) => f.startsWith(`etcdgw-backup-staging-${child.pid}-`)), 'the killed writer\'s staging directory is left')
-    const next = await etcdgw(['backup', 'now', '--endpoints', etcd.url, ...s3.flags, '--s3-prefix', 'killed', '--s3-part-size', '5MiB'])
+    t.ok(staged(), 'the killed writer\'s staging directory is left')
+    const next = await etcdgw(['backup', 'now', '--endpoints', etcd.url, ...s3.flags, '--s3-prefix', 'killed', '--s3-part-size', '5MiB'], env)
     t.equal(next.code, 0, next.stderr)
     t.match(JSON.parse((await etcdgw(['backup', 'list', '-w', 'json', ...s3.flags, '--s3-prefix', 'killed'])).stdout), [{ where: 's3', verified: true }])
     t.equal((await keys('killed/')).length, 2)
-    t.notOk(readdirSync(tmpdir()).some((f) => f.startsWith(`etcdgw-backup-staging-${child.pid}-`)), 'and removed by the next')
+    t.notOk(staged(), 'and removed by the next')
   })
 
   t.test('backup run: /metrics on an https URL with --cert-file and --key-file, per destination', async (t) => {
