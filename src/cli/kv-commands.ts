@@ -49,7 +49,7 @@ function withGlobalFlags(cmd: Command): Command {
   return addAccessOptions(cmd)
 }
 
-/** A gateway: the first of --endpoints, with the TLS flags. */
+/** A gateway: the first of --endpoints, with the TLS and user flags. */
 class Gateway {
   readonly endpoint: string
   readonly access: GatewayAccess
