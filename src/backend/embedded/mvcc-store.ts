@@ -330,6 +330,11 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
     return this.file.readTransaction(tables)
   }
 
+  /** Settles once every write issued so far is durable or has failed. */
+  writesSettled(): Promise<unknown> {
+    return this.file.writesSettled()
+  }
+
   /** Read transactions open (etcd's open read transactions: here, snapshots being sent). */
   get openReadTransactions(): number {
     return this.file.openReadTransactions
