@@ -38,14 +38,20 @@ export class UnarySession {
     const session = this.open()
     const timeoutMs = Math.max(1, Math.ceil(deadline - Date.now()))
     return new Promise((resolve, reject) => {
-      const stream = session.request({
-        ...metadata.toHttp2Headers(),
-        ':method': 'POST',
-        ':path': path,
-        'content-type': 'application/grpc',
-        te: 'trailers',
-        'grpc-timeout': grpcTimeout(timeoutMs),
-      })
+      let stream: http2.ClientHttp2Stream
+      try {
+        stream = session.request({
+          ...metadata.toHttp2Headers(),
+          ':method': 'POST',
+          ':path': path,
+          'content-type': 'application/grpc',
+          te: 'trailers',
+          'grpc-timeout': grpcTimeout(timeoutMs),
+        })
+      } catch {
+        // the session closed or ran out of stream IDs meanwhile: nothing was sent
+        return reject(serviceError(status.UNAVAILABLE, STREAM_REFUSED))
+      }
       this.calls++
       this.keepAlive()
       let httpStatus = 0
