@@ -1,7 +1,7 @@
 /**
  * Another client's puts while a hostile load runs, made from a process of its own: the hostile clients
  * run in the bench's process, and opening 200 WebSockets or sending 1,000 frames there would otherwise
- * delay the clock of the puts beside them (by up to 40 ms on this machine) and count against the server.
+ * delay the clock of the puts beside them (p99 35–41 ms on this machine) and count against the server.
  */
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
