@@ -229,15 +229,23 @@ export class KeyIndex {
   }
 
   /**
-   * Every key that had a revision at or before `upTo`, in byte order, with its history and how many of
-   * its revisions (the oldest) are at or before `upTo` (read them before the index changes again).
+   * Every key from `from` on that had a revision at or before `upTo`, in byte order, with its history and
+   * how many of its revisions (the oldest) are at or before `upTo` (read them before the index changes
+   * again). At most `budget` keys are looked at: returns the key to go on from, undefined after the last.
    */
-  forEachHistory(upTo: number, visit: (key: string, history: SavedHistory, revisions: number) => void): void {
-    this.tree.forEachFrom('', (k, h) => {
+  forEachHistory(upTo: number, visit: (key: string, history: SavedHistory, revisions: number) => void, from = '', budget = Infinity): string | undefined {
+    let left = budget
+    let next: string | undefined
+    this.tree.forEachFrom(from, (k, h) => {
+      if (left-- === 0) {
+        next = k
+        return false
+      }
       let n = h.length
       while (n > 0 && h.mainAt(n - 1) > upTo) n--
       if (n > 0) visit(k, h, n)
     })
+    return next
   }
 
   get size(): number {

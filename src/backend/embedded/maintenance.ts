@@ -100,6 +100,8 @@ export class EmbeddedMaintenance implements Maintenance {
     const start = performance.now()
     const txn = this.store.readTransaction(SNAPSHOT_TABLES)
     try {
+      // lmdb shows a transaction before it is synced: what this one reads is durable once the writes before it are
+      await this.store.writesSettled()
       // streams take turns: the layout pass whole, then each step of pages (the writer yields between them)
       const layout = await this.snapshotTurns.take(() => layOutBolt(etcdBuckets(txn)))
       const sha = createHash('sha256')

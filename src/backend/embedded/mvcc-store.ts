@@ -7,7 +7,7 @@ import { AppliedIndex } from './applied-index.js'
 import { Compaction, type CompactionObserver } from './compaction.js'
 import { prepareDataDir } from './data-dir.js'
 import { indexRange, type IndexRangeSource } from './index-range.js'
-import { KeyIndex } from './key-index.js'
+import { KeyIndex, type SavedHistory } from './key-index.js'
 import { decodeChange, decodeChangeKey, decodeChangeVersion, encodeChange, type StoredChange } from './kv-codec.js'
 import { LeaseAttachments } from './lease-attachments.js'
 import { startMember, type MemberIdentity } from './member-identity.js'
@@ -24,11 +24,12 @@ const MIN_CORRECTION_ROWS = 64
 const RESTART_STATE_KEY = 'restartState'
 /**
  * The index is saved in the background at most this often, when at least SAVE_AFTER_ROWS rows came since
- * the last save (a crash's restart reads those rows back). A save holds the event loop while it encodes
- * the index: about 0.3 s at 1,000,000 keys.
+ * the last save (a crash's restart reads those rows back).
  */
 const SAVE_EVERY_MS = 60_000
 const SAVE_AFTER_ROWS = 10_000
+/** Keys of the index a save encodes per turn of the event loop (~10 ms; 1,000,000 keys at once held it 0.2–0.5 s). */
+const KEYS_SAVED_PER_TURN = 20_000
 /** Keys added to the index's map of keys per turn of the event loop after a start-up from the restart state (~10 ms). */
 const KEYS_MAPPED_PER_TURN = 20_000
 
@@ -330,6 +331,11 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
     return this.file.readTransaction(tables)
   }
 
+  /** Settles once every write issued so far is durable or has failed. */
+  writesSettled(): Promise<unknown> {
+    return this.file.writesSettled()
+  }
+
   /** Read transactions open (etcd's open read transactions: here, snapshots being sent). */
   get openReadTransactions(): number {
     return this.file.openReadTransactions
@@ -362,16 +368,17 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
   private async saveIndex(): Promise<boolean> {
     if (!this.compaction.recorded) return false
     const rev = this.committedRev
+    const compactRev = this.compaction.rev
     const covered = this.unsavedRows
-    const { id, bytes } = encodeRestartState({
-      rev,
-      compactRev: this.compaction.rev,
-      keysHeld: this.index.size,
-      forEachHistory: (visit) => this.index.forEachHistory(rev, visit),
-      leases: () => this.leasesAt(rev),
-      rowCounts: this.rowCounts.save(),
-    })
     try {
+      const { id, bytes } = await encodeRestartState({
+        rev,
+        compactRev,
+        keysHeld: this.index.size,
+        forEachHistory: (visit) => this.historiesAt(rev, compactRev, visit),
+        leases: () => this.leasesAt(rev),
+        rowCounts: this.rowCounts.save(),
+      })
       await writeRestartState(this.dir, bytes)
       // recorded after the file is durable: a start-up trusts only the file whose id the store file names
       await this.file.writable()
@@ -381,6 +388,19 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
     }
     this.unsavedRows -= covered
     return true
+  }
+
+  /**
+   * Visits the index's histories up to durable revision `rev`, a slice of keys per turn of the event loop
+   * (writes applied meanwhile add only later revisions); rejects when a compaction changed them meanwhile.
+   */
+  private async historiesAt(rev: number, compactRev: number, visit: (key: string, history: SavedHistory, revisions: number) => void): Promise<void> {
+    let from = this.index.forEachHistory(rev, visit, '', KEYS_SAVED_PER_TURN)
+    while (from !== undefined) {
+      await new Promise((resolve) => setImmediate(resolve))
+      if (this.compaction.rev !== compactRev) throw new Error('compacted during the save')
+      from = this.index.forEachHistory(rev, visit, from, KEYS_SAVED_PER_TURN)
+    }
   }
 
   /** The lease of every key attached to one at durable revision `rev` (writes after it may be applied). */

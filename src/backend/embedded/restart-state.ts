@@ -44,8 +44,12 @@ export interface RestartStateSource {
   compactRev: number
   /** Keys the index holds (a size hint). */
   keysHeld: number
-  /** Visits every key with revisions at or before `rev` in byte order, with how many of its revisions are. */
-  forEachHistory(visit: (key: string, history: SavedHistory, revisions: number) => void): void
+  /**
+   * Visits every key with revisions at or before `rev` in byte order, with how many of its revisions are;
+   * it may yield to the event loop between keys, and rejects when the index changed below `rev` meanwhile.
+   */
+  forEachHistory(visit: (key: string, history: SavedHistory, revisions: number) => void): Promise<void>
+  /** Read before the first key is visited. */
   leases(): Iterable<[string, bigint]>
   rowCounts: SavedRowCounts
 }
@@ -112,7 +116,7 @@ class Reader {
 }
 
 /** The file's bytes for `source`, under a new id. */
-export function encodeRestartState(source: RestartStateSource): { id: string; bytes: Buffer } {
+export async function encodeRestartState(source: RestartStateSource): Promise<{ id: string; bytes: Buffer }> {
   // about what a key written once takes, so that the buffer rarely grows
   const w = new Writer(Buffer.allocUnsafe(HEADER_BYTES + (1 << 20) + source.keysHeld * 24))
   w.room(HEADER_BYTES)
@@ -130,7 +134,7 @@ export function encodeRestartState(source: RestartStateSource): { id: string; by
   w.at = w.buf.writeDoubleBE(counts.total, w.at)
   w.at += Buffer.from(counts.upTo.buffer, counts.upTo.byteOffset, counts.upTo.byteLength).copy(w.buf, w.at)
   let keyCount = 0
-  source.forEachHistory((key, h, revisions) => {
+  await source.forEachHistory((key, h, revisions) => {
     keyCount++
     w.latin1(key)
     w.varint(revisions)

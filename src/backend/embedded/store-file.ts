@@ -1,11 +1,12 @@
 /** The store's lmdb file (etcd's backend package): named tables, write transactions that resolve once fsync'd, sizes, read transactions for snapshots and the defragment swap. */
 import { chmodSync, closeSync, fsyncSync, openSync, renameSync, rmSync, statfsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { open, type Database, type RootDatabase, type RootDatabaseOptionsWithPath, type Transaction } from 'lmdb'
+import { asBinary, open, type Binary, type Database, type Key, type RootDatabase, type RootDatabaseOptionsWithPath, type Transaction } from 'lmdb'
 import { PRIVATE_FILE_MODE } from './data-dir.js'
 import { decodeIndexedChange, type IndexedChange } from './kv-codec.js'
 import { ReadPins } from './read-pins.js'
-import { encodeRevKey } from './revision.js'
+import { encodeRevKey, type Revision } from './revision.js'
+import { readU64 } from './u64.js'
 
 export const STORE_FILE = 'store.mdb'
 const DEFRAG_FILE = 'defrag.mdb'
@@ -79,6 +80,27 @@ interface LmdbStats {
   free: LmdbStats
 }
 
+/** Writes that share one lmdb transaction; `outcome` is set once it is durable (null) or failed (the cause). */
+interface Batch {
+  writes: QueuedWrite[]
+  /** Its number, recorded in the file by its own transaction. */
+  seq: number
+  outcome?: Error | null
+}
+
+/**
+ * The meta table's record of the last batch committed: its number as 8 raw bytes (a native double, what
+ * lmdb's conditional writes compare). A batch handed to lmdb while the one before it is still in flight
+ * commits only if that one's record is there, so a failure cannot leave a later batch in the file.
+ */
+const LAST_BATCH_KEY = 'lastBatch'
+/** Transactions handed to lmdb at once: one being made durable while the next one is written. */
+const BATCHES_IN_FLIGHT = 2
+
+function batchMark(seq: number): Binary {
+  return asBinary(new Uint8Array(new Float64Array([seq]).buffer))
+}
+
 /**
  * Holds the lmdb environment of a data dir. Writes go through commit(), which orders them after a
  * defragment in progress; the table handles change when a defragment swaps the file, so callers ask
@@ -87,11 +109,19 @@ interface LmdbStats {
 export class StoreFile {
   /** The last write issued (it may reject: wait for writesSettled()). */
   private lastWrite: Promise<unknown> = Promise.resolve()
-  /** Writes waiting for the next transaction, and the pending start of that transaction or the one in flight. */
+  /** Writes waiting for the next transaction. */
   private queued: QueuedWrite[] = []
-  private committing = false
-  /** Writes of the transaction in flight. */
-  private inFlight = 0
+  /** Whether the next transaction's start is due on the next turn of the event loop. */
+  private starting = false
+  /** Transactions handed to lmdb and not settled yet, oldest first. */
+  private inFlight: Batch[] = []
+  /** The number of the last batch handed to lmdb. */
+  private batchSeq: number
+  /**
+   * Set when a failed transaction is in the file all the same (lmdb made it visible, then could not sync
+   * it): what the file holds is no longer known, so no write is taken until the store is opened again.
+   */
+  private broken: Error | undefined
   private observer: FileObserver | undefined
   /** While set, writes wait for it before they reach lmdb (defragment swaps the file underneath). */
   private writesHeld: Promise<void> | undefined
@@ -109,7 +139,9 @@ export class StoreFile {
     public revs: Database<Buffer, Buffer>,
     /** The store's own small values (ids, term, compaction marks, counters, alarms). */
     public meta: Database<unknown, string>,
-  ) {}
+  ) {
+    this.batchSeq = this.lastBatchCommitted()
+  }
 
   /** Opens the file in `dir` (the data dir's member folder). */
   static open(dir: string): StoreFile {
@@ -128,18 +160,21 @@ export class StoreFile {
   }
 
   /**
-   * Runs `writes` in the next lmdb write transaction (group commit: one transaction at a time, holding
-   * every write issued while the one before was being made durable), after any defragment in progress.
-   * `done` runs once it is durable, in issue order. A transaction that fails fails every write queued
-   * behind it too (they were applied on top of it): their `failed` runs newest first, so each can take
-   * back its own changes in the reverse order they were applied.
+   * Runs `writes` in a coming lmdb write transaction, after any defragment in progress (group commit: a
+   * transaction holds every write issued while the ones before it were in flight). Two transactions are
+   * in flight at most: while one is synced to disk, lmdb writes the next. `done` runs once its write is
+   * durable, in issue order. A transaction that fails fails every write issued behind it too (they were
+   * applied on top of it): their `failed` runs newest first, so each can take back its own changes in the
+   * reverse order they were applied.
    */
   commit<T>(writes: () => void, done: () => T, failed: (err: Error) => never): Promise<T> {
     const settled = new Promise<T>((resolve, reject) => {
-      this.queued.push({ writes, done, failed, resolve: resolve as (value: unknown) => void, reject })
-      // the first write after a pause waits for the writes issued in the same turn of the event loop
-      if (!this.committing) {
-        this.committing = true
+      const w: QueuedWrite = { writes, done, failed, resolve: resolve as (value: unknown) => void, reject }
+      if (this.broken) return runSettled(w, () => failed(this.broken!))
+      this.queued.push(w)
+      // a write waits for the writes issued in the same turn of the event loop
+      if (!this.starting && this.inFlight.length < BATCHES_IN_FLIGHT) {
+        this.starting = true
         setImmediate(() => this.startBatch())
       }
     })
@@ -154,45 +189,71 @@ export class StoreFile {
 
   /** Writes issued and not yet durable (or failed). */
   get pendingWrites(): number {
-    return this.inFlight + this.queued.length
+    let n = this.queued.length
+    for (const batch of this.inFlight) n += batch.writes.length
+    return n
   }
 
   private startBatch(): void {
-    const batch = this.queued
+    this.starting = false
+    if (this.queued.length === 0 || this.inFlight.length >= BATCHES_IN_FLIGHT) return
+    // the batch in flight before this one, whose commit this one's depends on
+    const after = this.inFlight.length > 0 ? this.batchSeq : undefined
+    const batch: Batch = { writes: this.queued, seq: ++this.batchSeq }
     this.queued = []
-    this.inFlight = batch.length
-    const write = () => {
+    this.inFlight.push(batch)
+    const write = async () => {
       const started = process.hrtime.bigint()
-      return this.revs
-        .batch(() => {
-          for (const w of batch) w.writes()
-        })
-        .then((result) => {
-          this.observer?.committed(Number(process.hrtime.bigint() - started) / 1e9)
-          return result
-        })
+      const meta = this.meta
+      const run = () => {
+        for (const w of batch.writes) w.writes()
+        queued(meta.put(LAST_BATCH_KEY, batchMark(batch.seq)))
+      }
+      const committed = (after === undefined ? meta.batch(run) : meta.ifVersion(LAST_BATCH_KEY, after, run)) as Promise<boolean> & {
+        flushed?: Promise<unknown>
+      }
+      if (!(await committed)) throw new Error('the transaction before it failed')
+      // lmdb makes a transaction visible before it is synced: it is acknowledged once flushed
+      await committed.flushed
+      this.observer?.committed(Number(process.hrtime.bigint() - started) / 1e9)
     }
     const held = this.writesHeld
     ;(held ? held.then(write) : write()).then(
-      () => this.settle(batch, undefined),
-      (err: Error) => commitCause(err).then((cause) => this.settle(batch, cause)),
+      () => this.finish(batch, null),
+      (err: Error) => commitCause(err).then((cause) => this.finish(batch, cause)),
     )
   }
 
-  private settle(batch: QueuedWrite[], err: Error | undefined): void {
-    this.writesDone++
-    this.inFlight = 0
-    if (err) {
-      const failing = batch.concat(this.queued)
-      this.queued = []
-      this.observer?.failed(failing.length)
-      for (let i = failing.length - 1; i >= 0; i--) runSettled(failing[i]!, () => failing[i]!.failed(err))
-    } else {
-      for (const w of batch) runSettled(w, w.done)
+  /** Settles the transactions in flight whose outcome is known, oldest first. */
+  private finish(batch: Batch, outcome: Error | null): void {
+    batch.outcome = outcome
+    while (this.inFlight.length > 0 && this.inFlight[0]!.outcome !== undefined) {
+      const head = this.inFlight.shift()!
+      this.writesDone++
+      if (head.outcome) this.fail(head, head.outcome)
+      else for (const w of head.writes) runSettled(w, w.done)
     }
-    // writes issued during this transaction's fsync make the next one
-    if (this.queued.length > 0) this.startBatch()
-    else this.committing = false
+    // writes issued while these transactions were in flight make the next one
+    if (this.queued.length > 0 && !this.starting) this.startBatch()
+  }
+
+  /** Fails `batch`, the transactions behind it (dependent on its commit, so none of them commits) and the writes queued. */
+  private fail(batch: Batch, err: Error): void {
+    if (this.lastBatchCommitted() >= batch.seq) this.broken = err
+    const failing = batch.writes
+    for (const behind of this.inFlight) failing.push(...behind.writes)
+    failing.push(...this.queued)
+    this.inFlight = []
+    this.queued = []
+    this.observer?.failed(failing.length)
+    for (let i = failing.length - 1; i >= 0; i--) runSettled(failing[i]!, () => failing[i]!.failed(err))
+  }
+
+  /** The number of the last batch the file holds (0: none yet). */
+  private lastBatchCommitted(): number {
+    this.root.resetReadTxn()
+    const mark = this.meta.getBinary(LAST_BATCH_KEY)
+    return mark ? new Float64Array(mark.buffer.slice(mark.byteOffset, mark.byteOffset + 8))[0]! : 0
   }
 
   /** Waits for a defragment in progress (writes that bypass commit(), such as compaction's, must). */
@@ -260,15 +321,19 @@ export class StoreFile {
   /**
    * One lmdb read transaction over the revisions, the meta table and `tables`, for a snapshot taken while
    * writes go on; call done(). The tables are opened first: lmdb refuses a table opened after the transaction.
+   * It can see a transaction that is not durable yet: it is once writesSettled() settles (with no failure).
    */
   readTransaction(tables: readonly string[]): StoreReadTxn {
     const opened = new Map(tables.map((name) => [name, this.table(name)]))
     // lmdb-js takes a custom encoder (its types do not declare it) and hands its decoder the shared read
     // buffer (or, for a large row, a view of the map), which this one returns as it is
     const inPlace = { encode: readOnly, decode: (b: Uint8Array) => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)) }
-    const rowsOptions = { name: 'revisions', keyEncoding: 'binary' as const, encoder: inPlace }
-    const revisionRows = this.root.openDB<Buffer, Buffer>(rowsOptions)
+    const rowsOptions = { name: 'revisions', keyEncoder: revisionInPlace(), encoder: inPlace }
+    const rows = this.root.openDB<Buffer, Key>(rowsOptions)
     const transaction = this.root.useReadTransaction()
+    // from revision 0 (lmdb-js would start a custom key encoding's range at its own first key); its
+    // types take keys to be its own kinds, these are what revisionInPlace() reads
+    const revisionRows = () => rows.getRange({ transaction, start: encodeRevKey(0, 0) }) as Iterable<{ key: unknown; value: Buffer }> as Iterable<{ key: Revision; value: Buffer }>
     const unpin = this.readPins.pin(this.root)
     const done = () => {
       transaction.done()
@@ -337,11 +402,11 @@ export interface StoreReadTxn {
   transaction: Transaction
   revisions: Database<Buffer, Buffer>
   /**
-   * The revisions table again, its rows read in place: each value is a view of memory lmdb reuses for
-   * the next row, so it must be used before the iterator moves on (a copy of each row halves the speed
-   * of a snapshot).
+   * The revisions table's rows in order, read in place: each value is a view of memory lmdb reuses for
+   * the next row, and each key one Revision object rewritten for the next row, so both must be used
+   * before the iterator moves on (a copy of each row halves the speed of a snapshot).
    */
-  revisionRows: Database<Buffer, Buffer>
+  revisionRows(): Iterable<{ key: Revision; value: Buffer }>
   meta: Database<unknown, string>
   /** The tables asked for, by name. */
   tables: ReadonlyMap<string, Database<unknown, Buffer>>
@@ -351,10 +416,13 @@ export interface StoreReadTxn {
 export function openFiles(path: string) {
   // lmdb-js hands permissionsMode to mdb_env_open (default 0664); its types do not declare it.
   // commit() groups writes itself; lmdb-js's own grouping per event-loop turn would add a transaction
-  // promise of its own that nobody can handle when the transaction fails.
+  // promise of its own that nobody can handle when the transaction fails. With overlapping sync a
+  // transaction commits without holding lmdb's write lock through its fsync (the next one is written
+  // meanwhile); its write's `flushed` promise says when it is durable.
   const options: RootDatabaseOptionsWithPath & { permissionsMode: number } = {
     path,
-    overlappingSync: false,
+    overlappingSync: true,
+    separateFlushed: true,
     eventTurnBatching: false,
     maxDbs: 8,
     permissionsMode: PRIVATE_FILE_MODE,
@@ -363,6 +431,26 @@ export function openFiles(path: string) {
   const revs = root.openDB<Buffer, Buffer>({ name: 'revisions', keyEncoding: 'binary', encoding: 'binary' })
   const meta = root.openDB<unknown, string>({ name: 'meta' })
   return { root, revs, meta }
+}
+
+/**
+ * lmdb-js's key handling for revision keys read as numbers into one object, rewritten for every row it
+ * reads (a Buffer for each row's key would be most of a scan's garbage). Keys it writes (where a range
+ * starts) are bytes.
+ */
+function revisionInPlace() {
+  const rev = { main: 0, sub: 0 }
+  return {
+    writeKey(key: Uint8Array, target: Uint8Array, start: number): number {
+      target.set(key, start)
+      return start + key.length
+    },
+    readKey(b: Buffer, start: number): Revision {
+      rev.main = readU64(b, start)
+      rev.sub = readU64(b, start + 8)
+      return rev
+    },
+  }
 }
 
 function syncFile(path: string): void {

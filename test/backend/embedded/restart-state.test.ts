@@ -155,6 +155,30 @@ t.test('a save while a write is applied but not yet durable holds what was durab
   await store.close()
 })
 
+t.test('a save encodes the index a slice per turn: writes durable meanwhile are left to the rows after it, a compaction meanwhile drops it', async (t) => {
+  const dir = tempDir(t, 'etcdgw-restart-')
+  const { store } = await open(dir)
+  await writeWorkload(store, 60_000, 2)
+  const durable = { index: indexDump(store.index), rev: store.committedRev }
+  const saved = store.saveRestartState()
+  await writeMixed(store)
+  t.ok(store.committedRev > durable.rev, 'a write became durable while the save went on')
+  t.ok(await saved, 'saved')
+  const state = decodeRestartState(readFileSync(stateFile(dir)))!
+  t.equal(state.rev, durable.rev, 'the state names the revision durable when it began')
+  const index = new KeyIndex()
+  index.load(state.keyCount, state.addKeys)
+  t.same(indexDump(index), durable.index, "every key's revisions as they were at that revision")
+
+  const before = readFileSync(stateFile(dir))
+  const dropped = store.saveRestartState()
+  await new Promise((resolve) => setImmediate(resolve))
+  await store.compact(store.committedRev)
+  t.notOk(await dropped, 'a save that a compaction overtook is not made')
+  t.same(readFileSync(stateFile(dir)), before, 'the file is the earlier save')
+  await store.close()
+})
+
 t.test('the decoder refuses every truncation and every flipped byte of a state', async (t) => {
   const dir = tempDir(t, 'etcdgw-restart-')
   const { store } = await open(dir)

@@ -15,6 +15,35 @@ t.test('group commit: concurrent writes share transactions and become readable i
   t.equal(store.committedRev, 51)
 })
 
+t.test('writes issued while transactions are in flight: acknowledged, heard and readable in revision order, all in the file', async (t) => {
+  const opened = await openTestStore(t)
+  const { store } = opened
+  let transactions = 0
+  store.observeFile({ committed: () => transactions++, failed: () => undefined, defragmented: () => undefined })
+  const heard: number[] = []
+  store.onCommit((rev) => heard.push(rev))
+  const acknowledged: number[] = []
+  const writes: Promise<void>[] = []
+  for (let i = 0; i < 60; i++) {
+    writes.push(
+      putKey(store, `k${i % 9}`, String(i)).then((rev) => {
+        t.ok(store.committedRev >= rev && heard.includes(rev), `revision ${rev} is readable and heard when acknowledged`)
+        acknowledged.push(rev)
+      }),
+    )
+    if (i % 6 === 5) await new Promise((resolve) => setImmediate(resolve))
+  }
+  await Promise.all(writes)
+  const revs = Array.from({ length: 60 }, (_, i) => i + 2)
+  t.same(acknowledged, revs, 'acknowledged in revision order')
+  t.same(heard, revs, 'heard once each, in order')
+  t.ok(transactions > 1, `${transactions} transactions`)
+  const answered = readAll(store)
+  const { store: reopened } = await opened.reopen()
+  t.equal(reopened.committedRev, 61, 'the file holds every acknowledged write')
+  t.same(readAll(reopened), answered)
+})
+
 t.test('a transaction that fails takes back its writes and every write queued behind it', { skip: cannotMount() }, async (t) => {
   const disk = smallDisk(t, 16)
   const opened = await openTestStore(t, join(disk, 'data'))
