@@ -1,3 +1,5 @@
+import { enableCompileCache } from 'node:module'
+
 /**
  * Loaded first into every test process, through the NODE_OPTIONS the .taprc gives tests (so before the runner's
  * own module hooks). The runner tracks which files each process loads, for coverage and `--changed`; with
@@ -6,6 +8,9 @@
  * that work, halving each process's start-up CPU.
  */
 process.env._TAPJS_PROCESSINFO_EXCLUDE_ = '/./'
+
+// the test process loads the server's modules as `etcdgw` does: compiled code from Node's compile cache (src/main.ts)
+enableCompileCache()
 
 // children start as a user would start them: without this file (its path is relative to the runner's directory)
 const own = /^"?--import=\.\/dist\/test\/helpers\/runner-env\.js"?$/
