@@ -13,11 +13,17 @@
  *   go to that key;
  * - unread snapshots: on a store of ~60 MB, 20 snapshot requests whose responses are never read, held 10 s.
  *
+ * Another client, in a process of its own, puts one key every 20 ms while a load runs. A load that is over
+ * before that client has made MIN_PUTS puts runs again, back to back, until it has: the p50 rests on enough
+ * puts, all of them made while the load was running.
+ *
  * The flooding clients run in this process; a client whose socket stops taking bytes is not sent more
  * than 64 MB ahead (the bench's own memory), which is still far past any server limit.
  */
 import { request } from 'node:http'
 import { WebSocket } from 'ws'
+import { post } from './http-post.js'
+import { startPutProbe } from './put-probe.js'
 import { loadAverage, machineFacts, renderMarkdown, renderText, type Table } from './report.js'
 import { median } from './stats.js'
 import { startTarget, type Target, type TargetName } from './targets.js'
@@ -35,35 +41,29 @@ export interface HostileOptions {
 interface Row {
   target: TargetName
   load: string
-  /** How long the load's own work took (the flood's length, the replays until read, ...). */
-  loadSeconds: number
+  /** How many times the load ran, back to back, for the other client's puts to reach MIN_PUTS. */
+  rounds: number
+  /** How long one round of the load's own work took (the flood's length, the replays until read, ...): the median. */
+  roundSeconds: number
   /** The most disk the server's directory took during the load, above what it took before. */
   diskGrowthBytes: number
   peakRssBytes: number
   endRssBytes: number
-  /** Puts the other client made while the load ran: a short load's p50 rests on a few. */
+  /** Puts the other client made while the load ran, over all its rounds. */
   puts: number
   putP50Ms: number
   putMaxMs: number
-  serverCpuSeconds: number
+  /** The server's CPU over all rounds, divided by the rounds. */
+  serverCpuSecondsPerRound: number
 }
 
 const FLOODERS = 5
 const FRAME_EVERY_MS = 200
 const CLIENT_BACKLOG_CAP = 64 * 1024 * 1024
+/** The fewest puts the other client makes during a load: a shorter load is repeated until it has made these. */
+const MIN_PUTS = 50
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const base64 = (s: string) => Buffer.from(s).toString('base64')
-
-function post(url: string, path: string, body: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const req = request(url + path, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-      res.resume()
-      res.on('end', () => resolve())
-    })
-    req.on('error', reject)
-    req.end(body)
-  })
-}
 
 async function openWs(url: string, path: string): Promise<WebSocket> {
   const socket = new WebSocket(url.replace(/^http/, 'ws') + path, { perMessageDeflate: false })
@@ -73,20 +73,6 @@ async function openWs(url: string, path: string): Promise<WebSocket> {
     socket.once('error', reject)
   })
   return socket
-}
-
-/** Puts one after the other until `until` resolves; their latencies in ms. */
-async function putsDuring(url: string, until: Promise<void>): Promise<number[]> {
-  let done = false
-  void until.then(() => (done = true))
-  const latencies: number[] = []
-  for (let i = 0; !done; i++) {
-    const start = performance.now()
-    await post(url, '/v3/kv/put', JSON.stringify({ key: 'b3RoZXI=', value: base64(String(i)) }))
-    latencies.push(performance.now() - start)
-    await sleep(20)
-  }
-  return latencies
 }
 
 /** Sends `frame` on every socket every 200 ms for `seconds`, the sockets never reading. */
@@ -214,11 +200,15 @@ async function measure(target: Target, load: string, run: () => Promise<void>): 
     peak = Math.max(peak, target.rssBytes())
     peakDisk = Math.max(peakDisk, target.diskBytes())
   }, 100)
-  const started = performance.now()
-  let loadSeconds = 0
-  const running = run().then(() => void (loadSeconds = (performance.now() - started) / 1000))
-  const latencies = await putsDuring(target.url, running)
-  await running
+  const probe = await startPutProbe(target.url)
+  const roundSeconds: number[] = []
+  do {
+    const started = performance.now()
+    await run()
+    roundSeconds.push((performance.now() - started) / 1000)
+  } while (probe.latencies.length < MIN_PUTS)
+  await probe.stop()
+  const latencies = probe.latencies
   // what it still holds once the clients are gone
   await sleep(2000)
   clearInterval(sampler)
@@ -226,14 +216,15 @@ async function measure(target: Target, load: string, run: () => Promise<void>): 
   return {
     target: target.name,
     load,
-    loadSeconds,
+    rounds: roundSeconds.length,
+    roundSeconds: median(roundSeconds),
     diskGrowthBytes: peakDisk - diskBefore,
     peakRssBytes: Math.max(peak, endRss),
     endRssBytes: endRss,
     puts: latencies.length,
     putP50Ms: median(latencies),
     putMaxMs: Math.max(...latencies),
-    serverCpuSeconds: target.cpuSeconds() - cpuBefore,
+    serverCpuSecondsPerRound: (target.cpuSeconds() - cpuBefore) / roundSeconds.length,
   }
 }
 
@@ -271,18 +262,19 @@ export async function runHostileBench(opts: HostileOptions): Promise<{ text: str
   }
   const mbOf = (b: number) => (b / 2 ** 20).toFixed(0)
   const table: Table = {
-    header: ['load', 'server', 'load s', 'peak RSS MB', 'RSS after MB', 'disk growth MB', 'other puts', 'other put p50 ms', 'other put max ms', 'server CPU s'],
+    header: ['load', 'server', 'rounds', 'load s', 'peak RSS MB', 'RSS after MB', 'disk growth MB', 'other puts', 'other put p50 ms', 'other put max ms', 'server CPU s'],
     rows: rows.map((r) => [
       r.load,
       r.target,
-      r.loadSeconds.toFixed(1),
+      String(r.rounds),
+      r.roundSeconds.toFixed(2),
       mbOf(r.peakRssBytes),
       mbOf(r.endRssBytes),
       mbOf(r.diskGrowthBytes),
       String(r.puts),
       r.putP50Ms.toFixed(1),
       r.putMaxMs.toFixed(0),
-      r.serverCpuSeconds.toFixed(1),
+      r.serverCpuSecondsPerRound.toFixed(2),
     ]),
   }
   const end = `load average at end: ${loadAverage()}`
@@ -294,9 +286,10 @@ export async function runHostileBench(opts: HostileOptions): Promise<{ text: str
       'the slow message is a watch create sent in 1,001 frames. Replays read 50,000 revisions (16-byte values) from revision 1 ' +
         'over every key, or start from revision 1 on a key or prefix those revisions never touched; ' +
       'paused watchers stop reading while 169 puts of 16 KB go to their key; unread snapshots are held 10 s on ~60 MB of revisions. ' +
-      'Another client puts one key every 20 ms meanwhile. ' +
+      'Another client puts one key every 20 ms meanwhile; a load over before that client has made ' +
+      `${MIN_PUTS} puts runs again, back to back, until it has ("rounds"). ` +
       'A fresh server for each load, filled first where the load says so, then warmed with 200 puts; RSS after = 2 s after the clients left; ' +
-      '"load s" is how long the load itself took.',
+      '"load s" is how long one round of the load itself took (the median), "server CPU s" the CPU of one round.',
     '',
     ...facts.map((f) => `- ${f}`),
     `- ${end}`,

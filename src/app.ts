@@ -31,6 +31,7 @@ import { SendBudget } from './http/stream/send-budget.js'
 import { WsHeartbeat } from './http/stream/ws-heartbeat.js'
 import { notFoundOverWebSocket } from './http/stream/ws-route.js'
 import { watchCounter } from './http/watch-metrics.js'
+import { TurnTaking } from './turn-taking.js'
 
 export interface AppOptions {
   backend: Backend
@@ -132,6 +133,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     requests: limits,
     sendBufferBytes: opts.watchSendBufferBytes ?? defaultWatchSendBufferBytes,
     budget: new SendBudget(opts.streamSendBudgetBytes ?? defaultStreamSendBudgetBytes),
+    largeMessages: new TurnTaking(),
   }
   app.decorate('rpcServices', { metrics: new GrpcMetrics(registry), streams: streamLimits, heartbeat })
   app.register(metricsRoutes, { backend, registry })

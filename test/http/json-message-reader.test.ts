@@ -1,9 +1,12 @@
 import t from 'tap'
 import { type EtcdError, Errors } from '../../src/errors.js'
-import { type JsonValue, readValueAt } from '../../src/http/codec/json.js'
-import { JsonMessageReader, type ReadResult } from '../../src/http/stream/json-message-reader.js'
+import { type JsonValue, readValueAt, ValueInParts } from '../../src/http/codec/json.js'
+import { JsonMessageReader, READ_AT_ONCE_BYTES, type ReadResult } from '../../src/http/stream/json-message-reader.js'
 
 const tooLarge = (size: number) => Errors.messageTooLarge(size, 1000)
+
+/** A value as the reader hands it over, read to its end. */
+const whole = (v: JsonValue | ValueInParts): JsonValue => (v instanceof ValueInParts ? v.readOn(Infinity)! : v)
 
 /** What successive json.Decoder.Decode calls give for the whole text: the values, then the error. */
 function decodeAll(text: string): { values: JsonValue[]; error?: string } {
@@ -26,7 +29,7 @@ function read(text: string, cuts: number[]): { values: JsonValue[]; error?: stri
   const reader = new JsonMessageReader(1 << 20, tooLarge)
   const values: JsonValue[] = []
   const take = (r: ReadResult) => {
-    values.push(...r.values)
+    values.push(...r.values.map(whole))
     return r.error?.message
   }
   let from = 0
@@ -102,4 +105,18 @@ t.test('a value still arriving fails as soon as it outgrows the limit', async (t
   const r = reader.push(Buffer.from('a'.repeat(200)))
   t.equal(r.error?.message, 'grpc: received message larger than max (1108 vs. 1000)')
   t.same(reader.push(Buffer.from(' {"a":1}')).values.length, 1, 'reading starts afresh after it')
+})
+
+t.test('a value of more than READ_AT_ONCE_BYTES is handed over unread, and reads to the same value', async (t) => {
+  const array = (bytes: number) => `[${'1,'.repeat((bytes - 3) / 2)}1]`
+  const reader = new JsonMessageReader(4 << 20, tooLarge)
+  for (const bytes of [READ_AT_ONCE_BYTES - 1, READ_AT_ONCE_BYTES + 1]) {
+    const text = array(bytes)
+    t.equal(text.length, bytes)
+    const { values } = reader.push(Buffer.from(`${text.slice(0, 100)}`))
+    t.same(values, [])
+    const [v] = reader.push(Buffer.from(`${text.slice(100)} `)).values
+    t.equal(v instanceof ValueInParts, bytes > READ_AT_ONCE_BYTES, `${bytes} bytes`)
+    t.same(whole(v!), readValueAt(text, 0)!.value)
+  }
 })

@@ -16,7 +16,7 @@ import type { AlarmStore } from './alarm-store.js'
 import { etcdBuckets, SNAPSHOT_TABLES } from './etcd-snapshot.js'
 import type { MvccStore } from './mvcc-store.js'
 import { storeHash } from './store-hash.js'
-import { TurnTaking } from './turn-taking.js'
+import { TurnTaking } from '../../turn-taking.js'
 
 /** etcd's snapshot chunk size. */
 export const SNAPSHOT_CHUNK_BYTES = 32 * 1024

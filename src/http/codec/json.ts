@@ -68,6 +68,25 @@ export function readValueAt(text: string, start: number): { value: JsonValue; en
   return { value, end: p.i }
 }
 
+/**
+ * The value readValueAt(text, 0) reads, read a part at a time: a large message is read in parts with other
+ * clients served in between. The parts end between elements; whatever `text` holds, the value (or the
+ * error) is the one readValueAt gives.
+ */
+export class ValueInParts {
+  private readonly parser: Parser
+
+  constructor(text: string) {
+    this.parser = new Parser(text, true)
+    this.parser.skipSpace()
+  }
+
+  /** Reads on up to the first element that starts `chars` characters or more further: the value once whole. */
+  readOn(chars: number): JsonValue | undefined {
+    return this.parser.valueBefore(this.parser.i + chars)
+  }
+}
+
 /** Parses `text` as exactly one JSON value, as Go's json.Unmarshal does (its messages at EOF and after the value). */
 export function parseWhole(text: string): JsonValue {
   const p = new Parser(text, false)
@@ -80,6 +99,8 @@ export function parseWhole(text: string): JsonValue {
 
 class Parser {
   i = 0
+  /** The containers of the value under way, innermost last. */
+  private readonly open: (JsonObject | JsonValue[])[] = []
 
   constructor(
     private readonly s: string,
@@ -113,9 +134,18 @@ class Parser {
 
   /** One value, iteratively: etcd accepts nesting up to Go's 10000 levels, deeper than a JS stack goes. */
   value(): JsonValue {
+    return this.valueBefore(Infinity)!
+  }
+
+  /**
+   * Reads the value on from where the last call stopped, and stops (undefined) before the first element
+   * that starts at `limit` or later; called again, it goes on from there.
+   */
+  valueBefore(limit: number): JsonValue | undefined {
     const s = this.s
-    const open: (JsonObject | JsonValue[])[] = []
+    const open = this.open
     for (;;) {
+      if (this.i >= limit) return undefined
       let v: JsonValue
       const c = s.charCodeAt(this.i)
       if (c === 0x7b || c === 0x5b) {

@@ -2,20 +2,27 @@
  * Splits a byte stream into JSON values as the gateway's json.Decoder does for a streaming RPC: values
  * back to back, separated by any whitespace or none, a value may arrive in pieces. Each byte is scanned
  * once and each value read once, however finely the stream is cut; a value still arriving counts
- * against the message limit as it grows.
+ * against the message limit as it grows. A large value is handed over unread, to be read in parts.
  */
 import { Errors, EtcdError } from '../../errors.js'
 import { quoteChar } from '../codec/go-text.js'
-import { type JsonValue, readValueAt } from '../codec/json.js'
+import { type JsonValue, readValueAt, ValueInParts } from '../codec/json.js'
 import { JsonScanner, Scan } from '../codec/json-scanner.js'
 
 export interface ReadResult {
-  values: JsonValue[]
+  values: (JsonValue | ValueInParts)[]
   /** The stream cannot be read past this error; the values before it are good. */
   error?: EtcdError
 }
 
 const newline = Buffer.from('\n')
+
+/**
+ * The most of a message read in one go (about a millisecond): a larger value is handed over unread
+ * (ValueInParts), to be read in parts of this size. Read at once, a 1 MB array of small numbers (half a
+ * million values to make, then to collect) keeps every other client waiting for tens of milliseconds.
+ */
+export const READ_AT_ONCE_BYTES = 64 * 1024
 
 export class JsonMessageReader {
   private readonly scanner = new JsonScanner()
@@ -31,7 +38,7 @@ export class JsonMessageReader {
 
   /** Appends bytes and returns every value now complete. */
   push(chunk: Buffer): ReadResult {
-    const values: JsonValue[] = []
+    const values: (JsonValue | ValueInParts)[] = []
     const scanner = this.scanner
     // where the value under way starts in this chunk (0 when it began in an earlier one), -1: none
     let start = this.pendingBytes > 0 ? 0 : -1
@@ -88,16 +95,16 @@ export class JsonMessageReader {
     this.pendingBytes = 0
   }
 
-  /** The value from the pending bytes and chunk[start, end). */
-  private take(chunk: Buffer, start: number, end: number): JsonValue {
+  /** The value from the pending bytes and chunk[start, end), unread when it is large. */
+  private take(chunk: Buffer, start: number, end: number): JsonValue | ValueInParts {
     const text = this.text(chunk, start, end)
     this.pending = []
     this.pendingBytes = 0
-    return readValueAt(text, 0)!.value
+    return text.length > READ_AT_ONCE_BYTES ? new ValueInParts(text) : readValueAt(text, 0)!.value
   }
 
   /** Reads the bad value up to the byte the scanner refused, for Go's message of what is wrong there. */
-  private fail(values: JsonValue[], chunk: Buffer, start: number, end: number): ReadResult {
+  private fail(values: ReadResult['values'], chunk: Buffer, start: number, end: number): ReadResult {
     const text = this.text(chunk, start, end)
     this.discard()
     try {

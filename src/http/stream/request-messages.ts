@@ -10,11 +10,12 @@
 import type { IncomingMessage } from 'node:http'
 import type { WebSocket } from 'ws'
 import { EtcdError } from '../../errors.js'
-import type { JsonValue } from '../codec/json.js'
+import { type JsonValue, ValueInParts } from '../codec/json.js'
 import type { RequestLimits } from '../rpc.js'
-import { JsonMessageReader, type ReadResult } from './json-message-reader.js'
+import { JsonMessageReader, READ_AT_ONCE_BYTES, type ReadResult } from './json-message-reader.js'
 import type { MessageSink } from './message-sink.js'
 import type { SendBudget } from './send-budget.js'
+import type { TurnTaking } from '../../turn-taking.js'
 
 export interface StreamLimits {
   /** --max-request-bytes: a message larger than gRPC's limit fails while it is still arriving. */
@@ -23,6 +24,11 @@ export interface StreamLimits {
   readonly sendBufferBytes: number
   /** --stream-send-budget-bytes: what all streams together may have waiting. */
   readonly budget: SendBudget
+  /**
+   * Large messages are read in parts, one message at a time server-wide: however many arrive together,
+   * one half-read value is held at a time, as when each was read in one go.
+   */
+  readonly largeMessages: TurnTaking
 }
 
 export interface RequestMessages {
@@ -51,7 +57,7 @@ export interface WsRequestMessages extends RequestMessages {
  */
 interface Batch {
   readonly read: () => ReadResult
-  values: JsonValue[] | undefined
+  values: ReadResult['values'] | undefined
   error: EtcdError | undefined
   next: number
   /** Runs once the batch is through without an error. */
@@ -81,6 +87,7 @@ class MessageQueue {
     private readonly source: { pause(): void; resume(): void },
     private readonly sink: MessageSink,
     private readonly maxBufferedBytes: number,
+    private readonly largeMessages: TurnTaking,
     private readonly on: RequestMessages,
     /** A later error; returns whether to go on with the next batch. */
     private readonly later: (err: EtcdError) => boolean,
@@ -110,7 +117,9 @@ class MessageQueue {
         if (this.sink.bufferedBytes() > this.maxBufferedBytes) return this.waitForDrain()
         // one frame can hold 100,000 messages: let other clients in between slices of them
         if (++this.handled > MESSAGES_PER_TURN) return this.waitForTurn()
-        const v = batch.values[batch.next++]!
+        const v = batch.values[batch.next]!
+        if (v instanceof ValueInParts) return this.readInParts(v, batch)
+        batch.next++
         let answered: void | Promise<void>
         try {
           answered = this.on.message(v)
@@ -154,6 +163,26 @@ class MessageQueue {
     void answered.then(() => this.go())
   }
 
+  /** Reads a large message a part per turn of the event loop; once it is whole, it is handled in its place. */
+  private readInParts(parts: ValueInParts, batch: Batch): void {
+    this.waiting = true
+    this.pause()
+    const read = this.largeMessages.take(async () => {
+      for (;;) {
+        await new Promise((resolve) => setImmediate(resolve))
+        if (this.stopped) return undefined
+        const v = parts.readOn(READ_AT_ONCE_BYTES)
+        if (v !== undefined) return v
+      }
+    })
+    void read.then((v) => {
+      if (v === undefined) return
+      batch.values![batch.next] = v
+      this.handled = 0
+      this.go()
+    })
+  }
+
   private waitForTurn(): void {
     this.waiting = true
     this.pause()
@@ -189,7 +218,7 @@ export function readHttpRequestMessages(
     on.end()
     return false
   }
-  const queue = new MessageQueue(req, sink, limits.sendBufferBytes, on, later, () => {
+  const queue = new MessageQueue(req, sink, limits.sendBufferBytes, limits.largeMessages, on, later, () => {
     req.removeListener('data', onData)
     req.removeListener('end', onEnd)
     // Keep draining so the connection stays usable; the bytes are not read any more.
@@ -208,7 +237,7 @@ export function readHttpRequestMessages(
 /** Each frame, text or binary, is appended to one JSON stream followed by a newline (grpc-websocket-proxy). */
 export function readWsRequestMessages(socket: WebSocket, sink: MessageSink, limits: StreamLimits, on: WsRequestMessages): void {
   const reader = newReader(limits)
-  const queue = new MessageQueue(socket, sink, limits.sendBufferBytes, on, (err) => {
+  const queue = new MessageQueue(socket, sink, limits.sendBufferBytes, limits.largeMessages, on, (err) => {
     // After a bad message, start afresh at the next frame (etcd stops reading the socket instead).
     reader.discard()
     on.laterError(err)

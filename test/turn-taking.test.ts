@@ -3,7 +3,7 @@
  * later turn of the event loop: whatever was queued for that loop (I/O, timers) runs between two works.
  */
 import t from 'tap'
-import { TurnTaking } from '../../../src/backend/embedded/turn-taking.js'
+import { TurnTaking } from '../src/turn-taking.js'
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
 
