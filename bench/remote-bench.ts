@@ -89,7 +89,7 @@ export async function runRemoteBench(opts: RemoteBenchOptions): Promise<{ text: 
     '',
     'Method: as the KV section (autocannon in its own process, keep-alive, JSON POSTs; put = fresh random ' +
       'key), against one 1-node etcd (default raft timing) reached directly on its client URL (its gateway) ' +
-      'or through `etcdgw serve --endpoints <that URL>` (one HTTP/2 gRPC connection to it). ' +
+      'or through `etcdgw serve --endpoints <that URL>` (two HTTP/2 gRPC connections to it: unary calls, streams). ' +
       '`range-serializable` sets `serializable: true`; `range` is linearizable. `CPU server` is the ' +
       'process answering HTTP; `CPU etcd` is the member\'s CPU over the cell (for etcd\'s own rows, the same ' +
       'process). Everything (client, etcdgw, etcd) shares the 2 cores.',

@@ -13,7 +13,8 @@ import { TARGET_NAMES, type TargetName } from './targets.js'
 
 const USAGE = `npm run bench -- [options]
   --duration S      seconds per cell (10)
-  --runs N          runs; medians over them (3)
+  --runs N          runs; medians over them (3; the KV matrix, remote, fan-out and scale sections; each scale
+                    run loads, restarts and probes both targets afresh)
   --conns 1,10,50   connection counts
   --only range|put|fanout|snapshot|hostile|scale
                     one KV op only, the watch fan-out (spec §7.3), snapshot save and restore beside
@@ -98,6 +99,7 @@ async function main(): Promise<void> {
       keys: Math.round(positive(values.keys, '--keys')),
       smallKeys: Math.round(positive(values['small-keys'], '--small-keys')),
       largeKeys: Math.round(positive(values['large-keys'], '--large-keys')),
+      runs: Math.round(positive(values.runs, '--runs')),
     })
     publish('scale', report)
     return

@@ -3,7 +3,9 @@
  * the embedded store is filled, `etcdgw snapshot save` streams it from `etcdgw serve`, etcdctl restores
  * that file into an etcd data dir (so both servers hold the same data), `etcdctl snapshot save` streams
  * it from that etcd, and both restores run on etcd's file. Wall time and peak RSS of each command (GNU
- * time), and the servers' RSS before the save and their peak after it (/proc VmRSS, VmHWM).
+ * time), the servers' RSS before the save and their peak after it (/proc VmRSS, VmHWM), and the CPU each
+ * server used during its save (the figure that holds up on a shared machine). Each save starts once its
+ * server is idle after start-up.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, statSync } from 'node:fs'
@@ -13,7 +15,7 @@ import { fileURLToPath } from 'node:url'
 import { openEmbeddedBackend } from '../src/backend/embedded/index.js'
 import { stop, track, trackDir } from './processes.js'
 import { loadAverage, machineFacts, renderMarkdown, renderText, type Table } from './report.js'
-import { ETCD_BIN } from './targets.js'
+import { cpuOf, ETCD_BIN } from './targets.js'
 
 const MAIN_JS = fileURLToPath(new URL('../src/main.js', import.meta.url))
 const ETCDCTL_BIN = process.env.ETCDCTL_BIN ?? '/usr/bin/etcdctl'
@@ -69,6 +71,19 @@ async function serveUntilHealthy(command: string, args: string[], url: string): 
   throw new Error(`${command} did not become healthy at ${url}`)
 }
 
+/**
+ * Waits until `pid` has finished its start-up work (under 5 % of a core over half a second; at most 30 s):
+ * etcdgw answers /health while it still builds its in-memory key map, which a save would otherwise share
+ * its thread with, and the save is to measure the snapshot, not the start-up.
+ */
+async function settled(pid: number): Promise<void> {
+  for (let i = 0; i < 60; i++) {
+    const before = cpuOf(pid)
+    await new Promise((r) => setTimeout(r, 500))
+    if (cpuOf(pid) - before < 0.025) return
+  }
+}
+
 async function fill(dataDir: string, keys: number): Promise<void> {
   const backend = await openEmbeddedBackend({ dataDir, name: 'default', maxTxnOps: 128 })
   const value = Buffer.alloc(VALUE_BYTES, 0x61)
@@ -95,9 +110,10 @@ export async function runSnapshotBench(opts: { keys: number }): Promise<{ text: 
   const gwPort = await freePort()
   const gwUrl = `http://127.0.0.1:${gwPort}`
   const gw = await serveUntilHealthy(process.execPath, [MAIN_JS, 'serve', '--data-dir', join(dir, 'embedded'), '--listen-client-urls', gwUrl], gwUrl)
-  const gwBefore = memoryOf(gw.pid!)
+  await settled(gw.pid!)
+  const gwBefore = { ...memoryOf(gw.pid!), cpu: cpuOf(gw.pid!) }
   const gwSave = await run('etcdgw snapshot save (from etcdgw serve)', process.execPath, [MAIN_JS, 'snapshot', 'save', join(dir, 'gw.db'), '--endpoints', gwUrl])
-  const gwAfter = memoryOf(gw.pid!)
+  const gwAfter = { ...memoryOf(gw.pid!), cpu: cpuOf(gw.pid!) }
   await stop(gw)
 
   await run('etcdctl snapshot restore (of the etcdgw file, to fill etcd)', ETCDCTL_BIN, ['snapshot', 'restore', join(dir, 'gw.db'), '--data-dir', join(dir, 'etcd')])
@@ -108,9 +124,10 @@ export async function runSnapshotBench(opts: { keys: number }): Promise<{ text: 
     ['--data-dir', join(dir, 'etcd'), '--listen-client-urls', etcdUrl, '--advertise-client-urls', etcdUrl, '--listen-peer-urls', `http://127.0.0.1:${peer}`],
     etcdUrl,
   )
-  const etcdBefore = memoryOf(etcd.pid!)
+  await settled(etcd.pid!)
+  const etcdBefore = { ...memoryOf(etcd.pid!), cpu: cpuOf(etcd.pid!) }
   const etcdSave = await run('etcdctl snapshot save (from etcd)', ETCDCTL_BIN, ['--endpoints', etcdUrl, 'snapshot', 'save', join(dir, 'etcd.db')])
-  const etcdAfter = memoryOf(etcd.pid!)
+  const etcdAfter = { ...memoryOf(etcd.pid!), cpu: cpuOf(etcd.pid!) }
   await stop(etcd)
 
   const etcdRestore = await run('etcdctl snapshot restore (of the etcd file)', ETCDCTL_BIN, ['snapshot', 'restore', join(dir, 'etcd.db'), '--data-dir', join(dir, 'r-etcd')])
@@ -120,12 +137,12 @@ export async function runSnapshotBench(opts: { keys: number }): Promise<{ text: 
 
   const mib = (kb: number) => (kb / 1024).toFixed(1)
   const table: Table = {
-    header: ['command', 'wall s', 'command peak RSS MiB', 'server RSS before MiB', 'server peak RSS after MiB'],
+    header: ['command', 'wall s', 'command peak RSS MiB', 'server RSS before MiB', 'server peak RSS after MiB', 'server CPU s during it'],
     rows: [
-      [gwSave.what, gwSave.seconds.toFixed(2), mib(gwSave.peakRssKb), mib(gwBefore.rssKb), mib(gwAfter.hwmKb)],
-      [etcdSave.what, etcdSave.seconds.toFixed(2), mib(etcdSave.peakRssKb), mib(etcdBefore.rssKb), mib(etcdAfter.hwmKb)],
-      [gwRestore.what, gwRestore.seconds.toFixed(2), mib(gwRestore.peakRssKb), '', ''],
-      [etcdRestore.what, etcdRestore.seconds.toFixed(2), mib(etcdRestore.peakRssKb), '', ''],
+      [gwSave.what, gwSave.seconds.toFixed(2), mib(gwSave.peakRssKb), mib(gwBefore.rssKb), mib(gwAfter.hwmKb), (gwAfter.cpu - gwBefore.cpu).toFixed(2)],
+      [etcdSave.what, etcdSave.seconds.toFixed(2), mib(etcdSave.peakRssKb), mib(etcdBefore.rssKb), mib(etcdAfter.hwmKb), (etcdAfter.cpu - etcdBefore.cpu).toFixed(2)],
+      [gwRestore.what, gwRestore.seconds.toFixed(2), mib(gwRestore.peakRssKb), '', '', ''],
+      [etcdRestore.what, etcdRestore.seconds.toFixed(2), mib(etcdRestore.peakRssKb), '', '', ''],
     ],
   }
   const heading = `## Snapshot save and restore: etcdgw beside etcdctl\n\nRun ${new Date().toISOString()}.\n\n${facts.map((f) => `- ${f}`).join('\n')}`

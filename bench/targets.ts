@@ -199,7 +199,8 @@ function rssOf(pid: number): number {
 
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
 
-function cpuOf(pid: number): number {
+/** CPU seconds (user + system) process `pid` has used so far. */
+export function cpuOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   // fields after the parenthesised command name; utime and stime are fields 14 and 15 of the whole line
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')

@@ -35,6 +35,7 @@ export class ServerWatchStream<W> implements WatchStream {
   private readonly live = new Set<number>()
   private nextId = 0
   private closed = false
+  private told = 0
 
   constructor(
     private readonly backend: WatchStreamBackend<W>,
@@ -43,6 +44,23 @@ export class ServerWatchStream<W> implements WatchStream {
 
   get liveWatchIds(): ReadonlySet<number> {
     return this.live
+  }
+
+  /** Every watch ID taken on the stream and its watch (those not yet created or canceled too). */
+  get watchesById(): ReadonlyMap<number, W> {
+    return this.watches
+  }
+
+  get isClosed(): boolean {
+    return this.closed
+  }
+
+  /**
+   * The highest revision the client has been told of: the last event's, or a progress notification's.
+   * A progress answer below it would take the client back.
+   */
+  get revisionTold(): number {
+    return this.told
   }
 
   send(req: WatchRequest): void {
@@ -78,6 +96,9 @@ export class ServerWatchStream<W> implements WatchStream {
       if (!resp.canceled) this.live.add(resp.watchId)
     } else if (resp.canceled) {
       this.live.delete(resp.watchId)
+    } else {
+      const told = resp.events.length > 0 ? resp.events[resp.events.length - 1]!.kv.modRevision : resp.header.revision
+      if (told > this.told) this.told = told
     }
     this.onResponse(resp)
   }

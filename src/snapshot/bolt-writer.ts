@@ -152,10 +152,12 @@ class OpenPage {
 
   /** Writes the page as page `id` of `pages` pages at `target[at]`. */
   encode(target: Buffer, at: number, id: number, pages: number): void {
-    writeU64LE(target, at, id)
-    target.writeUInt16LE(this.branch ? BRANCH_PAGE : LEAF_PAGE, at + 8)
-    target.writeUInt16LE(this.count, at + 10)
-    target.writeUInt32LE(pages - 1, at + 12)
+    // a DataView's setters cost a fraction of Buffer's checked writeUInt32LE, called four times per element
+    const view = new DataView(target.buffer, target.byteOffset, target.byteLength)
+    writeU64LE(view, at, id)
+    view.setUint16(at + 8, this.branch ? BRANCH_PAGE : LEAF_PAGE, true)
+    view.setUint16(at + 10, this.count, true)
+    view.setUint32(at + 12, pages - 1, true)
     const headers = PAGE_HEADER_BYTES + this.count * ELEMENT_BYTES
     for (let i = 0; i < this.count; i++) {
       const el = at + PAGE_HEADER_BYTES + i * ELEMENT_BYTES
@@ -163,14 +165,14 @@ class OpenPage {
       // an element's pos counts from the element itself
       const pos = headers + this.fields[f]! - (PAGE_HEADER_BYTES + i * ELEMENT_BYTES)
       if (this.branch) {
-        target.writeUInt32LE(pos, el)
-        target.writeUInt32LE(this.fields[f + 1]!, el + 4)
-        writeU64LE(target, el + 8, this.fields[f + 2]!)
+        view.setUint32(el, pos, true)
+        view.setUint32(el + 4, this.fields[f + 1]!, true)
+        writeU64LE(view, el + 8, this.fields[f + 2]!)
       } else {
-        target.writeUInt32LE(this.fields[f + 3]!, el)
-        target.writeUInt32LE(pos, el + 4)
-        target.writeUInt32LE(this.fields[f + 1]!, el + 8)
-        target.writeUInt32LE(this.fields[f + 2]!, el + 12)
+        view.setUint32(el, this.fields[f + 3]!, true)
+        view.setUint32(el + 4, pos, true)
+        view.setUint32(el + 8, this.fields[f + 1]!, true)
+        view.setUint32(el + 12, this.fields[f + 2]!, true)
       }
     }
     this.data.copy(target, at + headers, 0, this.dataBytes)
@@ -184,9 +186,9 @@ class OpenPage {
   }
 }
 
-function writeU64LE(b: Buffer, at: number, n: number): void {
-  b.writeUInt32LE(n % 0x1_0000_0000, at)
-  b.writeUInt32LE(Math.floor(n / 0x1_0000_0000), at + 4)
+function writeU64LE(view: DataView, at: number, n: number): void {
+  view.setUint32(at, n % 0x1_0000_0000, true)
+  view.setUint32(at + 4, Math.floor(n / 0x1_0000_0000), true)
 }
 
 /** One bucket's tree: level 0 is the open leaf page, each level above the open branch page over it. */
@@ -257,7 +259,7 @@ async function* writeTrees(buckets: BoltBucket[], out: PageOutput): AsyncGenerat
   const top = new TreeBuilder(out)
   for (const { name, root } of roots.sort((a, b) => Buffer.compare(a.name, b.name))) {
     const header = Buffer.alloc(BUCKET_HEADER_BYTES)
-    writeU64LE(header, 0, root)
+    writeU64LE(new DataView(header.buffer, header.byteOffset, header.byteLength), 0, root)
     top.add(bufferEntry(name, header), BUCKET_LEAF)
   }
   const root = top.finish()

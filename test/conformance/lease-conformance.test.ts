@@ -1,6 +1,6 @@
 /** Lease RPCs and keepalive streams (HTTP and WebSocket), compared with real etcd's gateway. */
 import t from 'tap'
-import { runScenario, type Scenario, type Step } from '../helpers/scenario.js'
+import { reachedEveryExpect, runScenario, type Scenario, type Step } from '../helpers/scenario.js'
 import { etcdMissing, OUR_TARGETS, startRealEtcd } from '../helpers/servers.js'
 import { b64 } from '../helpers/stream-clients.js'
 
@@ -88,7 +88,7 @@ const keepalives = (transport: 'ws' | 'http'): Scenario[] => [
   {
     name: 'keepalive stream: empty body, then a bad later message ends the HTTP stream',
     path: '/v3/lease/keepalive',
-    steps: transport === 'http' ? [{ endRequest: true }, { expect: 1, timeoutMs: 500 }] : [{ send: '{}' }, { expect: 1 }],
+    steps: transport === 'http' ? [{ endRequest: true }, { sleepMs: 500 }, { expect: 0 }] : [{ send: '{}' }, { expect: 1 }],
   },
 ]
 
@@ -96,10 +96,12 @@ for (const [target, startTarget] of OUR_TARGETS) t.test(`leases: etcd vs ${targe
   const [etcd, ours] = await Promise.all([startRealEtcd(t), startTarget(t)])
   const [want, got] = await Promise.all([runScenario(unary, 'http', etcd.url), runScenario(unary, 'http', ours.url)])
   t.strictSame(got, want, unary.name)
+  t.ok(reachedEveryExpect(want), `${unary.name}: etcd sent what each step expects`)
   for (const transport of ['http', 'ws'] as const) {
     for (const s of keepalives(transport)) {
       const [want, got] = await Promise.all([runScenario(s, transport, etcd.url), runScenario(s, transport, ours.url)])
       t.strictSame(got, want, `${transport}: ${s.name}`)
+      t.ok(reachedEveryExpect(want), `${transport}: ${s.name}: etcd sent what each step expects`)
     }
   }
 })

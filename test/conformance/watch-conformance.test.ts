@@ -3,7 +3,7 @@
  * servers get the same writes in the same order, so revisions agree; scenarios use their own keys.
  */
 import t from 'tap'
-import { runScenario } from '../helpers/scenario.js'
+import { reachedEveryExpect, runScenario } from '../helpers/scenario.js'
 import { etcdMissing, OUR_TARGETS, startRealEtcd } from '../helpers/servers.js'
 import { multiplex, scenarios } from './watch-scenarios.js'
 
@@ -22,6 +22,7 @@ t.test('watch streams: etcd vs etcdgw, embedded and remote', async (t) => {
         if (transport === 'ws' && s.name.startsWith('a later undecodable')) continue
         const [want, got] = await Promise.all([runScenario(s, transport, etcd.url), runScenario(s, transport, ours.url)])
         t.strictSame(got, want, `${target}, ${transport}: ${s.name}`)
+        t.ok(reachedEveryExpect(want), `${target}, ${transport}: ${s.name}: etcd sent what each step expects`)
       }
     }),
   )

@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { closeSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createServer } from 'node:net'
 
 /**
  * Server processes started by tests. Every child is tracked here and killed when this process exits
- * (normally, by an uncaught error or by SIGINT/SIGTERM). A watchdog shell per child also kills it when
- * this process dies by SIGKILL, which no exit hook can see: the watchdog blocks reading a pipe from us
- * and the kernel closes that pipe when we die.
+ * (normally, by an uncaught error or by SIGINT/SIGTERM). A watchdog shell also kills them when this
+ * process dies by SIGKILL, which no exit hook can see (startWatchdog).
  */
 export interface ServerProcess {
   readonly pid: number
@@ -54,36 +55,57 @@ function installExitHooks(): void {
   }
 }
 
-function startWatchdog(pid: number, cleanupDir: string): ChildProcess {
-  // `read` fails only at EOF, i.e. when we died; a line written by disarm() lets it exit quietly.
-  const script = 'read x || { kill -9 "$0" 2>/dev/null; sleep 0.2; rm -rf "$1"; }'
-  const watchdog = spawn('sh', ['-c', script, String(pid), cleanupDir], {
-    stdio: ['pipe', 'ignore', 'ignore'],
-  })
+/**
+ * One watchdog shell for all of this process's children: it blocks reading a pipe from us, and when the kernel
+ * closes that pipe (we died, even by SIGKILL) it kills every child listed in its file and removes their
+ * directories. The file lists the children alive now; a child is struck off when it exits, so a recycled PID is
+ * never killed. One shell, not one a child: every spawn forks this whole process, and a conformance run starts
+ * hundreds of servers.
+ */
+const guarded = new Map<number, string>()
+let watchdogFile: string | undefined
+
+function startWatchdog(): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'etcdgw-watchdog-')), 'children')
+  writeFileSync(file, '')
+  const script = [
+    'read x',
+    'tab=$(printf "\\t")',
+    'while IFS=$tab read -r pid dir; do kill -9 "$pid" 2>/dev/null; done < "$0"',
+    'sleep 0.2',
+    'while IFS=$tab read -r pid dir; do [ -z "$dir" ] || rm -rf "$dir"; done < "$0"',
+    'rm -rf "$(dirname "$0")"',
+  ].join('\n')
+  const watchdog = spawn('sh', ['-c', script, file], { stdio: ['pipe', 'ignore', 'ignore'] })
   watchdog.unref()
   ;(watchdog.stdin as unknown as { unref(): void }).unref()
   watchdog.on('error', () => {})
   watchdog.stdin?.on('error', () => {})
-  return watchdog
+  // a normal exit kills the children itself (killAllNow): the watchdog then only removes its file
+  exitTasks.add(() => writeFileSync(file, ''))
+  return file
 }
 
-function disarm(watchdog: ChildProcess): void {
-  watchdog.stdin?.end('ok\n')
+function writeGuarded(): void {
+  watchdogFile ??= startWatchdog()
+  writeFileSync(watchdogFile, [...guarded].map(([pid, dir]) => `${pid}\t${dir}\n`).join(''))
 }
 
 /**
- * Track a child this process started: killed by the exit hooks, and by its watchdog if this process
+ * Track a child this process started: killed by the exit hooks, and by the watchdog if this process
  * is killed (tap's timeout sends SIGKILL); cleanupDir, if given, is removed then too.
  */
 export function guardChild(child: ChildProcess, cleanupDir = ''): void {
   installExitHooks()
-  if (child.pid === undefined) return
+  const pid = child.pid
+  if (pid === undefined) return
   live.add(child)
-  const watchdog = startWatchdog(child.pid, cleanupDir)
+  guarded.set(pid, cleanupDir)
+  writeGuarded()
   child.on('exit', () => {
     live.delete(child)
-    // Our child is gone: end the watchdog without letting it kill a recycled PID.
-    disarm(watchdog)
+    guarded.delete(pid)
+    writeGuarded()
   })
 }
 
@@ -201,14 +223,43 @@ export function listensOn(pid: number, port: number): boolean {
 
 const TCP_LISTEN = '0A'
 
+/**
+ * The inodes of the sockets listening on port, IPv4 first (our servers bind 127.0.0.1), IPv6 only when IPv4 has
+ * none. The kernel lists listening sockets before all others, so a table is read only as far as its last
+ * listening line: reading on to the end walks the kernel's whole established-socket hash (262,144 buckets here,
+ * 15–35 ms a table on a busy machine), which every server start paid twice.
+ */
 function listeningInodes(port: number): Set<string> {
   const hexPort = port.toString(16).toUpperCase().padStart(4, '0')
   const inodes = new Set<string>()
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
-      const fields = line.trim().split(/\s+/)
-      if (fields.length > 9 && fields[1]!.endsWith(`:${hexPort}`) && fields[3] === TCP_LISTEN) inodes.add(fields[9]!)
-    }
+    for (const fields of listeningLines(table)) if (fields[1]!.endsWith(`:${hexPort}`)) inodes.add(fields[9]!)
+    if (inodes.size > 0) break
   }
   return inodes
+}
+
+/** The fields of a /proc/net/tcp* table's LISTEN lines, read page by page up to the first line in another state. */
+function* listeningLines(table: string): Generator<string[]> {
+  const fd = openSync(table, 'r')
+  try {
+    const page = Buffer.allocUnsafe(1 << 16)
+    let rest = ''
+    let header = true
+    for (let n = readSync(fd, page); n > 0; n = readSync(fd, page)) {
+      const lines = (rest + page.toString('latin1', 0, n)).split('\n')
+      rest = lines.pop()!
+      for (const line of lines) {
+        if (header) {
+          header = false
+          continue
+        }
+        const fields = line.trim().split(/\s+/)
+        if (fields.length <= 9 || fields[3] !== TCP_LISTEN) return
+        yield fields
+      }
+    }
+  } finally {
+    closeSync(fd)
+  }
 }

@@ -27,6 +27,16 @@ export interface Scenario {
   mask?: (s: string) => string
 }
 
+const TIMED_OUT = '(timed out)'
+
+/**
+ * Whether every `expect` of a transcript got its messages before its timeout. A scenario whose reference
+ * (etcd) misses one counts wrong: both servers then wait out the timeout, and it compares nothing more.
+ */
+export function reachedEveryExpect(transcript: string[]): boolean {
+  return !transcript.some((line) => line.startsWith('expect ') && line.endsWith(TIMED_OUT))
+}
+
 const text = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v))
 
 export async function runScenario(s: Scenario, transport: Transport, baseUrl: string): Promise<string[]> {
@@ -51,7 +61,7 @@ export async function runScenario(s: Scenario, transport: Transport, baseUrl: st
       const fresh = all.slice(seen).map(mask)
       seen = all.length
       if (step.unordered) fresh.sort()
-      out.push(`expect ${step.expect}: ${fresh.length}`, ...fresh)
+      out.push(`expect ${step.expect}: ${fresh.length}${all.length < step.expect ? ` ${TIMED_OUT}` : ''}`, ...fresh)
     } else if ('sleepMs' in step) {
       await new Promise((r) => setTimeout(r, step.sleepMs))
     } else {

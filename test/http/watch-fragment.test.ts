@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto'
 import t from 'tap'
-import { type Context, runScenario, type Scenario, type Step } from '../helpers/scenario.js'
+import { type Context, reachedEveryExpect, runScenario, type Scenario, type Step } from '../helpers/scenario.js'
 import { etcdMissing, startOurs, startRealEtcd } from '../helpers/servers.js'
 import { b64 } from '../helpers/stream-clients.js'
 
@@ -72,6 +72,7 @@ t.test('watch fragments: etcd vs etcdgw', async (t) => {
       const [want, got] = await Promise.all([runScenario(s, transport, etcd.url), runScenario(s, transport, ours.url)])
       t.strictSame(got.filter((l) => !l.startsWith('/v3/kv/put')), want.filter((l) => !l.startsWith('/v3/kv/put')), `${transport}: ${s.name}`)
       t.ok(got.some((l) => l.includes('"fragment":true')) || s.name.startsWith('a response under'), 'the scenario produced fragments')
+      t.ok(reachedEveryExpect(want), `${transport}: ${s.name}: etcd sent what each step expects`)
     }
   }
 })

@@ -23,7 +23,7 @@ import { AUTH_META_KEY, fromSaved, type SavedAuth } from '../../auth/saved-auth.
 import { bytesFieldSize, keyValueSize } from '../../proto-size.js'
 import { decodeChange, decodeChangeShape } from './kv-codec.js'
 import type { StoreReadTxn } from './store-file.js'
-import { decodeRevKey } from './revision.js'
+import { decodeRevKey, type Revision } from './revision.js'
 
 /** etcd 3.4's cluster version, as its `cluster` bucket records it. */
 const CLUSTER_VERSION = '3.4.0'
@@ -73,7 +73,7 @@ export function etcdBuckets(txn: StoreReadTxn): BoltBucket[] {
     bucket(BUCKETS.key, function* (layout) {
       const entry = new RevisionEntry()
       // the writer is done with each row before the next is read, so rows are read in place
-      for (const { key, value } of txn.revisionRows.getRange({ transaction })) {
+      for (const { key, value } of txn.revisionRows()) {
         if (layout) entry.measure(value)
         else entry.read(key, value)
         yield entry
@@ -120,9 +120,8 @@ class RevisionEntry implements BoltEntry {
     this.valueBytes = shape.tombstone ? bytesFieldSize(shape.key.length) : keyValueSize(shape)
   }
 
-  /** `row` (of revision key `rev`) as etcd keeps it; its key and value stay views of the row. */
-  read(rev: Buffer, row: Buffer): void {
-    const { main, sub } = decodeRevKey(rev)
+  /** `row` (of revision `main`, `sub`) as etcd keeps it; its key and value stay views of the row. */
+  read({ main, sub }: Revision, row: Buffer): void {
     const { kv, tombstone } = decodeChange(row)
     this.key = tombstone ? this.tombstoneKey : this.revKey
     writeRevKey(this.key, main, sub)

@@ -15,7 +15,7 @@ const TOMBSTONE = 1
 const HEADER_BYTES = 1 + 8 + 8 + 8 + 8 + 4
 
 /** A row's lease: most rows have none, which is read without making a bigint. */
-const readLease = (b: Buffer): bigint => (b.readUInt32BE(25) === 0 && b.readUInt32BE(29) === 0 ? 0n : b.readBigInt64BE(25))
+const readLease = (b: Buffer): bigint => (readU64(b, 25) === 0 ? 0n : b.readBigInt64BE(25))
 
 /** The bytes of a row holding `kv`. */
 export const encodedLength = (kv: Pick<KeyValue, 'key' | 'value'>): number => HEADER_BYTES + kv.key.length + kv.value.length

@@ -1,11 +1,12 @@
 /** The store's lmdb file (etcd's backend package): named tables, write transactions that resolve once fsync'd, sizes, read transactions for snapshots and the defragment swap. */
 import { chmodSync, closeSync, fsyncSync, openSync, renameSync, rmSync, statfsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { asBinary, open, type Binary, type Database, type RootDatabase, type RootDatabaseOptionsWithPath, type Transaction } from 'lmdb'
+import { asBinary, open, type Binary, type Database, type Key, type RootDatabase, type RootDatabaseOptionsWithPath, type Transaction } from 'lmdb'
 import { PRIVATE_FILE_MODE } from './data-dir.js'
 import { decodeIndexedChange, type IndexedChange } from './kv-codec.js'
 import { ReadPins } from './read-pins.js'
-import { encodeRevKey } from './revision.js'
+import { encodeRevKey, type Revision } from './revision.js'
+import { readU64 } from './u64.js'
 
 export const STORE_FILE = 'store.mdb'
 const DEFRAG_FILE = 'defrag.mdb'
@@ -327,9 +328,12 @@ export class StoreFile {
     // lmdb-js takes a custom encoder (its types do not declare it) and hands its decoder the shared read
     // buffer (or, for a large row, a view of the map), which this one returns as it is
     const inPlace = { encode: readOnly, decode: (b: Uint8Array) => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)) }
-    const rowsOptions = { name: 'revisions', keyEncoding: 'binary' as const, encoder: inPlace }
-    const revisionRows = this.root.openDB<Buffer, Buffer>(rowsOptions)
+    const rowsOptions = { name: 'revisions', keyEncoder: revisionInPlace(), encoder: inPlace }
+    const rows = this.root.openDB<Buffer, Key>(rowsOptions)
     const transaction = this.root.useReadTransaction()
+    // from revision 0 (lmdb-js would start a custom key encoding's range at its own first key); its
+    // types take keys to be its own kinds, these are what revisionInPlace() reads
+    const revisionRows = () => rows.getRange({ transaction, start: encodeRevKey(0, 0) }) as Iterable<{ key: unknown; value: Buffer }> as Iterable<{ key: Revision; value: Buffer }>
     const unpin = this.readPins.pin(this.root)
     const done = () => {
       transaction.done()
@@ -398,11 +402,11 @@ export interface StoreReadTxn {
   transaction: Transaction
   revisions: Database<Buffer, Buffer>
   /**
-   * The revisions table again, its rows read in place: each value is a view of memory lmdb reuses for
-   * the next row, so it must be used before the iterator moves on (a copy of each row halves the speed
-   * of a snapshot).
+   * The revisions table's rows in order, read in place: each value is a view of memory lmdb reuses for
+   * the next row, and each key one Revision object rewritten for the next row, so both must be used
+   * before the iterator moves on (a copy of each row halves the speed of a snapshot).
    */
-  revisionRows: Database<Buffer, Buffer>
+  revisionRows(): Iterable<{ key: Revision; value: Buffer }>
   meta: Database<unknown, string>
   /** The tables asked for, by name. */
   tables: ReadonlyMap<string, Database<unknown, Buffer>>
@@ -427,6 +431,26 @@ export function openFiles(path: string) {
   const revs = root.openDB<Buffer, Buffer>({ name: 'revisions', keyEncoding: 'binary', encoding: 'binary' })
   const meta = root.openDB<unknown, string>({ name: 'meta' })
   return { root, revs, meta }
+}
+
+/**
+ * lmdb-js's key handling for revision keys read as numbers into one object, rewritten for every row it
+ * reads (a Buffer for each row's key would be most of a scan's garbage). Keys it writes (where a range
+ * starts) are bytes.
+ */
+function revisionInPlace() {
+  const rev = { main: 0, sub: 0 }
+  return {
+    writeKey(key: Uint8Array, target: Uint8Array, start: number): number {
+      target.set(key, start)
+      return start + key.length
+    },
+    readKey(b: Buffer, start: number): Revision {
+      rev.main = readU64(b, start)
+      rev.sub = readU64(b, start + 8)
+      return rev
+    },
+  }
 }
 
 function syncFile(path: string): void {

@@ -64,6 +64,8 @@ export class WatchHub implements Watch, WatchStreamBackend<Watcher> {
   /** watchers still replaying history, in the order they get their next step */
   private readonly unsynced = new Set<Watcher>()
   private syncStep: NodeJS.Immediate | undefined
+  /** callers waiting for a stream's watchers to finish catching up (see whenSynced) */
+  private readonly awaitingSync = new Map<ServerWatchStream<Watcher>, Array<(rev: number) => void>>()
   /** streams open, for etcd's watch stream gauge */
   private readonly streams = new Set<ServerWatchStream<Watcher>>()
   /** watchers started and not yet canceled or released (compacted ones too, as etcd counts them) */
@@ -136,12 +138,28 @@ export class WatchHub implements Watch, WatchStreamBackend<Watcher> {
     stream.deliver(response(this.opts.header(this.store.committedRev), id, { canceled: true }))
   }
 
+  /**
+   * etcd's answer to a progress request (since 3.4.25 and 3.5.8): the store's revision, once none of the
+   * stream's watchers is still catching up, so that the client has every event up to it.
+   */
   progress(stream: ServerWatchStream<Watcher>): void {
-    stream.deliver(response(this.opts.header(this.store.committedRev), -1, {}))
+    this.whenSynced(stream, (rev) => stream.deliver(response(this.opts.header(rev), -1, {})))
+  }
+
+  /**
+   * Calls `then` with the store's revision once none of `stream`'s watchers is catching up on history
+   * (at once when none is): its watchers have then sent every event up to that revision.
+   */
+  whenSynced(stream: ServerWatchStream<Watcher>, then: (rev: number) => void): void {
+    if (!this.catchingUp(stream)) return then(this.store.committedRev)
+    const waiting = this.awaitingSync.get(stream)
+    if (waiting) waiting.push(then)
+    else this.awaitingSync.set(stream, [then])
   }
 
   release(stream: ServerWatchStream<Watcher>, watchers: readonly Watcher[]): void {
     this.streams.delete(stream)
+    this.awaitingSync.delete(stream)
     this.watcherCount -= watchers.length
     for (const w of watchers) this.remove(w)
   }
@@ -181,8 +199,22 @@ export class WatchHub implements Watch, WatchStreamBackend<Watcher> {
     } else {
       this.ranged.delete(w)
     }
-    this.unsynced.delete(w)
+    if (this.unsynced.delete(w)) this.answerSynced()
     this.progressWatchers.delete(w)
+  }
+
+  private catchingUp(stream: ServerWatchStream<Watcher>): boolean {
+    for (const w of this.unsynced) if (w.stream === stream) return true
+    return false
+  }
+
+  /** Calls back whoever waits for a stream none of whose watchers is catching up any more. */
+  private answerSynced(): void {
+    for (const [stream, waiting] of this.awaitingSync) {
+      if (this.catchingUp(stream)) continue
+      this.awaitingSync.delete(stream)
+      for (const then of waiting) then(this.store.committedRev)
+    }
   }
 
   private addSynced(w: Watcher): void {
@@ -226,6 +258,7 @@ export class WatchHub implements Watch, WatchStreamBackend<Watcher> {
       }
     }
     if (this.unsynced.size > 0) this.syncStep = setImmediate(() => this.catchUpStep())
+    this.answerSynced()
   }
 
   /**

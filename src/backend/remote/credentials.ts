@@ -50,9 +50,11 @@ export function sameClientTls(a: ClientTls, b: ClientTls): boolean {
   return same(a.ca, b.ca) && same(a.key, b.key) && same(a.cert, b.cert)
 }
 
-/** Without --cacert the system's trusted roots verify the server. */
-export function channelCredentials(endpoint: string, tls: TlsFiles, files: ClientTls | undefined): grpc.ChannelCredentials {
-  if (!wantsTls(endpoint, tls)) return grpc.credentials.createInsecure()
-  const { ca, key, cert } = files ?? readClientTls(tls)
-  return grpc.credentials.createSsl(ca, key, cert)
+/** The TLS of an endpoint's connections (undefined: plain text); without --cacert the system's trusted roots verify the server. */
+export function endpointTls(endpoint: string, tls: TlsFiles, files: ClientTls | undefined): ClientTls | undefined {
+  return wantsTls(endpoint, tls) ? (files ?? readClientTls(tls)) : undefined
+}
+
+export function channelCredentials(tls: ClientTls | undefined): grpc.ChannelCredentials {
+  return tls ? grpc.credentials.createSsl(tls.ca, tls.key, tls.cert) : grpc.credentials.createInsecure()
 }

@@ -1,6 +1,6 @@
 import type * as grpc from '@grpc/grpc-js'
 import { Errors } from '../../errors.js'
-import { channelCredentials, readClientTls, sameClientTls, wantsTls, type ClientTls, type TlsFiles } from './credentials.js'
+import { endpointTls, readClientTls, sameClientTls, wantsTls, type ClientTls, type TlsFiles } from './credentials.js'
 import { isDeadline, isNoLeader, isServiceError, isTransportFailure, neverReachedServer, retryableRead, toEtcdError } from './errors.js'
 import type { PbStatusResponse } from './messages.js'
 import { Member, requireLeader, type MemberHealth } from './member.js'
@@ -64,7 +64,7 @@ export class EndpointPool implements Calls {
     this.tls = opts
     const files = opts.endpoints.some((ep) => wantsTls(ep, opts)) ? readClientTls(opts) : undefined
     this.tlsInUse = files
-    this.members = opts.endpoints.map((ep) => new Member(ep, channelCredentials(ep, opts, files)))
+    this.members = opts.endpoints.map((ep) => new Member(ep, endpointTls(ep, opts, files)))
     this.requestTimeoutMs = opts.requestTimeoutMs
     this.readAttemptMs = Math.max(1_000, opts.requestTimeoutMs / 3)
     this.healthIntervalMs = opts.healthIntervalMs ?? 1_000
@@ -109,7 +109,7 @@ export class EndpointPool implements Calls {
     const files = readClientTls(this.tls)
     if (this.tlsInUse && sameClientTls(files, this.tlsInUse)) return false
     this.tlsInUse = files
-    for (const member of this.members) member.replaceCredentials(channelCredentials(member.endpoint, this.tls, files))
+    for (const member of this.members) member.replaceTls(endpointTls(member.endpoint, this.tls, files))
     return true
   }
 

@@ -1,5 +1,6 @@
 import { status, type ServiceError } from '@grpc/grpc-js'
 import { EtcdError, Errors, etcdErrorOf, relayedEtcdError, type FixedError, type GrpcCode } from '../../errors.js'
+import { STREAM_REFUSED } from './unary-session.js'
 
 export function isServiceError(err: unknown): err is ServiceError {
   return err instanceof Error && typeof (err as ServiceError).code === 'number' && 'details' in err
@@ -15,7 +16,7 @@ export function toEtcdError(err: unknown): EtcdError {
   if (err instanceof EtcdError || !isServiceError(err)) return etcdErrorOf(err)
   if (isDeadline(err)) return Errors.timeout()
   if (err.code === status.CANCELLED) return Errors.clientClosing()
-  if (isTransportFailure(err) || channelReplaced(err)) return Errors.transportClosing()
+  if (isTransportFailure(err) || notSent(err)) return Errors.transportClosing()
   const registered = registeredByText.get(err.details)
   if (registered?.grpcCode === (err.code as number)) return registered()
   return relayedEtcdError(err.code as number as GrpcCode, err.details)
@@ -31,16 +32,17 @@ export function isDeadline(err: ServiceError): boolean {
 
 /** The member could not be reached, the connection broke or the call was cut off: grpc-js speaks, not etcd. */
 export function isTransportFailure(err: ServiceError): boolean {
-  if (channelReplaced(err)) return false
+  if (notSent(err)) return false
   return (err.code === status.UNAVAILABLE && !err.details.startsWith('etcdserver:')) || endedWithoutStatus(err)
 }
 
 /**
- * The call was still waiting for a connection when etcdgw closed the channel to replace it (new TLS files, see
- * Member.replaceCredentials): it never left this process, and the member is not at fault.
+ * The call was still waiting for a connection when etcdgw closed it to replace it (new TLS files, see
+ * Member.replaceTls), or the server refused its stream unprocessed: it was never applied, and the
+ * member is not at fault.
  */
-function channelReplaced(err: ServiceError): boolean {
-  return err.code === status.UNAVAILABLE && err.details === 'Channel closed before call started'
+function notSent(err: ServiceError): boolean {
+  return err.code === status.UNAVAILABLE && (err.details === 'Channel closed before call started' || err.details === STREAM_REFUSED)
 }
 
 /**
@@ -59,14 +61,14 @@ export function isNoLeader(err: ServiceError): boolean {
 
 /**
  * The request provably never reached an etcd server that could apply it, so even a write may be sent
- * again: no connection could be picked, its channel was replaced before it started, etcd refused it up front
- * for want of a leader, or raft dropped the proposal before appending it to the log (a leader handing over
- * its leadership drops every proposal meanwhile).
+ * again: no connection could be picked, its connection was replaced or its stream closed or refused before it
+ * was processed, etcd refused it up front for want of a leader, or raft dropped the proposal before appending
+ * it to the log (a leader handing over its leadership drops every proposal meanwhile).
  */
 export function neverReachedServer(err: ServiceError): boolean {
   return (
     isNoLeader(err) ||
-    channelReplaced(err) ||
+    notSent(err) ||
     (err.code === status.UNAVAILABLE && err.details.startsWith('No connection established')) ||
     (err.code === status.UNKNOWN && err.details === Errors.proposalDropped.message)
   )

@@ -128,7 +128,7 @@ function withReplica(replica: Replica, kv: RemoteKV, lease: Lease, watch: Remote
       kv: new ReplicaKV(kv, replica, { readWaitMs: READ_WAIT_MS, writeWaitMs }),
       lease: new ReplicaLease(lease, replica, writeWaitMs),
     },
-    watch: new ReplicaWatch(replica, hub, watch),
+    watch: new ReplicaWatch(replica, hub, watch, READ_WAIT_MS),
     close: () => hub.close(),
   }
 }

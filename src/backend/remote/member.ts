@@ -1,14 +1,9 @@
 import * as grpc from '@grpc/grpc-js'
+import { channelCredentials, type ClientTls } from './credentials.js'
 import { etcdServices, type ServiceName } from './proto.js'
+import { UnarySession } from './unary-session.js'
 
 export type MemberHealth = 'healthy' | 'noLeader' | 'down'
-
-type UnaryMethod = (
-  req: unknown,
-  metadata: grpc.Metadata,
-  options: grpc.CallOptions,
-  callback: (err: grpc.ServiceError | null, res: unknown) => void,
-) => grpc.ClientUnaryCall
 
 type ServerStreamMethod = (req: unknown, metadata: grpc.Metadata) => grpc.ClientReadableStream<unknown>
 
@@ -33,39 +28,49 @@ export function requireLeader(): grpc.Metadata {
   return md
 }
 
-/** One etcd endpoint: a single HTTP/2 channel shared by the clients of every etcd service. */
+/**
+ * One etcd endpoint: a grpc-js channel for the streams of every etcd service, and an HTTP/2 session of
+ * node's own for the unary calls (see unary-session.ts).
+ */
 export class Member {
   health: MemberHealth = 'healthy'
   /** etcd's member ID, once a probe has answered */
   id = ''
+  private credentials: grpc.ChannelCredentials
   private channel: grpc.Channel
+  private session: UnarySession
   private readonly clients = new Map<ServiceName, grpc.Client>()
 
   constructor(
     readonly endpoint: string,
-    private credentials: grpc.ChannelCredentials,
+    /** undefined: plain text */
+    tls: ClientTls | undefined,
   ) {
-    this.channel = new grpc.Channel(target(endpoint), credentials, CHANNEL_OPTIONS)
+    this.credentials = channelCredentials(tls)
+    this.channel = new grpc.Channel(target(endpoint), this.credentials, CHANNEL_OPTIONS)
+    this.session = new UnarySession(origin(endpoint, tls), tls)
   }
 
   /**
-   * New calls use `credentials` (a renewed client certificate, a new CA) from now on. Calls and streams
-   * already running finish on the old connection: closing a grpc-js channel only cancels calls not yet started.
+   * New calls use `tls` (a renewed client certificate, a new CA) from now on. Calls and streams already
+   * running finish on the old connections: closing a grpc-js channel only cancels calls not yet started.
    */
-  replaceCredentials(credentials: grpc.ChannelCredentials): void {
-    const old = { channel: this.channel, clients: [...this.clients.values()] }
-    this.credentials = credentials
-    this.channel = new grpc.Channel(target(this.endpoint), credentials, CHANNEL_OPTIONS)
+  replaceTls(tls: ClientTls | undefined): void {
+    const old = { channel: this.channel, clients: [...this.clients.values()], session: this.session }
+    this.credentials = channelCredentials(tls)
+    this.channel = new grpc.Channel(target(this.endpoint), this.credentials, CHANNEL_OPTIONS)
+    this.session = new UnarySession(origin(this.endpoint, tls), tls)
     this.clients.clear()
     for (const client of old.clients) client.close()
     old.channel.close()
+    old.session.close()
   }
 
-  unary<Res>(service: ServiceName, method: string, req: unknown, deadline: number, metadata: grpc.Metadata): Promise<Res> {
-    const fn = this.method(service, method) as UnaryMethod
-    return new Promise((resolve, reject) => {
-      fn(req, metadata, { deadline: new Date(deadline) }, (err, res) => (err ? reject(err) : resolve(res as Res)))
-    })
+  async unary<Res>(service: ServiceName, method: string, req: unknown, deadline: number, metadata: grpc.Metadata): Promise<Res> {
+    const definition = etcdServices()[service].service[method]
+    if (!definition) throw new Error(`etcd service ${service} has no method ${method}`)
+    const answer = await this.session.call(definition.path, definition.requestSerialize(req), deadline, metadata)
+    return definition.responseDeserialize(answer) as Res
   }
 
   serverStream<Res>(service: ServiceName, method: string, req: unknown, metadata: grpc.Metadata): grpc.ClientReadableStream<Res> {
@@ -77,6 +82,7 @@ export class Member {
   }
 
   close(): void {
+    this.session.close()
     for (const client of this.clients.values()) client.close()
     this.channel.close()
   }
@@ -92,6 +98,11 @@ export class Member {
     if (typeof fn !== 'function') throw new Error(`etcd service ${service} has no method ${method}`)
     return fn.bind(client)
   }
+}
+
+/** The URL origin of an etcdctl-style endpoint's unary session. */
+function origin(endpoint: string, tls: ClientTls | undefined): string {
+  return `${tls ? 'https' : 'http'}://${target(endpoint)}`
 }
 
 /** grpc's target for an etcdctl-style endpoint: `https://host:port`, `http://host:port` or `host:port`. */

@@ -22,6 +22,12 @@ interface ClientWatch {
   state: 'active' | 'canceling' | 'compacted'
 }
 
+/** A progress request sent (or to be sent) upstream for a client's stream, and who gets etcd's answer. */
+interface ProgressRequest {
+  readonly stream: ServerWatchStream<ClientWatch>
+  answer(resp: WatchResponse): void
+}
+
 /** What an upstream `created` response answers, in the order the creates were sent. */
 type PendingCreate =
   | { kind: 'create' | 'resume'; watch: ClientWatch }
@@ -33,8 +39,8 @@ interface Upstream {
   readonly stream: grpc.ClientDuplexStream<PbWatchRequest, PbWatchResponse>
   readonly byId: Map<number, ClientWatch>
   readonly creates: PendingCreate[]
-  /** streams waiting for the answer to a progress_request, in order */
-  readonly progress: ServerWatchStream<ClientWatch>[]
+  /** progress requests waiting for etcd's answer, in order */
+  readonly progress: ProgressRequest[]
   nextId: number
 }
 
@@ -52,7 +58,7 @@ export class RemoteWatch implements Watch, WatchStreamBackend<ClientWatch> {
   private readonly watches = new Set<ClientWatch>()
   private upstream: Upstream | undefined
   /** progress requests waiting for an upstream */
-  private progressQueue: ServerWatchStream<ClientWatch>[] = []
+  private progressQueue: ProgressRequest[] = []
   private lastHeader: ResponseHeader = { clusterId: 0n, memberId: 0n, revision: 0, raftTerm: 0 }
   private backoffMs = 0
   private reconnecting = false
@@ -105,12 +111,18 @@ export class RemoteWatch implements Watch, WatchStreamBackend<ClientWatch> {
   }
 
   progress(stream: ServerWatchStream<ClientWatch>): void {
+    this.requestProgress(stream, (resp) => stream.deliver(resp))
+  }
+
+  /** Asks etcd for a progress notification for `stream`; `answer` gets etcd's (unless the stream closes first). */
+  requestProgress(stream: ServerWatchStream<ClientWatch>, answer: (resp: WatchResponse) => void): void {
+    const request = { stream, answer }
     const up = this.connected()
     if (!up) {
-      this.progressQueue.push(stream)
+      this.progressQueue.push(request)
       return
     }
-    up.progress.push(stream)
+    up.progress.push(request)
     up.stream.write({ progress_request: {} })
   }
 
@@ -120,7 +132,7 @@ export class RemoteWatch implements Watch, WatchStreamBackend<ClientWatch> {
       if (this.upstream && watch.upstreamId !== 0) this.upstream.stream.write({ cancel_request: { watch_id: watch.upstreamId } })
       this.forget(watch)
     }
-    this.progressQueue = this.progressQueue.filter((s) => s !== stream)
+    this.progressQueue = this.progressQueue.filter((p) => p.stream !== stream)
   }
 
   /** The open upstream stream, opening one when none is (nor is being reconnected). */
@@ -171,8 +183,7 @@ export class RemoteWatch implements Watch, WatchStreamBackend<ClientWatch> {
     const upstreamId = Number(res.watch_id)
     if (res.created) return this.answerCreate(up, res)
     if (upstreamId === -1) {
-      const waiting = up.progress.shift()
-      waiting?.deliver(convert.watchResponse(res, -1))
+      up.progress.shift()?.answer(convert.watchResponse(res, -1))
       return
     }
     const watch = up.byId.get(upstreamId)

@@ -220,6 +220,30 @@ t.test('a watch whose start is compacted while it catches up is canceled as etcd
   t.same([canceled.compactRevision, canceled.watchId], [4000, got[0]!.watchId])
 })
 
+t.test("a progress request waits until the stream's watches have caught up: its revision comes after every event up to it", async (t) => {
+  const { store } = await openTestStore(t)
+  const hub = hubOn(store)
+  t.teardown(() => hub.close())
+  await writeMany(store, 5000, (i) => `k${i % 100}`) // revisions 2..5001
+  const { got, stream, until, events } = streamOn(hub)
+  t.teardown(() => stream.close())
+  const other = streamOn(hub)
+  t.teardown(() => other.stream.close())
+  other.stream.send({ kind: 'create', request: watchCreate({ key: 'k', rangeEnd: Buffer.from('l'), startRevision: 2 }) })
+  stream.send({ kind: 'create', request: watchCreate({ key: 'quiet' }) })
+  stream.send({ kind: 'progress', request: {} })
+  t.match(got[1], { watchId: -1, header: { revision: 5001 } }, "another stream's watch catching up does not hold this one's answer")
+  stream.send({ kind: 'create', request: watchCreate({ key: 'k', rangeEnd: Buffer.from('l'), startRevision: 2 }) })
+  stream.send({ kind: 'progress', request: {} })
+  stream.send({ kind: 'progress', request: {} })
+  t.equal(got.length, 3, 'no answer while a watch of the stream catches up')
+  await until(() => got.length > 3 && got[got.length - 1]!.watchId === -1)
+  const answers = got.filter((r) => r.watchId === -1).slice(1)
+  t.same(answers.map((r) => r.header.revision), [5001, 5001], 'each request answered, at the revision caught up to')
+  t.equal(events().length, 5000, 'after the whole history')
+  t.ok(got.slice(got.indexOf(answers[0]!)).every((r) => r.events.length === 0), 'no event after the answers')
+})
+
 t.test("etcd's watch counts: streams, watchers, slow (unsynced) watchers and the events sent after filters", async (t) => {
   const { store } = await openTestStore(t)
   const hub = hubOn(store)

@@ -1,6 +1,7 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js'
 import t from 'tap'
 import { isTransportFailure, neverReachedServer, retryableRead, toEtcdError } from '../../../src/backend/remote/errors.js'
+import { STREAM_REFUSED } from '../../../src/backend/remote/unary-session.js'
 import { Errors, GrpcCode, relayedEtcdError } from '../../../src/errors.js'
 
 /** A failed call as grpc-js reports it. */
@@ -30,12 +31,14 @@ t.test('raft dropped the proposal: a write is sent again', async (t) => {
   t.match(toEtcdError(dropped), { grpcCode: GrpcCode.Unknown, message: 'raft proposal dropped' }, 'etcd\'s text if it still fails')
 })
 
-t.test('a call waiting for a connection when a TLS reload replaced its channel: sent again, the member is not down', async (t) => {
-  const replaced = failed(status.UNAVAILABLE, 'Channel closed before call started')
-  t.ok(neverReachedServer(replaced), 'a write is sent again')
-  t.ok(retryableRead(replaced), 'a read is asked again')
-  t.notOk(isTransportFailure(replaced), 'the member is not marked down')
-  t.match(toEtcdError(replaced), { grpcCode: GrpcCode.Unavailable, message: 'transport is closing' }, 'the client sees a broken transport if time runs out')
+t.test('a call waiting for a connection when a TLS reload replaced it, or refused unprocessed: sent again, the member is not down', async (t) => {
+  // grpc-js's channel (streams), the unary session's closed or refused stream
+  for (const replaced of [failed(status.UNAVAILABLE, 'Channel closed before call started'), failed(status.UNAVAILABLE, STREAM_REFUSED)]) {
+    t.ok(neverReachedServer(replaced), 'a write is sent again')
+    t.ok(retryableRead(replaced), 'a read is asked again')
+    t.notOk(isTransportFailure(replaced), 'the member is not marked down')
+    t.match(toEtcdError(replaced), { grpcCode: GrpcCode.Unavailable, message: 'transport is closing' }, 'the client sees a broken transport if time runs out')
+  }
 })
 
 t.test('etcd\'s own errors are neither transport failures nor safe to repeat as writes', async (t) => {

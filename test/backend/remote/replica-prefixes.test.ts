@@ -89,4 +89,30 @@ else {
     )
     t.equal(responses[1]!.header.revision, rev)
   })
+
+  await t.test("a progress request on a stream with watches on the replica and on etcd comes after every event up to its revision", async (t) => {
+    const responses: WatchResponse[] = []
+    const stream = backend.watch.open((r) => responses.push(r))
+    t.teardown(() => stream.close())
+    const answers = () => responses.filter((r) => r.watchId === -1)
+    const history: number[] = []
+    for (let i = 0; i < 5; i++) history.push(await etcdPut(`a/h${i}`, 'v'))
+    // etcd's watch is created upstream; the replica's catches up on a/'s history in later turns
+    stream.send({ kind: 'create', request: watchCreate({ key: 'b/', rangeEnd: 'b0', watchId: 1 }) })
+    stream.send({ kind: 'create', request: watchCreate({ key: 'a/', rangeEnd: 'a0', watchId: 2, startRevision: history[0] }) })
+    stream.send({ kind: 'progress', request: {} })
+    while (answers().length === 0) await sleep(5)
+    const at = responses.indexOf(answers()[0]!)
+    t.ok(answers()[0]!.header.revision >= history[4]!, "at etcd's revision")
+    t.same(responses.slice(0, at).filter((r) => r.created).map((r) => r.watchId).sort(), [1, 2], 'after both watches were created, as etcd orders them')
+    const seen = (from: number, to?: number) => responses.slice(from, to).flatMap((r) => r.events.map((e) => e.kv.modRevision))
+    t.same(seen(0, at), history, "after the replica's watch sent its history")
+    const written = await etcdPut('b/p', 'v')
+    while ((await backend.kv.range(range({ key: 'a/', serializable: true }))).header.revision < written) await sleep(5)
+    stream.send({ kind: 'progress', request: {} })
+    while (answers().length === 1) await sleep(5)
+    const next = responses.indexOf(answers()[1]!)
+    t.ok(answers()[1]!.header.revision >= written, "at etcd's revision")
+    t.same(seen(at, next), [written], "after etcd's watch sent the event up to it")
+  })
 }

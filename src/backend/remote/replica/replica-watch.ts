@@ -2,6 +2,16 @@ import type { Watch, WatchCreateRequest, WatchResponse, WatchStream } from '../.
 import { ServerWatchStream, type WatchRange, type WatchRefusal, type WatchStreamBackend } from '../../watch-stream.js'
 import type { Replica } from './replica.js'
 
+/** The replica's watch hub, which tells when a stream's watches have caught up (WatchHub). */
+export interface ReplicaHub extends WatchStreamBackend<object> {
+  whenSynced(stream: ServerWatchStream<object>, then: (rev: number) => void): void
+}
+
+/** The watches forwarded to etcd, whose progress answers can be taken before they reach the client (RemoteWatch). */
+export interface EtcdWatches extends WatchStreamBackend<object> {
+  requestProgress(stream: ServerWatchStream<object>, answer: (resp: WatchResponse) => void): void
+}
+
 /**
  * etcd's Watch service in remote mode with a replica: a watch of kept keys from now, or from a revision
  * the replica holds, is served by the replica's watch hub (any number of them on the replica's one
@@ -13,8 +23,10 @@ export class ReplicaWatch implements Watch, WatchStreamBackend<object> {
 
   constructor(
     private readonly replica: Replica,
-    private readonly hub: WatchStreamBackend<object>,
-    private readonly remote: WatchStreamBackend<object>,
+    private readonly hub: ReplicaHub,
+    private readonly remote: EtcdWatches,
+    /** The longest a progress answer waits for the replica to reach etcd's revision before it is asked again. */
+    private readonly waitMs: number,
   ) {}
 
   open(onResponse: (resp: WatchResponse) => void): WatchStream {
@@ -36,13 +48,39 @@ export class ReplicaWatch implements Watch, WatchStreamBackend<object> {
     this.owner(this.local.has(watch)).cancel(stream, id, watch)
   }
 
+  /**
+   * A stream whose watches are all on one side is answered by that side. One with watches on both gets
+   * etcd's answer once the replica's watches have sent every event up to its revision too; it is asked
+   * again when the client has meanwhile been told of a later revision (etcd's answer would take it back).
+   */
   progress(stream: ServerWatchStream<object>): void {
-    this.owner(this.replica.answersLocally()).progress(stream)
+    const { local, remote } = this.sides(stream)
+    if (local && remote) return this.remote.requestProgress(stream, (answer) => void this.answerBoth(stream, answer))
+    this.owner(remote ? false : local || this.replica.answersLocally()).progress(stream)
   }
 
   release(stream: ServerWatchStream<object>, watches: readonly object[]): void {
     this.hub.release(stream, watches.filter((w) => this.local.has(w)))
     this.remote.release(stream, watches.filter((w) => !this.local.has(w)))
+  }
+
+  private async answerBoth(stream: ServerWatchStream<object>, answer: WatchResponse): Promise<void> {
+    const rev = answer.header.revision
+    const caughtUp = await this.replica.caughtUpTo(rev, this.waitMs)
+    if (caughtUp) await new Promise<number>((resolve) => this.hub.whenSynced(stream, resolve))
+    if (caughtUp && stream.revisionTold <= rev) stream.deliver(answer)
+    else if (!stream.isClosed) this.progress(stream)
+  }
+
+  /** Whether the stream has live watches on the replica, and any watches on etcd (being created included). */
+  private sides(stream: ServerWatchStream<object>): { local: boolean; remote: boolean } {
+    let local = false
+    let remote = false
+    for (const [id, watch] of stream.watchesById) {
+      if (!this.local.has(watch)) remote = true
+      else if (stream.liveWatchIds.has(id)) local = true
+    }
+    return { local, remote }
   }
 
   /**

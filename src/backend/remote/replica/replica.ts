@@ -144,7 +144,7 @@ export class Replica {
       this.resync()
       return false
     }
-    return this.applied(seen.revision, timeoutMs, true)
+    return this.caughtUpTo(seen.revision, timeoutMs)
   }
 
   /**
@@ -154,6 +154,14 @@ export class Replica {
   caughtUpForWrite(rev: number, timeoutMs: number): Promise<boolean> {
     if (!(this.opts.answersWhile?.() ?? true)) return Promise.resolve(false)
     return this.applied(rev, timeoutMs, false)
+  }
+
+  /**
+   * Waits until the replica has applied `rev`, at most `timeoutMs`; false also when it starts over or
+   * loses its upstream watch meanwhile, as for a read.
+   */
+  caughtUpTo(rev: number, timeoutMs: number): Promise<boolean> {
+    return this.applied(rev, timeoutMs, true)
   }
 
   /** Follows a compaction of etcd's (made through this gateway or seen by the probe). */
