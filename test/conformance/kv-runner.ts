@@ -16,8 +16,8 @@ import { transcript } from './transcript.js'
 const filter = process.env.CONFORMANCE_FILTER ?? ''
 /**
  * Cases in flight at once, each on a reference etcd and a server per target (the remote targets start
- * an etcd of their own). On 2 cores with the three targets, 2 finished soonest at about the same CPU time as 1;
- * 3 and 4 cost more CPU and were no faster.
+ * an etcd of their own). On 2 cores with the three targets, 2 finished soonest, for 5-10% more CPU
+ * than 1; 3 and 4 cost more CPU and were no faster.
  */
 const CONCURRENT_CASES = 2
 
