@@ -24,10 +24,19 @@ export const TARGETS = ['etcdgw', 'remote', 'remote-prefixes', 'etcd'] as const
 /** The cases' keys `a` and `ab` are kept, as is `k1` of the sort cases; `b`, `c`, `zz`, `k2`, `k3` are not. */
 export const REPLICA_PREFIXES = ['a', 'k1'].map((p) => Buffer.from(p))
 export type Target = (typeof TARGETS)[number]
+/** Every way ours serves: the targets a conformance file runs unless told otherwise. */
+export const DEFAULT_TARGETS: Target[] = ['etcdgw', 'remote', 'remote-prefixes']
 
-export function parseTarget(name: string): Target {
-  if ((TARGETS as readonly string[]).includes(name)) return name as Target
-  throw new Error(`CONFORMANCE_TARGET must be one of ${TARGETS.join(', ')}, not ${name}`)
+/** A comma-separated list of distinct targets (CONFORMANCE_TARGET=etcd,remote). */
+export function parseTargets(list: string): Target[] {
+  const names = list.split(',').map((name) => name.trim())
+  for (const name of names) {
+    if (!(TARGETS as readonly string[]).includes(name)) {
+      throw new Error(`CONFORMANCE_TARGET must list targets among ${TARGETS.join(', ')}, not ${JSON.stringify(name)}`)
+    }
+  }
+  if (new Set(names).size !== names.length) throw new Error(`CONFORMANCE_TARGET names a target twice: ${list}`)
+  return names as Target[]
 }
 
 export function startEtcdFor(options: ServerOptions): Promise<RunningServer> {

@@ -1,4 +1,0 @@
-import { kvConformance } from './kv-runner.js'
-
-/** The KV conformance suite against ours in front of a fresh 1-node etcd per case. */
-kvConformance('remote')
