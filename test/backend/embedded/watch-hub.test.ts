@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { EventType, WatchFilter, type Event, type WatchResponse } from '../../../src/backend/backend.js'
 import type { MvccStore } from '../../../src/backend/embedded/mvcc-store.js'
@@ -37,11 +37,17 @@ async function writeMany(store: MvccStore, n: number, key: (i: number) => string
   await Promise.all(writes)
 }
 
-t.test('a watch from the past catches up in steps that let other work run, then continues live with no gap', async (t) => {
+/** A store holding revisions 2..5001 on the keys k0..k99, and a hub on it. */
+async function hubOverHistory(t: Test) {
   const { store } = await openTestStore(t)
   const hub = hubOn(store)
   t.teardown(() => hub.close())
-  await writeMany(store, 5000, (i) => `k${i % 100}`) // revisions 2..5001
+  await writeMany(store, 5000, (i) => `k${i % 100}`)
+  return { store, hub }
+}
+
+t.test('a watch from the past catches up in steps that let other work run, then continues live with no gap', async (t) => {
+  const { store, hub } = await hubOverHistory(t)
   const { got, stream, until, events } = streamOn(hub)
   t.teardown(() => stream.close())
   stream.send({ kind: 'create', request: watchCreate({ key: 'k', rangeEnd: Buffer.from('l'), startRevision: 2 }) })
@@ -221,10 +227,7 @@ t.test('a watch whose start is compacted while it catches up is canceled as etcd
 })
 
 t.test("a progress request waits until the stream's watches have caught up: its revision comes after every event up to it", async (t) => {
-  const { store } = await openTestStore(t)
-  const hub = hubOn(store)
-  t.teardown(() => hub.close())
-  await writeMany(store, 5000, (i) => `k${i % 100}`) // revisions 2..5001
+  const { hub } = await hubOverHistory(t)
   const { got, stream, until, events } = streamOn(hub)
   t.teardown(() => stream.close())
   const other = streamOn(hub)
