@@ -21,7 +21,7 @@ import {
 import { FRESH_AUTH } from '../../auth/auth-store.js'
 import { AUTH_META_KEY, fromSaved, type SavedAuth } from '../../auth/saved-auth.js'
 import { bytesFieldSize, keyValueSize } from '../../proto-size.js'
-import { decodeChange, decodeChangeShape } from './kv-codec.js'
+import { ChangeShape, decodeChange } from './kv-codec.js'
 import type { StoreReadTxn } from './store-file.js'
 import { decodeRevKey, type Revision } from './revision.js'
 
@@ -111,11 +111,12 @@ class RevisionEntry implements BoltEntry {
   valueBytes = 0
   private readonly revKey = this.key
   private readonly tombstoneKey = Buffer.alloc(REV_KEY_BYTES + 1)
+  private readonly shape = new ChangeShape()
   private record: KeyValue | undefined
 
   /** The layout pass: only the lengths of the row's key and record, nothing decoded or encoded. */
   measure(row: Buffer): void {
-    const shape = decodeChangeShape(row)
+    const shape = this.shape.read(row)
     this.key = shape.tombstone ? this.tombstoneKey : this.revKey
     this.valueBytes = shape.tombstone ? bytesFieldSize(shape.key.length) : keyValueSize(shape)
   }
