@@ -61,12 +61,13 @@ export async function saveSnapshotStream(chunks: AsyncIterable<SnapshotChunk>, f
   const sha = createHash('sha256')
   const flushing = syncBehind(out)
   let written = 0
-  let pending: Buffer | undefined
+  let pending: SnapshotChunk | undefined
   // blobs are written a batch at a time: one write per blob would cost more than the copy
-  let batch: Buffer[] = []
+  let batch: SnapshotChunk[] = []
   let batchBytes = 0
   const writeBatch = async () => {
-    if (batch.length > 0) await out.writev(batch)
+    if (batch.length > 0) await out.writev(batch.map((c) => c.blob))
+    for (const c of batch) c.release?.()
     flushing.wrote(batchBytes)
     batch = []
     batchBytes = 0
@@ -75,19 +76,20 @@ export async function saveSnapshotStream(chunks: AsyncIterable<SnapshotChunk>, f
     for await (const chunk of chunks) {
       // each blob but the last is data; the last is the sha256 of all data
       if (pending) {
-        sha.update(pending)
+        sha.update(pending.blob)
         batch.push(pending)
-        batchBytes += pending.length
-        written += pending.length
+        batchBytes += pending.blob.length
+        written += pending.blob.length
         if (batchBytes >= WRITE_BYTES) await writeBatch()
       }
-      pending = chunk.blob
-      opts.onProgress?.(written + pending.length, written + pending.length + chunk.remainingBytes)
+      pending = chunk
+      opts.onProgress?.(written + pending.blob.length, written + pending.blob.length + chunk.remainingBytes)
     }
     await writeBatch()
-    if (!pending || pending.length !== SHA256_TRAILER_BYTES) throw Errors.snapshotInvalid('the stream ended without its sha256 message')
-    if (!sha.digest().equals(pending)) throw Errors.snapshotInvalid('sha256 mismatch: the stream was damaged')
-    await out.write(pending)
+    const trailer = pending?.blob
+    if (!trailer || trailer.length !== SHA256_TRAILER_BYTES) throw Errors.snapshotInvalid('the stream ended without its sha256 message')
+    if (!sha.digest().equals(trailer)) throw Errors.snapshotInvalid('sha256 mismatch: the stream was damaged')
+    await out.write(trailer)
     await flushing.settled()
     await out.sync()
     await out.close()
