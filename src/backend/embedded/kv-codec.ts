@@ -83,16 +83,21 @@ export function decodeIndexedChange(b: Buffer): IndexedChange {
 }
 
 /**
- * A row's numbers and the lengths of its key and value, read into one object reused for every row (a
- * snapshot's layout pass reads every row of the store, and needs nothing else of it).
+ * A row's numbers, and its key and value as ranges of the row, read into one object reused for every
+ * row: a snapshot reads every row of the store twice, where an object and two views per row were a
+ * sixth of its time. The row must not change until the next read.
  */
-export class ChangeShape implements KeyValueShape {
+export class ChangeInPlace implements KeyValueShape {
   tombstone = false
   createRevision = 0
   modRevision = 0
   version = 0
   lease = 0n
+  keySource: Buffer = Buffer.alloc(0)
+  readonly keyStart = HEADER_BYTES
   readonly key = { length: 0 }
+  valueSource: Buffer = this.keySource
+  valueStart = HEADER_BYTES
   readonly value = { length: 0 }
 
   read(row: Buffer): this {
@@ -102,8 +107,10 @@ export class ChangeShape implements KeyValueShape {
     this.modRevision = readU64(row, 9)
     this.version = readU64(row, 17)
     this.lease = readLease(row)
+    this.keySource = this.valueSource = row
     this.key.length = keyLength
-    this.value.length = row.length - HEADER_BYTES - keyLength
+    this.valueStart = HEADER_BYTES + keyLength
+    this.value.length = row.length - this.valueStart
     return this
   }
 }
