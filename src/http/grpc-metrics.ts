@@ -4,7 +4,8 @@
  * starts where etcd's gateway starts its gRPC call (a unary call once its message decodes, a stream when
  * it opens) and ends with its gRPC code.
  */
-import { Counter, Histogram, type Registry } from 'prom-client'
+import type { Registry } from 'prom-client'
+import { CellCounter, CellHistogram, type CounterCell, type HistogramCell } from '../metric-cells.js'
 import { GrpcCode } from '../errors.js'
 import { type GrpcMethod, grpcMethods } from './api/grpc-methods.js'
 
@@ -21,71 +22,67 @@ const handlingBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 
 /** The counters of one method, made once. */
 interface MethodCounters {
-  labels: Labels
-  started: Counter.Internal
-  received: Counter.Internal
-  sent: Counter.Internal
-  handled: Counter.Internal[]
-  handling: Histogram.Internal<string>
+  started: CounterCell
+  received: CounterCell
+  sent: CounterCell
+  handled: CounterCell[]
+  handling: HistogramCell
   /** The mvcc counter a successful call adds to (KV's methods). */
-  mvcc: Counter | undefined
+  mvcc: CounterCell | undefined
 }
 
 export class GrpcMetrics {
   private readonly byMethod = new Map<GrpcMethod, MethodCounters>()
-  private readonly receivedBytes: Counter
-  private readonly sentBytes: Counter
+  private readonly receivedBytes: CounterCell
+  private readonly sentBytes: CounterCell
   /** etcd's requests by client API version (sent by etcd's Go client; never by a gateway's client) and type. */
-  private readonly requests: { unary: Counter.Internal; stream: Counter.Internal }
+  private readonly requests: { unary: CounterCell; stream: CounterCell }
 
   /** Every method starts at zero with every code, as etcd's server initializes them. */
   constructor(registry: Registry) {
     const registers = [registry]
     const labelNames = ['grpc_type', 'grpc_service', 'grpc_method']
     const counter = (name: string, help: string, extra: string[] = []) =>
-      new Counter({ name, help, labelNames: [...labelNames, ...extra], registers })
+      new CellCounter({ name, help, labelNames: [...labelNames, ...extra], registers })
     const started = counter('grpc_server_started_total', 'Total number of RPCs started on the server.')
     const handled = counter('grpc_server_handled_total', 'Total number of RPCs completed on the server, regardless of success or failure.', ['grpc_code'])
     const received = counter('grpc_server_msg_received_total', 'Total number of RPC stream messages received on the server.')
     const sent = counter('grpc_server_msg_sent_total', 'Total number of gRPC stream messages sent by the server.')
-    const handling = new Histogram({
+    const handling = new CellHistogram({
       name: 'grpc_server_handling_seconds',
       help: 'Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.',
       labelNames,
       buckets: handlingBuckets,
       registers,
     })
-    this.receivedBytes = new Counter({ name: 'etcd_network_client_grpc_received_bytes_total', help: 'The total number of bytes received from grpc clients.', registers })
-    this.sentBytes = new Counter({ name: 'etcd_network_client_grpc_sent_bytes_total', help: 'The total number of bytes sent to grpc clients.', registers })
-    const requests = new Counter({
+    this.receivedBytes = new CellCounter({ name: 'etcd_network_client_grpc_received_bytes_total', help: 'The total number of bytes received from grpc clients.', registers }).cell()
+    this.sentBytes = new CellCounter({ name: 'etcd_network_client_grpc_sent_bytes_total', help: 'The total number of bytes sent to grpc clients.', registers }).cell()
+    const requests = new CellCounter({
       name: 'etcd_server_client_requests_total',
       help: 'The total number of client requests per client version.',
       labelNames: ['type', 'client_api_version'],
       registers,
     })
     this.requests = {
-      unary: requests.labels({ type: 'unary', client_api_version: 'unknown' }),
-      stream: requests.labels({ type: 'stream', client_api_version: 'unknown' }),
+      unary: requests.cell({ type: 'unary', client_api_version: 'unknown' }, false),
+      stream: requests.cell({ type: 'stream', client_api_version: 'unknown' }, false),
     }
     const mvcc = new Map(
       [...new Set(Object.values(mvccOps))].map((op) => [
         op,
-        new Counter({ name: `etcd_mvcc_${op}_total`, help: `Total number of ${op}s seen by this member.`, registers }),
+        new CellCounter({ name: `etcd_mvcc_${op}_total`, help: `Total number of ${op}s seen by this member.`, registers }).cell(),
       ]),
     )
     for (const m of grpcMethods()) {
-      const labels = { grpc_type: m.type, grpc_service: m.service, grpc_method: m.method }
-      const zero = (c: Counter.Internal) => (c.inc(0), c)
+      const labels: Labels = { grpc_type: m.type, grpc_service: m.service, grpc_method: m.method }
       this.byMethod.set(m, {
-        labels,
-        started: zero(started.labels(labels)),
-        received: zero(received.labels(labels)),
-        sent: zero(sent.labels(labels)),
-        handled: codeNames.map((grpc_code) => zero(handled.labels({ ...labels, grpc_code }))),
-        handling: handling.labels(labels),
+        started: started.cell(labels),
+        received: received.cell(labels),
+        sent: sent.cell(labels),
+        handled: codeNames.map((grpc_code) => handled.cell({ ...labels, grpc_code })),
+        handling: handling.cell(`${m.service}/${m.method}`, () => labels),
         mvcc: m.service === 'etcdserverpb.KV' ? mvcc.get(mvccOps[m.method] ?? '') : undefined,
       })
-      handling.zero(labels)
     }
   }
 
