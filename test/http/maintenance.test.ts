@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
 import { buildApp } from '../../src/app.js'
+import { Errors } from '../../src/errors.js'
 import type { Backend } from '../../src/backend/backend.js'
 import { openEmbeddedBackend } from '../../src/backend/embedded/index.js'
 import { saveSnapshot } from '../../src/cli/snapshot.js'
@@ -250,6 +251,37 @@ t.test('a snapshot of many page buffers, as its file and as JSON lines: the same
     return !kv.value.equals(Buffer.alloc(4000, i! + j!))
   })
   t.same(wrong.map((kv) => kv.key.toString()), [], 'every value reads back from the file')
+})
+
+t.test('a snapshot that fails after its start, asked for as its file: the response is cut short', async (t) => {
+  const { backend } = await openApp(t)
+  const maintenance = Object.assign(Object.create(backend.maintenance) as Backend['maintenance'], {
+    async *snapshot() {
+      yield { remainingBytes: 100_000, blob: Buffer.alloc(32 * 1024, 1) }
+      throw Errors.snapshotChanged(3, 2)
+    },
+  })
+  const failing: Backend = Object.assign(Object.create(backend) as Backend, { maintenance, as: () => failing })
+  const app = buildApp({ backend: failing, maxRequestBytes: 1572864 })
+  t.teardown(() => app.close())
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as AddressInfo
+  const { request } = await import('node:http')
+  const got = await new Promise<{ length: number; received: number; cut: boolean }>((resolve, reject) => {
+    const req = request({ port, host: '127.0.0.1', method: 'POST', path: '/v3/maintenance/snapshot', headers: { accept: 'application/octet-stream' } }, (res) => {
+      let received = 0
+      const done = (cut: boolean) => resolve({ length: Number(res.headers['content-length']), received, cut })
+      res.on('data', (c: Buffer) => (received += c.length))
+      res.on('aborted', () => done(true))
+      res.on('error', () => done(true))
+      res.on('end', () => done(false))
+    })
+    req.on('error', reject)
+    req.end('{}')
+  })
+  t.equal(got.length, 32 * 1024 + 100_000 + 32, 'the whole length announced')
+  t.ok(got.cut, 'the response ends cut short')
+  t.equal(got.received, 32 * 1024, 'after the bytes sent before the failure')
 })
 
 t.test('snapshots asked for at once take turns and each comes out whole, the same file', async (t) => {

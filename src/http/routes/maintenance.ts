@@ -121,7 +121,8 @@ async function writeRawBytes(res: ServerResponse, rest: AsyncIterator<SnapshotCh
     res.end()
   } catch (err) {
     call.end(etcdErrorOf(err).grpcCode)
-    res.destroy()
+    // on a later turn, once the blobs written before have gone out: the client sees them, then the cut
+    setImmediate(() => res.destroy())
   } finally {
     call.end(GrpcCode.Canceled)
     await rest.return?.()
