@@ -284,6 +284,37 @@ t.test('a snapshot that fails after its start, asked for as its file: the respon
   t.equal(got.received, 32 * 1024, 'after the bytes sent before the failure')
 })
 
+t.test('a client that leaves a snapshot asked for as its file ends the stream and its read transaction', async (t) => {
+  const { app, post } = await openApp(t)
+  for (let i = 0; i < 30; i++) {
+    const puts = Array.from({ length: 100 }, (_, j) => ({ request_put: { key: b64(`k${i}/${j}`), value: Buffer.alloc(4000, j).toString('base64') } }))
+    await post('/v3/kv/txn', { success: puts })
+  }
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as AddressInfo
+  const openReads = async () => {
+    const text = (await app.inject({ method: 'GET', url: '/metrics' })).body
+    return Number(/^etcd_mvcc_db_open_read_transactions (\d+)/m.exec(text)?.[1])
+  }
+  const { request } = await import('node:http')
+  await new Promise<void>((resolve, reject) => {
+    const req = request({ port, host: '127.0.0.1', method: 'POST', path: '/v3/maintenance/snapshot', headers: { accept: 'application/octet-stream' } }, (res) => {
+      res.once('data', () => {
+        res.destroy()
+        resolve()
+      })
+    })
+    req.on('error', reject)
+    req.end('{}')
+  })
+  let open = await openReads()
+  for (let i = 0; i < 200 && open !== 0; i++) {
+    await new Promise((r) => setTimeout(r, 25))
+    open = await openReads()
+  }
+  t.equal(open, 0, 'the stream ended: no read transaction left open')
+})
+
 t.test('snapshots asked for at once take turns and each comes out whole, the same file', async (t) => {
   const { app, post } = await openApp(t)
   // more rows than the writer handles in one step, so the streams' steps interleave
