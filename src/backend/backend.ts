@@ -373,6 +373,11 @@ export interface HashResponse {
 export interface SnapshotChunk {
   remainingBytes: number
   blob: Buffer
+  /**
+   * Where the stream can reuse the blob's memory: the consumer calls it once, when done with the blob
+   * (written, encoded, dropped). A consumer that never calls it leaves the memory to the garbage collector.
+   */
+  release?: () => void
 }
 
 /** etcd's Maintenance service. */

@@ -47,18 +47,34 @@ export function bufferEntry(key: Buffer, value: Buffer): BoltEntry {
 /** Entries handled between two turns of the event loop, so a large db does not stall the process. */
 const ENTRIES_PER_TURN = 4096
 /** Bytes of the buffers finished pages are written into. */
-const OUTPUT_BYTES = 1 << 20
+export const OUTPUT_BYTES = 1 << 20
+
+/**
+ * Where the writing pass gets the buffers it writes pages into (zeroed, of at least the bytes asked),
+ * and lets go of each once it has handed out all its pages: a step's buffers are the writer's until
+ * the next step is asked for, so whoever keeps a page longer holds its buffer first.
+ */
+export interface PageBuffers {
+  take(bytes: number): Buffer
+  release(view: Buffer): void
+}
+
+const newBuffers: PageBuffers = { take: (bytes) => Buffer.alloc(bytes), release: () => undefined }
 
 /** Assigns page ids and, when `encoding`, keeps the written pages until taken. */
 class PageOutput {
   next = 2
-  private buffer = Buffer.alloc(0)
+  private buffer: Buffer = Buffer.alloc(0)
   private filled = 0
   private ready: Buffer[] = []
+  /** Buffers written to the end: let go of once the step after the one that handed out their last pages is asked for. */
+  private finished: Buffer[] = []
+  private handedOut: Buffer[] = []
 
   constructor(
     readonly pageSize: number,
     readonly encoding: boolean,
+    private readonly buffers = newBuffers,
   ) {}
 
   /** Assigns the next id to a page of `bytes` (before padding); returns the id and where to write it. */
@@ -70,8 +86,9 @@ class PageOutput {
     const length = pages * this.pageSize
     if (this.filled + length > this.buffer.length) {
       this.settle()
+      this.finished.push(this.buffer)
       // zeroed: the padding after a page's data is zeroes, not what the memory held before
-      this.buffer = Buffer.alloc(Math.max(OUTPUT_BYTES, length))
+      this.buffer = this.buffers.take(Math.max(OUTPUT_BYTES, length))
       this.filled = 0
     }
     const at = this.filled
@@ -84,12 +101,22 @@ class PageOutput {
     return this.buffer
   }
 
-  /** The pages written since the last call. */
+  /** The pages written since the last call; the buffers of the call before are let go. */
   take(): Buffer[] {
     this.settle()
+    for (const buffer of this.handedOut) this.buffers.release(buffer)
+    this.handedOut = this.finished
+    this.finished = []
     const pages = this.ready
     this.ready = []
     return pages
+  }
+
+  /** Lets go of every buffer (once the last pages taken are no longer the writer's). */
+  close(): void {
+    for (const buffer of [...this.handedOut, ...this.finished, this.buffer]) this.buffers.release(buffer)
+    this.handedOut = []
+    this.finished = []
   }
 
   private settle(): void {
@@ -270,8 +297,8 @@ async function* writeTrees(buckets: BoltBucket[], out: PageOutput): AsyncGenerat
 export interface BoltLayout {
   /** Bytes of the whole file. */
   size: number
-  /** The file's pages, front to back (each yield one or more whole pages). */
-  pages(): AsyncGenerator<Buffer[]>
+  /** The file's pages, front to back (each yield one or more whole pages), written into `buffers`' buffers. */
+  pages(buffers?: PageBuffers): AsyncGenerator<Buffer[]>
 }
 
 /**
@@ -288,11 +315,12 @@ export async function layOutBolt(buckets: BoltBucket[], txid = 2n, pageSize = DE
   const pgid = counter.next
   return {
     size: pgid * pageSize,
-    async *pages() {
+    async *pages(buffers) {
       const meta = { pageSize, flags: 0, root, sequence: 0n, freelist: NO_FREELIST, pgid, txid }
       yield [encodeMetaPage(meta, 0), encodeMetaPage({ ...meta, txid: txid - 1n }, 1)]
-      const out = new PageOutput(pageSize, true)
+      const out = new PageOutput(pageSize, true, buffers)
       const written = yield* writeTrees(buckets, out)
+      out.close()
       if (written !== root || out.next !== pgid) {
         throw Errors.snapshotChanged(out.next, pgid)
       }

@@ -7,7 +7,7 @@ import type { KeyValue } from '../backend/backend.js'
 import { EtcdError, Errors } from '../errors.js'
 import type { BoltFile } from './bolt-reader.js'
 import { writeU64 } from '../backend/embedded/u64.js'
-import { keyValueSize } from '../proto-size.js'
+import { keyValueSize, type KeyValueShape } from '../proto-size.js'
 
 /** etcd's buckets, as a fresh etcd 3.4 member creates them. */
 export const BUCKETS = {
@@ -97,18 +97,29 @@ const fromLong = (l: { low: number; high: number }) => BigInt.asIntN(64, (BigInt
  */
 export function encodeKeyValue(kv: KeyValue): Buffer {
   const b = Buffer.allocUnsafe(keyValueSize(kv))
-  writeKeyValue(kv, b, 0)
+  writeKeyValue({ ...kv, keySource: kv.key, keyStart: 0, valueSource: kv.value, valueStart: 0 }, b, 0)
   return b
 }
 
+/**
+ * A KeyValue whose key and value are `key.length` and `value.length` bytes of their sources from their
+ * starts: a stored row, read in place, needs no view of either.
+ */
+export interface KeyValueInPlace extends KeyValueShape {
+  keySource: Buffer
+  keyStart: number
+  valueSource: Buffer
+  valueStart: number
+}
+
 /** Writes `kv` as an mvccpb.KeyValue at `b[start]`: keyValueSize(kv) bytes. */
-export function writeKeyValue(kv: KeyValue, b: Buffer, start: number): void {
+export function writeKeyValue(kv: KeyValueInPlace, b: Buffer, start: number): void {
   let at = start
-  if (kv.key.length > 0) at = writeBytesField(b, at, 0x0a, kv.key)
+  if (kv.key.length > 0) at = writeBytesField(b, at, 0x0a, kv.keySource, kv.keyStart, kv.key.length)
   if (kv.createRevision !== 0) at = writeVarint(b, writeTag(b, at, 0x10), kv.createRevision)
   if (kv.modRevision !== 0) at = writeVarint(b, writeTag(b, at, 0x18), kv.modRevision)
   if (kv.version !== 0) at = writeVarint(b, writeTag(b, at, 0x20), kv.version)
-  if (kv.value.length > 0) at = writeBytesField(b, at, 0x2a, kv.value)
+  if (kv.value.length > 0) at = writeBytesField(b, at, 0x2a, kv.valueSource, kv.valueStart, kv.value.length)
   if (kv.lease !== 0n) {
     b[at++] = 0x30
     for (let u = BigInt.asUintN(64, kv.lease); ; u >>= 7n) {
@@ -136,9 +147,9 @@ function writeVarint(b: Buffer, at: number, n: number): number {
   return at
 }
 
-function writeBytesField(b: Buffer, at: number, tag: number, v: Buffer): number {
-  at = writeVarint(b, writeTag(b, at, tag), v.length)
-  return at + v.copy(b, at)
+function writeBytesField(b: Buffer, at: number, tag: number, source: Buffer, start: number, length: number): number {
+  at = writeVarint(b, writeTag(b, at, tag), length)
+  return at + source.copy(b, at, start, start + length)
 }
 
 /**

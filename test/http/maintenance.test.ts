@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
 import { buildApp } from '../../src/app.js'
+import { Errors } from '../../src/errors.js'
 import type { Backend } from '../../src/backend/backend.js'
 import { openEmbeddedBackend } from '../../src/backend/embedded/index.js'
 import { saveSnapshot } from '../../src/cli/snapshot.js'
@@ -221,6 +222,97 @@ t.test('snapshot stream framing: 32 KiB chunks with remaining_bytes, then the sh
   }
   const other = await app.inject({ method: 'POST', url: '/v3/maintenance/snapshot', payload: '{}', headers: { accept: 'application/json' } })
   t.equal(other.headers['content-type'], 'application/json', 'any other Accept gets etcd\'s JSON lines')
+})
+
+t.test('a snapshot of many page buffers, as its file and as JSON lines: the same bytes, each as hashed when made', async (t) => {
+  const { app, post, dir } = await openApp(t)
+  // ~12 MB of pages: many more page buffers than a stream keeps to reuse
+  for (let i = 0; i < 30; i++) {
+    const puts = Array.from({ length: 100 }, (_, j) => ({ request_put: { key: b64(`k${i}/${j}`), value: Buffer.alloc(4000, i + j).toString('base64') } }))
+    await post('/v3/kv/txn', { success: puts })
+  }
+  const raw = await app.inject({ method: 'POST', url: '/v3/maintenance/snapshot', payload: '{}', headers: { accept: 'application/octet-stream' } })
+  const lines = await app.inject({ method: 'POST', url: '/v3/maintenance/snapshot', payload: '{}' })
+  const blobs = lines.body.trim().split('\n').map((l) => Buffer.from(JSON.parse(l).result.blob as string, 'base64'))
+  t.ok(raw.rawPayload.length > 8 * 2 ** 20, `${raw.rawPayload.length} bytes`)
+  t.same(raw.rawPayload, Buffer.concat(blobs), 'the same bytes both ways')
+  const data = raw.rawPayload.subarray(0, -32)
+  const { createHash } = await import('node:crypto')
+  // a page buffer reused before its bytes were sent would send other bytes than were hashed
+  t.same(raw.rawPayload.subarray(-32), createHash('sha256').update(data).digest(), 'the sha256 of the bytes sent')
+  const file = join(dir, '..', `${dir.split('/').pop()}.db`)
+  t.teardown(() => rmSync(file, { force: true }))
+  writeFileSync(file, data)
+  const { snapshotRange } = await import('../../src/snapshot/get.js')
+  const got = snapshotRange(file, { key: Buffer.from('k'), rangeEnd: Buffer.from('l'), revision: 0, keysOnly: false })
+  t.equal(got.kvs.length, 3000)
+  const wrong = got.kvs.filter((kv) => {
+    const [i, j] = kv.key.toString().slice(1).split('/').map(Number)
+    return !kv.value.equals(Buffer.alloc(4000, i! + j!))
+  })
+  t.same(wrong.map((kv) => kv.key.toString()), [], 'every value reads back from the file')
+})
+
+t.test('a snapshot that fails after its start, asked for as its file: the response is cut short', async (t) => {
+  const { backend } = await openApp(t)
+  const maintenance = Object.assign(Object.create(backend.maintenance) as Backend['maintenance'], {
+    async *snapshot() {
+      yield { remainingBytes: 100_000, blob: Buffer.alloc(32 * 1024, 1) }
+      throw Errors.snapshotChanged(3, 2)
+    },
+  })
+  const failing: Backend = Object.assign(Object.create(backend) as Backend, { maintenance, as: () => failing })
+  const app = buildApp({ backend: failing, maxRequestBytes: 1572864 })
+  t.teardown(() => app.close())
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as AddressInfo
+  const { request } = await import('node:http')
+  const got = await new Promise<{ length: number; received: number; cut: boolean }>((resolve, reject) => {
+    const req = request({ port, host: '127.0.0.1', method: 'POST', path: '/v3/maintenance/snapshot', headers: { accept: 'application/octet-stream' } }, (res) => {
+      let received = 0
+      const done = (cut: boolean) => resolve({ length: Number(res.headers['content-length']), received, cut })
+      res.on('data', (c: Buffer) => (received += c.length))
+      res.on('aborted', () => done(true))
+      res.on('error', () => done(true))
+      res.on('end', () => done(false))
+    })
+    req.on('error', reject)
+    req.end('{}')
+  })
+  t.equal(got.length, 32 * 1024 + 100_000 + 32, 'the whole length announced')
+  t.ok(got.cut, 'the response ends cut short')
+  t.equal(got.received, 32 * 1024, 'after the bytes sent before the failure')
+})
+
+t.test('a client that leaves a snapshot asked for as its file ends the stream and its read transaction', async (t) => {
+  const { app, post } = await openApp(t)
+  for (let i = 0; i < 30; i++) {
+    const puts = Array.from({ length: 100 }, (_, j) => ({ request_put: { key: b64(`k${i}/${j}`), value: Buffer.alloc(4000, j).toString('base64') } }))
+    await post('/v3/kv/txn', { success: puts })
+  }
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as AddressInfo
+  const openReads = async () => {
+    const text = (await app.inject({ method: 'GET', url: '/metrics' })).body
+    return Number(/^etcd_mvcc_db_open_read_transactions (\d+)/m.exec(text)?.[1])
+  }
+  const { request } = await import('node:http')
+  await new Promise<void>((resolve, reject) => {
+    const req = request({ port, host: '127.0.0.1', method: 'POST', path: '/v3/maintenance/snapshot', headers: { accept: 'application/octet-stream' } }, (res) => {
+      res.once('data', () => {
+        res.destroy()
+        resolve()
+      })
+    })
+    req.on('error', reject)
+    req.end('{}')
+  })
+  let open = await openReads()
+  for (let i = 0; i < 200 && open !== 0; i++) {
+    await new Promise((r) => setTimeout(r, 25))
+    open = await openReads()
+  }
+  t.equal(open, 0, 'the stream ended: no read transaction left open')
 })
 
 t.test('snapshots asked for at once take turns and each comes out whole, the same file', async (t) => {

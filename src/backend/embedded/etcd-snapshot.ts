@@ -3,7 +3,6 @@
  * in etcd's buckets, so etcdctl can check and restore what `/v3/maintenance/snapshot` streams.
  */
 import { type BoltBucket, type BoltEntry, bufferEntry } from '../../snapshot/bolt-writer.js'
-import type { KeyValue } from '../backend.js'
 import {
   AUTH_KEYS,
   BUCKETS,
@@ -21,7 +20,7 @@ import {
 import { FRESH_AUTH } from '../../auth/auth-store.js'
 import { AUTH_META_KEY, fromSaved, type SavedAuth } from '../../auth/saved-auth.js'
 import { bytesFieldSize, keyValueSize } from '../../proto-size.js'
-import { decodeChange, decodeChangeShape } from './kv-codec.js'
+import { ChangeInPlace } from './kv-codec.js'
 import type { StoreReadTxn } from './store-file.js'
 import { decodeRevKey, type Revision } from './revision.js'
 
@@ -104,33 +103,33 @@ export function etcdBuckets(txn: StoreReadTxn): BoltBucket[] {
 /**
  * The `key` bucket's entry for one row of the revisions table, reused for every row: its revision key
  * written into one of two buffers (a tombstone's is a byte longer), its record written by the bolt
- * writer straight into its page.
+ * writer straight into its page from the row's bytes.
  */
 class RevisionEntry implements BoltEntry {
   key = Buffer.alloc(REV_KEY_BYTES)
   valueBytes = 0
   private readonly revKey = this.key
   private readonly tombstoneKey = Buffer.alloc(REV_KEY_BYTES + 1)
-  private record: KeyValue | undefined
+  private readonly change = new ChangeInPlace()
 
-  /** The layout pass: only the lengths of the row's key and record, nothing decoded or encoded. */
+  /** The layout pass: only the lengths of the row's key and record, nothing encoded. */
   measure(row: Buffer): void {
-    const shape = decodeChangeShape(row)
-    this.key = shape.tombstone ? this.tombstoneKey : this.revKey
-    this.valueBytes = shape.tombstone ? bytesFieldSize(shape.key.length) : keyValueSize(shape)
+    const change = this.change.read(row)
+    this.key = change.tombstone ? this.tombstoneKey : this.revKey
+    this.valueBytes = change.tombstone ? bytesFieldSize(change.key.length) : keyValueSize(change)
   }
 
-  /** `row` (of revision `main`, `sub`) as etcd keeps it; its key and value stay views of the row. */
+  /** `row` (of revision `main`, `sub`) as etcd keeps it; its key and value stay ranges of the row. */
   read({ main, sub }: Revision, row: Buffer): void {
-    const { kv, tombstone } = decodeChange(row)
-    this.key = tombstone ? this.tombstoneKey : this.revKey
+    const change = this.change.read(row)
+    this.key = change.tombstone ? this.tombstoneKey : this.revKey
     writeRevKey(this.key, main, sub)
     // etcd keeps only the key in a tombstone's record: its revision is in the record's key
-    this.record = tombstone ? { ...kv, modRevision: 0 } : kv
-    this.valueBytes = keyValueSize(this.record)
+    if (change.tombstone) change.modRevision = 0
+    this.valueBytes = keyValueSize(change)
   }
 
   writeValue(target: Buffer, at: number): void {
-    writeKeyValue(this.record!, target, at)
+    writeKeyValue(this.change, target, at)
   }
 }

@@ -82,16 +82,35 @@ export function decodeIndexedChange(b: Buffer): IndexedChange {
   }
 }
 
-/** A row's numbers and the lengths of its key and value, without viewing them. */
-export function decodeChangeShape(b: Buffer): KeyValueShape & { tombstone: boolean } {
-  const keyLength = b.readUInt32BE(33)
-  return {
-    tombstone: (b[0]! & TOMBSTONE) !== 0,
-    createRevision: readU64(b, 1),
-    modRevision: readU64(b, 9),
-    version: readU64(b, 17),
-    lease: readLease(b),
-    key: { length: keyLength },
-    value: { length: b.length - HEADER_BYTES - keyLength },
+/**
+ * A row's numbers, and its key and value as ranges of the row, read into one object reused for every
+ * row: a snapshot reads every row of the store twice, where an object and two views per row were a
+ * sixth of its time. The row must not change until the next read.
+ */
+export class ChangeInPlace implements KeyValueShape {
+  tombstone = false
+  createRevision = 0
+  modRevision = 0
+  version = 0
+  lease = 0n
+  keySource: Buffer = Buffer.alloc(0)
+  readonly keyStart = HEADER_BYTES
+  readonly key = { length: 0 }
+  valueSource: Buffer = this.keySource
+  valueStart = HEADER_BYTES
+  readonly value = { length: 0 }
+
+  read(row: Buffer): this {
+    const keyLength = row.readUInt32BE(33)
+    this.tombstone = (row[0]! & TOMBSTONE) !== 0
+    this.createRevision = readU64(row, 1)
+    this.modRevision = readU64(row, 9)
+    this.version = readU64(row, 17)
+    this.lease = readLease(row)
+    this.keySource = this.valueSource = row
+    this.key.length = keyLength
+    this.valueStart = HEADER_BYTES + keyLength
+    this.value.length = row.length - this.valueStart
+    return this
   }
 }

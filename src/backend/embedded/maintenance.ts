@@ -11,7 +11,8 @@ import {
 } from '../backend.js'
 import { Errors } from '../../errors.js'
 import { ETCD_SERVER_VERSION } from '../../version.js'
-import { layOutBolt } from '../../snapshot/bolt-writer.js'
+import { layOutBolt, OUTPUT_BYTES } from '../../snapshot/bolt-writer.js'
+import { ReusedBuffers } from '../../snapshot/reused-buffers.js'
 import type { AlarmStore } from './alarm-store.js'
 import { etcdBuckets, SNAPSHOT_TABLES } from './etcd-snapshot.js'
 import type { MvccStore } from './mvcc-store.js'
@@ -20,6 +21,11 @@ import { TurnTaking } from '../../turn-taking.js'
 
 /** etcd's snapshot chunk size. */
 export const SNAPSHOT_CHUNK_BYTES = 32 * 1024
+/**
+ * Page buffers a stream keeps for reuse: its consumer lets go of a blob once written to the socket, a
+ * few megabytes behind the writer at most.
+ */
+const REUSED_BUFFERS = 4
 
 /** How long the store's own maintenance work took. */
 export interface MaintenanceObserver {
@@ -94,7 +100,7 @@ export class EmbeddedMaintenance implements Maintenance {
   /**
    * etcd's snapshot stream: the db file in etcd's format, laid out from one read transaction and sent
    * as it is written (no copy on disk, nothing of the store's size in memory), in 32 KiB blobs, then
-   * the sha256 of it all.
+   * the sha256 of it all. The pages' buffers are reused as the consumer releases their blobs.
    */
   async *snapshot(): AsyncGenerator<SnapshotChunk> {
     const start = performance.now()
@@ -105,12 +111,15 @@ export class EmbeddedMaintenance implements Maintenance {
       // streams take turns: the layout pass whole, then each step of pages (the writer yields between them)
       const layout = await this.snapshotTurns.take(() => layOutBolt(etcdBuckets(txn)))
       const sha = createHash('sha256')
+      const buffers = new ReusedBuffers(OUTPUT_BYTES, REUSED_BUFFERS)
       let sent = 0
       // each step of pages asked for only once the client has taken the previous step's blobs
-      for await (const blob of blobs(this.snapshotTurns.each(layout.pages()))) {
+      for await (const blob of blobs(this.snapshotTurns.each(layout.pages(buffers)))) {
         sent += blob.length
         sha.update(blob)
-        yield { remainingBytes: layout.size - sent, blob }
+        // the blob's view holds its buffer until the consumer is done with it
+        buffers.hold(blob)
+        yield { remainingBytes: layout.size - sent, blob, release: once(() => buffers.release(blob)) }
       }
       if (sent !== layout.size) throw Errors.snapshotIncomplete(sent, layout.size)
       yield { remainingBytes: 0, blob: sha.digest() }
@@ -122,6 +131,16 @@ export class EmbeddedMaintenance implements Maintenance {
 
   async moveLeader(targetId: bigint): Promise<void> {
     if (targetId !== this.store.memberId) throw Errors.badLeaderTransferee()
+  }
+}
+
+/** `release`, which does nothing after its first call. */
+function once(release: () => void): () => void {
+  let released = false
+  return () => {
+    if (released) return
+    released = true
+    release()
   }
 }
 

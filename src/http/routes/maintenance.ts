@@ -1,4 +1,5 @@
 /** etcd's Maintenance service: POST /v3/maintenance/{alarm,status,defragment,hash,snapshot,transfer-leadership}. */
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import { Readable } from 'node:stream'
 import type { FastifyPluginAsync } from 'fastify'
 import type { SnapshotChunk } from '../../backend/backend.js'
@@ -57,9 +58,11 @@ export const maintenanceRoutes: FastifyPluginAsync<UnaryRoutes> = async (app, ro
       return reply.code(httpStatusOf(e.grpcCode)).header('content-type', 'application/json').serializer(asIs).send(encodeStreamError(e))
     }
     if (acceptsOctetStream(request.headers.accept)) {
-      reply.header('content-type', OCTET_STREAM)
-      if (!first.done) reply.header('content-length', first.value.blob.length + first.value.remainingBytes + SHA256_TRAILER_BYTES)
-      return reply.send(Readable.from(rawBytes(chunks, call, first), { objectMode: false }))
+      // written here, not piped: each blob is released once the socket has taken it, so its memory is reused
+      reply.hijack()
+      const length = first.done ? {} : { 'content-length': first.value.blob.length + first.value.remainingBytes + SHA256_TRAILER_BYTES }
+      reply.raw.writeHead(200, { ...(reply.getHeaders() as OutgoingHttpHeaders), 'content-type': OCTET_STREAM, ...length })
+      return writeRawBytes(reply.raw, chunks, call, first)
     }
     reply
       .header('content-type', 'application/json')
@@ -102,24 +105,42 @@ function acceptsOctetStream(accept: string | undefined): boolean {
 }
 
 /**
- * The stream's blobs as they are, which make the snapshot file (`first`: its first chunk, already read).
- * A failure after the start can only cut the response short: the client sees fewer bytes than the
- * Content-Length, and no sha256 to match.
+ * The stream's blobs as they are, which make the snapshot file (`first`: its first chunk, already read),
+ * each released once the socket has taken it. A failure after the start can only cut the response
+ * short: the client sees fewer bytes than the Content-Length, and no sha256 to match.
  */
-async function* rawBytes(rest: AsyncIterator<SnapshotChunk>, call: RpcCall, first: IteratorResult<SnapshotChunk>): AsyncGenerator<Buffer> {
+async function writeRawBytes(res: ServerResponse, rest: AsyncIterator<SnapshotChunk>, call: RpcCall, first: IteratorResult<SnapshotChunk>): Promise<void> {
   try {
     for (let next = first; !next.done; next = await rest.next()) {
+      // the client left: the call ends Canceled
+      if (res.destroyed) return
       call.sent(next.value.blob.length)
-      yield next.value.blob
+      if (!res.write(next.value.blob, next.value.release)) await drainedOrClosed(res)
     }
     call.end(GrpcCode.OK)
+    res.end()
   } catch (err) {
     call.end(etcdErrorOf(err).grpcCode)
-    throw err
+    // on a later turn, once the blobs written before have gone out: the client sees them, then the cut
+    setImmediate(() => res.destroy())
   } finally {
     call.end(GrpcCode.Canceled)
     await rest.return?.()
   }
+}
+
+/** Resolves once `res` takes more writes, or has closed. */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  if (res.destroyed) return Promise.resolve()
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done)
+      res.off('close', done)
+      resolve()
+    }
+    res.on('drain', done)
+    res.on('close', done)
+  })
 }
 
 const NEWLINE = 0x0a
@@ -139,6 +160,7 @@ async function* messages(
     let next = first ?? (await rest.next())
     while (!next.done) {
       const line = resultLine(encode(next.value))
+      next.value.release?.()
       call.sent(line.length - 1)
       yield line
       next = await rest.next()

@@ -17,4 +17,8 @@ t.test('a field that runs past the end throws', async (t) => {
   t.throws(() => readU64(b, 1), RangeError)
   t.throws(() => readU64(b.subarray(0, 7), 0), RangeError)
   t.throws(() => readU64(b, -1), RangeError)
+  t.throws(() => writeU64(b, 1, 1), RangeError)
+  t.throws(() => writeU64(b.subarray(0, 7), 0, 1), RangeError)
+  t.throws(() => writeU64(b, -1, 1), RangeError)
+  t.same([...b], [0, 0, 0, 0, 0, 0, 0, 0], 'nothing written by a write that throws')
 })
