@@ -86,8 +86,11 @@ export class UnarySession {
         const code = Number(grpcStatus)
         if (code !== status.OK) return settle(serviceError(code, grpcMessage))
         const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
-        if (body.length < PREFIX_BYTES || body[0] !== 0) return settle(serviceError(status.INTERNAL, 'Malformed response message'))
-        answer = body.subarray(PREFIX_BYTES, PREFIX_BYTES + body.readUInt32BE(1))
+        // one uncompressed message, whole: a shorter body would decode as a different, partial answer
+        if (body.length < PREFIX_BYTES || body[0] !== 0 || body.length !== PREFIX_BYTES + body.readUInt32BE(1)) {
+          return settle(serviceError(status.INTERNAL, 'Malformed response message'))
+        }
+        answer = body.subarray(PREFIX_BYTES)
         settle(undefined)
       })
       const framed = Buffer.allocUnsafe(PREFIX_BYTES + message.length)

@@ -2,6 +2,7 @@
  * The unary calls' own HTTP/2 session against a real etcd: answers and etcd's errors as grpc-js gives
  * them, and the failures errors.ts tells apart (never sent, deadline passed).
  */
+import http2 from 'node:http2'
 import { createServer, type AddressInfo, type Socket } from 'node:net'
 import { Metadata, status } from '@grpc/grpc-js'
 import t from 'tap'
@@ -50,5 +51,33 @@ else {
     const mute = new UnarySession(`http://127.0.0.1:${(silent.address() as AddressInfo).port}`, undefined)
     t.teardown(() => mute.close())
     await t.rejects(call(mute, Range!, { key: Buffer.from('k') }, Date.now() + 200), { code: status.DEADLINE_EXCEEDED })
+  })
+
+  await t.test('an answer whose message is cut short or runs on fails as malformed, never as a partial answer', async (t) => {
+    // a put's answer (a header) as etcd frames it, then the same with its prefix claiming a byte more or less
+    const message = Put!.responseSerialize({ header: { revision: '7' } })
+    const framed = (length: number) => {
+      const prefix = Buffer.alloc(5)
+      prefix.writeUInt32BE(length, 1)
+      return Buffer.concat([prefix, message])
+    }
+    let body = framed(message.length)
+    const server = http2.createServer()
+    server.on('stream', (stream) => {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true })
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }))
+      stream.end(body)
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const fake = new UnarySession(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, undefined)
+    t.teardown(() => {
+      fake.close()
+      server.close()
+    })
+    t.match(await call(fake, Put!, { key: Buffer.from('k') }, Date.now() + 5_000), { header: { revision: '7' } }, 'whole: the answer')
+    for (const length of [message.length + 1, message.length - 1]) {
+      body = framed(length)
+      await t.rejects(call(fake, Put!, { key: Buffer.from('k') }, Date.now() + 5_000), { code: status.INTERNAL, details: 'Malformed response message' }, `prefix says ${length} of ${message.length} bytes`)
+    }
   })
 }
