@@ -1,11 +1,12 @@
 /**
  * A streaming writer of bbolt db files. The file is written front to back with no seeking: the meta
  * pages come first and name the root bucket's page and the page count, so a first pass over the same
- * entries lays the pages out without writing them and the second pass writes them. Each bucket is a
- * B+tree built bottom-up as its entries arrive in key order: a page is written once full, and the
- * branch above it gets its first key, so memory holds one open page per tree level. Entries are
- * written straight into the open page (no object or buffer per entry), and finished pages into
- * output buffers of about a megabyte, which are handed out whole.
+ * entries lays the pages out without writing them and the second pass writes them. A bucket may come
+ * with its tree laid out part way already (a BucketLayout kept as its entries were added): the first
+ * pass then goes on from there. Each bucket is a B+tree built bottom-up as its entries arrive in key
+ * order: a page is written once full, and the branch above it gets its first key, so memory holds one
+ * open page per tree level. Entries are written straight into the open page (no object or buffer per
+ * entry), and finished pages into output buffers of about a megabyte, which are handed out whole.
  */
 import {
   BRANCH_PAGE,
@@ -32,11 +33,18 @@ export interface BoltEntry {
 export interface BoltBucket {
   name: Buffer
   /**
-   * The bucket's entries in strictly rising key order, called once per pass with the same entries. The
-   * writer is done with an entry before it asks for the next, so one entry object may serve them all.
-   * In the layout pass (`layout` true) only the keys' lengths and `valueBytes` count.
+   * The bucket's entries in strictly rising key order, called once per pass with the same entries (by
+   * the layout pass only when there is no laidOutPart). The writer is done with an entry before it asks
+   * for the next, so one entry object may serve them all. In the layout pass (`layout` true) only the
+   * keys' lengths and `valueBytes` count.
    */
   entries(layout: boolean): Iterable<BoltEntry>
+  /**
+   * The bucket's tree laid out through its first entries already, and the entries after those: the
+   * layout pass adds those to `layout` (which is left laid out through every entry) instead of reading
+   * every entry. Called once, by the layout pass.
+   */
+  laidOutPart?(): { layout: BucketLayout; rest: Iterable<BoltEntry> }
 }
 
 /** An entry whose value is a buffer at hand. */
@@ -63,7 +71,6 @@ const newBuffers: PageBuffers = { take: (bytes) => Buffer.alloc(bytes), release:
 
 /** Assigns page ids and, when `encoding`, keeps the written pages until taken. */
 class PageOutput {
-  next = 2
   private buffer: Buffer = Buffer.alloc(0)
   private filled = 0
   private ready: Buffer[] = []
@@ -75,6 +82,8 @@ class PageOutput {
     readonly pageSize: number,
     readonly encoding: boolean,
     private readonly buffers = newBuffers,
+    /** The id the first page gets: a whole file's first page follows the two meta pages. */
+    public next = 2,
   ) {}
 
   /** Assigns the next id to a page of `bytes` (before padding); returns the id and where to write it. */
@@ -136,6 +145,8 @@ class OpenPage {
   /** Bytes of the page so far: header, elements and data. */
   bytes = PAGE_HEADER_BYTES
   written = 0
+  /** The length of the first element's key, which the branch above gets, and (when encoding) a copy of it. */
+  firstKeyBytes = 0
   firstKey: Buffer | undefined
   /** Per element: data offset, key length, value length (leaf) or child page id (branch), flags. */
   private fields = new Float64Array(4 * 64)
@@ -144,13 +155,19 @@ class OpenPage {
 
   constructor(readonly branch: boolean) {}
 
-  /** Adds an element of `key` and `valueBytes` (leaf) or child `pgid` (branch); returns where its value goes in the data. */
-  add(key: Buffer, valueBytes: number, pgidOrFlags: number, encoding: boolean): number {
+  /**
+   * Adds an element of a `keyBytes` key and `valueBytes` (leaf) or child `pgid` (branch); returns where
+   * its value goes in the data. Without `key` (the layout pass) only the sizes count.
+   */
+  add(keyBytes: number, valueBytes: number, pgidOrFlags: number, key?: Buffer): number {
     const i = this.count++
-    if (i === 0) this.firstKey = Buffer.from(key)
-    const stored = this.branch ? key.length : key.length + valueBytes
+    if (i === 0) {
+      this.firstKeyBytes = keyBytes
+      this.firstKey = key && Buffer.from(key)
+    }
+    const stored = this.branch ? keyBytes : keyBytes + valueBytes
     this.bytes += ELEMENT_BYTES + stored
-    if (!encoding) return 0
+    if (!key) return 0
     if (this.fields.length < 4 * this.count) {
       const grown = new Float64Array(this.fields.length * 2)
       grown.set(this.fields)
@@ -209,7 +226,18 @@ class OpenPage {
     this.count = 0
     this.bytes = PAGE_HEADER_BYTES
     this.dataBytes = 0
+    this.firstKeyBytes = 0
     this.firstKey = undefined
+  }
+
+  /** A copy of a page of the layout pass (sizes only). */
+  copySizes(): OpenPage {
+    const page = new OpenPage(this.branch)
+    page.count = this.count
+    page.bytes = this.bytes
+    page.written = this.written
+    page.firstKeyBytes = this.firstKeyBytes
+    return page
   }
 }
 
@@ -220,15 +248,24 @@ function writeU64LE(view: DataView, at: number, n: number): void {
 
 /** One bucket's tree: level 0 is the open leaf page, each level above the open branch page over it. */
 class TreeBuilder {
-  private readonly levels: OpenPage[] = []
+  constructor(
+    readonly out: PageOutput,
+    readonly levels: OpenPage[] = [],
+  ) {}
 
-  constructor(private readonly out: PageOutput) {}
-
+  /** The writing pass's add. */
   add(entry: BoltEntry, flags = 0): void {
     const leaf = this.level(0)
     this.makeRoom(0, ELEMENT_BYTES + entry.key.length + entry.valueBytes)
-    const at = leaf.add(entry.key, entry.valueBytes, flags, this.out.encoding)
-    if (this.out.encoding) entry.writeValue(leaf.dataArea, at)
+    // the add may grow the page's data area
+    const at = leaf.add(entry.key.length, entry.valueBytes, flags, entry.key)
+    entry.writeValue(leaf.dataArea, at)
+  }
+
+  /** The layout pass's add: an entry of a `keyBytes` key and a `valueBytes` value. */
+  addSizes(keyBytes: number, valueBytes: number): void {
+    this.makeRoom(0, ELEMENT_BYTES + keyBytes + valueBytes)
+    this.level(0).add(keyBytes, valueBytes, 0)
   }
 
   /** Writes the open pages; returns the root page's id. */
@@ -250,12 +287,12 @@ class TreeBuilder {
     const level = this.level(depth)
     const { id, pages, at } = this.out.allocate(level.bytes)
     if (this.out.encoding) level.encode(this.out.target, at, id, pages)
-    const first = level.firstKey
+    const { count, firstKeyBytes, firstKey } = level
     level.clear()
     level.written++
-    if (first && !root) {
-      this.makeRoom(depth + 1, ELEMENT_BYTES + first.length)
-      this.level(depth + 1).add(first, 0, id, this.out.encoding)
+    if (count > 0 && !root) {
+      this.makeRoom(depth + 1, ELEMENT_BYTES + firstKeyBytes)
+      this.level(depth + 1).add(firstKeyBytes, 0, id, firstKey)
     }
     return id
   }
@@ -268,13 +305,93 @@ class TreeBuilder {
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
 
-/** Every page after the meta pages, as laid out: each bucket's tree, then the root bucket's (last). */
+/** A laid-out tree's size: its pages, and its root page's index among them. */
+export interface TreeShape {
+  pages: number
+  root: number
+}
+
+/**
+ * One bucket's tree laid out (not written) an entry at a time, in key order, and carried on as more
+ * entries follow: a layout pass can start from one kept since an earlier pass. Its page ids count from
+ * 0, as if its tree were the file's first.
+ */
+export class BucketLayout {
+  private constructor(private readonly tree: TreeBuilder) {}
+
+  static empty(pageSize = DEFAULT_PAGE_SIZE): BucketLayout {
+    return new BucketLayout(new TreeBuilder(new PageOutput(pageSize, false, newBuffers, 0)))
+  }
+
+  /** The layout `save()` made; throws when the numbers are not one. */
+  static restore(saved: readonly number[]): BucketLayout {
+    const [pageSize = 0, next = -1, depth = -1] = saved
+    const valid = saved.every((n) => Number.isSafeInteger(n) && n >= 0) && pageSize >= PAGE_HEADER_BYTES && saved.length === 3 + 4 * depth
+    if (!valid) throw new Error('not a bucket layout')
+    const levels: OpenPage[] = []
+    for (let i = 0, at = 3; i < depth; i++, at += 4) {
+      const page = new OpenPage(i > 0)
+      ;[page.count, page.bytes, page.written, page.firstKeyBytes] = saved.slice(at, at + 4) as [number, number, number, number]
+      if (page.bytes < PAGE_HEADER_BYTES) throw new Error('not a bucket layout')
+      levels.push(page)
+    }
+    return new BucketLayout(new TreeBuilder(new PageOutput(pageSize, false, newBuffers, next), levels))
+  }
+
+  /** Adds an entry of a `keyBytes` key and a `valueBytes` value, after every entry added so far. */
+  add(keyBytes: number, valueBytes: number): void {
+    this.tree.addSizes(keyBytes, valueBytes)
+  }
+
+  copy(): BucketLayout {
+    const { out, levels } = this.tree
+    return new BucketLayout(new TreeBuilder(new PageOutput(out.pageSize, false, newBuffers, out.next), levels.map((l) => l.copySizes())))
+  }
+
+  /** The tree of the entries so far, finished (this layout still takes more). */
+  shape(): TreeShape {
+    const { tree } = this.copy()
+    const root = tree.finish()
+    return { pages: tree.out.next, root }
+  }
+
+  /** The layout as numbers, for restore(). */
+  save(): number[] {
+    const { out, levels } = this.tree
+    return [out.pageSize, out.next, levels.length, ...levels.flatMap((l) => [l.count, l.bytes, l.written, l.firstKeyBytes])]
+  }
+}
+
+const byName = (a: { name: Buffer }, b: { name: Buffer }) => Buffer.compare(a.name, b.name)
+
+/** The layout pass: each bucket's tree, then the root bucket's (last); returns the root bucket's page and the page count. */
+async function layOutTrees(buckets: BoltBucket[], pageSize: number): Promise<{ root: number; pgid: number }> {
+  let next = 2
+  const roots: Array<{ name: Buffer; root: number }> = []
+  let handled = 0
+  for (const bucket of buckets) {
+    const { layout, rest } = bucket.laidOutPart?.() ?? { layout: BucketLayout.empty(pageSize), rest: bucket.entries(true) }
+    for (const entry of rest) {
+      layout.add(entry.key.length, entry.valueBytes)
+      if (++handled % ENTRIES_PER_TURN === 0) await nextTurn()
+    }
+    const shape = layout.shape()
+    roots.push({ name: bucket.name, root: next + shape.root })
+    next += shape.pages
+  }
+  const top = BucketLayout.empty(pageSize)
+  for (const { name } of roots.sort(byName)) top.add(name.length, BUCKET_HEADER_BYTES)
+  const shape = top.shape()
+  return { root: next + shape.root, pgid: next + shape.pages }
+}
+
+/** The writing pass: every page after the meta pages, as laid out; returns the root bucket's page. */
 async function* writeTrees(buckets: BoltBucket[], out: PageOutput): AsyncGenerator<Buffer[], number> {
   const roots: Array<{ name: Buffer; root: number }> = []
   let handled = 0
   for (const bucket of buckets) {
     const tree = new TreeBuilder(out)
-    for (const entry of bucket.entries(!out.encoding)) {
+    for (const entry of bucket.entries(false)) {
       tree.add(entry)
       if (++handled % ENTRIES_PER_TURN === 0) {
         yield out.take()
@@ -284,7 +401,7 @@ async function* writeTrees(buckets: BoltBucket[], out: PageOutput): AsyncGenerat
     roots.push({ name: bucket.name, root: tree.finish() })
   }
   const top = new TreeBuilder(out)
-  for (const { name, root } of roots.sort((a, b) => Buffer.compare(a.name, b.name))) {
+  for (const { name, root } of roots.sort(byName)) {
     const header = Buffer.alloc(BUCKET_HEADER_BYTES)
     writeU64LE(new DataView(header.buffer, header.byteOffset, header.byteLength), 0, root)
     top.add(bufferEntry(name, header), BUCKET_LEAF)
@@ -307,12 +424,7 @@ export interface BoltLayout {
  * writes them; no freelist is written (bbolt's NoFreelistSync, as etcd 3.4's own files have it).
  */
 export async function layOutBolt(buckets: BoltBucket[], txid = 2n, pageSize = DEFAULT_PAGE_SIZE): Promise<BoltLayout> {
-  const counter = new PageOutput(pageSize, false)
-  const counting = writeTrees(buckets, counter)
-  let step = await counting.next()
-  while (!step.done) step = await counting.next()
-  const root = step.value
-  const pgid = counter.next
+  const { root, pgid } = await layOutTrees(buckets, pageSize)
   return {
     size: pgid * pageSize,
     async *pages(buffers) {

@@ -7,7 +7,7 @@ import type { KeyValue } from '../backend/backend.js'
 import { EtcdError, Errors } from '../errors.js'
 import type { BoltFile } from './bolt-reader.js'
 import { writeU64 } from '../backend/embedded/u64.js'
-import { keyValueSize, type KeyValueShape } from '../proto-size.js'
+import { bytesFieldSize, keyValueSize, type KeyValueShape } from '../proto-size.js'
 
 /** etcd's buckets, as a fresh etcd 3.4 member creates them. */
 export const BUCKETS = {
@@ -44,6 +44,12 @@ export function encodeRevKey(main: number, sub: number, tombstone = false): Buff
   const b = Buffer.allocUnsafe(tombstone ? REV_KEY_BYTES + 1 : REV_KEY_BYTES)
   writeRevKey(b, main, sub)
   return b
+}
+
+/** Bytes of a revision's entry in the `key` bucket: its key (a tombstone's a byte longer) and its record. */
+export function revisionEntrySizes(kv: KeyValueShape, tombstone: boolean): { keyBytes: number; valueBytes: number } {
+  // etcd keeps only the key in a tombstone's record: its revision is in the entry's key
+  return tombstone ? { keyBytes: REV_KEY_BYTES + 1, valueBytes: bytesFieldSize(kv.key.length) } : { keyBytes: REV_KEY_BYTES, valueBytes: keyValueSize(kv) }
 }
 
 /** Writes a revision key into `b`, which is one byte longer for a tombstone's. */

@@ -29,6 +29,8 @@ export class Compaction {
   private markedRev = -1
   /** The removal of superseded rows, one compaction after the other. */
   private physical: Promise<void> = Promise.resolve()
+  /** Removals of rows begun plus removals ended: odd while one runs. */
+  removals = 0
   private observer: CompactionObserver | undefined
 
   constructor(
@@ -46,6 +48,16 @@ export class Compaction {
     return (this.file.meta.get('compactScheduled') as number | undefined) ?? -1
   }
 
+  /** The revision of the last compaction whose rows were all removed (-1 when none). */
+  private recordedFinishedRev(): number {
+    return (this.file.meta.get('compactFinished') as number | undefined) ?? -1
+  }
+
+  /** Whether every compaction recorded had its rows removed (none begun since), as of `rev`'s compaction (-1: none). */
+  settledAt(rev: number): boolean {
+    return this.recordedRev() === rev && this.recordedFinishedRev() === rev
+  }
+
   /** Whether the index's compaction is recorded durably (not while a compaction is being recorded). */
   get recorded(): boolean {
     return this.rev === this.markedRev
@@ -58,7 +70,7 @@ export class Compaction {
    */
   async restore(indexCompactedAt: number): Promise<number> {
     const scheduled = this.recordedRev()
-    this.finishedRev = (this.file.meta.get('compactFinished') as number | undefined) ?? -1
+    this.finishedRev = this.recordedFinishedRev()
     if (scheduled > 0) {
       this.rev = this.markedRev = scheduled
       if (scheduled > indexCompactedAt) this.index.compact(scheduled)
@@ -99,6 +111,15 @@ export class Compaction {
 
   /** Removes the rows at or below `rev` that the index no longer references. */
   private async deleteSuperseded(rev: number): Promise<void> {
+    this.removals++
+    try {
+      await this.removeSuperseded(rev)
+    } finally {
+      this.removals++
+    }
+  }
+
+  private async removeSuperseded(rev: number): Promise<void> {
     const start = performance.now()
     let batch: Buffer[] = []
     let removed = 0

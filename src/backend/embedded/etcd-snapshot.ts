@@ -2,7 +2,7 @@
  * The embedded store as etcd 3.4's db: its tables read through one lmdb read transaction and laid out
  * in etcd's buckets, so etcdctl can check and restore what `/v3/maintenance/snapshot` streams.
  */
-import { type BoltBucket, type BoltEntry, bufferEntry } from '../../snapshot/bolt-writer.js'
+import { type BoltBucket, type BoltEntry, BucketLayout, bufferEntry } from '../../snapshot/bolt-writer.js'
 import {
   AUTH_KEYS,
   BUCKETS,
@@ -14,12 +14,14 @@ import {
   encodeU64,
   META_KEYS,
   REV_KEY_BYTES,
+  revisionEntrySizes,
   writeKeyValue,
   writeRevKey,
 } from '../../snapshot/etcd-db.js'
 import { FRESH_AUTH } from '../../auth/auth-store.js'
 import { AUTH_META_KEY, fromSaved, type SavedAuth } from '../../auth/saved-auth.js'
-import { bytesFieldSize, keyValueSize } from '../../proto-size.js'
+import { keyValueSize } from '../../proto-size.js'
+import type { LaidOutRows } from './key-bucket-layout.js'
 import { ChangeInPlace } from './kv-codec.js'
 import type { StoreReadTxn } from './store-file.js'
 import { decodeRevKey, type Revision } from './revision.js'
@@ -39,8 +41,11 @@ const str = (s: string) => Buffer.from(s, 'latin1')
 export const SNAPSHOT_TABLES = ['leases'] as const
 const [LEASES] = SNAPSHOT_TABLES
 
-/** The buckets of the snapshot, each read again for each pass of the writer. */
-export function etcdBuckets(txn: StoreReadTxn): BoltBucket[] {
+/**
+ * The buckets of the snapshot, each read again for each pass of the writer. The `key` bucket's layout
+ * pass carries `laidOut` on over the rows after it, which leaves it the layout of every row read.
+ */
+export function etcdBuckets(txn: StoreReadTxn, laidOut: LaidOutRows = { layout: BucketLayout.empty(), through: 0, removals: 0 }): BoltBucket[] {
   const { transaction } = txn
   const meta = <T>(name: string) => txn.meta.get(name, { transaction }) as T | undefined
   const lastRevision = () => {
@@ -69,15 +74,18 @@ export function etcdBuckets(txn: StoreReadTxn): BoltBucket[] {
     small(BUCKETS.authRoles, () => byKey(auth().roles.map((r) => ({ key: Buffer.from(r.name), value: encodeAuthRole(r) })))),
     small(BUCKETS.authUsers, () => byKey(auth().users.map((u) => ({ key: Buffer.from(u.name), value: encodeAuthUser(u) })))),
     small(BUCKETS.cluster, () => [{ key: str('clusterVersion'), value: str(CLUSTER_VERSION) }]),
-    bucket(BUCKETS.key, function* (layout) {
-      const entry = new RevisionEntry()
-      // the writer is done with each row before the next is read, so rows are read in place
-      for (const { key, value } of txn.revisionRows()) {
-        if (layout) entry.measure(value)
-        else entry.read(key, value)
-        yield entry
-      }
-    }),
+    {
+      name: Buffer.from(BUCKETS.key),
+      *entries() {
+        const entry = new RevisionEntry()
+        // the writer is done with each row before the next is read, so rows are read in place
+        for (const { key, value } of txn.revisionRows()) {
+          entry.read(key, value)
+          yield entry
+        }
+      },
+      laidOutPart: () => ({ layout: laidOut.layout, rest: keyRowsAfter(txn, laidOut) }),
+    },
     bucket(BUCKETS.lease, function* () {
       for (const { key, value } of txn.tables.get(LEASES)!.getRange({ transaction })) {
         const id = Buffer.from(key)
@@ -101,6 +109,19 @@ export function etcdBuckets(txn: StoreReadTxn): BoltBucket[] {
 }
 
 /**
+ * The `key` bucket's entries of the rows `txn` reads after those `laidOut` is the layout of, for the
+ * layout pass (their sizes only), moving `laidOut.through` along.
+ */
+export function* keyRowsAfter(txn: StoreReadTxn, laidOut: LaidOutRows): Generator<BoltEntry> {
+  const entry = new RevisionEntry()
+  for (const { key, value } of txn.revisionRows(laidOut.through + 1)) {
+    entry.measure(value)
+    laidOut.through = key.main
+    yield entry
+  }
+}
+
+/**
  * The `key` bucket's entry for one row of the revisions table, reused for every row: its revision key
  * written into one of two buffers (a tombstone's is a byte longer), its record written by the bolt
  * writer straight into its page from the row's bytes.
@@ -116,7 +137,7 @@ class RevisionEntry implements BoltEntry {
   measure(row: Buffer): void {
     const change = this.change.read(row)
     this.key = change.tombstone ? this.tombstoneKey : this.revKey
-    this.valueBytes = change.tombstone ? bytesFieldSize(change.key.length) : keyValueSize(change)
+    this.valueBytes = revisionEntrySizes(change, change.tombstone).valueBytes
   }
 
   /** `row` (of revision `main`, `sub`) as etcd keeps it; its key and value stay ranges of the row. */

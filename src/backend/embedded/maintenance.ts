@@ -98,18 +98,23 @@ export class EmbeddedMaintenance implements Maintenance {
   }
 
   /**
-   * etcd's snapshot stream: the db file in etcd's format, laid out from one read transaction and sent
-   * as it is written (no copy on disk, nothing of the store's size in memory), in 32 KiB blobs, then
-   * the sha256 of it all. The pages' buffers are reused as the consumer releases their blobs.
+   * etcd's snapshot stream: the db file in etcd's format, laid out from one read transaction (the
+   * `key` bucket carried on from the layout the store keeps as revisions commit) and sent as it is
+   * written (no copy on disk, nothing of the store's size in memory), in 32 KiB blobs, then the sha256
+   * of it all. The pages' buffers are reused as the consumer releases their blobs.
    */
   async *snapshot(): AsyncGenerator<SnapshotChunk> {
     const start = performance.now()
     const txn = this.store.readTransaction(SNAPSHOT_TABLES)
+    // in the same turn: the layout kept is of rows the transaction reads
+    const laidOut = this.store.keyBucketLayout.startFor()
     try {
       // lmdb shows a transaction before it is synced: what this one reads is durable once the writes before it are
       await this.store.writesSettled()
       // streams take turns: the layout pass whole, then each step of pages (the writer yields between them)
-      const layout = await this.snapshotTurns.take(() => layOutBolt(etcdBuckets(txn)))
+      const layout = await this.snapshotTurns.take(() => layOutBolt(etcdBuckets(txn, laidOut)))
+      // the layout of every row read: the next snapshot carries it on
+      this.store.keyBucketLayout.offer(laidOut)
       const sha = createHash('sha256')
       const buffers = new ReusedBuffers(OUTPUT_BYTES, REUSED_BUFFERS)
       let sent = 0

@@ -7,6 +7,7 @@ import { AppliedIndex } from './applied-index.js'
 import { Compaction, type CompactionObserver } from './compaction.js'
 import { prepareDataDir } from './data-dir.js'
 import { indexRange, type IndexRangeSource } from './index-range.js'
+import { KeyBucketLayout } from './key-bucket-layout.js'
 import { KeyIndex, type SavedHistory } from './key-index.js'
 import { decodeChange, decodeChangeKey, decodeChangeVersion, encodeChange, type StoredChange } from './kv-codec.js'
 import { LeaseAttachments } from './lease-attachments.js'
@@ -20,6 +21,7 @@ import { WriteTxn, type TxnStore } from './write-txn.js'
 
 /** A count at a past revision may always read back this many rows written since, however small its range. */
 const MIN_CORRECTION_ROWS = 64
+const noop = () => undefined
 /** The store file's record of the last restart state saved (its id). */
 const RESTART_STATE_KEY = 'restartState'
 /**
@@ -59,6 +61,8 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
   /** Rows applied but not yet durable, by main revision. */
   private readonly pending = new Map<number, StoredChange[]>()
   private readonly compaction: Compaction
+  /** The `key` bucket of a snapshot, laid out as revisions commit. */
+  readonly keyBucketLayout: KeyBucketLayout
   private readonly rowCounts = new RowCounts()
   private closed = false
   private readonly listeners = new Set<CommitListener>()
@@ -67,6 +71,8 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
   /** Rows the restart state on disk does not cover. */
   private unsavedRows = 0
   private saving: Promise<boolean> | undefined
+  /** The snapshot's `key` bucket being laid out in the background (see layOutKeyBucket). */
+  private keyBucketCatchUp: Promise<void> | undefined
   private saveTimer: NodeJS.Timeout | undefined
   startup: StoreStartup = { fromRestartState: false, rowsRead: 0 }
 
@@ -82,6 +88,7 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
     this.memberId = member.memberId
     this.raftTerm = member.raftTerm
     this.compaction = new Compaction(file, this.index, applied)
+    this.keyBucketLayout = new KeyBucketLayout(() => this.compaction.removals)
   }
 
   /** Opens (or creates) the store in `dataDir`; `attachments` learns every key's lease, now and as writes apply. */
@@ -97,6 +104,7 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
     const store = new MvccStore(dir, file, member, applied, attachments)
     await store.restore()
     store.mapKeys()
+    store.layOutKeyBucket()
     store.saveTimer = setInterval(() => {
       if (store.unsavedRows >= SAVE_AFTER_ROWS) void store.saveRestartState()
     }, SAVE_EVERY_MS).unref()
@@ -232,6 +240,7 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
       },
       () => {
         this.pending.delete(rev)
+        this.keyBucketLayout.committed(rev, changes)
         this.rowCounts.record(rev, changes.length)
         this.unsavedRows += changes.length
         this.putTotal += txn.putBytes
@@ -349,9 +358,36 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
   }
 
   /** etcd's Compact (see Compaction.compact). */
-  compact(rev: number): Promise<{ physical: Promise<void> }> {
+  async compact(rev: number): Promise<{ physical: Promise<void> }> {
     this.assertUsable()
-    return this.compaction.compact(rev, this.currentRev)
+    const compacted = await this.compaction.compact(rev, this.currentRev)
+    // the removal dropped the snapshot's layout of the key bucket
+    compacted.physical.then(() => this.layOutKeyBucket(), noop)
+    return compacted
+  }
+
+  /**
+   * When no layout of the snapshot's `key` bucket is kept (after a compaction, or a start-up without
+   * one), makes one in the background from the durable rows, so that the next snapshot need not.
+   */
+  private layOutKeyBucket(): void {
+    if (this.closed || this.keyBucketCatchUp || this.keyBucketLayout.kept) return
+    const txn = this.file.readTransaction([])
+    const laidOut = this.keyBucketLayout.startFor()
+    this.keyBucketCatchUp = this.file
+      .writesSettled()
+      .then(() => this.keyBucketLayout.catchUp(txn, laidOut, () => this.closed))
+      // a pass that fails leaves the layout to the next snapshot
+      .catch(noop)
+      .finally(() => {
+        txn.done()
+        this.keyBucketCatchUp = undefined
+      })
+  }
+
+  /** Settles once no background layout of the snapshot's `key` bucket is under way. */
+  keyBucketLaidOut(): Promise<void> {
+    return this.keyBucketCatchUp ?? Promise.resolve()
   }
 
   /**
@@ -378,6 +414,8 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
         forEachHistory: (visit) => this.historiesAt(rev, compactRev, visit),
         leases: () => this.leasesAt(rev),
         rowCounts: this.rowCounts.save(),
+        // the rows up to `rev` stay as they are until a compaction records its revision
+        keyBucketLayout: this.compaction.settledAt(compactRev) ? this.keyBucketLayout.savedAt(rev) : undefined,
       })
       await writeRestartState(this.dir, bytes)
       // recorded after the file is durable: a start-up trusts only the file whose id the store file names
@@ -423,6 +461,7 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
     clearInterval(this.saveTimer)
     await this.file.writesSettled()
     await this.compaction.idle()
+    await this.keyBucketCatchUp
     await this.saving
     await this.saveRestartState()
     await this.file.close()
@@ -465,6 +504,9 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
     const scheduled = await this.compaction.restore(saved?.compactRev ?? -1)
     // a compaction can have removed every row up to its revision, so it bounds the current revision too
     this.currentRev = this.committedRev = Math.max(last, scheduled, 1)
+    if (!saved && rowsRead === 0) this.keyBucketLayout.start(this.committedRev)
+    // saved as the layout of the rows up to the state's revision: still theirs unless a compaction was recorded since
+    else if (saved?.keyBucketLayout && this.compaction.settledAt(saved.compactRev)) this.keyBucketLayout.start(saved.rev, saved.keyBucketLayout)
   }
 
   /**

@@ -2,7 +2,8 @@
  * The key index saved beside the store file, so that a restart reads one file instead of every row of
  * the revisions table. The file is one buffer: a header (what it is, a checksum of the rest, the id of
  * this save, the revision and compaction it was taken at, the number of keys), the keys attached to
- * leases, the row counts of the latest revisions and then, in key order, every key with its revisions.
+ * leases, the row counts of the latest revisions, the snapshot's `key` bucket as laid out (when it was)
+ * and then, in key order, every key with its revisions.
  * Anything that does not check out (a torn or truncated write, a flipped bit, another
  * format) makes the reader return undefined: the store then rebuilds its index from the rows.
  */
@@ -11,6 +12,7 @@ import { readFileSync, rmSync } from 'node:fs'
 import { open, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
+import { BucketLayout } from '../../snapshot/bolt-writer.js'
 import { PRIVATE_FILE_MODE } from './data-dir.js'
 import type { AddSavedKey, SavedHistory } from './key-index.js'
 import { ROW_COUNTS_WINDOW, type SavedRowCounts } from './row-counts.js'
@@ -18,7 +20,7 @@ import { ROW_COUNTS_WINDOW, type SavedRowCounts } from './row-counts.js'
 export const RESTART_STATE_FILE = 'index.state'
 const PARTIAL_FILE = `${RESTART_STATE_FILE}.part`
 const MAGIC = 'etcdgwix'
-const FORMAT = 1
+const FORMAT = 2
 /** magic, format, checksum, body length, id, revision, compaction, keys */
 const HEADER_BYTES = 8 + 4 + 4 + 8 + 16 + 8 + 8 + 8
 const ID_BYTES = 16
@@ -34,6 +36,8 @@ export interface RestartState {
   /** Keys attached to a lease, and the lease. */
   leases: Array<{ key: string; lease: bigint }>
   rowCounts: SavedRowCounts
+  /** A snapshot's `key` bucket laid out through the rows up to `rev`, when it was saved. */
+  keyBucketLayout: BucketLayout | undefined
   /** Adds every key with its revisions, in byte order; throws when the keys are malformed. */
   addKeys(add: AddSavedKey): void
 }
@@ -52,6 +56,8 @@ export interface RestartStateSource {
   /** Read before the first key is visited. */
   leases(): Iterable<[string, bigint]>
   rowCounts: SavedRowCounts
+  /** The snapshot's `key` bucket laid out through the rows up to `rev` (BucketLayout.save), if known. */
+  keyBucketLayout: number[] | undefined
 }
 
 /** A buffer that grows as it is written, with etcd-sized numbers as LEB128 varints. */
@@ -133,6 +139,9 @@ export async function encodeRestartState(source: RestartStateSource): Promise<{ 
   w.at = w.buf.writeDoubleBE(counts.latest, w.at)
   w.at = w.buf.writeDoubleBE(counts.total, w.at)
   w.at += Buffer.from(counts.upTo.buffer, counts.upTo.byteOffset, counts.upTo.byteLength).copy(w.buf, w.at)
+  const layout = source.keyBucketLayout ?? []
+  w.varint(layout.length)
+  for (const n of layout) w.varint(n)
   let keyCount = 0
   await source.forEachHistory((key, h, revisions) => {
     keyCount++
@@ -186,6 +195,12 @@ function decodeBody(bytes: Buffer): RestartState {
   const upTo = new Float64Array(ROW_COUNTS_WINDOW)
   Buffer.from(upTo.buffer).set(bytes.subarray(r.at, r.at + upTo.byteLength))
   r.at += upTo.byteLength
+  const layoutNumbers = r.varint()
+  // a few per level of a tree
+  if (layoutNumbers > 1024) throw new Error('not a bucket layout')
+  const layout = new Array<number>(layoutNumbers)
+  for (let i = 0; i < layout.length; i++) layout[i] = r.varint()
+  const keyBucketLayout = layout.length > 0 ? BucketLayout.restore(layout) : undefined
   const keysAt = r.at
   const addKeys = (add: AddSavedKey) => {
     const k = new Reader(bytes, keysAt)
@@ -208,7 +223,7 @@ function decodeBody(bytes: Buffer): RestartState {
     if (k.at !== bytes.length) throw new Error('bytes after the last key')
   }
   if (r.at > bytes.length) throw new Error('the row counts are cut short')
-  return { id, rev, compactRev, keyCount, leases, rowCounts: { latest, total, upTo }, addKeys }
+  return { id, rev, compactRev, keyCount, leases, rowCounts: { latest, total, upTo }, keyBucketLayout, addKeys }
 }
 
 /** The state saved in the member folder `dir`, or undefined when there is none that checks out. */

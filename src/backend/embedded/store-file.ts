@@ -331,9 +331,10 @@ export class StoreFile {
     const rowsOptions = { name: 'revisions', keyEncoder: revisionInPlace(), encoder: inPlace }
     const rows = this.root.openDB<Buffer, Key>(rowsOptions)
     const transaction = this.root.useReadTransaction()
-    // from revision 0 (lmdb-js would start a custom key encoding's range at its own first key); its
+    // from a given revision (lmdb-js would start a custom key encoding's range at its own first key); its
     // types take keys to be its own kinds, these are what revisionInPlace() reads
-    const revisionRows = () => rows.getRange({ transaction, start: encodeRevKey(0, 0) }) as Iterable<{ key: unknown; value: Buffer }> as Iterable<{ key: Revision; value: Buffer }>
+    const revisionRows = (from = 0) =>
+      rows.getRange({ transaction, start: encodeRevKey(from, 0) }) as Iterable<{ key: unknown; value: Buffer }> as Iterable<{ key: Revision; value: Buffer }>
     const unpin = this.readPins.pin(this.root)
     const done = () => {
       transaction.done()
@@ -404,9 +405,10 @@ export interface StoreReadTxn {
   /**
    * The revisions table's rows in order, read in place: each value is a view of memory lmdb reuses for
    * the next row, and each key one Revision object rewritten for the next row, so both must be used
-   * before the iterator moves on (a copy of each row halves the speed of a snapshot).
+   * before the iterator moves on (a copy of each row halves the speed of a snapshot). From revision
+   * `from` (0: all).
    */
-  revisionRows(): Iterable<{ key: Revision; value: Buffer }>
+  revisionRows(from?: number): Iterable<{ key: Revision; value: Buffer }>
   meta: Database<unknown, string>
   /** The tables asked for, by name. */
   tables: ReadonlyMap<string, Database<unknown, Buffer>>

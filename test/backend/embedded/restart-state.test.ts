@@ -2,7 +2,8 @@
  * The key index saved as restart state: a restart from it answers as a rebuild from the rows does, at
  * every revision kept; a state that is stale, corrupt or cut short is never used; and a store killed
  * (SIGKILL) while it rebuilds its index, while it saves the state, or after writes and a compaction
- * that followed a save, starts correctly next time.
+ * that followed a save, starts correctly next time. The snapshot's `key` bucket layout it loads with it is
+ * that of every row.
  */
 import { spawn } from 'node:child_process'
 import { copyFileSync, existsSync, readFileSync, rmSync, truncateSync, watch, writeFileSync } from 'node:fs'
@@ -13,6 +14,7 @@ import { KeyIndex } from '../../../src/backend/embedded/key-index.js'
 import { LeaseAttachments } from '../../../src/backend/embedded/lease-attachments.js'
 import { MvccStore } from '../../../src/backend/embedded/mvcc-store.js'
 import { decodeRestartState, RESTART_STATE_FILE } from '../../../src/backend/embedded/restart-state.js'
+import { keyBucketShapes } from '../../helpers/key-bucket-shapes.js'
 import { guardChild } from '../../helpers/process.js'
 import { tempDir } from '../../helpers/temp-dir.js'
 import { answersDump, indexDump, leaseDump, writeMixed, writeWorkload } from '../../helpers/store-workload.js'
@@ -43,6 +45,8 @@ async function openAndSnapshot(t: Test, dir: string, fromRestartState: boolean):
   const opened = await open(dir)
   t.equal(opened.store.startup.fromRestartState, fromRestartState, fromRestartState ? 'started from the restart state' : 'rebuilt from the rows')
   const seen = { ...snapshot(opened), rowsRead: opened.store.startup.rowsRead }
+  const shapes = keyBucketShapes(opened.store)
+  t.same(shapes.kept, shapes.full, `a snapshot's key bucket, laid out on from what was kept (through ${shapes.keptThrough}), is that of every row`)
   await opened.store.close()
   return seen
 }

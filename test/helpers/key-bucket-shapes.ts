@@ -1,0 +1,40 @@
+/**
+ * The snapshot's `key` bucket laid out two ways from one read transaction of a store: carried on from
+ * the layout the store keeps, and from nothing over every row. Both must give the same tree.
+ */
+import { etcdBuckets, SNAPSHOT_TABLES } from '../../src/backend/embedded/etcd-snapshot.js'
+import type { LaidOutRows } from '../../src/backend/embedded/key-bucket-layout.js'
+import type { MvccStore } from '../../src/backend/embedded/mvcc-store.js'
+import type { StoreReadTxn } from '../../src/backend/embedded/store-file.js'
+import { BucketLayout, type TreeShape } from '../../src/snapshot/bolt-writer.js'
+
+export interface KeyBucketShapes {
+  /** The revision the store's layout was kept through (0: none kept). */
+  keptThrough: number
+  /** Carried on from the store's layout over the rows after it. */
+  kept: TreeShape
+  /** Laid out from every row. */
+  full: TreeShape
+  /** The last revision read. */
+  through: number
+}
+
+/** Lays `laidOut` on over the transaction's rows after it, as a snapshot's layout pass does. */
+export function carryOn(txn: StoreReadTxn, laidOut: LaidOutRows): TreeShape {
+  const key = etcdBuckets(txn, laidOut).find((b) => b.name.toString() === 'key')!
+  const { layout, rest } = key.laidOutPart!()
+  for (const entry of rest) layout.add(entry.key.length, entry.valueBytes)
+  return layout.shape()
+}
+
+export function keyBucketShapes(store: MvccStore): KeyBucketShapes {
+  const txn = store.readTransaction(SNAPSHOT_TABLES)
+  const laidOut = store.keyBucketLayout.startFor()
+  try {
+    const keptThrough = laidOut.through
+    const kept = carryOn(txn, laidOut)
+    return { keptThrough, kept, full: carryOn(txn, { layout: BucketLayout.empty(), through: 0, removals: 0 }), through: laidOut.through }
+  } finally {
+    txn.done()
+  }
+}
