@@ -5,7 +5,7 @@
  * at a time (no memory of the file's size). Whatever is wrong is named in a DataLoss EtcdError.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
-import { createHash } from 'node:crypto'
+import { Worker } from 'node:worker_threads'
 import { Errors } from '../errors.js'
 import {
   BRANCH_PAGE,
@@ -27,10 +27,10 @@ import {
   SHA256_TRAILER_BYTES,
   VERSION,
 } from './bolt-format.js'
+import { fileSha256 } from './file-sha256.js'
 
 const MIN_PAGE_SIZE = 512
 const MAX_PAGE_SIZE = 64 * 1024
-const HASH_CHUNK = 1 << 20
 /** Bytes read at once when pages are read (and memory held for it). */
 const READ_AHEAD_BYTES = 1 << 20
 /** Where lmdb's first meta page has its magic: what etcdgw's snapshots were before they were etcd's. */
@@ -129,15 +129,26 @@ export class BoltFile {
 
   /** Whether the trailer is the sha256 of the db bytes (call only when hasTrailer). */
   trailerMatches(): boolean {
-    const sha = createHash('sha256')
-    const chunk = Buffer.allocUnsafe(HASH_CHUNK)
-    for (let at = 0; at < this.dataBytes; ) {
-      const n = readSync(this.fd, chunk, 0, Math.min(HASH_CHUNK, this.dataBytes - at), at)
-      if (n === 0) throw this.fail('the file shrank while being read')
-      sha.update(chunk.subarray(0, n))
-      at += n
-    }
-    return sha.digest().equals(this.readAt(this.dataBytes, SHA256_TRAILER_BYTES))
+    return this.matchesTrailer(fileSha256(this.fd, this.dataBytes))
+  }
+
+  /**
+   * trailerMatches() on a worker thread, while this one goes on reading the file: the file must stay
+   * open until it settles.
+   */
+  async trailerMatchesAside(): Promise<boolean> {
+    const worker = new Worker(new URL('./file-sha256-worker.js', import.meta.url), { workerData: { fd: this.fd, bytes: this.dataBytes } })
+    const digest = await new Promise<Uint8Array | null>((resolve, reject) => {
+      worker.once('message', resolve)
+      worker.once('error', reject)
+      worker.once('exit', (code) => reject(new Error(`the hashing thread exited with code ${code}`)))
+    })
+    return this.matchesTrailer(digest ? Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength) : undefined)
+  }
+
+  private matchesTrailer(digest: Buffer | undefined): boolean {
+    if (!digest) throw this.fail('the file shrank while being read')
+    return digest.equals(this.readAt(this.dataBytes, SHA256_TRAILER_BYTES))
   }
 
   /** The entries of one top-level bucket in key order; nothing when there is no such bucket. */

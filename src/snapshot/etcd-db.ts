@@ -6,7 +6,7 @@ import protobuf from 'protobufjs'
 import type { KeyValue } from '../backend/backend.js'
 import { EtcdError, Errors } from '../errors.js'
 import type { BoltFile } from './bolt-reader.js'
-import { writeU64 } from '../backend/embedded/u64.js'
+import { readU64, writeU64 } from '../backend/embedded/u64.js'
 import { bytesFieldSize, keyValueSize, type KeyValueShape } from '../proto-size.js'
 
 /** etcd's buckets, as a fresh etcd 3.4 member creates them. */
@@ -63,7 +63,7 @@ export function writeRevKey(b: Buffer, main: number, sub: number): void {
 export function decodeRevKey(b: Buffer): RevKey {
   const tombstone = b.length === REV_KEY_BYTES + 1 && b[REV_KEY_BYTES] === TOMBSTONE_MARK
   if ((b.length !== REV_KEY_BYTES && !tombstone) || b[8] !== 0x5f) throw Errors.snapshotInvalid(`bad revision key ${b.toString('hex')}`)
-  return { main: safeU64(b.readBigUInt64BE(0), 'main revision'), sub: safeU64(b.readBigUInt64BE(9), 'sub revision'), tombstone }
+  return { main: safeU64(b, 0, 'main revision'), sub: safeU64(b, 9, 'sub revision'), tombstone }
 }
 
 /** The compaction etcd had scheduled and the one it had finished (0: none), from the `meta` bucket. */
@@ -86,9 +86,12 @@ export function encodeU64(n: number | bigint): Buffer {
   return b
 }
 
-function safeU64(v: bigint, what: string): number {
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw Errors.snapshotInvalid(`${what} ${v} is out of range`)
-  return Number(v)
+/** The u64 at `b[at]`, which must be a safe integer (read without a bigint: a restore reads two per row). */
+function safeU64(b: Buffer, at: number, what: string): number {
+  const n = readU64(b, at)
+  // a u64 of 2^53 or more reads as at least 2^53
+  if (n > Number.MAX_SAFE_INTEGER) throw Errors.snapshotInvalid(`${what} ${b.readBigUInt64BE(at)} is out of range`)
+  return n
 }
 
 const toLongBits = (n: bigint) => {

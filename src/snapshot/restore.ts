@@ -6,7 +6,7 @@
  */
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readlinkSync, renameSync, rmSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
-import { Errors } from '../errors.js'
+import { EtcdError, Errors } from '../errors.js'
 import type { StoredChange } from '../backend/embedded/kv-codec.js'
 import { importStore } from '../backend/embedded/store-import.js'
 import { BoltFile } from './bolt-reader.js'
@@ -25,29 +25,37 @@ const MAX_LEASE_TTL = 9_000_000_000
 export async function restoreSnapshot(file: string, opts: RestoreOptions): Promise<{ clusterId: bigint; memberId: bigint }> {
   refuseExisting(opts.dataDir)
   const ids = clusterIds(opts)
-  const db = openChecked(file, opts.skipHashCheck)
+  const db = openChecked(file, opts.skipHashCheck, { hashAside: true })
+  // the trailer is hashed on another thread while the store is written: a mismatch fails the restore at its end
+  const hashed = opts.skipHashCheck ? Promise.resolve(undefined) : trailerMismatch(db, file)
   const target = resolve(opts.dataDir)
-  mkdirSync(dirname(target), { recursive: true, mode: 0o700 })
-  const work = mkdtempSync(join(dirname(target), `.${basename(target)}.restoring-`))
   try {
-    const compaction = readCompaction(db)
-    const alarms = [...db.entries(BUCKETS.alarm)].map(({ key }) => decodeAlarmMember(key))
-    await importStore(work, {
-      ...ids,
-      changes: keyChanges(db),
-      leases: leaseRecords(db),
-      alarms,
-      auth: readAuth(db),
-      compactScheduled: compaction.scheduled,
-      compactFinished: compaction.finished,
-    })
-    refuseExisting(opts.dataDir)
-    renameSync(work, target)
-    return ids
-  } catch (err) {
-    rmSync(work, { recursive: true, force: true })
-    throw err
+    mkdirSync(dirname(target), { recursive: true, mode: 0o700 })
+    const work = mkdtempSync(join(dirname(target), `.${basename(target)}.restoring-`))
+    try {
+      const compaction = readCompaction(db)
+      const alarms = [...db.entries(BUCKETS.alarm)].map(({ key }) => decodeAlarmMember(key))
+      await importStore(work, {
+        ...ids,
+        changes: keyChanges(db),
+        leases: leaseRecords(db),
+        alarms,
+        auth: readAuth(db),
+        compactScheduled: compaction.scheduled,
+        compactFinished: compaction.finished,
+      })
+      const mismatch = await hashed
+      if (mismatch) throw mismatch
+      refuseExisting(opts.dataDir)
+      renameSync(work, target)
+      return ids
+    } catch (err) {
+      rmSync(work, { recursive: true, force: true })
+      // a damaged file is named by its hash first, as etcdctl checks the hash before it reads the db
+      throw (await hashed) ?? err
+    }
   } finally {
+    await hashed
     db.close()
   }
 }
@@ -68,20 +76,32 @@ function refuseExisting(dir: string): void {
 }
 
 /**
- * The snapshot with its sha256 trailer checked, as etcdctl's restore does. Every page the restore reads
- * is checked as it is read (bbolt's full tx.Check, of pages nobody reads too, is status's).
+ * The snapshot with its sha256 trailer checked, as etcdctl's restore does (with `hashAside`, only that
+ * it has one: the caller checks it with trailerMismatch). Every page the restore reads is checked as it
+ * is read (bbolt's full tx.Check, of pages nobody reads too, is status's).
  */
-export function openChecked(file: string, skipHashCheck: boolean): BoltFile {
+export function openChecked(file: string, skipHashCheck: boolean, { hashAside = false } = {}): BoltFile {
   const db = BoltFile.open(file)
   try {
     if (!skipHashCheck) {
       if (!db.hasTrailer) throw Errors.snapshotInvalid(`${file}: snapshot missing hash but --skip-hash-check=false`)
-      if (!db.trailerMatches()) throw Errors.snapshotInvalid(`${file}: sha256 mismatch: the snapshot is damaged or incomplete`)
+      if (!hashAside && !db.trailerMatches()) throw hashMismatch(file)
     }
     return db
   } catch (err) {
     db.close()
     throw err
+  }
+}
+
+const hashMismatch = (file: string) => Errors.snapshotInvalid(`${file}: sha256 mismatch: the snapshot is damaged or incomplete`)
+
+/** The error that `db`'s trailer does not match its bytes (hashed on another thread), or undefined when it does. */
+async function trailerMismatch(db: BoltFile, file: string): Promise<EtcdError | undefined> {
+  try {
+    return (await db.trailerMatchesAside()) ? undefined : hashMismatch(file)
+  } catch (err) {
+    return err instanceof EtcdError ? err : Errors.snapshotInvalid(`${file}: ${(err as Error).message}`)
   }
 }
 

@@ -21,13 +21,19 @@ const readLease = (b: Buffer): bigint => (readU64(b, 25) === 0 ? 0n : b.readBigI
 export const encodedLength = (kv: Pick<KeyValue, 'key' | 'value'>): number => HEADER_BYTES + kv.key.length + kv.value.length
 
 export function encodeChange(c: StoredChange): Buffer {
+  return writeChange(c, Buffer.allocUnsafe(encodedLength(c.kv)))
+}
+
+/** Writes the row holding `c` into `b`, of exactly its length (encodedLength); returns `b`. */
+export function writeChange(c: StoredChange, b: Buffer): Buffer {
   const { kv } = c
-  const b = Buffer.allocUnsafe(encodedLength(kv))
   b[0] = c.tombstone ? TOMBSTONE : 0
   writeU64(b, 1, kv.createRevision)
   writeU64(b, 9, kv.modRevision)
   writeU64(b, 17, kv.version)
-  b.writeBigInt64BE(kv.lease, 25)
+  // most rows have no lease, written without a bigint
+  if (kv.lease === 0n) writeU64(b, 25, 0)
+  else b.writeBigInt64BE(kv.lease, 25)
   b.writeUInt32BE(kv.key.length, 33)
   kv.key.copy(b, HEADER_BYTES)
   kv.value.copy(b, HEADER_BYTES + kv.key.length)

@@ -10,7 +10,11 @@ const REV_KEY_BYTES = 16
 
 /** Big-endian (main, sub) so that lmdb's byte order is revision order. */
 export function encodeRevKey(main: number, sub: number): Buffer {
-  const b = Buffer.allocUnsafe(REV_KEY_BYTES)
+  return writeRevKey(Buffer.allocUnsafe(REV_KEY_BYTES), main, sub)
+}
+
+/** Writes the key of revision (main, sub) into `b`, of REV_KEY_BYTES; returns `b`. */
+export function writeRevKey(b: Buffer, main: number, sub: number): Buffer {
   writeU64(b, 0, main)
   writeU64(b, 8, sub)
   return b

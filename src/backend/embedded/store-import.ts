@@ -5,11 +5,10 @@
 import { join } from 'node:path'
 import type { AuthData } from '../../auth/auth-store.js'
 import { AUTH_META_KEY, toSaved } from '../../auth/saved-auth.js'
-import type { StoredChange } from './kv-codec.js'
-import { encodeChange } from './kv-codec.js'
+import { encodedLength, type StoredChange, writeChange } from './kv-codec.js'
 import { prepareDataDir } from './data-dir.js'
 import { openFiles, STORE_FILE } from './store-file.js'
-import { encodeRevKey } from './revision.js'
+import { encodeRevKey, writeRevKey } from './revision.js'
 
 export interface ImportedStore {
   clusterId: bigint
@@ -36,6 +35,9 @@ export async function importStore(dataDir: string, s: ImportedStore): Promise<vo
     // each row is written as it is read, ROWS_PER_TXN to a transaction; they come in key order, so
     // each is appended at the end of the table's tree (lmdb's MDB_APPEND: no search, full pages)
     const changes = s.changes[Symbol.iterator]()
+    // a synchronous put has copied its key and value by the time it returns: one buffer of each serves every row
+    const key = encodeRevKey(0, 0)
+    let row = Buffer.allocUnsafe(1 << 16)
     let more = true
     while (more) {
       revs.transactionSync(() => {
@@ -46,7 +48,9 @@ export async function importStore(dataDir: string, s: ImportedStore): Promise<vo
             return
           }
           const { main, sub, change } = next.value
-          revs.putSync(encodeRevKey(main, sub), encodeChange(change), APPEND)
+          const length = encodedLength(change.kv)
+          if (length > row.length) row = Buffer.allocUnsafe(Math.max(length, 2 * row.length))
+          revs.putSync(writeRevKey(key, main, sub), writeChange(change, row.subarray(0, length)), APPEND)
         }
       })
     }
