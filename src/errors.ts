@@ -279,6 +279,12 @@ export const Errors = {
   snapshotInvalid: formatted('ETCDGW_ERR_SNAPSHOT_INVALID', DataLoss, (detail: string) => `snapshot: ${detail}`),
   /** A snapshot restore refused before it wrote anything (the target exists, is a file, …). */
   restoreRefused: formatted('ETCDGW_ERR_RESTORE_REFUSED', FailedPrecondition, (detail: string) => `snapshot restore: ${detail}`),
+  /** A snapshot restore whose new store could not be written (nothing of it is left). */
+  restoreWriteFailed: formatted(
+    'ETCDGW_ERR_RESTORE_WRITE_FAILED',
+    Internal,
+    (path: string, cause: Error, freeBytes: number) => `snapshot restore: writing ${path} failed: ${cause.message} (${freeBytes} bytes free on its file system)`,
+  ),
   /** A backup that cannot be taken: the snapshot source failed or the destination cannot hold it. */
   backupFailed: formatted('ETCDGW_ERR_BACKUP_FAILED', Unavailable, (stage: string, cause: Error) => `backup: ${stage}: ${cause.message}`),
   backupNotFound: formatted('ETCDGW_ERR_BACKUP_NOT_FOUND', NotFound, (what: string, dir: string) => `backup: ${what} in ${dir}`),

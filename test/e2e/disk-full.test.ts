@@ -1,8 +1,14 @@
 import t from 'tap'
-import { rmSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { etcdBuckets, SNAPSHOT_TABLES } from '../../src/backend/embedded/etcd-snapshot.js'
+import { MvccStore } from '../../src/backend/embedded/mvcc-store.js'
+import { layOutBolt } from '../../src/snapshot/bolt-writer.js'
+import { restoreSnapshot } from '../../src/snapshot/restore.js'
 import { post } from '../helpers/http.js'
 import { startServe, type ServeProcess } from '../helpers/serve-process.js'
+import { tempDir } from '../helpers/temp-dir.js'
 import { cannotMount, fill, smallDisk } from '../helpers/tmpfs.js'
 
 const NOSPACE = { error: 'etcdserver: mvcc: database space exceeded', message: 'etcdserver: mvcc: database space exceeded', code: 8 }
@@ -55,4 +61,34 @@ t.test("a full disk: etcd's NOSPACE (alarm, writes refused, reads served), no cr
   t.equal(resumed.status, 200, 'writes resume once space is freed and the alarm disarmed')
   t.equal(revision(resumed.body), revision(first.body) + stored.length + 1, 'at the next revision: none was lost or skipped')
   t.equal(await stop(server), 0, 'and it stops cleanly')
+})
+
+t.test('a restore onto a disk too small fails with the disk error and leaves nothing there', { skip: cannotMount() }, async (t) => {
+  const from = tempDir(t)
+  const store = await MvccStore.open(join(from, 'data'))
+  for (let i = 0; i < 40; i++) {
+    const txn = store.write()
+    for (let j = 0; j < 10; j++) txn.put(Buffer.from(`big/${i}/${j}`), Buffer.alloc(50_000, i), 0n)
+    await txn.end()
+  }
+  const file = join(from, 'snapshot.db')
+  const txn = store.readTransaction(SNAPSHOT_TABLES)
+  try {
+    const layout = await layOutBolt(etcdBuckets(txn))
+    const pages: Buffer[] = []
+    for await (const step of layout.pages()) for (const page of step) pages.push(Buffer.from(page))
+    const db = Buffer.concat(pages)
+    writeFileSync(file, Buffer.concat([db, createHash('sha256').update(db).digest()]))
+  } finally {
+    txn.done()
+    await store.close()
+  }
+
+  const disk = smallDisk(t, 8)
+  const flags = { name: 'default', initialCluster: 'default=http://localhost:2380', initialClusterToken: 'etcd-cluster', skipHashCheck: false }
+  await t.rejects(restoreSnapshot(file, { ...flags, dataDir: join(disk, 'restored') }), { code: 'ETCDGW_ERR_RESTORE_WRITE_FAILED', message: /^snapshot restore: writing .*restoring-.*\/member\/store\.mdb failed: .+ \(0 bytes free on its file system\)$/ }, 'the disk error, and the disk full')
+  t.same(readdirSync(disk), [], 'neither the data dir nor its work dir is left')
+  const roomy = tempDir(t)
+  await restoreSnapshot(file, { ...flags, dataDir: join(roomy, 'restored') })
+  t.ok(statSync(join(roomy, 'restored')).isDirectory(), 'the same file restores where there is room')
 })

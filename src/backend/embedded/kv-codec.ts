@@ -24,19 +24,19 @@ export function encodeChange(c: StoredChange): Buffer {
   return writeChange(c, Buffer.allocUnsafe(encodedLength(c.kv)))
 }
 
-/** Writes the row holding `c` into `b`, of exactly its length (encodedLength); returns `b`. */
-export function writeChange(c: StoredChange, b: Buffer): Buffer {
+/** Writes the row holding `c` at `b[at]` (encodedLength bytes); returns `b`. */
+export function writeChange(c: StoredChange, b: Buffer, at = 0): Buffer {
   const { kv } = c
-  b[0] = c.tombstone ? TOMBSTONE : 0
-  writeU64(b, 1, kv.createRevision)
-  writeU64(b, 9, kv.modRevision)
-  writeU64(b, 17, kv.version)
+  b[at] = c.tombstone ? TOMBSTONE : 0
+  writeU64(b, at + 1, kv.createRevision)
+  writeU64(b, at + 9, kv.modRevision)
+  writeU64(b, at + 17, kv.version)
   // most rows have no lease, written without a bigint
-  if (kv.lease === 0n) writeU64(b, 25, 0)
-  else b.writeBigInt64BE(kv.lease, 25)
-  b.writeUInt32BE(kv.key.length, 33)
-  kv.key.copy(b, HEADER_BYTES)
-  kv.value.copy(b, HEADER_BYTES + kv.key.length)
+  if (kv.lease === 0n) writeU64(b, at + 25, 0)
+  else b.writeBigInt64BE(kv.lease, at + 25)
+  b.writeUInt32BE(kv.key.length, at + 33)
+  kv.key.copy(b, at + HEADER_BYTES)
+  kv.value.copy(b, at + HEADER_BYTES + kv.key.length)
   return b
 }
 

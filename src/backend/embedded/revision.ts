@@ -6,17 +6,18 @@ export interface Revision {
   readonly sub: number
 }
 
-const REV_KEY_BYTES = 16
+/** Bytes of a revision's key in the revisions table. */
+export const ROW_KEY_BYTES = 16
 
 /** Big-endian (main, sub) so that lmdb's byte order is revision order. */
 export function encodeRevKey(main: number, sub: number): Buffer {
-  return writeRevKey(Buffer.allocUnsafe(REV_KEY_BYTES), main, sub)
+  return writeRevKey(Buffer.allocUnsafe(ROW_KEY_BYTES), main, sub)
 }
 
-/** Writes the key of revision (main, sub) into `b`, of REV_KEY_BYTES; returns `b`. */
-export function writeRevKey(b: Buffer, main: number, sub: number): Buffer {
-  writeU64(b, 0, main)
-  writeU64(b, 8, sub)
+/** Writes the key of revision (main, sub) at `b[at]` (ROW_KEY_BYTES); returns `b`. */
+export function writeRevKey(b: Buffer, main: number, sub: number, at = 0): Buffer {
+  writeU64(b, at, main)
+  writeU64(b, at + 8, sub)
   return b
 }
 
