@@ -5,9 +5,9 @@
  * it from that etcd, and both restores run on etcd's file. Wall time and peak RSS of each command (GNU
  * time), the servers' RSS before the save and their peak after it (/proc VmRSS, VmHWM), and the CPU each
  * server used during its save (the figure that holds up on a shared machine). Each save starts once its
- * server is idle after start-up.
+ * server is idle after start-up, and each command with no dirty pages left by the one before.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -27,8 +27,12 @@ interface Measured {
   peakRssKb: number
 }
 
-/** Runs a command under GNU time; its wall time and peak RSS. */
+/**
+ * Runs a command under GNU time; its wall time and peak RSS. The page cache's dirty pages are written out
+ * first (sync(1)), so no command waits on the disk for the writes of the one before it.
+ */
 function run(what: string, command: string, args: string[]): Promise<Measured> {
+  execFileSync('sync')
   return new Promise((resolve, reject) => {
     const child = spawn('/usr/bin/time', ['-f', 'TIMED %e %M', command, ...args], { env: { ...process.env, ETCDCTL_API: '3' }, stdio: ['ignore', 'ignore', 'pipe'] })
     let stderr = ''
