@@ -382,12 +382,15 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
       .finally(() => {
         txn.done()
         this.keyBucketCatchUp = undefined
+        // refused because a compaction removed rows meanwhile (one still removing starts the next pass when done)
+        const removals = this.compaction.removals
+        if (removals !== laidOut.removals && removals % 2 === 0) this.layOutKeyBucket()
       })
   }
 
   /** Settles once no background layout of the snapshot's `key` bucket is under way. */
-  keyBucketLaidOut(): Promise<void> {
-    return this.keyBucketCatchUp ?? Promise.resolve()
+  async keyBucketLaidOut(): Promise<void> {
+    while (this.keyBucketCatchUp) await this.keyBucketCatchUp
   }
 
   /**

@@ -97,6 +97,21 @@ t.test('a compaction drops it; it is laid out again in the background, or by a s
   t.same(await snapshotBytes(store, 'kept'), await snapshotBytes(store, 'rows'), 'the same file')
 })
 
+t.test('a compaction that removes rows while the background layout runs: it is laid out again after', async (t) => {
+  const store = await MvccStore.open(tempDir(t))
+  t.teardown(() => store.close())
+  await writeWorkload(store, 120_000, 40)
+  const first = await store.compact(store.committedRev - 30)
+  await first.physical
+  // the background pass over ~120,000 rows takes some 30 turns; this compaction's few rows are removed among them
+  const second = await store.compact(store.committedRev - 10)
+  await second.physical
+  await store.keyBucketLaidOut()
+  const shapes = keyBucketShapes(store)
+  t.equal(shapes.keptThrough, store.committedRev, 'laid out again once the rows were removed')
+  t.same(shapes.kept, shapes.full)
+})
+
 t.test('a restart loads it with the restart state; a start-up without one lays it out in the background', async (t) => {
   const dir = tempDir(t)
   const first = await MvccStore.open(dir)
