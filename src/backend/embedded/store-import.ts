@@ -12,7 +12,7 @@ import { encodedLength, type StoredChange, writeChange } from './kv-codec.js'
 import { prepareDataDir } from './data-dir.js'
 import { STORE_FILE } from './store-file.js'
 import { ROW_KEY_BYTES, writeRevKey } from './revision.js'
-import type { LastWrites } from './store-import-worker.js'
+import { ImportWrites, type LastWrites, ROW_LENGTH_BYTES } from './import-writes.js'
 
 export interface ImportedStore {
   clusterId: bigint
@@ -28,21 +28,22 @@ export interface ImportedStore {
   compactFinished: number
 }
 
-/** Bytes of rows handed to the writing thread at once (one lmdb transaction), and how many such may wait there. */
+/** Bytes of rows written at once (one lmdb transaction), and how many such may wait on the writing thread. */
 const BATCH_BYTES = 4 << 20
 const BATCHES_QUEUED = 2
-const ROW_LENGTH_BYTES = 4
 const noop = () => undefined
 
 /**
  * Writes the store into `dataDir` (which must be new and empty), laid out as serve keeps it, and syncs
- * it. The rows are encoded here as they are read and written by lmdb on a thread of its own
- * (store-import-worker), a few megabytes at a time, so reading and writing overlap.
+ * it. The rows are encoded here as they are read, a few megabytes at a time; with `onThread` (for a large
+ * store: a thread costs tens of milliseconds to start) lmdb writes them on a thread of its own
+ * (store-import-worker), so reading and writing overlap.
  */
-export async function importStore(dataDir: string, s: ImportedStore): Promise<void> {
-  const writer = new ImportWriter(join(prepareDataDir(dataDir, STORE_FILE), STORE_FILE))
+export async function importStore(dataDir: string, s: ImportedStore, { onThread = false } = {}): Promise<void> {
+  const path = join(prepareDataDir(dataDir, STORE_FILE), STORE_FILE)
+  const writer: Writer = onThread ? new ThreadWriter(path) : new LocalWriter(path)
   try {
-    // each batch has its own memory, which moves to the writing thread
+    // each batch has its own memory, which may move to the writing thread
     const newBatch = (bytes: number) => Buffer.from(new ArrayBuffer(Math.max(BATCH_BYTES, bytes)))
     let batch = newBatch(0)
     let at = 0
@@ -51,7 +52,7 @@ export async function importStore(dataDir: string, s: ImportedStore): Promise<vo
       const bytes = ROW_LENGTH_BYTES + ROW_KEY_BYTES + length
       if (at + bytes > batch.length) {
         await writer.write(batch, at)
-        batch = newBatch(bytes)
+        if (onThread || bytes > batch.length) batch = newBatch(bytes)
         at = 0
       }
       batch.writeUInt32LE(length, at)
@@ -82,14 +83,56 @@ export async function importStore(dataDir: string, s: ImportedStore): Promise<vo
   }
 }
 
-/** Bytes the file system holding `dir` has left for unprivileged writers. */
-function freeBytes(dir: string): number {
-  const fs = statfsSync(dir)
-  return fs.bavail * fs.bsize
+/** Where the rows go: written before write() resolves, or handed to the writing thread. */
+interface Writer {
+  /** The first `bytes` of `batch` (its memory is the writer's from now on). */
+  write(batch: Buffer, bytes: number): Promise<void>
+  /** After the rows: the last writes, then the file synced and closed. */
+  finish(last: LastWrites): Promise<void>
+  /** Lets go of the file (and the thread) whether or not finish() ran. */
+  stop(): Promise<void>
 }
 
-/** The writing thread: batches of rows handed over (at most BATCHES_QUEUED waiting), then the last writes. */
-class ImportWriter {
+/** The store file could not be written: the cause, and how full its file system is (most likely why). */
+function writeFailed(path: string, cause: Error): Error {
+  const fs = statfsSync(dirname(path))
+  return Errors.restoreWriteFailed(path, cause, fs.bavail * fs.bsize)
+}
+
+/** lmdb on this thread. */
+class LocalWriter implements Writer {
+  private readonly writes: ImportWrites
+  private open = true
+
+  constructor(private readonly path: string) {
+    this.writes = new ImportWrites(path)
+  }
+
+  write(batch: Buffer, bytes: number): Promise<void> {
+    return this.attempt(() => this.writes.rows(batch.subarray(0, bytes)))
+  }
+
+  async finish(last: LastWrites): Promise<void> {
+    await this.attempt(() => this.writes.last(last))
+    this.open = false
+  }
+
+  async stop(): Promise<void> {
+    if (this.open) await this.writes.close().catch(noop)
+    this.open = false
+  }
+
+  private async attempt(write: () => unknown): Promise<void> {
+    try {
+      await write()
+    } catch (err) {
+      throw writeFailed(this.path, err as Error)
+    }
+  }
+}
+
+/** lmdb on a thread of its own: batches handed over (at most BATCHES_QUEUED waiting), then the last writes. */
+class ThreadWriter implements Writer {
   private readonly worker: Worker
   private readonly answers: Array<{ resolve: () => void; reject: (err: Error) => void }> = []
   private pending: Promise<void>[] = []
@@ -99,17 +142,14 @@ class ImportWriter {
     this.worker = new Worker(new URL('./store-import-worker.js', import.meta.url), { workerData: path })
     this.worker.on('message', () => this.answers.shift()?.resolve())
     const fail = (cause: Error) => {
-      this.failure ??= Errors.restoreWriteFailed(path, cause, freeBytes(dirname(path)))
+      this.failure ??= writeFailed(path, cause)
       for (const answer of this.answers.splice(0)) answer.reject(this.failure)
     }
     this.worker.on('error', fail)
     this.worker.on('exit', (code) => fail(new Error(`its writing thread exited with code ${code}`)))
   }
 
-  /**
-   * Hands over the first `bytes` of `batch`, a buffer of its own memory, which moves to the thread; waits
-   * while BATCHES_QUEUED are already waiting.
-   */
+  /** Moves the batch's memory to the thread; waits while BATCHES_QUEUED are already waiting. */
   async write(batch: Buffer, bytes: number): Promise<void> {
     const memory = batch.buffer as ArrayBuffer
     const written = this.ask({ rows: memory, bytes }, [memory])
@@ -119,7 +159,6 @@ class ImportWriter {
     if (this.pending.length > BATCHES_QUEUED) await this.pending.shift()
   }
 
-  /** Waits for the rows handed over, then has the last writes made and the file synced and closed. */
   async finish(last: LastWrites): Promise<void> {
     await Promise.all(this.pending.splice(0))
     await this.ask({ last })
