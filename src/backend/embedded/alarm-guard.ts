@@ -31,6 +31,11 @@ import type { AlarmStore } from './alarm-store.js'
  * on device" is fatal there.)
  */
 export const DISK_RESERVE_BYTES = 4 * 1024 * 1024
+/**
+ * Farther than this from the quota or the disk's reserve, a write is checked against a size or free space
+ * up to RECENT_MS old: more than the disk writes in that time.
+ */
+const NEAR_LIMIT_BYTES = 256 * 1024 * 1024
 
 /** etcd's estimates of what a write adds to the backend (etcdserver/quota.go). */
 const KV_OVERHEAD = 256
@@ -44,10 +49,10 @@ const costTxn = (r: TxnRequest) => Math.max(costOps(r.success), costOps(r.failur
 export interface QuotaOptions {
   /** etcd's --quota-backend-bytes after defaults: <= 0 means no quota. */
   quotaBytes: number
-  /** The backend file's size now (etcd compares the file, not the bytes in use). */
-  dbSize: () => number
-  /** Bytes left on the file system that holds the backend file. */
-  diskFree: () => number
+  /** The backend file's size (etcd compares the file, not the bytes in use); with `recent`, a figure up to RECENT_MS old. */
+  dbSize: (recent?: boolean) => number
+  /** Bytes left on the file system that holds the backend file; with `recent`, a figure up to RECENT_MS old. */
+  diskFree: (recent?: boolean) => number
   memberId: bigint
 }
 
@@ -69,8 +74,14 @@ export class AlarmGuard {
    */
   private exceedsQuota(cost: number): boolean {
     if (cost === 0) return false
-    if (this.opts.quotaBytes > 0 && this.opts.dbSize() + cost >= this.opts.quotaBytes) return true
-    return this.opts.diskFree() < cost + DISK_RESERVE_BYTES
+    const { quotaBytes, dbSize, diskFree } = this.opts
+    // a recent figure shows the write far from the limit; near it, the figure after the last write decides
+    if (quotaBytes > 0) {
+      const far = dbSize(true) + cost + NEAR_LIMIT_BYTES < quotaBytes
+      if (!far && dbSize() + cost >= quotaBytes) return true
+    }
+    const roomy = diskFree(true) >= cost + DISK_RESERVE_BYTES + NEAR_LIMIT_BYTES
+    return !roomy && diskFree() < cost + DISK_RESERVE_BYTES
   }
 
   /**

@@ -78,8 +78,8 @@ export async function openEmbeddedBackend(opts: EmbeddedOptions): Promise<Backen
   const quotaBytes = quota === 0 ? DEFAULT_QUOTA_BYTES : quota
   const guard = new AlarmGuard(alarms, {
     quotaBytes,
-    dbSize: () => store.fileSize(),
-    diskFree: () => store.diskFree(),
+    dbSize: (recent) => store.fileSize(recent),
+    diskFree: (recent) => store.diskFree(recent),
     memberId: store.memberId,
   })
   const saved = store.getMeta<SavedAuth>(AUTH_META_KEY)

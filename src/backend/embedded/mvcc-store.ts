@@ -314,14 +314,14 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
     return this.persistOther(() => queued(this.file.meta.put(name, value)))
   }
 
-  /** Bytes of the backend file (etcd's dbSize). */
-  fileSize(): number {
-    return this.file.size()
+  /** Bytes of the backend file (etcd's dbSize); with `recent`, a figure up to RECENT_MS old. */
+  fileSize(recent = false): number {
+    return this.file.size(recent)
   }
 
-  /** Bytes the data dir's file system still has for this store. */
-  diskFree(): number {
-    return this.file.diskFree()
+  /** Bytes the data dir's file system still has for this store; with `recent`, a figure up to RECENT_MS old. */
+  diskFree(recent = false): number {
+    return this.file.diskFree(recent)
   }
 
   /** Bytes of the file's pages that hold data (etcd's dbSizeInUse). */
