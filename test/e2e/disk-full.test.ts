@@ -2,12 +2,11 @@ import t from 'tap'
 import { createHash } from 'node:crypto'
 import { readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { etcdBuckets, SNAPSHOT_TABLES } from '../../src/backend/embedded/etcd-snapshot.js'
 import { MvccStore } from '../../src/backend/embedded/mvcc-store.js'
-import { layOutBolt } from '../../src/snapshot/bolt-writer.js'
 import { restoreSnapshot } from '../../src/snapshot/restore.js'
 import { post } from '../helpers/http.js'
 import { startServe, type ServeProcess } from '../helpers/serve-process.js'
+import { snapshotDb } from '../helpers/key-bucket-shapes.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { cannotMount, fill, smallDisk } from '../helpers/tmpfs.js'
 
@@ -72,15 +71,10 @@ async function snapshotFile(dir: string, values: number): Promise<string> {
     await txn.end()
   }
   const file = join(dir, 'snapshot.db')
-  const txn = store.readTransaction(SNAPSHOT_TABLES)
   try {
-    const layout = await layOutBolt(etcdBuckets(txn))
-    const pages: Buffer[] = []
-    for await (const step of layout.pages()) for (const page of step) pages.push(Buffer.from(page))
-    const db = Buffer.concat(pages)
+    const db = await snapshotDb(store)
     writeFileSync(file, Buffer.concat([db, createHash('sha256').update(db).digest()]))
   } finally {
-    txn.done()
     await store.close()
   }
   return file

@@ -7,29 +7,15 @@
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { etcdBuckets, SNAPSHOT_TABLES } from '../../../src/backend/embedded/etcd-snapshot.js'
+import { SNAPSHOT_TABLES } from '../../../src/backend/embedded/etcd-snapshot.js'
 import { KeyBucketLayout } from '../../../src/backend/embedded/key-bucket-layout.js'
 import type { StoredChange } from '../../../src/backend/embedded/kv-codec.js'
 import { MvccStore } from '../../../src/backend/embedded/mvcc-store.js'
 import { RESTART_STATE_FILE } from '../../../src/backend/embedded/restart-state.js'
-import { BucketLayout, layOutBolt } from '../../../src/snapshot/bolt-writer.js'
-import { carryOn, keyBucketShapes } from '../../helpers/key-bucket-shapes.js'
+import { BucketLayout } from '../../../src/snapshot/bolt-writer.js'
+import { carryOn, keyBucketShapes, snapshotDb } from '../../helpers/key-bucket-shapes.js'
 import { writeWorkload } from '../../helpers/store-workload.js'
 import { tempDir } from '../../helpers/temp-dir.js'
-
-/** The snapshot file of `store`, laid out as the snapshot stream does (from the kept layout) or from every row. */
-async function snapshotBytes(store: MvccStore, from: 'kept' | 'rows'): Promise<Buffer> {
-  const txn = store.readTransaction(SNAPSHOT_TABLES)
-  const laidOut = from === 'kept' ? store.keyBucketLayout.startFor() : undefined
-  try {
-    const layout = await layOutBolt(etcdBuckets(txn, laidOut))
-    const pages: Buffer[] = []
-    for await (const step of layout.pages()) for (const page of step) pages.push(Buffer.from(page))
-    return Buffer.concat(pages)
-  } finally {
-    txn.done()
-  }
-}
 
 t.test('kept as revisions commit: a snapshot reads no row to lay out the key bucket, and its file is the same', async (t) => {
   const store = await MvccStore.open(tempDir(t))
@@ -41,7 +27,7 @@ t.test('kept as revisions commit: a snapshot reads no row to lay out the key buc
   t.equal(shapes.through, shapes.keptThrough, 'no row read after it')
   t.ok(shapes.full.pages > 10, `a tree of ${shapes.full.pages} pages`)
   t.same(shapes.kept, shapes.full, 'the tree of every row')
-  t.same(await snapshotBytes(store, 'kept'), await snapshotBytes(store, 'rows'), 'the same file')
+  t.same(await snapshotDb(store, 'kept'), await snapshotDb(store, 'rows'), 'the same file')
 })
 
 t.test('writes committed after a snapshot opened its transaction are not in its layout', async (t) => {
@@ -94,7 +80,7 @@ t.test('a compaction drops it; it is laid out again in the background, or by a s
   shapes = keyBucketShapes(store)
   t.equal(shapes.keptThrough, store.committedRev, 'and carried on by the writes after it')
   t.same(shapes.kept, shapes.full)
-  t.same(await snapshotBytes(store, 'kept'), await snapshotBytes(store, 'rows'), 'the same file')
+  t.same(await snapshotDb(store, 'kept'), await snapshotDb(store, 'rows'), 'the same file')
 })
 
 t.test('a compaction that removes rows while the background layout runs: it is laid out again after', async (t) => {
