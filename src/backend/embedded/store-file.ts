@@ -288,8 +288,7 @@ export class StoreFile {
     const now = performance.now()
     const { writes, at } = this.freeSeen
     if ((writes !== this.writesDone && !(recent && now - at < RECENT_MS)) || now - at >= 1000) {
-      const fs = statfsSync(this.dir)
-      this.freeSeen = { writes: this.writesDone, at: now, bytes: fs.bavail * fs.bsize }
+      this.freeSeen = { writes: this.writesDone, at: now, bytes: freeBytes(this.dir) }
     }
     return this.freeSeen.bytes
   }
@@ -460,6 +459,12 @@ function revisionInPlace() {
       return rev
     },
   }
+}
+
+/** Bytes the file system holding `dir` has left for unprivileged writers. */
+export function freeBytes(dir: string): number {
+  const fs = statfsSync(dir)
+  return fs.bavail * fs.bsize
 }
 
 function syncFile(path: string): void {

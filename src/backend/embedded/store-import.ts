@@ -2,7 +2,6 @@
  * Writes a new embedded store from another store's contents (an etcd snapshot being restored): the
  * revisions table, the leases, the alarms, the auth store, the compaction state and the member and cluster IDs.
  */
-import { statfsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { AuthData } from '../../auth/auth-store.js'
 import { AUTH_META_KEY, toSaved } from '../../auth/saved-auth.js'
@@ -10,7 +9,7 @@ import { Worker } from 'node:worker_threads'
 import { Errors } from '../../errors.js'
 import { encodedLength, type StoredChange, writeChange } from './kv-codec.js'
 import { prepareDataDir } from './data-dir.js'
-import { STORE_FILE } from './store-file.js'
+import { freeBytes, STORE_FILE } from './store-file.js'
 import { ROW_KEY_BYTES, writeRevKey } from './revision.js'
 import { ImportWrites, type LastWrites, ROW_LENGTH_BYTES } from './import-writes.js'
 
@@ -95,8 +94,7 @@ interface Writer {
 
 /** The store file could not be written: the cause, and how full its file system is (most likely why). */
 function writeFailed(path: string, cause: Error): Error {
-  const fs = statfsSync(dirname(path))
-  return Errors.restoreWriteFailed(path, cause, fs.bavail * fs.bsize)
+  return Errors.restoreWriteFailed(path, cause, freeBytes(dirname(path)))
 }
 
 /** lmdb on this thread. */
