@@ -21,7 +21,8 @@ import { etcdAvailable, EtcdCluster, type RunningMember } from './etcd-cluster.j
  *   certificates (etcdgw's apiserver-etcd-client) would be refused.
  * - after stage 2 (reissued): none. etcd reads its server and peer certificates on every new handshake. (A
  *   handshake that falls between the renewal's key and certificate renames finds a pair that does not match and
- *   fails with "tls: private key does not match public key"; the client connects again.)
+ *   fails with "tls: private key does not match public key", or "tls: private key type does not match public key
+ *   type" when the key type changes; the client connects again.)
  * - after stage 3 (back to idle, new CA only): none for traffic, but etcd keeps accepting old-CA certificates until
  *   it restarts; the restart is what ends the old CA's trust.
  * etcdgw follows its files instead: it trusts the new CA, serves the new certificate, presents the new client
@@ -261,9 +262,10 @@ function certificateRejection(line: string): number | undefined {
   const m = /rejected connection from "127\.0\.0\.1:(\d+)" \(error "(.*)", ServerName "(.*)"\)$/.exec(line)
   if (!m) return undefined
   const [, port, error, serverName] = m as unknown as [string, string, string, string]
-  // etcd's own half-renewed pair ("private key does not match") is no client's doing, nor are connections
-  // closed under a stopping member ("use of closed network connection")
-  const tlsFailure = /^((local|remote) error: )?tls: /.test(error) && !error.startsWith('tls: private key does not match')
+  // etcd's own half-renewed pair is no client's doing: Go's "private key does not match public key", or "private
+  // key type does not match public key type" when the renewal changes the key's type (RSA to ECDSA here); nor
+  // are connections closed under a stopping member ("use of closed network connection")
+  const tlsFailure = /^((local|remote) error: )?tls: /.test(error) && !/^tls: private key (type )?does not match/.test(error)
   // grpc-js (etcdgw's connections: the only client sending the IP as server name) hangs up on a certificate it
   // does not trust, which etcd logs as EOF
   const gatewayHungUp = error === 'EOF' && serverName === '127.0.0.1'
