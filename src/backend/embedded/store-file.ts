@@ -125,8 +125,10 @@ export class StoreFile {
    */
   private broken: Error | undefined
   private observer: FileObserver | undefined
-  /** While set, writes wait for it before they reach lmdb (defragment swaps the file underneath). */
-  private writesHeld: Promise<void> | undefined
+  /** While set, a defragment is under way (it swaps the file underneath): writes that bypass commit() wait for it. */
+  private defragmenting: Promise<void> | undefined
+  /** While set, the writes issued during a defragment: they wait for the new file, in issue order. */
+  private heldWrites: QueuedWrite[] | undefined
   /** Counts finished writes, so the file's size is looked up only when it can have changed. */
   private writesDone = 0
   private sizeSeen = { writes: -1, at: 0, size: 0 }
@@ -173,12 +175,9 @@ export class StoreFile {
     const settled = new Promise<T>((resolve, reject) => {
       const w: QueuedWrite = { writes, done, failed, resolve: resolve as (value: unknown) => void, reject }
       if (this.broken) return runSettled(w, () => failed(this.broken!))
+      if (this.heldWrites) return void this.heldWrites.push(w)
       this.queued.push(w)
-      // a write waits for the writes issued in the same turn of the event loop
-      if (!this.starting && this.inFlight.length < BATCHES_IN_FLIGHT) {
-        this.starting = true
-        setImmediate(() => this.startBatch())
-      }
+      this.scheduleBatch()
     })
     this.lastWrite = settled
     return settled
@@ -191,9 +190,17 @@ export class StoreFile {
 
   /** Writes issued and not yet durable (or failed). */
   get pendingWrites(): number {
-    let n = this.queued.length
+    let n = this.queued.length + (this.heldWrites?.length ?? 0)
     for (const batch of this.inFlight) n += batch.writes.length
     return n
+  }
+
+  /** Starts a transaction on the next turn of the event loop (a write waits for those issued in the same turn). */
+  private scheduleBatch(): void {
+    if (!this.starting && this.inFlight.length < BATCHES_IN_FLIGHT) {
+      this.starting = true
+      setImmediate(() => this.startBatch())
+    }
   }
 
   private startBatch(): void {
@@ -219,8 +226,7 @@ export class StoreFile {
       await committed.flushed
       this.observer?.committed(Number(process.hrtime.bigint() - started) / 1e9)
     }
-    const held = this.writesHeld
-    ;(held ? held.then(write) : write()).then(
+    write().then(
       () => this.finish(batch, null),
       (err: Error) => commitCause(err).then((cause) => this.finish(batch, cause)),
     )
@@ -247,6 +253,8 @@ export class StoreFile {
     failing.push(...this.queued)
     this.inFlight = []
     this.queued = []
+    // issued during a defragment, they were applied on top of the failed writes as well
+    if (this.heldWrites) failing.push(...this.heldWrites.splice(0))
     this.observer?.failed(failing.length)
     for (let i = failing.length - 1; i >= 0; i--) runSettled(failing[i]!, () => failing[i]!.failed(err))
   }
@@ -260,7 +268,7 @@ export class StoreFile {
 
   /** Waits for a defragment in progress (writes that bypass commit(), such as compaction's, must). */
   async writable(): Promise<void> {
-    if (this.writesHeld) await this.writesHeld
+    if (this.defragmenting) await this.defragmenting
   }
 
   /** Settles once every write issued so far has finished, failed or not. */
@@ -362,15 +370,18 @@ export class StoreFile {
   }
 
   /**
-   * etcd's defragment: the live data is copied into a fresh file, which then replaces this one. Writes
-   * wait from the start of the copy until the new file is in use (after `quiet`, which waits for other
-   * writers such as compaction); reads go on from the old file until the swap.
+   * etcd's defragment: the live data is copied into a fresh file, which then replaces this one. The
+   * writes issued before it are made durable in the old file first, those issued during it wait until
+   * the new file is in use (after `quiet`, which waits for other writers such as compaction); reads go on
+   * from the old file until the swap.
    */
   async defragment(quiet: () => Promise<void>): Promise<void> {
     const started = process.hrtime.bigint()
     const writesBefore = this.writesSettled()
     let release!: () => void
-    this.writesHeld = new Promise<void>((resolve) => (release = resolve))
+    this.defragmenting = new Promise<void>((resolve) => (release = resolve))
+    const held: QueuedWrite[] = []
+    this.heldWrites = held
     try {
       await writesBefore
       await quiet()
@@ -394,8 +405,12 @@ export class StoreFile {
       renameSync(copy + '-lock', join(this.dir, STORE_FILE + '-lock'))
       this.observer?.defragmented(Number(process.hrtime.bigint() - started) / 1e9)
     } finally {
-      this.writesHeld = undefined
+      this.heldWrites = undefined
+      this.defragmenting = undefined
       release()
+      // in the order they were issued, into the new file (none left when a failure took them back)
+      this.queued.push(...held)
+      if (held.length > 0) this.scheduleBatch()
     }
   }
 

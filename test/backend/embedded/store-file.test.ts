@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { Errors } from '../../../src/errors.js'
 import { key, openTestStore, putKey, readAll } from '../../helpers/embedded-store.js'
+import { settlesWithin } from '../../helpers/settles-within.js'
 import { cannotMount, fill, smallDisk } from '../../helpers/tmpfs.js'
 
 t.test('group commit: concurrent writes share transactions and become readable in revision order', async (t) => {
@@ -44,6 +45,28 @@ t.test('writes issued while transactions are in flight: acknowledged, heard and 
   t.same(readAll(reopened), answered)
 })
 
+t.test('a defragment asked for while writes wait behind the transactions in flight: they go first, writes issued during it follow', async (t) => {
+  const opened = await openTestStore(t)
+  const { store } = opened
+  const acknowledged: number[] = []
+  const writes: Promise<void>[] = []
+  const put = (i: number) => writes.push(putKey(store, `k${i % 5}`, String(i)).then((rev) => void acknowledged.push(rev)))
+  // as under steady load: two transactions in flight and writes queued behind them
+  for (let i = 0; i < 15; i++) {
+    put(i)
+    if (i === 4 || i === 9) await new Promise((resolve) => setImmediate(resolve))
+  }
+  const defragmented = store.defragment()
+  for (let i = 15; i < 20; i++) put(i)
+  await settlesWithin(Promise.all([defragmented, ...writes]), 10_000, 'the defragment and the writes around it')
+  t.same(acknowledged, Array.from({ length: 20 }, (_, i) => i + 2), 'every write acknowledged, in revision order')
+  const answered = readAll(store)
+  t.same(answered, ['k0=15', 'k1=16', 'k2=17', 'k3=18', 'k4=19'])
+  const { store: reopened } = await opened.reopen()
+  t.equal(reopened.committedRev, 21, 'the new file holds every acknowledged write')
+  t.same(readAll(reopened), answered)
+})
+
 t.test('a transaction that fails takes back its writes and every write queued behind it', { skip: cannotMount() }, async (t) => {
   const disk = smallDisk(t, 16)
   const opened = await openTestStore(t, join(disk, 'data'))
@@ -76,6 +99,38 @@ t.test('a transaction that fails takes back its writes and every write queued be
   const { store: reopened } = await opened.reopen()
   t.same(readAll(reopened), ['after=v', 'kept=v'], 'and the file holds exactly what was acknowledged')
   t.equal(reopened.currentRev, before[0]! + 1)
+})
+
+t.test('a transaction that fails while a defragment waits for it takes back the writes issued during the defragment too', { skip: cannotMount() }, async (t) => {
+  const disk = smallDisk(t, 16)
+  const opened = await openTestStore(t, join(disk, 'data'))
+  const { store } = opened
+  await putKey(store, 'kept', 'v')
+  const before = [store.currentRev, store.committedRev]
+  const filler = fill(disk, 1_000_000)
+  const big = Buffer.alloc(300_000, 1)
+  const writes: Promise<unknown>[] = []
+  for (let i = 0; i < 6; i++) {
+    const txn = store.write()
+    txn.put(key(`big${i}`), big, 0n)
+    writes.push(txn.end())
+  }
+  const defragmented = store.defragment()
+  for (let i = 0; i < 3; i++) writes.push(putKey(store, `during${i}`, 'v'))
+  const results = await Promise.allSettled(writes)
+  t.same(
+    results.map((r) => r.status === 'rejected' && (r.reason as { code?: string }).code),
+    writes.map(() => Errors.persistFailed.code),
+    'the writes issued during the defragment fail with those they were applied on',
+  )
+  await defragmented.catch(() => undefined)
+  t.same([store.currentRev, store.committedRev], before, 'no revision is left behind')
+  t.same(readAll(store), ['kept=v'])
+
+  rmSync(filler)
+  t.equal(await putKey(store, 'after', 'v'), before[0]! + 1, 'the next write takes the next revision')
+  const { store: reopened } = await opened.reopen()
+  t.same(readAll(reopened), ['after=v', 'kept=v'], 'the file holds exactly what was acknowledged')
 })
 
 t.test('open read transactions are counted until done, across a defragment that swaps the file under one', async (t) => {
