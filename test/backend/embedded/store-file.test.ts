@@ -1,10 +1,27 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { Errors } from '../../../src/errors.js'
 import { key, openTestStore, putKey, readAll } from '../../helpers/embedded-store.js'
 import { settlesWithin } from '../../helpers/settles-within.js'
 import { cannotMount, fill, smallDisk } from '../../helpers/tmpfs.js'
+
+/** A value too big for the room left by storeOnFullDisk: a transaction holding one fails. */
+const BIG = Buffer.alloc(300_000, 1)
+
+/** A store holding `kept=v` on a 16 MiB disk, then filled by `filler` to leave 1 MB. */
+async function storeOnFullDisk(t: Test) {
+  const disk = smallDisk(t, 16)
+  const opened = await openTestStore(t, join(disk, 'data'))
+  await putKey(opened.store, 'kept', 'v')
+  return { opened, filler: fill(disk, 1_000_000) }
+}
+
+/** Each write's error code once all have settled (false for one that did not fail). */
+async function failureCodes(writes: Promise<unknown>[]): Promise<(string | false | undefined)[]> {
+  const results = await Promise.allSettled(writes)
+  return results.map((r) => r.status === 'rejected' && (r.reason as { code?: string }).code)
+}
 
 t.test('group commit: concurrent writes share transactions and become readable in revision order', async (t) => {
   const { store } = await openTestStore(t)
@@ -68,27 +85,18 @@ t.test('a defragment asked for while writes wait behind the transactions in flig
 })
 
 t.test('a transaction that fails takes back its writes and every write queued behind it', { skip: cannotMount() }, async (t) => {
-  const disk = smallDisk(t, 16)
-  const opened = await openTestStore(t, join(disk, 'data'))
+  const { opened, filler } = await storeOnFullDisk(t)
   const { store, attachments } = opened
-  await putKey(store, 'kept', 'v')
   const before = [store.currentRev, store.committedRev, store.appliedIndex]
-  const filler = fill(disk, 1_000_000)
-  const big = Buffer.alloc(300_000, 1)
   const writes: Promise<unknown>[] = []
   for (let i = 0; i < 8; i++) {
     const txn = store.write()
-    txn.put(key(`big${i}`), big, 7n)
+    txn.put(key(`big${i}`), BIG, 7n)
     if (i === 3) txn.deleteRange(key('kept'), undefined)
     writes.push(txn.end())
     if (i === 5) writes.push(store.setMeta('other', i))
   }
-  const results = await Promise.allSettled(writes)
-  t.same(
-    results.map((r) => r.status === 'rejected' && (r.reason as { code?: string }).code),
-    writes.map(() => Errors.persistFailed.code),
-    'every write fails with the persist error',
-  )
+  t.same(await failureCodes(writes), writes.map(() => Errors.persistFailed.code), 'every write fails with the persist error')
   t.same([store.currentRev, store.committedRev, store.appliedIndex], before, 'no revision and no applied entry is left behind')
   t.same(readAll(store), ['kept=v'], 'the index is as before, the deleted key back')
   t.equal(store.index.size, 1)
@@ -102,24 +110,19 @@ t.test('a transaction that fails takes back its writes and every write queued be
 })
 
 t.test('a transaction that fails while a defragment waits for it takes back the writes issued during the defragment too', { skip: cannotMount() }, async (t) => {
-  const disk = smallDisk(t, 16)
-  const opened = await openTestStore(t, join(disk, 'data'))
+  const { opened, filler } = await storeOnFullDisk(t)
   const { store } = opened
-  await putKey(store, 'kept', 'v')
   const before = [store.currentRev, store.committedRev]
-  const filler = fill(disk, 1_000_000)
-  const big = Buffer.alloc(300_000, 1)
   const writes: Promise<unknown>[] = []
   for (let i = 0; i < 6; i++) {
     const txn = store.write()
-    txn.put(key(`big${i}`), big, 0n)
+    txn.put(key(`big${i}`), BIG, 0n)
     writes.push(txn.end())
   }
   const defragmented = store.defragment()
   for (let i = 0; i < 3; i++) writes.push(putKey(store, `during${i}`, 'v'))
-  const results = await Promise.allSettled(writes)
   t.same(
-    results.map((r) => r.status === 'rejected' && (r.reason as { code?: string }).code),
+    await failureCodes(writes),
     writes.map(() => Errors.persistFailed.code),
     'the writes issued during the defragment fail with those they were applied on',
   )
