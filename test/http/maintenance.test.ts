@@ -10,7 +10,6 @@ import { openEmbeddedBackend } from '../../src/backend/embedded/index.js'
 import { saveSnapshot } from '../../src/cli/snapshot.js'
 import { restoreSnapshot } from '../../src/snapshot/restore.js'
 import { snapshotStatus } from '../../src/snapshot/status.js'
-import { settlesWithin } from '../helpers/settles-within.js'
 
 const b64 = (s: string) => Buffer.from(s).toString('base64')
 
@@ -190,31 +189,6 @@ t.test('defragment keeps data and hash; snapshot → restore keeps every key, va
   writeFileSync(join(tmp, 'bad.db'), damaged)
   await t.rejects(restoreSnapshot(join(tmp, 'bad.db'), { ...flags, dataDir: join(tmp, 'r2') }), /sha256 mismatch/)
   void backend
-})
-
-t.test('defragments during a stream of puts: every put and every defragment answered, no put lost', async (t) => {
-  const { post } = await openApp(t)
-  let stop = false
-  const writer = async (w: number) => {
-    let puts = 0
-    for (; !stop || puts < 20; puts++) {
-      const res = await post('/v3/kv/put', { key: b64(`w${w}/${puts}`), value: b64('v') })
-      if (res.status !== 200) throw new Error(`put answered ${res.status}: ${JSON.stringify(res.json)}`)
-    }
-    return puts
-  }
-  const writers = Array.from({ length: 20 }, (_, w) => writer(w))
-  const defragments = []
-  for (let i = 0; i < 3; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 20))
-    defragments.push((await settlesWithin(post('/v3/maintenance/defragment'), 20_000, `defragment ${i + 1}`)).json)
-  }
-  stop = true
-  const puts = (await settlesWithin(Promise.all(writers), 20_000, 'the puts')).reduce((a, b) => a + b, 0)
-  t.same(defragments, [{}, {}, {}], 'each defragment answered as etcd does')
-  const all = (await post('/v3/kv/range', { key: 'AA==', range_end: 'AA==', count_only: true })).json
-  t.equal(all.count, String(puts), `all ${puts} puts kept`)
-  t.equal(all.header.revision, String(puts + 1))
 })
 
 t.test('snapshot stream framing: 32 KiB chunks with remaining_bytes, then the sha256 message', async (t) => {
