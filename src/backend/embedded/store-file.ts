@@ -99,6 +99,33 @@ const RECENT_MS = 50
 /** Transactions handed to lmdb at once: one being made durable while the next one is written. */
 const BATCHES_IN_FLIGHT = 2
 
+/**
+ * A figure that only writes change (and time, past `maxAgeMs`): looked up again once writes finished since
+ * it was, or, asked for as `recent`, once it is also RECENT_MS old.
+ */
+class FigureAfterWrites {
+  private writes = -1
+  private at = 0
+  private value = 0
+
+  constructor(
+    private readonly lookUp: () => number,
+    private readonly maxAgeMs = Infinity,
+  ) {}
+
+  get(writesDone: number, recent: boolean): number {
+    if (this.writes === writesDone && this.maxAgeMs === Infinity) return this.value
+    const now = performance.now()
+    const stale = this.writes !== writesDone && !(recent && now - this.at < RECENT_MS)
+    if (stale || now - this.at >= this.maxAgeMs) {
+      this.writes = writesDone
+      this.at = now
+      this.value = this.lookUp()
+    }
+    return this.value
+  }
+}
+
 function batchMark(seq: number): Binary {
   return asBinary(new Uint8Array(new Float64Array([seq]).buffer))
 }
@@ -131,8 +158,9 @@ export class StoreFile {
   private heldWrites: QueuedWrite[] | undefined
   /** Counts finished writes, so the file's size is looked up only when it can have changed. */
   private writesDone = 0
-  private sizeSeen = { writes: -1, at: 0, size: 0 }
-  private freeSeen = { writes: -1, at: 0, bytes: 0 }
+  private readonly sizeSeen = new FigureAfterWrites(() => statSync(join(this.dir, STORE_FILE)).size)
+  /** Other files fill a disk too: looked up at least every second. */
+  private readonly freeSeen = new FigureAfterWrites(() => freeBytes(this.dir), 1000)
   private readonly tables = new Map<string, Database<unknown, Buffer>>()
   private readonly readPins = new ReadPins<RootDatabase>()
 
@@ -281,11 +309,7 @@ export class StoreFile {
    * RECENT_MS old (a figure per write transaction cost the write path ~3 % of its rate).
    */
   size(recent = false): number {
-    const { writes, at } = this.sizeSeen
-    if (writes !== this.writesDone && !(recent && performance.now() - at < RECENT_MS)) {
-      this.sizeSeen = { writes: this.writesDone, at: performance.now(), size: statSync(join(this.dir, STORE_FILE)).size }
-    }
-    return this.sizeSeen.size
+    return this.sizeSeen.get(this.writesDone, recent)
   }
 
   /**
@@ -293,12 +317,7 @@ export class StoreFile {
    * once the figure is RECENT_MS old) and at least every second (other files fill a disk too).
    */
   diskFree(recent = false): number {
-    const now = performance.now()
-    const { writes, at } = this.freeSeen
-    if ((writes !== this.writesDone && !(recent && now - at < RECENT_MS)) || now - at >= 1000) {
-      this.freeSeen = { writes: this.writesDone, at: now, bytes: freeBytes(this.dir) }
-    }
-    return this.freeSeen.bytes
+    return this.freeSeen.get(this.writesDone, recent)
   }
 
   /** Bytes of the file's pages that hold data (etcd's dbSizeInUse): meta pages plus every table's tree. */
