@@ -31,7 +31,7 @@ const MAX_LEASE_TTL = 9_000_000_000
 export async function restoreSnapshot(file: string, opts: RestoreOptions): Promise<{ clusterId: bigint; memberId: bigint }> {
   refuseExisting(opts.dataDir)
   const ids = clusterIds(opts)
-  const db = openChecked(file, opts.skipHashCheck, { hashAside: true })
+  const db = openChecked(file, opts.skipHashCheck, { matchTrailer: false })
   // a large file's trailer is hashed on another thread while the store is written (a mismatch fails the
   // restore at its end), and lmdb writes the store on a third
   const aside = db.fileBytes >= ASIDE_BYTES
@@ -87,16 +87,16 @@ function refuseExisting(dir: string): void {
 }
 
 /**
- * The snapshot with its sha256 trailer checked, as etcdctl's restore does (with `hashAside`, only that
- * it has one: the caller checks it with trailerMismatch). Every page the restore reads is checked as it
+ * The snapshot with its sha256 trailer checked, as etcdctl's restore does (without `matchTrailer`, only
+ * that it has one: the caller matches it with trailerMismatch). Every page the restore reads is checked as it
  * is read (bbolt's full tx.Check, of pages nobody reads too, is status's).
  */
-export function openChecked(file: string, skipHashCheck: boolean, { hashAside = false } = {}): BoltFile {
+export function openChecked(file: string, skipHashCheck: boolean, { matchTrailer = true } = {}): BoltFile {
   const db = BoltFile.open(file)
   try {
     if (!skipHashCheck) {
       if (!db.hasTrailer) throw Errors.snapshotInvalid(`${file}: snapshot missing hash but --skip-hash-check=false`)
-      if (!hashAside && !db.trailerMatches()) throw hashMismatch(file)
+      if (matchTrailer && !db.trailerMatches()) throw hashMismatch(file)
     }
     return db
   } catch (err) {
