@@ -28,7 +28,9 @@ export function carryOn(txn: StoreReadTxn, laidOut: LaidOutRows): TreeShape {
   return layout.shape()
 }
 
-export function keyBucketShapes(store: MvccStore): KeyBucketShapes {
+/** The shapes of the store's snapshot once it holds every write acknowledged (as a snapshot waits for them). */
+export async function keyBucketShapes(store: MvccStore): Promise<KeyBucketShapes> {
+  await store.writesSettled()
   const txn = store.readTransaction(SNAPSHOT_TABLES)
   const laidOut = store.keyBucketLayout.startFor()
   try {
@@ -45,6 +47,7 @@ export function keyBucketShapes(store: MvccStore): KeyBucketShapes {
  * bucket carried on from the store's layout (`kept`), or from every row.
  */
 export async function snapshotDb(store: MvccStore, from: 'kept' | 'rows' = 'kept'): Promise<Buffer> {
+  await store.writesSettled()
   const txn = store.readTransaction(SNAPSHOT_TABLES)
   const laidOut = from === 'kept' ? store.keyBucketLayout.startFor() : undefined
   try {

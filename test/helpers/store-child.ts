@@ -7,6 +7,10 @@
  *   compacted  writes, saves the restart state, writes more and compacts past the save ("written")
  *   busy       writes, saves the restart state while a write that moves leases is not yet durable,
  *              writes more ("written")
+ *   acked      8 writers put keys acked/N = N, one key a revision, each printing "acked N REV" once its
+ *              put is acknowledged, until killed
+ *   last-acked puts two keys one after the other and kills itself as the second is acknowledged (lmdb
+ *              takes logged writes STORE_EVERY_MS after its last transaction: this one only the log holds)
  */
 import { MvccStore } from '../../src/backend/embedded/mvcc-store.js'
 import { writeMixed, writeWorkload } from './store-workload.js'
@@ -42,6 +46,29 @@ switch (step) {
     if (!(await saved)) throw new Error('the restart state was not saved')
     await writeWorkload(store, 3000, 5, 2)
     say('written')
+    break
+  }
+  case 'acked': {
+    let next = 0
+    const writer = async () => {
+      for (;;) {
+        const n = next++
+        const txn = store.write()
+        txn.put(Buffer.from(`acked/${n}`), Buffer.from(String(n)), 0n)
+        await txn.end()
+        say(`acked ${n} ${txn.rev}`)
+      }
+    }
+    for (let w = 0; w < 8; w++) void writer()
+    break
+  }
+  case 'last-acked': {
+    for (const n of [0, 1]) {
+      const txn = store.write()
+      txn.put(Buffer.from(`acked/${n}`), Buffer.from(String(n)), 0n)
+      await txn.end()
+    }
+    process.kill(process.pid, 'SIGKILL')
     break
   }
   default:

@@ -1,5 +1,6 @@
 /** etcd's raft (and applied) index on a single member: one entry per durable revision and per other applied request, kept across restarts. */
-import { queued, type StoreFile } from './store-file.js'
+import { type FileWrites, META } from './logged-writes.js'
+import type { StoreFile } from './store-file.js'
 
 /** The meta entry counting applied requests without a revision. */
 const OTHER_ENTRIES = 'otherEntries'
@@ -17,13 +18,10 @@ export class AppliedIndex {
   static async open(file: StoreFile): Promise<AppliedIndex> {
     const entries = ((file.meta.get(OTHER_ENTRIES) as number | undefined) ?? 0) + 1
     await file.meta.put(OTHER_ENTRIES, entries)
-    return new AppliedIndex(file, entries)
+    return new AppliedIndex(entries)
   }
 
-  private constructor(
-    private readonly file: StoreFile,
-    entries: number,
-  ) {
+  private constructor(entries: number) {
     this.durable = this.staged = entries
   }
 
@@ -32,10 +30,10 @@ export class AppliedIndex {
     return committedRev + this.durable
   }
 
-  /** Counts one applied request without a revision; call inside its lmdb write. Returns its entry for commit(). */
-  stage(): number {
+  /** Counts one applied request without a revision, written by `w` (its write's). Returns its entry for commit(). */
+  stage(w: FileWrites): number {
     const entries = ++this.staged
-    queued(this.file.meta.put(OTHER_ENTRIES, entries))
+    w.put(META, OTHER_ENTRIES, entries)
     return entries
   }
 

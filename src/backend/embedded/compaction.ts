@@ -3,6 +3,7 @@ import { Errors } from '../../errors.js'
 import type { AppliedIndex } from './applied-index.js'
 import type { KeyIndex } from './key-index.js'
 import { decodeChangeKey } from './kv-codec.js'
+import { META } from './logged-writes.js'
 import { decodeRevKey, encodeRevKey } from './revision.js'
 import type { StoreFile } from './store-file.js'
 
@@ -91,12 +92,21 @@ export class Compaction {
     const indexStart = performance.now()
     this.index.compact(rev)
     this.observer?.indexCompacted(msSince(indexStart))
-    const recorded = this.file.meta.put('compactScheduled', rev)
-    const entry = this.applied.stage()
+    let entry = 0
+    const recorded = this.file.commit(
+      (w) => {
+        w.put(META, 'compactScheduled', rev)
+        entry = this.applied.stage(w)
+      },
+      () => this.applied.commit(entry),
+      (err) => {
+        this.applied.unstage(entry)
+        throw Errors.persistFailed('the compaction', err)
+      },
+    )
     const writesBefore = this.file.writesSettled()
     await recorded
     this.markedRev = rev
-    this.applied.commit(entry)
     this.physical = this.idle().then(async () => {
       await writesBefore
       await this.deleteSuperseded(rev)

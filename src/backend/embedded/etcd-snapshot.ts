@@ -25,6 +25,7 @@ import type { LaidOutRows } from './key-bucket-layout.js'
 import { ChangeInPlace } from './kv-codec.js'
 import type { StoreReadTxn } from './store-file.js'
 import { decodeRevKey, type Revision } from './revision.js'
+import { LEASES } from './logged-writes.js'
 
 /** etcd 3.4's cluster version, as its `cluster` bucket records it. */
 const CLUSTER_VERSION = '3.4.0'
@@ -38,8 +39,7 @@ const none = (): Entry[] => []
 const str = (s: string) => Buffer.from(s, 'latin1')
 
 /** The embedded store's tables a snapshot reads besides its revisions and meta (open them before its transaction). */
-export const SNAPSHOT_TABLES = ['leases'] as const
-const [LEASES] = SNAPSHOT_TABLES
+export const SNAPSHOT_TABLES = [LEASES] as const
 
 /**
  * The buckets of the snapshot, each read again for each pass of the writer. The `key` bucket's layout

@@ -5,6 +5,7 @@
  */
 import type { Database, RootDatabase } from 'lmdb'
 import { openFiles } from './store-file.js'
+import { LEASES } from './logged-writes.js'
 import { ROW_KEY_BYTES } from './revision.js'
 
 /** Before each row of a batch: its length. */
@@ -48,7 +49,7 @@ export class ImportWrites {
 
   /** Writes the leases and meta entries in one transaction, then syncs and closes the file. */
   async last({ leases, meta }: LastWrites): Promise<void> {
-    const table = this.root.openDB<number, Buffer>({ name: 'leases', keyEncoding: 'binary' })
+    const table = this.root.openDB<number, Buffer>({ name: LEASES, keyEncoding: 'binary' })
     this.root.transactionSync(() => {
       for (const [id, ttl] of leases) table.putSync(Buffer.from(id), ttl)
       for (const [key, value] of meta) this.meta.putSync(key, value)

@@ -18,6 +18,7 @@ import { EmbeddedMaintenance } from './maintenance.js'
 import { MvccStore } from './mvcc-store.js'
 import { storeMetrics } from './store-metrics.js'
 import { WatchHub } from './watch-hub.js'
+import { LEASES } from './logged-writes.js'
 
 export interface EmbeddedOptions {
   dataDir: string
@@ -60,7 +61,7 @@ export async function openEmbeddedBackend(opts: EmbeddedOptions): Promise<Backen
     revision,
     raftTerm: store.raftTerm,
   })
-  const lessor = new Lessor(store, attachments, () => store.table<number>('leases'), {
+  const lessor = new Lessor(store, attachments, () => store.table<number>(LEASES), {
     minTtl: opts.minLeaseTtl ?? Math.ceil((1.5 * ELECTION_TIMEOUT_MS) / 1000),
     checkIntervalMs: opts.leaseCheckIntervalMs ?? 500,
     restartExtensionMs: ELECTION_TIMEOUT_MS,

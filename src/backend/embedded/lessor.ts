@@ -4,7 +4,7 @@ import type { LeaseGrantRequest } from '../backend.js'
 import { Errors } from '../../errors.js'
 import type { LeaseAttachments } from './lease-attachments.js'
 import type { MvccStore } from './mvcc-store.js'
-import { queued } from './store-file.js'
+import { type FileWrites, LEASES } from './logged-writes.js'
 
 /** etcd's MaxLeaseTTL. */
 const MAX_LEASE_TTL = 9_000_000_000
@@ -103,7 +103,7 @@ export class Lessor {
     const lease: LeaseState = { id, ttl, expiry: this.opts.now() + ttl * 1000, revoking: false }
     this.leases.set(id, lease)
     try {
-      await this.store.persistOther(() => queued(this.table().put(leaseKey(id), ttl)))
+      await this.store.persistOther((w) => w.put(LEASES, leaseKey(id), ttl))
     } catch (err) {
       this.leases.delete(id)
       throw err
@@ -137,7 +137,7 @@ export class Lessor {
     lease.revoking = true
     const txn = this.store.write()
     for (const key of this.attachments.keysOf(id)) txn.deleteRange(Buffer.from(key, 'latin1'), undefined)
-    const removeRow = () => queued(this.table().remove(leaseKey(id)))
+    const removeRow = (w: FileWrites) => w.remove(LEASES, leaseKey(id))
     try {
       await txn.end(removeRow, () => this.leases.delete(id))
     } catch (err) {

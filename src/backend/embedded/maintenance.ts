@@ -86,7 +86,9 @@ export class EmbeddedMaintenance implements Maintenance {
   }
 
   async hash(): Promise<HashResponse> {
-    const rev = this.store.committedRev
+    // the hash covers what the store file holds: every write acknowledged before the request, at least
+    await this.store.writesSettled()
+    const rev = this.store.storedRev
     const start = performance.now()
     const hash = storeHash(this.store)
     this.observer?.hashed(secondsSince(start))
@@ -105,12 +107,12 @@ export class EmbeddedMaintenance implements Maintenance {
    */
   async *snapshot(): AsyncGenerator<SnapshotChunk> {
     const start = performance.now()
+    // every write acknowledged before the snapshot is in the file the transaction reads
+    await this.store.writesSettled()
     const txn = this.store.readTransaction(SNAPSHOT_TABLES)
     // in the same turn: the layout kept is of rows the transaction reads
     const laidOut = this.store.keyBucketLayout.startFor()
     try {
-      // lmdb shows a transaction before it is synced: what this one reads is durable once the writes before it are
-      await this.store.writesSettled()
       // streams take turns: the layout pass whole, then each step of pages (the writer yields between them)
       const layout = await this.snapshotTurns.take(() => layOutBolt(etcdBuckets(txn, laidOut)))
       // the layout of every row read: the next snapshot carries it on

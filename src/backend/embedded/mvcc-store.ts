@@ -15,7 +15,8 @@ import { startMember, type MemberIdentity } from './member-identity.js'
 import { decodeRevKey, encodeRevKey, type Revision } from './revision.js'
 import { encodeRestartState, readRestartState, type RestartState, writeRestartState } from './restart-state.js'
 import { KEYS_PER_ROW_READ, RowCounts } from './row-counts.js'
-import { type FileObserver, queued, STORE_FILE, StoreFile, type StoreReadTxn } from './store-file.js'
+import { type FileWrites, META, REVISIONS } from './logged-writes.js'
+import { type FileObserver, STORE_FILE, StoreFile, type StoreReadTxn } from './store-file.js'
 import type { CommitListener, RangeOptions, RangeResult, ReadView, WatchableStore } from './views.js'
 import { WriteTxn, type TxnStore } from './write-txn.js'
 
@@ -41,6 +42,8 @@ export interface StoreStartup {
   fromRestartState: boolean
   /** Rows of the revisions table read (after the restart state's revision, when there was one). */
   rowsRead: number
+  /** Batches the log held and the store file did not (logged before the last stop), written to it first. */
+  batchesReplayed: number
 }
 
 /**
@@ -54,11 +57,13 @@ export interface StoreStartup {
 export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
   currentRev = 1
   committedRev = 1
+  /** The last revision lmdb holds (the ones after it up to `committedRev` are logged and served from memory). */
+  storedRev = 1
   readonly index = new KeyIndex()
   readonly clusterId: bigint
   readonly memberId: bigint
   readonly raftTerm: number
-  /** Rows applied but not yet durable, by main revision. */
+  /** Rows applied and not yet in lmdb (being logged, or logged and waiting for lmdb), by main revision. */
   private readonly pending = new Map<number, StoredChange[]>()
   private readonly compaction: Compaction
   /** The `key` bucket of a snapshot, laid out as revisions commit. */
@@ -74,7 +79,7 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
   /** The snapshot's `key` bucket being laid out in the background (see layOutKeyBucket). */
   private keyBucketCatchUp: Promise<void> | undefined
   private saveTimer: NodeJS.Timeout | undefined
-  startup: StoreStartup = { fromRestartState: false, rowsRead: 0 }
+  startup: StoreStartup = { fromRestartState: false, rowsRead: 0, batchesReplayed: 0 }
 
   private constructor(
     /** The data dir's member folder, private to this process's user: the store's files live here. */
@@ -98,7 +103,7 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
     for (const name of readdirSync(dir)) {
       if (/^snapshot-[0-9a-f]+\.mdb$/.test(name)) rmSync(join(dir, name), { force: true })
     }
-    const file = StoreFile.open(dir)
+    const file = await StoreFile.open(dir)
     const member = await startMember(file)
     const applied = await AppliedIndex.open(file)
     const store = new MvccStore(dir, file, member, applied, attachments)
@@ -217,30 +222,39 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
     return this.file.table<V>(name)
   }
 
-  /** The rows of revisions from..to (inclusive, durable ones only), in revision order. */
+  /**
+   * The rows of revisions from..to (inclusive, durable ones only), in revision order: those lmdb holds,
+   * then the logged ones it does not hold yet.
+   */
   *history(from: number, to: number): Generator<{ rev: Revision; change: StoredChange }> {
-    const range = this.file.revs.getRange({ start: encodeRevKey(from, 0), end: encodeRevKey(Math.min(to, this.committedRev) + 1, 0) })
-    for (const { key, value } of range) yield { rev: decodeRevKey(key), change: decodeChange(value) }
+    const last = Math.min(to, this.committedRev)
+    let next = from
+    for (const { key, value } of this.file.revs.getRange({ start: encodeRevKey(from, 0), end: encodeRevKey(last + 1, 0) })) {
+      const rev = decodeRevKey(key)
+      next = rev.main + 1
+      yield { rev, change: decodeChange(value) }
+    }
+    for (let main = next; main <= last; main++) {
+      const rows = this.pending.get(main)
+      if (rows) for (let sub = 0; sub < rows.length; sub++) yield { rev: { main, sub }, change: rows[sub]! }
+    }
   }
 
   /**
-   * Writes one revision's rows (and `alongside`, other writes that must commit with them) in one lmdb
-   * transaction; resolves when they are durable. `applied` runs as the revision becomes readable. When
-   * the transaction fails, the write is taken back (this and every later one, newest first) and its
-   * revision is free again.
+   * Logs one revision's rows (and `alongside`, other writes that must commit with them) in one batch;
+   * resolves when they are durable. `applied` runs as the revision becomes readable; its rows are served
+   * from memory until lmdb holds them. When the batch fails, the write is taken back (this and every
+   * later one, newest first) and its revision is free again.
    */
-  persist(txn: WriteTxn, alongside?: () => void, applied?: () => void): Promise<void> {
+  persist(txn: WriteTxn, alongside?: (w: FileWrites) => void, applied?: () => void): Promise<void> {
     const { rev, changes } = txn
     this.currentRev = rev
     return this.file.commit(
-      () => {
-        const revs = this.file.revs
-        for (let sub = 0; sub < changes.length; sub++) queued(revs.put(encodeRevKey(rev, sub), encodeChange(changes[sub]!)))
-        alongside?.()
+      (w) => {
+        for (let sub = 0; sub < changes.length; sub++) w.put(REVISIONS, encodeRevKey(rev, sub), encodeChange(changes[sub]!))
+        alongside?.(w)
       },
       () => {
-        this.pending.delete(rev)
-        this.keyBucketLayout.committed(rev, changes)
         this.rowCounts.record(rev, changes.length)
         this.unsavedRows += changes.length
         this.putTotal += txn.putBytes
@@ -253,16 +267,22 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
         this.currentRev = rev - 1
         throw Errors.persistFailed(`revision ${rev}`, err)
       },
+      () => {
+        this.pending.delete(rev)
+        if (rev > this.storedRev) this.storedRev = rev
+        // the layout goes no further than what a read transaction opened now sees
+        this.keyBucketLayout.committed(rev, changes)
+      },
     )
   }
 
   /** Writes of an applied request that makes no revision, ordered with the revisions around them. */
-  persistOther(writes: () => void, applied?: () => void): Promise<void> {
+  persistOther(writes: (w: FileWrites) => void, applied?: () => void): Promise<void> {
     let entry = 0
     return this.file.commit(
-      () => {
-        writes()
-        entry = this.applied.stage()
+      (w) => {
+        writes(w)
+        entry = this.applied.stage(w)
       },
       () => {
         this.applied.commit(entry)
@@ -307,11 +327,11 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
 
   /** A value of the store's own table, written with the writes around it. */
   getMeta<T>(name: string): T | undefined {
-    return this.file.meta.get(name) as T | undefined
+    return this.file.metaValue<T>(name)
   }
 
   setMeta(name: string, value: unknown): Promise<void> {
-    return this.persistOther(() => queued(this.file.meta.put(name, value)))
+    return this.persistOther((w) => w.put(META, name, value))
   }
 
   /** Bytes of the backend file (etcd's dbSize); with `recent`, a figure up to RECENT_MS old. */
@@ -329,9 +349,9 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
     return this.file.sizeInUse()
   }
 
-  /** The revisions table and the other tables (name, then rows in key order): the data a hash covers. */
+  /** The revisions table up to `storedRev` and the other tables (name, then rows in key order): the data a hash covers. */
   dataRows(): Generator<{ table: string; key: Buffer; value: Buffer }> {
-    return this.file.dataRows(this.committedRev)
+    return this.file.dataRows(this.storedRev)
   }
 
   /** One read transaction over the store's tables, for a snapshot taken while writes go on; call done(). */
@@ -462,7 +482,8 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
     if (this.closed) return
     this.closed = true
     clearInterval(this.saveTimer)
-    await this.file.writesSettled()
+    // what lmdb cannot take stays in the log, for the next start
+    await this.file.writesSettled().catch(noop)
     await this.compaction.idle()
     await this.keyBucketCatchUp
     await this.saving
@@ -502,11 +523,11 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
       last = rev.main
       rowsRead++
     }
-    this.startup = { fromRestartState: saved !== undefined, rowsRead }
+    this.startup = { fromRestartState: saved !== undefined, rowsRead, batchesReplayed: this.file.batchesReplayed }
     this.unsavedRows = rowsRead
     const scheduled = await this.compaction.restore(saved?.compactRev ?? -1)
     // a compaction can have removed every row up to its revision, so it bounds the current revision too
-    this.currentRev = this.committedRev = Math.max(last, scheduled, 1)
+    this.currentRev = this.committedRev = this.storedRev = Math.max(last, scheduled, 1)
     if (!saved && rowsRead === 0) this.keyBucketLayout.start(this.committedRev)
     // saved as the layout of the rows up to the state's revision: still theirs unless a compaction was recorded since
     else if (saved?.keyBucketLayout && this.compaction.settledAt(saved.compactRev)) this.keyBucketLayout.start(saved.rev, saved.keyBucketLayout)

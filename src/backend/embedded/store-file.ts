@@ -1,12 +1,14 @@
-/** The store's lmdb file (etcd's backend package): named tables, write transactions that resolve once fsync'd, sizes, read transactions for snapshots and the defragment swap. */
-import { chmodSync, closeSync, fsyncSync, openSync, renameSync, rmSync, statfsSync, statSync } from 'node:fs'
+/** The store's lmdb file (etcd's backend package) behind its write-ahead log: named tables, writes that resolve once logged and flushed, sizes, read transactions for snapshots and the defragment swap. */
+import { chmodSync, renameSync, rmSync, statfsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { asBinary, open, type Binary, type Database, type Key, type RootDatabase, type RootDatabaseOptionsWithPath, type Transaction } from 'lmdb'
-import { PRIVATE_FILE_MODE } from './data-dir.js'
+import { PRIVATE_FILE_MODE, syncPath } from './data-dir.js'
 import { decodeIndexedChange, type IndexedChange } from './kv-codec.js'
+import { decodeWrites, type FileWrites, type LoggedWrite, META, REVISIONS, WriteRecorder } from './logged-writes.js'
 import { ReadPins } from './read-pins.js'
 import { encodeRevKey, type Revision } from './revision.js'
 import { readU64 } from './u64.js'
+import { frameRecord, WriteAheadLog } from './write-ahead-log.js'
 
 export const STORE_FILE = 'store.mdb'
 const DEFRAG_FILE = 'defrag.mdb'
@@ -29,9 +31,10 @@ export function queued(write: Promise<unknown>): void {
 }
 
 interface QueuedWrite {
-  writes: () => void
+  writes: (w: FileWrites) => void
   done: () => unknown
   failed: (err: Error) => never
+  stored: (() => void) | undefined
   resolve: (value: unknown) => void
   reject: (err: unknown) => void
 }
@@ -61,9 +64,11 @@ async function commitCause(err: Error): Promise<Error> {
   return reason instanceof Error ? reason : err
 }
 
-/** What a store's metrics learn of its file: commits and defragments. */
+/** What a store's metrics learn of its file: log flushes, commits and defragments. */
 export interface FileObserver {
-  /** A transaction became durable `seconds` after it was started (its fsync included). */
+  /** A batch's log record took `seconds` to flush. */
+  logged(seconds: number): void
+  /** An lmdb transaction of logged batches became durable `seconds` after it was started (its fsync included). */
   committed(seconds: number): void
   /** A transaction failed: these writes are taken back. */
   failed(writes: number): void
@@ -80,24 +85,30 @@ interface LmdbStats {
   free: LmdbStats
 }
 
-/** Writes that share one lmdb transaction; `outcome` is set once it is durable (null) or failed (the cause). */
-interface Batch {
-  writes: QueuedWrite[]
-  /** Its number, recorded in the file by its own transaction. */
+/** A batch of writes logged (acknowledged) and not yet in lmdb. */
+interface LoggedBatch {
   seq: number
-  outcome?: Error | null
+  writes: LoggedWrite[]
+  queued: QueuedWrite[]
+  /** Bytes of its log record. */
+  bytes: number
 }
 
 /**
- * The meta table's record of the last batch committed: its number as 8 raw bytes (a native double, what
- * lmdb's conditional writes compare). A batch handed to lmdb while the one before it is still in flight
- * commits only if that one's record is there, so a failure cannot leave a later batch in the file.
+ * The meta table's record of the last logged batch lmdb holds: its number as 8 raw bytes (a native
+ * double). At start-up the log's records after it are written to lmdb again.
  */
 const LAST_BATCH_KEY = 'lastBatch'
 /** How old, in milliseconds, a file size or free-space figure asked for as `recent` may be. */
 const RECENT_MS = 50
-/** Transactions handed to lmdb at once: one being made durable while the next one is written. */
-const BATCHES_IN_FLIGHT = 2
+/**
+ * Logged batches go to lmdb at most this often (each lmdb commit costs two flushes), or at once when
+ * someone waits for them (a snapshot, a compaction, a defragment) or MAX_UNSTORED_BYTES of them wait.
+ */
+const STORE_EVERY_MS = 20
+const MAX_UNSTORED_BYTES = 32 << 20
+/** After lmdb failed to take logged batches, the first wait before it is asked again (doubling up to a second). */
+const STORE_RETRY_MS = 50
 
 /**
  * A figure that only writes change (and time, past `maxAgeMs`): looked up again once writes finished since
@@ -138,17 +149,37 @@ function batchMark(seq: number): Binary {
 export class StoreFile {
   /** The last write issued (it may reject: wait for writesSettled()). */
   private lastWrite: Promise<unknown> = Promise.resolve()
-  /** Writes waiting for the next transaction. */
+  /** Writes waiting for the next batch. */
   private queued: QueuedWrite[] = []
-  /** Whether the next transaction's start is due on the next turn of the event loop. */
+  /** Whether the next batch's start is due on the next turn of the event loop. */
   private starting = false
-  /** Transactions handed to lmdb and not settled yet, oldest first. */
-  private inFlight: Batch[] = []
-  /** The number of the last batch handed to lmdb. */
+  /** The batch being logged. */
+  private logging: QueuedWrite[] | undefined
+  /** The number of the last batch logged. */
   private batchSeq: number
+  /** The number of the last batch lmdb holds (durably). */
+  private storedSeq: number
+  /** Logged batches waiting for lmdb, oldest first, and the bytes of their records. */
+  private unstored: LoggedBatch[] = []
+  private unstoredBytes = 0
+  /** Whether lmdb is taking logged batches now, and when it last finished. */
+  private storing = false
+  private storedAt = 0
+  private storeTimer: NodeJS.Timeout | undefined
+  /** Why lmdb last failed to take logged batches (cleared when it takes them); and the wait before it is asked again. */
+  private storeFailure: Error | undefined
+  private storeRetryMs = STORE_RETRY_MS
+  /** Those waiting for lmdb to hold the batches up to `seq`. */
+  private storeWaiters: Array<{ seq: number; resolve: () => void; reject: (err: Error) => void }> = []
+  /** Values of the meta table logged and not yet in lmdb, with their batch. */
+  private readonly unstoredMeta = new Map<string, { seq: number; value: unknown }>()
+  private readonly recorder = new WriteRecorder()
+  private closing = false
+  /** Batches of the log written to the file at open (those it did not hold yet). */
+  batchesReplayed = 0
   /**
-   * Set when a failed transaction is in the file all the same (lmdb made it visible, then could not sync
-   * it): what the file holds is no longer known, so no write is taken until the store is opened again.
+   * Set when lmdb made a transaction visible, then could not sync it: what the file holds is no longer
+   * known, so no write is taken until the store is opened again (the log still holds every batch).
    */
   private broken: Error | undefined
   private observer: FileObserver | undefined
@@ -156,7 +187,7 @@ export class StoreFile {
   private defragmenting: Promise<void> | undefined
   /** While set, the writes issued during a defragment: they wait for the new file, in issue order. */
   private heldWrites: QueuedWrite[] | undefined
-  /** Counts finished writes, so the file's size is looked up only when it can have changed. */
+  /** Counts finished log batches and lmdb transactions, so sizes and free space are looked up only when they can have changed. */
   private writesDone = 0
   private readonly sizeSeen = new FigureAfterWrites(() => statSync(join(this.dir, STORE_FILE)).size)
   /** Other files fill a disk too: looked up at least every second. */
@@ -169,19 +200,39 @@ export class StoreFile {
     private root: RootDatabase,
     /** The revisions table: key = encoded revision, value = an encoded change. */
     public revs: Database<Buffer, Buffer>,
-    /** The store's own small values (ids, term, compaction marks, counters, alarms). */
+    /** The store's own small values (ids, term, compaction marks, counters, alarms): read them with metaValue(). */
     public meta: Database<unknown, string>,
+    private readonly log: WriteAheadLog,
+    lastBatch: number,
   ) {
-    this.batchSeq = this.lastBatchCommitted()
+    this.batchSeq = this.storedSeq = lastBatch
   }
 
-  /** Opens the file in `dir` (the data dir's member folder). */
-  static open(dir: string): StoreFile {
+  /**
+   * Opens the file in `dir` (the data dir's member folder) and writes to it the batches its log holds
+   * and it does not (those logged before a crash); resolves once they are durable in it.
+   */
+  static async open(dir: string): Promise<StoreFile> {
     // a defragment that did not finish leaves its copy behind; the old file is still whole
     rmSync(join(dir, DEFRAG_FILE), { force: true })
     rmSync(join(dir, DEFRAG_FILE + '-lock'), { force: true })
     const { root, revs, meta } = openFiles(join(dir, STORE_FILE))
-    return new StoreFile(dir, root, revs, meta)
+    try {
+      const held = lastBatchIn(meta)
+      const { log, records } = WriteAheadLog.open(dir, held)
+      const file = new StoreFile(dir, root, revs, meta, log, held)
+      if (records.length > 0) {
+        const last = records.at(-1)!.seq
+        await file.commitToLmdb(records.map((r) => decodeWrites(r.body)), last)
+        file.batchSeq = file.storedSeq = last
+        file.batchesReplayed = records.length
+      }
+      log.start()
+      return file
+    } catch (err) {
+      await root.close()
+      throw err
+    }
   }
 
   /** Another table (leases). */
@@ -192,16 +243,16 @@ export class StoreFile {
   }
 
   /**
-   * Runs `writes` in a coming lmdb write transaction, after any defragment in progress (group commit: a
-   * transaction holds every write issued while the ones before it were in flight). Two transactions are
-   * in flight at most: while one is synced to disk, lmdb writes the next. `done` runs once its write is
-   * durable, in issue order. A transaction that fails fails every write issued behind it too (they were
-   * applied on top of it): their `failed` runs newest first, so each can take back its own changes in the
-   * reverse order they were applied.
+   * Logs `writes` in a coming batch, after any defragment in progress (group commit: a batch holds every
+   * write issued while the one before it was being logged). `done` runs once its batch's log record is
+   * flushed, in issue order; `stored` once lmdb holds it too (until then its rows are the caller's to
+   * serve). A batch that fails fails every write issued behind it too (they were applied on top of it):
+   * their `failed` runs newest first, so each can take back its own changes in the reverse order they
+   * were applied. While lmdb cannot take logged batches, a write fails with the reason.
    */
-  commit<T>(writes: () => void, done: () => T, failed: (err: Error) => never): Promise<T> {
+  commit<T>(writes: (w: FileWrites) => void, done: () => T, failed: (err: Error) => never, stored?: () => void): Promise<T> {
     const settled = new Promise<T>((resolve, reject) => {
-      const w: QueuedWrite = { writes, done, failed, resolve: resolve as (value: unknown) => void, reject }
+      const w: QueuedWrite = { writes, done, failed, stored, resolve: resolve as (value: unknown) => void, reject }
       if (this.broken) return runSettled(w, () => failed(this.broken!))
       if (this.heldWrites) return void this.heldWrites.push(w)
       this.queued.push(w)
@@ -211,21 +262,25 @@ export class StoreFile {
     return settled
   }
 
-  /** Reports each transaction and defragment to `observer` from now on. */
+  /** Reports each log flush, lmdb transaction and defragment to `observer` from now on. */
   observe(observer: FileObserver): void {
     this.observer = observer
   }
 
-  /** Writes issued and not yet durable (or failed). */
+  /** Writes issued and not yet logged (or failed). */
   get pendingWrites(): number {
-    let n = this.queued.length + (this.heldWrites?.length ?? 0)
-    for (const batch of this.inFlight) n += batch.writes.length
-    return n
+    return this.queued.length + (this.heldWrites?.length ?? 0) + (this.logging?.length ?? 0)
   }
 
-  /** Starts a transaction on the next turn of the event loop (a write waits for those issued in the same turn). */
+  /** A value of the meta table, as the last logged write left it. */
+  metaValue<T>(name: string): T | undefined {
+    const logged = this.unstoredMeta.get(name)
+    return (logged ? logged.value : this.meta.get(name)) as T | undefined
+  }
+
+  /** Starts a batch on the next turn of the event loop (a write waits for those issued in the same turn). */
   private scheduleBatch(): void {
-    if (!this.starting && this.inFlight.length < BATCHES_IN_FLIGHT) {
+    if (!this.starting && !this.logging) {
       this.starting = true
       setImmediate(() => this.startBatch())
     }
@@ -233,65 +288,155 @@ export class StoreFile {
 
   private startBatch(): void {
     this.starting = false
-    if (this.queued.length === 0 || this.inFlight.length >= BATCHES_IN_FLIGHT) return
-    // the batch in flight before this one, whose commit this one's depends on
-    const after = this.inFlight.length > 0 ? this.batchSeq : undefined
-    const batch: Batch = { writes: this.queued, seq: ++this.batchSeq }
+    if (this.queued.length === 0 || this.logging) return
+    const batch = (this.logging = this.queued)
     this.queued = []
-    this.inFlight.push(batch)
-    const write = async () => {
-      const started = process.hrtime.bigint()
-      const meta = this.meta
-      const run = () => {
-        for (const w of batch.writes) w.writes()
-        queued(meta.put(LAST_BATCH_KEY, batchMark(batch.seq)))
-      }
-      const committed = (after === undefined ? meta.batch(run) : meta.ifVersion(LAST_BATCH_KEY, after, run)) as Promise<boolean> & {
-        flushed?: Promise<unknown>
-      }
-      if (!(await committed)) throw new Error('the transaction before it failed')
-      // lmdb makes a transaction visible before it is synced: it is acknowledged once flushed
-      await committed.flushed
-      this.observer?.committed(Number(process.hrtime.bigint() - started) / 1e9)
-    }
-    write().then(
-      () => this.finish(batch, null),
-      (err: Error) => commitCause(err).then((cause) => this.finish(batch, cause)),
+    this.logBatch(batch).then(
+      () => this.logged(batch, null),
+      (err: Error) => this.logged(batch, err),
     )
   }
 
-  /** Settles the transactions in flight whose outcome is known, oldest first. */
-  private finish(batch: Batch, outcome: Error | null): void {
-    batch.outcome = outcome
-    while (this.inFlight.length > 0 && this.inFlight[0]!.outcome !== undefined) {
-      const head = this.inFlight.shift()!
-      this.writesDone++
-      if (head.outcome) this.fail(head, head.outcome)
-      else for (const w of head.writes) runSettled(w, w.done)
+  private async logBatch(batch: QueuedWrite[]): Promise<void> {
+    // lmdb takes what waits before more is logged: after a failure of its own (the write fails if it still
+    // cannot), or when too much waits
+    if (this.storeFailure || this.unstoredBytes > MAX_UNSTORED_BYTES) await this.stored()
+    const started = process.hrtime.bigint()
+    const seq = this.batchSeq + 1
+    let recorded: ReturnType<WriteRecorder['take']>
+    try {
+      for (const w of batch) w.writes(this.recorder)
+    } finally {
+      // nothing of a batch that failed here is left for the next
+      recorded = this.recorder.take()
     }
-    // writes issued while these transactions were in flight make the next one
+    const { writes, body } = recorded
+    await this.log.append(seq, frameRecord(body, seq))
+    this.observer?.logged(Number(process.hrtime.bigint() - started) / 1e9)
+    this.batchSeq = seq
+    this.unstored.push({ seq, writes, queued: batch, bytes: body.length })
+    this.unstoredBytes += body.length
+    for (const write of writes) if (write.table === META) this.unstoredMeta.set(write.key as string, { seq, value: write.value })
+  }
+
+  /** Settles the batch being logged: acknowledged (then on to lmdb) or failed. */
+  private logged(batch: QueuedWrite[], err: Error | null): void {
+    this.logging = undefined
+    this.writesDone++
+    if (err) this.fail(batch, err)
+    else {
+      for (const w of batch) runSettled(w, w.done)
+      this.scheduleStore()
+    }
+    // writes issued while it was logged make the next one
     if (this.queued.length > 0 && !this.starting) this.startBatch()
   }
 
-  /** Fails `batch`, the transactions behind it (dependent on its commit, so none of them commits) and the writes queued. */
-  private fail(batch: Batch, err: Error): void {
-    if (this.lastBatchCommitted() >= batch.seq) this.broken = err
-    const failing = batch.writes
-    for (const behind of this.inFlight) failing.push(...behind.writes)
+  /** Fails `batch`, the writes queued behind it and those held by a defragment (applied on top of it). */
+  private fail(batch: QueuedWrite[], err: Error): void {
+    const failing = batch
     failing.push(...this.queued)
-    this.inFlight = []
     this.queued = []
-    // issued during a defragment, they were applied on top of the failed writes as well
     if (this.heldWrites) failing.push(...this.heldWrites.splice(0))
     this.observer?.failed(failing.length)
     for (let i = failing.length - 1; i >= 0; i--) runSettled(failing[i]!, () => failing[i]!.failed(err))
   }
 
+  /** Hands the logged batches to lmdb when due: STORE_EVERY_MS after the last time, or now when waited for. */
+  private scheduleStore(): void {
+    if (this.storing || this.closing || this.unstored.length === 0) return
+    const wait =
+      this.storeWaiters.length > 0 || this.unstoredBytes > MAX_UNSTORED_BYTES ? 0 : this.storedAt + (this.storeFailure ? this.storeRetryMs : STORE_EVERY_MS) - performance.now()
+    if (wait > 0) {
+      this.storeTimer ??= setTimeout(() => {
+        this.storeTimer = undefined
+        this.scheduleStore()
+      }, wait)
+      return
+    }
+    clearTimeout(this.storeTimer)
+    this.storeTimer = undefined
+    void this.store()
+  }
+
+  /** Writes every logged batch waiting into one lmdb transaction; a failure leaves them waiting (and logged). */
+  private async store(): Promise<void> {
+    this.storing = true
+    const batches = this.unstored.splice(0)
+    const last = batches.at(-1)!.seq
+    let failure: Error | undefined
+    try {
+      await this.commitToLmdb(batches.map((b) => b.writes), last)
+    } catch (err) {
+      failure = err as Error
+    }
+    this.storing = false
+    this.storedAt = performance.now()
+    this.writesDone++
+    if (failure) {
+      this.unstored.unshift(...batches)
+      if (this.lastBatchCommitted() >= last) this.broken = failure
+      if (this.storeFailure) this.storeRetryMs = Math.min(this.storeRetryMs * 2, 1000)
+      this.storeFailure = failure
+      for (const waiter of this.storeWaiters.splice(0)) waiter.reject(failure)
+    } else {
+      this.storeFailure = undefined
+      this.storeRetryMs = STORE_RETRY_MS
+      this.storedSeq = last
+      for (const b of batches) {
+        this.unstoredBytes -= b.bytes
+        for (const w of b.queued) w.stored?.()
+      }
+      for (const [name, logged] of this.unstoredMeta) if (logged.seq <= last) this.unstoredMeta.delete(name)
+      this.log.release(last)
+      const waiting = this.storeWaiters
+      this.storeWaiters = waiting.filter((waiter) => waiter.seq > last)
+      for (const waiter of waiting) if (waiter.seq <= last) waiter.resolve()
+    }
+    if (!this.broken) this.scheduleStore()
+  }
+
+  /** Writes `batches` and the record of `last` in one lmdb transaction; resolves once it is durable. */
+  private async commitToLmdb(batches: LoggedWrite[][], last: number): Promise<void> {
+    const started = process.hrtime.bigint()
+    const meta = this.meta
+    const committed = meta.batch(() => {
+      for (const writes of batches) for (const write of writes) queued(this.applyToLmdb(write))
+      queued(meta.put(LAST_BATCH_KEY, batchMark(last)))
+    }) as Promise<unknown> & { flushed?: Promise<unknown> }
+    try {
+      await committed
+      // lmdb makes a transaction visible before it is synced
+      await committed.flushed
+    } catch (err) {
+      throw await commitCause(err as Error)
+    }
+    this.observer?.committed(Number(process.hrtime.bigint() - started) / 1e9)
+  }
+
+  private applyToLmdb(write: LoggedWrite): Promise<unknown> {
+    const table: Database<unknown, Key> = write.table === REVISIONS ? this.revs : write.table === META ? this.meta : this.table(write.table)
+    return write.removed ? table.remove(write.key) : table.put(write.key, write.value)
+  }
+
+  /**
+   * Resolves once lmdb holds every batch logged so far; rejects with the reason when lmdb fails to take
+   * them (or has failed and fails again).
+   */
+  private stored(): Promise<void> {
+    if (this.broken) return Promise.reject(this.broken)
+    const seq = this.batchSeq
+    if (this.storedSeq >= seq) return Promise.resolve()
+    return new Promise<void>((resolve, reject) => {
+      this.storeWaiters.push({ seq, resolve, reject })
+      this.scheduleStore()
+    })
+  }
+
   /** The number of the last batch the file holds (0: none yet). */
   private lastBatchCommitted(): number {
     this.root.resetReadTxn()
-    const mark = this.meta.getBinary(LAST_BATCH_KEY)
-    return mark ? new Float64Array(mark.buffer.slice(mark.byteOffset, mark.byteOffset + 8))[0]! : 0
+    return lastBatchIn(this.meta)
   }
 
   /** Waits for a defragment in progress (writes that bypass commit(), such as compaction's, must). */
@@ -299,9 +444,12 @@ export class StoreFile {
     if (this.defragmenting) await this.defragmenting
   }
 
-  /** Settles once every write issued so far has finished, failed or not. */
+  /**
+   * Settles once every write issued so far has finished, failed or not, and lmdb holds those logged;
+   * rejects when lmdb cannot take them (the log keeps them).
+   */
   writesSettled(): Promise<unknown> {
-    return this.lastWrite.then(noop, noop)
+    return this.lastWrite.then(noop, noop).then(() => this.stored())
   }
 
   /**
@@ -354,7 +502,8 @@ export class StoreFile {
   /**
    * One lmdb read transaction over the revisions, the meta table and `tables`, for a snapshot taken while
    * writes go on; call done(). The tables are opened first: lmdb refuses a table opened after the transaction.
-   * It can see a transaction that is not durable yet: it is once writesSettled() settles (with no failure).
+   * What lmdb holds is durable (logged first); the writes acknowledged so far are all in it once
+   * writesSettled() resolves, so one that must see them is opened after that.
    */
   readTransaction(tables: readonly string[]): StoreReadTxn {
     const opened = new Map(tables.map((name) => [name, this.table(name)]))
@@ -406,7 +555,7 @@ export class StoreFile {
       await quiet()
       const copy = join(this.dir, DEFRAG_FILE)
       await this.copyTo(copy)
-      syncFile(copy)
+      syncPath(copy)
       const old = this.root
       const files = openFiles(copy)
       this.root = files.root
@@ -415,7 +564,7 @@ export class StoreFile {
       for (const name of this.tables.keys()) this.tables.set(name, this.root.openDB({ name, keyEncoding: 'binary' }))
       // the open environment keeps its file across the rename; lmdb tells environments apart by inode
       renameSync(copy, join(this.dir, STORE_FILE))
-      syncFile(this.dir)
+      syncPath(this.dir)
       // a snapshot still reading the old file keeps it open until it is done
       const readers = this.readPins.idle(old)
       if (readers) void readers.then(() => old.close())
@@ -433,8 +582,13 @@ export class StoreFile {
     }
   }
 
-  close(): Promise<void> {
-    return this.root.close()
+  /** Closes the files once lmdb holds what was logged (what it cannot take stays in the log for the next start). */
+  async close(): Promise<void> {
+    await this.stored().catch(noop)
+    this.closing = true
+    clearTimeout(this.storeTimer)
+    this.log.close()
+    await this.root.close()
   }
 }
 
@@ -495,17 +649,15 @@ function revisionInPlace() {
   }
 }
 
+/** The number of the last logged batch `meta`'s file holds (0: none). */
+function lastBatchIn(meta: Database<unknown, string>): number {
+  const mark = meta.getBinary(LAST_BATCH_KEY)
+  return mark ? new Float64Array(mark.buffer.slice(mark.byteOffset, mark.byteOffset + 8))[0]! : 0
+}
+
 /** Bytes the file system holding `dir` has left for unprivileged writers. */
 export function freeBytes(dir: string): number {
   const fs = statfsSync(dir)
   return fs.bavail * fs.bsize
 }
 
-function syncFile(path: string): void {
-  const fd = openSync(path, 'r')
-  try {
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-}

@@ -66,8 +66,10 @@ export function storeMetrics({ store, lessor, watch, maintenance, auth }: StoreP
   })
   const failed = new Counter({ name: 'etcd_server_proposals_failed_total', help: 'The total number of failed proposals seen.', registers })
   store.observeFile({
-    committed(seconds) {
+    logged(seconds) {
       fsync.observe(seconds)
+    },
+    committed(seconds) {
       commit.observe(seconds)
     },
     failed(writes) {

@@ -5,6 +5,7 @@ import type { StoredChange } from './kv-codec.js'
 import type { LeaseAttachments } from './lease-attachments.js'
 import type { Revision } from './revision.js'
 import type { RangeOptions, RangeResult, ReadView } from './views.js'
+import type { FileWrites } from './logged-writes.js'
 
 const EMPTY = Buffer.alloc(0)
 const RESOLVED = Promise.resolve()
@@ -21,9 +22,9 @@ export interface TxnStore {
   stage(rev: Revision, change: StoredChange): void
   unstage(main: number): void
   /** Writes the txn's revision (with `alongside`); `applied` runs the moment it is durable; a failure aborts the txn. */
-  persist(txn: WriteTxn, alongside?: () => void, applied?: () => void): Promise<void>
+  persist(txn: WriteTxn, alongside?: (w: FileWrites) => void, applied?: () => void): Promise<void>
   /** Writes of an applied request that makes no revision. */
-  persistOther(writes: () => void, applied?: () => void): Promise<void>
+  persistOther(writes: (w: FileWrites) => void, applied?: () => void): Promise<void>
 }
 
 export class WriteTxn implements ReadView {
@@ -114,7 +115,7 @@ export class WriteTxn implements ReadView {
    * the moment the write becomes visible to readers, before anyone can observe it (etcd applies a
    * revoke's key deletion and the lease's removal as one step).
    */
-  end(alongside?: () => void, applied?: () => void): Promise<void> {
+  end(alongside?: (w: FileWrites) => void, applied?: () => void): Promise<void> {
     if (this.changes.length > 0) return this.store.persist(this, alongside, applied)
     if (alongside) return this.store.persistOther(alongside, applied)
     applied?.()

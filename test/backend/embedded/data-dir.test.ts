@@ -14,7 +14,8 @@ const mode = (path: string) => statSync(path).mode & 0o777
 function modes(dir: string, prefix = ''): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const path = join(dir, e.name)
-    const own = `${mode(path).toString(8)} ${prefix}${e.name}`
+    // the log's segments are numbered as they are made and reused
+    const own = `${mode(path).toString(8)} ${prefix}${e.name.replace(/^wal-[0-9a-f]{16}\.log$/, 'wal-N.log')}`
     return e.isDirectory() ? [own, ...modes(path, `${prefix}${e.name}/`)] : [own]
   })
 }
@@ -28,7 +29,7 @@ t.test("a data dir that exists at 0755 keeps its mode; member/ is 0700 and every
   await backend.maintenance.defragment()
   await backend.close()
   t.equal(mode(dataDir), 0o755, 'the data dir is left as it was (etcd warns instead)')
-  t.same(modes(dataDir), ['700 member', '600 member/index.state', '600 member/store.mdb', '600 member/store.mdb-lock'], 'after a defragment too, and the index saved at close')
+  t.same(modes(dataDir), ['700 member', '600 member/index.state', '600 member/store.mdb', '600 member/store.mdb-lock', '600 member/wal-N.log'], 'after a defragment too, and the index saved at close')
 })
 
 t.test('a data dir made by us is 0700', async (t) => {
@@ -49,7 +50,7 @@ t.test('a store kept directly in the data dir (earlier layout) moves into member
   let backend = await openEmbeddedBackend({ dataDir, name: 't', maxTxnOps: 128 })
   await backend.kv.put(put({ key: 'k', value: 'v' }))
   await backend.close()
-  t.same(modes(dataDir), ['700 member', '600 member/index.state', '600 member/store.mdb', '600 member/store.mdb-lock', '644 unrelated'])
+  t.same(modes(dataDir), ['700 member', '600 member/index.state', '600 member/store.mdb', '600 member/store.mdb-lock', '600 member/wal-N.log', '644 unrelated'])
   backend = await openEmbeddedBackend({ dataDir, name: 't', maxTxnOps: 128 })
   t.equal((await backend.kv.range(range({ key: 'k' }))).count, 1, 'the data came along')
   await backend.close()

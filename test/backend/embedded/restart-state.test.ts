@@ -5,21 +5,18 @@
  * that followed a save, starts correctly next time. The snapshot's `key` bucket layout it loads with it is
  * that of every row.
  */
-import { spawn } from 'node:child_process'
 import { copyFileSync, existsSync, readFileSync, rmSync, truncateSync, watch, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import { KeyIndex } from '../../../src/backend/embedded/key-index.js'
 import { LeaseAttachments } from '../../../src/backend/embedded/lease-attachments.js'
 import { MvccStore } from '../../../src/backend/embedded/mvcc-store.js'
 import { decodeRestartState, RESTART_STATE_FILE } from '../../../src/backend/embedded/restart-state.js'
 import { keyBucketShapes } from '../../helpers/key-bucket-shapes.js'
-import { guardChild } from '../../helpers/process.js'
+import { startChild } from '../../helpers/store-child-run.js'
 import { tempDir } from '../../helpers/temp-dir.js'
 import { answersDump, indexDump, leaseDump, writeMixed, writeWorkload } from '../../helpers/store-workload.js'
 
-const CHILD = fileURLToPath(new URL('../../helpers/store-child.js', import.meta.url))
 
 interface Snapshot {
   index: string[]
@@ -45,7 +42,7 @@ async function openAndSnapshot(t: Test, dir: string, fromRestartState: boolean):
   const opened = await open(dir)
   t.equal(opened.store.startup.fromRestartState, fromRestartState, fromRestartState ? 'started from the restart state' : 'rebuilt from the rows')
   const seen = { ...snapshot(opened), rowsRead: opened.store.startup.rowsRead }
-  const shapes = keyBucketShapes(opened.store)
+  const shapes = await keyBucketShapes(opened.store)
   t.same(shapes.kept, shapes.full, `a snapshot's key bucket, laid out on from what was kept (through ${shapes.keptThrough}), is that of every row`)
   await opened.store.close()
   return seen
@@ -66,36 +63,6 @@ function same(t: Test, found: Snapshot, wanted: Snapshot, what: string): void {
   t.same(found.answers, wanted.answers, `${what}: ranges at every revision kept (${wanted.answers.length})`)
 }
 
-function startChild(dir: string, step: string) {
-  const child = spawn(process.execPath, [CHILD, dir, step], { stdio: ['ignore', 'pipe', 'inherit'] })
-  guardChild(child)
-  let out = ''
-  const lines = new Set<(text: string) => void>()
-  child.stdout!.on('data', (chunk: Buffer) => {
-    out += chunk.toString()
-    for (const check of lines) check(out)
-  })
-  const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)))
-  return {
-    /** Resolves when the child has printed `line` (rejects if it exits first). */
-    printed: (line: string) =>
-      new Promise<void>((resolve, reject) => {
-        const check = (text: string) => {
-          if (!text.split('\n').includes(line)) return
-          lines.delete(check)
-          resolve()
-        }
-        lines.add(check)
-        check(out)
-        void exited.then((how) => reject(new Error(`the store child exited (${how}) before printing ${line}:\n${out}`)))
-      }),
-    output: () => out,
-    kill: () => {
-      process.kill(child.pid!, 'SIGKILL')
-      return exited
-    },
-  }
-}
 
 t.test('a restart from the restart state answers as before it, at every revision kept', async (t) => {
   const dir = tempDir(t, 'etcdgw-restart-')

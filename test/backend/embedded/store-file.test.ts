@@ -23,7 +23,7 @@ async function failureCodes(writes: Promise<unknown>[]): Promise<(string | false
   return results.map((r) => r.status === 'rejected' && (r.reason as { code?: string }).code)
 }
 
-t.test('group commit: concurrent writes share transactions and become readable in revision order', async (t) => {
+t.test('group commit: concurrent writes share batches and become readable in revision order', async (t) => {
   const { store } = await openTestStore(t)
   const seen: number[] = []
   store.onCommit((rev) => seen.push(rev))
@@ -33,11 +33,11 @@ t.test('group commit: concurrent writes share transactions and become readable i
   t.equal(store.committedRev, 51)
 })
 
-t.test('writes issued while transactions are in flight: acknowledged, heard and readable in revision order, all in the file', async (t) => {
+t.test('writes issued while a batch is logged: acknowledged, heard and readable in revision order, all in the file', async (t) => {
   const opened = await openTestStore(t)
   const { store } = opened
-  let transactions = 0
-  store.observeFile({ committed: () => transactions++, failed: () => undefined, defragmented: () => undefined })
+  let batches = 0
+  store.observeFile({ logged: () => batches++, committed: () => undefined, failed: () => undefined, defragmented: () => undefined })
   const heard: number[] = []
   store.onCommit((rev) => heard.push(rev))
   const acknowledged: number[] = []
@@ -55,20 +55,20 @@ t.test('writes issued while transactions are in flight: acknowledged, heard and 
   const revs = Array.from({ length: 60 }, (_, i) => i + 2)
   t.same(acknowledged, revs, 'acknowledged in revision order')
   t.same(heard, revs, 'heard once each, in order')
-  t.ok(transactions > 1, `${transactions} transactions`)
+  t.ok(batches > 1, `${batches} batches logged`)
   const answered = readAll(store)
   const { store: reopened } = await opened.reopen()
   t.equal(reopened.committedRev, 61, 'the file holds every acknowledged write')
   t.same(readAll(reopened), answered)
 })
 
-t.test('a defragment asked for while writes wait behind the transactions in flight: they go first, writes issued during it follow', async (t) => {
+t.test('a defragment asked for while writes wait behind the batch being logged: they go first, writes issued during it follow', async (t) => {
   const opened = await openTestStore(t)
   const { store } = opened
   const acknowledged: number[] = []
   const writes: Promise<void>[] = []
   const put = (i: number) => writes.push(putKey(store, `k${i % 5}`, String(i)).then((rev) => void acknowledged.push(rev)))
-  // as under steady load: two transactions in flight and writes queued behind them
+  // as under steady load: a batch being logged, writes queued behind it and logged ones lmdb does not hold yet
   for (let i = 0; i < 15; i++) {
     put(i)
     if (i === 4 || i === 9) await new Promise((resolve) => setImmediate(resolve))
@@ -84,57 +84,66 @@ t.test('a defragment asked for while writes wait behind the transactions in flig
   t.same(readAll(reopened), answered)
 })
 
-t.test('a transaction that fails takes back its writes and every write queued behind it', { skip: cannotMount() }, async (t) => {
+/**
+ * What a store on a full disk ends with, whichever writes the log and lmdb still took: each write
+ * acknowledged or failed with the persist error, the failed ones a suffix (a failed batch fails those
+ * behind it) taken back without a trace, the acknowledged ones readable. Then, with space freed, the next
+ * write takes the next revision and the reopened file holds exactly what was acknowledged.
+ */
+async function checkFullDisk(t: Test, opened: Awaited<ReturnType<typeof storeOnFullDisk>>['opened'], filler: string, writes: Array<{ key?: string; deletesKept?: boolean; done: Promise<unknown> }>, before: number[]) {
+  const { store } = opened
+  const codes = await failureCodes(writes.map((w) => w.done))
+  const failedAt = codes.findIndex((code) => code !== false)
+  t.ok(failedAt >= 0, `the full disk refused writes (from write ${failedAt} of ${writes.length} on)`)
+  t.same(codes.slice(failedAt), codes.slice(failedAt).map(() => Errors.persistFailed.code), "every write from the first refused on fails with etcd's persist error")
+  const acked = writes.slice(0, failedAt)
+  const revisions = acked.filter((w) => w.key !== undefined).length
+  t.same([store.currentRev, store.committedRev], [before[0]! + revisions, before[1]! + revisions], 'the revisions are those of the acknowledged writes')
+  const keys = (answered: string[]) => answered.map((kv) => kv.slice(0, kv.indexOf('=')))
+  const wanted = [...acked.flatMap((w) => (w.key ? [w.key] : [])), ...(acked.some((w) => w.deletesKept) ? [] : ['kept'])].sort()
+  t.same(keys(readAll(store)), wanted, 'the acknowledged writes are readable, the refused ones left no trace')
+  rmSync(filler)
+  t.equal(await putKey(store, 'after', 'v'), before[0]! + revisions + 1, 'with space freed, the next write takes the next revision')
+  const answered = readAll(store)
+  const { store: reopened } = await opened.reopen()
+  t.same(readAll(reopened), answered, 'and the reopened file holds exactly what was acknowledged')
+  t.equal(reopened.currentRev, before[0]! + revisions + 1)
+}
+
+t.test('a full disk: writes the log or lmdb cannot take fail with the persist error and are taken back, with every write behind them', { skip: cannotMount() }, async (t) => {
   const { opened, filler } = await storeOnFullDisk(t)
   const { store, attachments } = opened
-  const before = [store.currentRev, store.committedRev, store.appliedIndex]
-  const writes: Promise<unknown>[] = []
-  for (let i = 0; i < 8; i++) {
+  const before = [store.currentRev, store.committedRev]
+  const writes: Array<{ key?: string; deletesKept?: boolean; done: Promise<unknown> }> = []
+  for (let i = 0; i < 24; i++) {
     const txn = store.write()
     txn.put(key(`big${i}`), BIG, 7n)
-    if (i === 3) txn.deleteRange(key('kept'), undefined)
-    writes.push(txn.end())
-    if (i === 5) writes.push(store.setMeta('other', i))
+    if (i === 13) txn.deleteRange(key('kept'), undefined)
+    writes.push({ key: `big${i}`, deletesKept: i === 13, done: txn.end() })
+    if (i === 15) writes.push({ done: store.setMeta('other', i) })
+    // a few writes a batch
+    if (i % 3 === 2) await new Promise((resolve) => setImmediate(resolve))
   }
-  t.same(await failureCodes(writes), writes.map(() => Errors.persistFailed.code), 'every write fails with the persist error')
-  t.same([store.currentRev, store.committedRev, store.appliedIndex], before, 'no revision and no applied entry is left behind')
-  t.same(readAll(store), ['kept=v'], 'the index is as before, the deleted key back')
-  t.equal(store.index.size, 1)
-  t.same(attachments.keysOf(7n), [], 'so are the lease attachments')
-
-  rmSync(filler)
-  t.equal(await putKey(store, 'after', 'v'), before[0]! + 1, 'the next write takes the next revision')
-  const { store: reopened } = await opened.reopen()
-  t.same(readAll(reopened), ['after=v', 'kept=v'], 'and the file holds exactly what was acknowledged')
-  t.equal(reopened.currentRev, before[0]! + 1)
+  const acked = (await failureCodes(writes.map((w) => w.done))).filter((code) => code === false).length
+  t.same(attachments.keysOf(7n), writes.slice(0, acked).flatMap((w) => (w.key ? [w.key] : [])).sort(), 'the lease attachments are those of the acknowledged writes')
+  await checkFullDisk(t, opened, filler, writes, before)
 })
 
-t.test('a transaction that fails while a defragment waits for it takes back the writes issued during the defragment too', { skip: cannotMount() }, async (t) => {
+t.test('a full disk under a defragment: the writes held by it follow those they were applied on, refused or not', { skip: cannotMount() }, async (t) => {
   const { opened, filler } = await storeOnFullDisk(t)
   const { store } = opened
   const before = [store.currentRev, store.committedRev]
-  const writes: Promise<unknown>[] = []
-  for (let i = 0; i < 6; i++) {
+  const writes: Array<{ key?: string; done: Promise<unknown> }> = []
+  for (let i = 0; i < 20; i++) {
     const txn = store.write()
     txn.put(key(`big${i}`), BIG, 0n)
-    writes.push(txn.end())
+    writes.push({ key: `big${i}`, done: txn.end() })
   }
   const defragmented = store.defragment()
-  for (let i = 0; i < 3; i++) writes.push(putKey(store, `during${i}`, 'v'))
-  t.same(
-    await failureCodes(writes),
-    writes.map(() => Errors.persistFailed.code),
-    'the writes issued during the defragment fail with those they were applied on',
-  )
-  // on the full disk its copy may fail as well: either way no write is left behind
-  await defragmented.catch(() => undefined)
-  t.same([store.currentRev, store.committedRev], before, 'no revision is left behind')
-  t.same(readAll(store), ['kept=v'])
-
-  rmSync(filler)
-  t.equal(await putKey(store, 'after', 'v'), before[0]! + 1, 'the next write takes the next revision')
-  const { store: reopened } = await opened.reopen()
-  t.same(readAll(reopened), ['after=v', 'kept=v'], 'the file holds exactly what was acknowledged')
+  for (let i = 0; i < 3; i++) writes.push({ key: `during${i}`, done: putKey(store, `during${i}`, 'v') })
+  // on the full disk its copy may fail as well (the writes' failures are handled meanwhile)
+  await Promise.all([failureCodes(writes.map((w) => w.done)), defragmented.catch(() => undefined)])
+  await checkFullDisk(t, opened, filler, writes, before)
 })
 
 t.test('open read transactions are counted until done, across a defragment that swaps the file under one', async (t) => {
