@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, w
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Errors } from '../errors.js'
-import { syncDir } from '../snapshot/save.js'
+import { syncPath } from '../sync-path.js'
 
 const NAME = /^snapshot-(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})\.db$/
 const TEMP = /^\.snapshot-\d{8}-\d{6}\.db\.(\d+)\.part$/
@@ -161,5 +161,5 @@ export function writeSidecar(path: string, record: BackupRecord): void {
 export function deleteBackup(entry: BackupEntry, dir: string): void {
   rmSync(entry.path, { force: true })
   rmSync(sidecarOf(entry.path), { force: true })
-  syncDir(dir)
+  syncPath(dir)
 }

@@ -24,7 +24,7 @@ import {
   type ServerSideEncryption,
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
-import { syncDir } from '../snapshot/save.js'
+import { syncPath } from '../sync-path.js'
 import { type BackupEntry, backupEntry, type BackupRecord, backupTime, byTime, makeStagingDir, releaseStagingDir, tempName } from './backup-files.js'
 import type { BackupStore } from './backup-store.js'
 import type { S3Options } from './s3-options.js'
@@ -158,7 +158,7 @@ export class S3Store implements BackupStore {
       await out.sync()
       await out.close()
       await rename(temp, path)
-      syncDir(dir)
+      syncPath(dir)
       return path
     } catch (err) {
       await out.close().catch(() => undefined)

@@ -5,12 +5,13 @@
  * target name only ever names a whole snapshot.
  */
 import { createHash } from 'node:crypto'
-import { closeSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs'
+import { renameSync, rmSync } from 'node:fs'
 import { type FileHandle, open } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { SnapshotChunk } from '../backend/backend.js'
 import { Errors } from '../errors.js'
 import { SHA256_TRAILER_BYTES } from './bolt-format.js'
+import { syncPath } from '../sync-path.js'
 
 export interface SaveOptions {
   /** The temp name to write to (default `<file>.part`); it is removed when the save fails. */
@@ -94,22 +95,12 @@ export async function saveSnapshotStream(chunks: AsyncIterable<SnapshotChunk>, f
     await out.sync()
     await out.close()
     renameSync(temp, file)
-    syncDir(dirname(file))
+    syncPath(dirname(file))
     return written
   } catch (err) {
     await flushing.settled().catch(() => undefined)
     await out.close().catch(() => undefined)
     rmSync(temp, { force: true })
     throw err
-  }
-}
-
-/** A rename survives a crash only once its directory is on disk. */
-export function syncDir(dir: string): void {
-  const fd = openSync(dir, 'r')
-  try {
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
   }
 }

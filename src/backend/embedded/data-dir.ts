@@ -1,5 +1,5 @@
 /** The data dir as etcd lays it out: the store lives in `member/` (0700) with files 0600, whatever the mode of a data dir that already existed. */
-import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, statSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, renameSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 
 /** etcd's privateDirMode and privateFileMode. */
@@ -47,14 +47,4 @@ function goFileMode(perm: number, dir: boolean): string {
     s += (bits & 4 ? 'r' : '-') + (bits & 2 ? 'w' : '-') + (bits & 1 ? 'x' : '-')
   }
   return s
-}
-
-/** Makes a file's data, or a directory's names (a file created, renamed or removed in it), durable. */
-export function syncPath(path: string): void {
-  const fd = openSync(path, 'r')
-  try {
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
 }

@@ -9,7 +9,8 @@ import { closeSync, fdatasync, openSync, readdirSync, readFileSync, rmSync, writ
 import { open, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
-import { PRIVATE_FILE_MODE, syncPath } from './data-dir.js'
+import { syncPath } from '../../sync-path.js'
+import { PRIVATE_FILE_MODE } from './data-dir.js'
 import { RECORD_HEADER_BYTES } from './logged-writes.js'
 
 /** Bytes of a segment: at ~30,000 small puts a second, about a second of writes. */
