@@ -52,7 +52,8 @@ export interface StoreStartup {
  * Two revisions matter: `currentRev` is what writes have applied (the serial apply path sees it) and
  * `committedRev` is what is durable on disk. Readers read at `committedRev`, so nobody ever sees a
  * write that a crash could take back; a write resolves once its revision is durable. Concurrent writes
- * share lmdb transactions (group commit), each committed with an fsync.
+ * share a batch of the store file's write-ahead log (group commit), flushed with one fdatasync; lmdb
+ * takes logged batches later (`storedRev`), and until then their rows are read from memory.
  */
 export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
   currentRev = 1

@@ -65,3 +65,22 @@ t.test('killed at a random moment under 8 writers: every acknowledged put is the
     await store.close()
   }
 })
+
+t.test('killed again as its next start writes the logged batches to the store file: the start after is correct', async (t) => {
+  const dir = tempDir(t, 'etcdgw-log-')
+  const child = startChild(dir, 'acked')
+  await child.printed('open')
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  t.equal(await child.kill(), 'SIGKILL')
+  const acked = acknowledged(child.output())
+  // the lmdb transaction of the replay is all or nothing: killed before, during or after it
+  const starting = startChild(dir, 'open')
+  await starting.printed('opening')
+  t.equal(await starting.kill(), 'SIGKILL')
+  t.comment(`the second start was killed ${starting.output().includes('open\n') ? 'after' : 'before'} it was open`)
+  const store = await MvccStore.open(dir)
+  t.same(missing(store, acked), [], `all ${acked.size} acknowledged puts are there`)
+  const rows = store.read().range(Buffer.from('acked/'), Buffer.from('acked0'), { limit: 0, rev: 0, count: true }).count
+  t.equal(rows, store.committedRev - 1, 'one key a revision, none lost in between')
+  await store.close()
+})
