@@ -29,6 +29,9 @@ const STRING_KEY = 2
 const RAW_VALUE = 4
 /** A record's header: body length (u32), crc32 of seq and body (u32), batch number (f64). */
 export const RECORD_HEADER_BYTES = 16
+/** The recorder's buffer to begin with, and the most it keeps after a larger batch (a large delete's rows). */
+const BUFFER_BYTES = 1 << 16
+const BUFFER_KEPT_BYTES = 1 << 22
 
 /**
  * Records the writes of one batch: each one both as an object (for lmdb) and encoded into one reusable
@@ -36,7 +39,7 @@ export const RECORD_HEADER_BYTES = 16
  * latin1), key (u32 length + bytes), value (u32 length + bytes: raw for REVISIONS, else v8's serialization).
  */
 export class WriteRecorder implements FileWrites {
-  private buf = Buffer.allocUnsafe(1 << 16)
+  private buf = Buffer.allocUnsafe(BUFFER_BYTES)
   private at = RECORD_HEADER_BYTES
   private recorded: LoggedWrite[] = []
 
@@ -52,11 +55,16 @@ export class WriteRecorder implements FileWrites {
     this.recorded.push({ table, key, removed: true })
   }
 
-  /** The writes recorded since the last take(), and their encoding (a view of the reused buffer, valid until the next write). */
-  take(): { writes: LoggedWrite[]; body: Buffer } {
-    const taken = { writes: this.recorded, body: this.buf.subarray(0, this.at) }
+  /**
+   * The writes recorded since the last take(), and their log record: RECORD_HEADER_BYTES left for the
+   * header, then their encoding (a view of the reused buffer, valid until the next write).
+   */
+  take(): { writes: LoggedWrite[]; record: Buffer } {
+    const taken = { writes: this.recorded, record: this.buf.subarray(0, this.at) }
     this.recorded = []
     this.at = RECORD_HEADER_BYTES
+    // the view taken keeps its own buffer
+    if (this.buf.length > BUFFER_KEPT_BYTES) this.buf = Buffer.allocUnsafe(BUFFER_BYTES)
     return taken
   }
 

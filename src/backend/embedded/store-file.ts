@@ -311,12 +311,12 @@ export class StoreFile {
       // nothing of a batch that failed here is left for the next
       recorded = this.recorder.take()
     }
-    const { writes, body } = recorded
-    await this.log.append(seq, frameRecord(body, seq))
+    const { writes, record } = recorded
+    await this.log.append(seq, frameRecord(record, seq))
     this.observer?.logged(Number(process.hrtime.bigint() - started) / 1e9)
     this.batchSeq = seq
-    this.unstored.push({ seq, writes, queued: batch, bytes: body.length })
-    this.unstoredBytes += body.length
+    this.unstored.push({ seq, writes, queued: batch, bytes: record.length })
+    this.unstoredBytes += record.length
     for (const write of writes) if (write.table === META) this.unstoredMeta.set(write.key as string, { seq, value: write.value })
   }
 
