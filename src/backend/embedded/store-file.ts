@@ -588,7 +588,7 @@ export class StoreFile {
     await this.stored().catch(noop)
     this.closing = true
     clearTimeout(this.storeTimer)
-    this.log.close()
+    await this.log.close()
     await this.root.close()
   }
 }

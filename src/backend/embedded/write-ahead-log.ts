@@ -73,6 +73,8 @@ export class WriteAheadLog {
   private generation = 0
   /** Set once a record may have been written part way: nothing is appended after it. */
   private failure: Error | undefined
+  /** Segments being made ready or removed in the background: close() waits for them. */
+  private readonly background = new Set<Promise<void>>()
 
   private constructor(
     private readonly dir: string,
@@ -137,13 +139,21 @@ export class WriteAheadLog {
     while (this.retired.length > 0 && this.retired[0]!.lastSeq <= seq) {
       const done = this.retired.shift()!
       if (done.size === this.segmentBytes && this.free.length < SEGMENTS_KEPT) this.free.push(done.path)
-      else void rm(done.path, { force: true }).catch(noop)
+      else this.inBackground(rm(done.path, { force: true }))
     }
   }
 
-  close(): void {
+  /** Closes the segment written, once what runs in the background is done (a log opened next finds the segments settled). */
+  async close(): Promise<void> {
+    await Promise.all(this.background)
     if (this.active) closeSync(this.active.fd)
     this.active = undefined
+  }
+
+  private inBackground(work: Promise<unknown>): void {
+    const settled = work.then(noop, noop)
+    this.background.add(settled)
+    void settled.then(() => this.background.delete(settled))
   }
 
   private prepareSpare(): void {
@@ -153,6 +163,7 @@ export class WriteAheadLog {
       if (this.spare === spare) this.spare = undefined
     })
     this.spare = spare
+    this.inBackground(spare)
   }
 
   private async nextSegment(bytes: number): Promise<void> {
