@@ -79,8 +79,9 @@ export async function openEmbeddedBackend(opts: EmbeddedOptions): Promise<Backen
   const quotaBytes = quota === 0 ? DEFAULT_QUOTA_BYTES : quota
   const guard = new AlarmGuard(alarms, {
     quotaBytes,
-    dbSize: (recent) => store.fileSize(recent),
-    diskFree: (recent) => store.diskFree(recent),
+    // the logged writes lmdb has yet to take count as the file they will grow
+    dbSize: (recent) => store.fileSize(recent) + store.unstoredBytes,
+    diskFree: (recent) => store.diskFree(recent) - store.unstoredBytes,
     memberId: store.memberId,
   })
   const saved = store.getMeta<SavedAuth>(AUTH_META_KEY)

@@ -340,6 +340,11 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
     return this.file.size(recent)
   }
 
+  /** Bytes of logged writes lmdb has not taken yet (its file is still to grow by about that much). */
+  get unstoredBytes(): number {
+    return this.file.unstoredBytes
+  }
+
   /** Bytes the data dir's file system still has for this store; with `recent`, a figure up to RECENT_MS old. */
   diskFree(recent = false): number {
     return this.file.diskFree(recent)

@@ -162,7 +162,7 @@ export class StoreFile {
   private storedSeq: number
   /** Logged batches waiting for lmdb, oldest first, and the bytes of their records. */
   private unstored: LoggedBatch[] = []
-  private unstoredBytes = 0
+  private unstoredRecordBytes = 0
   /** Whether lmdb is taking logged batches now, and when it last finished. */
   private storing = false
   private storedAt = 0
@@ -273,6 +273,11 @@ export class StoreFile {
     return this.queued.length + (this.heldWrites?.length ?? 0) + (this.logging?.length ?? 0)
   }
 
+  /** Bytes of the log records lmdb has not taken yet: what its file is still to grow by, about. */
+  get unstoredBytes(): number {
+    return this.unstoredRecordBytes
+  }
+
   /** A value of the meta table, as the last logged write left it. */
   metaValue<T>(name: string): T | undefined {
     const logged = this.unstoredMeta.get(name)
@@ -301,7 +306,7 @@ export class StoreFile {
   private async logBatch(batch: QueuedWrite[]): Promise<void> {
     // lmdb takes what waits before more is logged: after a failure of its own (the write fails if it still
     // cannot), or when too much waits
-    if (this.storeFailure || this.unstoredBytes > MAX_UNSTORED_BYTES) await this.stored()
+    if (this.storeFailure || this.unstoredRecordBytes > MAX_UNSTORED_BYTES) await this.stored()
     const started = process.hrtime.bigint()
     const seq = this.batchSeq + 1
     let recorded: ReturnType<WriteRecorder['take']>
@@ -316,7 +321,7 @@ export class StoreFile {
     this.observer?.logged(Number(process.hrtime.bigint() - started) / 1e9)
     this.batchSeq = seq
     this.unstored.push({ seq, writes, queued: batch, bytes: record.length })
-    this.unstoredBytes += record.length
+    this.unstoredRecordBytes += record.length
     for (const write of writes) if (write.table === META) this.unstoredMeta.set(write.key as string, { seq, value: write.value })
   }
 
@@ -347,7 +352,7 @@ export class StoreFile {
   private scheduleStore(): void {
     if (this.storing || this.closing || this.unstored.length === 0) return
     const wait =
-      this.storeWaiters.length > 0 || this.unstoredBytes > MAX_UNSTORED_BYTES ? 0 : this.storedAt + (this.storeFailure ? this.storeRetryMs : STORE_EVERY_MS) - performance.now()
+      this.storeWaiters.length > 0 || this.unstoredRecordBytes > MAX_UNSTORED_BYTES ? 0 : this.storedAt + (this.storeFailure ? this.storeRetryMs : STORE_EVERY_MS) - performance.now()
     if (wait > 0) {
       this.storeTimer ??= setTimeout(() => {
         this.storeTimer = undefined
@@ -385,7 +390,7 @@ export class StoreFile {
       this.storeRetryMs = STORE_RETRY_MS
       this.storedSeq = last
       for (const b of batches) {
-        this.unstoredBytes -= b.bytes
+        this.unstoredRecordBytes -= b.bytes
         for (const w of b.queued) w.stored?.()
       }
       for (const [name, logged] of this.unstoredMeta) if (logged.seq <= last) this.unstoredMeta.delete(name)

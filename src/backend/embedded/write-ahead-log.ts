@@ -59,7 +59,6 @@ function* segmentRecords(data: Buffer): Generator<LogRecord> {
   }
 }
 
-
 export class WriteAheadLog {
   private active: Active | undefined
   /** Segments written full and not yet released, oldest first. */
