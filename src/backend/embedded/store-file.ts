@@ -21,11 +21,11 @@ const readOnly = () => {
 let lastShared: unknown
 
 /**
- * Marks handled the promise an lmdb-js write returns inside commit()'s writes. The writes of a transaction
- * share one, rejected when the transaction fails, which commit() reports already: unhandled, it would end
- * the process.
+ * Marks handled the promise an lmdb-js write returns inside an lmdb transaction of logged batches. The
+ * writes of a transaction share one, rejected when the transaction fails, which the transaction's own
+ * promise reports already: unhandled, it would end the process.
  */
-export function queued(write: Promise<unknown>): void {
+function queued(write: Promise<unknown>): void {
   if (write === lastShared) return
   lastShared = write
   write.catch(noop)
