@@ -302,6 +302,13 @@ export const Errors = {
     (keys: number, estimate: number, max: number) =>
       `replica: ${keys} keys would take about ${estimate} bytes of memory, more than --replica-max-bytes ${max}; raise it, or run with --replica=false`,
   ),
+  /** The embedded store's write-ahead log misses a batch it has later ones of: the store does not start. */
+  logDamaged: formatted(
+    'ETCDGW_ERR_LOG_DAMAGED',
+    DataLoss,
+    (dir: string, batch: number) =>
+      `etcdgw: the write-ahead log in ${dir} has no record of batch ${batch} but has later ones: the log is damaged (the store file holds the batches before it)`,
+  ),
   persistFailed: formatted(
     'ETCDGW_ERR_PERSIST_FAILED',
     Internal,

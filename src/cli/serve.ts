@@ -167,19 +167,26 @@ async function openRemote(remote: RemoteConfig): Promise<Backend & { reloadTls()
   }
 }
 
-function openEmbedded(config: ServeConfig): Promise<Backend> {
-  return openEmbeddedBackend({
-    dataDir: config.dataDir,
-    name: config.name,
-    maxTxnOps: config.maxTxnOps,
-    bcryptCost: config.bcryptCost,
-    authToken: config.authToken,
-    authTokenTtlSeconds: config.authTokenTtlSeconds,
-    maxRequestBytes: config.maxRequestBytes,
-    quotaBackendBytes: config.quotaBackendBytes,
-    progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
-    clientUrls: config.advertiseClientUrls.map((u) => u.origin),
-  })
+/** The embedded backend; a store that cannot be opened as it is (a damaged log) stops the start with a clear error. */
+async function openEmbedded(config: ServeConfig): Promise<Backend> {
+  try {
+    return await openEmbeddedBackend({
+      dataDir: config.dataDir,
+      name: config.name,
+      maxTxnOps: config.maxTxnOps,
+      bcryptCost: config.bcryptCost,
+      authToken: config.authToken,
+      authTokenTtlSeconds: config.authTokenTtlSeconds,
+      maxRequestBytes: config.maxRequestBytes,
+      quotaBackendBytes: config.quotaBackendBytes,
+      progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
+      clientUrls: config.advertiseClientUrls.map((u) => u.origin),
+    })
+  } catch (err) {
+    if (!(err instanceof EtcdError) || err.code !== Errors.logDamaged.code) throw err
+    process.stderr.write(`etcdgw serve: ${err.message}\n`)
+    process.exit(1)
+  }
 }
 
 async function shutdown(

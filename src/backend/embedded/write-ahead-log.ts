@@ -9,6 +9,7 @@ import { closeSync, fdatasync, openSync, readdirSync, readFileSync, rmSync, writ
 import { open, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
+import { Errors } from '../../errors.js'
 import { syncPath } from '../../sync-path.js'
 import { PRIVATE_FILE_MODE } from './data-dir.js'
 import { RECORD_HEADER_BYTES } from './logged-writes.js'
@@ -99,10 +100,7 @@ export class WriteAheadLog {
     }
     const records: LogRecord[] = []
     for (let seq = after + 1; bySeq.has(seq); seq++) records.push(bySeq.get(seq)!)
-    if (records.length !== bySeq.size) {
-      const missing = after + records.length + 1
-      throw new Error(`the write-ahead log in ${dir} has no record of batch ${missing}, but has later ones: the log is damaged`)
-    }
+    if (records.length !== bySeq.size) throw Errors.logDamaged(dir, after + records.length + 1)
     return { log, records }
   }
 

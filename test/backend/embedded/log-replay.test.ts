@@ -2,8 +2,15 @@
  * Writes are acknowledged once their batch's log record is flushed, before lmdb holds them: a store killed
  * (SIGKILL) then has them only in its log, and its next start writes them to lmdb before it answers.
  */
+import { createHash } from 'node:crypto'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import t from 'tap'
+import { META, WriteRecorder } from '../../../src/backend/embedded/logged-writes.js'
 import { MvccStore } from '../../../src/backend/embedded/mvcc-store.js'
+import { frameRecord, WriteAheadLog } from '../../../src/backend/embedded/write-ahead-log.js'
+import { Errors } from '../../../src/errors.js'
+import { etcdgw } from '../../helpers/snapshot-workload.js'
 import { startChild } from '../../helpers/store-child-run.js'
 import { tempDir } from '../../helpers/temp-dir.js'
 
@@ -83,4 +90,28 @@ t.test('killed again as its next start writes the logged batches to the store fi
   const rows = store.read().range(Buffer.from('acked/'), Buffer.from('acked0'), { limit: 0, rev: 0, count: true }).count
   t.equal(rows, store.committedRev - 1, 'one key a revision, none lost in between')
   await store.close()
+})
+
+t.test('a damaged log (a batch missing before later ones): serve refuses to start with a clear error and leaves the files as they were', async (t) => {
+  const dataDir = tempDir(t, 'etcdgw-log-')
+  const store = await MvccStore.open(dataDir)
+  await store.close()
+  const member = join(dataDir, 'member')
+  // the store file holds no logged batch; the log has batch 2 and not batch 1
+  const { log } = WriteAheadLog.open(member, 0)
+  log.start()
+  const recorder = new WriteRecorder()
+  recorder.put(META, 'x', 1)
+  await log.append(2, frameRecord(recorder.take().record, 2))
+  await log.close()
+  // lmdb's lock file holds its readers' table, not data
+  const files = () =>
+    readdirSync(member)
+      .filter((name) => !name.endsWith('-lock'))
+      .map((name) => `${name} ${createHash('sha256').update(readFileSync(join(member, name))).digest('hex')}`)
+  const before = files()
+  const r = await etcdgw(['serve', '--data-dir', dataDir, '--listen-client-urls', 'http://127.0.0.1:0'])
+  t.equal(r.code, 1, 'serve exits 1')
+  t.equal(r.stderr, `etcdgw serve: ${Errors.logDamaged(member, 1).message}\n`, 'with the damage named, no stack trace')
+  t.same(files(), before, 'the store file and the log are left as they were')
 })
