@@ -9,6 +9,7 @@ import { decodeWrites, type FileWrites, type LoggedWrite, META, REVISIONS, Write
 import { ReadPins } from './read-pins.js'
 import { encodeRevKey, type Revision } from './revision.js'
 import { readU64 } from './u64.js'
+import { type UnstoredBatch, UnstoredBatches } from './unstored-batches.js'
 import { frameRecord, WriteAheadLog } from './write-ahead-log.js'
 
 export const STORE_FILE = 'store.mdb'
@@ -87,12 +88,9 @@ interface LmdbStats {
 }
 
 /** A batch of writes logged (acknowledged) and not yet in lmdb. */
-interface LoggedBatch {
-  seq: number
+interface LoggedBatch extends UnstoredBatch {
   writes: LoggedWrite[]
   queued: QueuedWrite[]
-  /** Bytes of its log record. */
-  bytes: number
 }
 
 /**
@@ -102,14 +100,6 @@ interface LoggedBatch {
 const LAST_BATCH_KEY = 'lastBatch'
 /** How old, in milliseconds, a file size or free-space figure asked for as `recent` may be. */
 const RECENT_MS = 50
-/**
- * Logged batches go to lmdb at most this often (each lmdb commit costs two flushes), or at once when
- * someone waits for them (a snapshot, a compaction, a defragment) or MAX_UNSTORED_BYTES of them wait.
- */
-const STORE_EVERY_MS = 20
-const MAX_UNSTORED_BYTES = 32 << 20
-/** After lmdb failed to take logged batches, the first wait before it is asked again (doubling up to a second). */
-const STORE_RETRY_MS = 50
 
 /**
  * A figure that only writes change (and time, past `maxAgeMs`): looked up again once writes finished since
@@ -158,31 +148,13 @@ export class StoreFile {
   private logging: QueuedWrite[] | undefined
   /** The number of the last batch logged. */
   private batchSeq: number
-  /** The number of the last batch lmdb holds (durably). */
-  private storedSeq: number
-  /** Logged batches waiting for lmdb, oldest first, and the bytes of their records. */
-  private unstored: LoggedBatch[] = []
-  private unstoredRecordBytes = 0
-  /** Whether lmdb is taking logged batches now, and when it last finished. */
-  private storing = false
-  private storedAt = 0
-  private storeTimer: NodeJS.Timeout | undefined
-  /** Why lmdb last failed to take logged batches (cleared when it takes them); and the wait before it is asked again. */
-  private storeFailure: Error | undefined
-  private storeRetryMs = STORE_RETRY_MS
-  /** Those waiting for lmdb to hold the batches up to `seq`. */
-  private storeWaiters: Array<{ seq: number; resolve: () => void; reject: (err: Error) => void }> = []
+  /** Logged batches lmdb does not hold yet. */
+  private readonly unstored: UnstoredBatches<LoggedBatch>
   /** Values of the meta table logged and not yet in lmdb, with their batch. */
   private readonly unstoredMeta = new Map<string, { seq: number; value: unknown }>()
   private readonly recorder = new WriteRecorder()
-  private closing = false
   /** Batches of the log written to the file at open (those it did not hold yet). */
   batchesReplayed = 0
-  /**
-   * Set when lmdb made a transaction visible, then could not sync it: what the file holds is no longer
-   * known, so no write is taken until the store is opened again (the log still holds every batch).
-   */
-  private broken: Error | undefined
   private observer: FileObserver | undefined
   /** While set, a defragment is under way (it swaps the file underneath): writes that bypass commit() wait for it. */
   private defragmenting: Promise<void> | undefined
@@ -206,7 +178,17 @@ export class StoreFile {
     private readonly log: WriteAheadLog,
     lastBatch: number,
   ) {
-    this.batchSeq = this.storedSeq = lastBatch
+    this.batchSeq = lastBatch
+    this.unstored = new UnstoredBatches<LoggedBatch>(lastBatch, {
+      take: (batches) => this.commitToLmdb(batches.map((b) => b.writes), batches.at(-1)!.seq),
+      taken: (batches) => this.taken(batches),
+      // lmdb made the transaction visible, then could not sync it: what the file holds is no longer known,
+      // so no write is taken until the store is opened again (the log still holds every batch)
+      failed: (batches) => {
+        this.writesDone++
+        return this.lastBatchCommitted() >= batches.at(-1)!.seq
+      },
+    })
   }
 
   /**
@@ -219,15 +201,11 @@ export class StoreFile {
     rmSync(join(dir, DEFRAG_FILE + '-lock'), { force: true })
     const { root, revs, meta } = openFiles(join(dir, STORE_FILE))
     try {
-      const held = lastBatchIn(meta)
-      const { log, records } = WriteAheadLog.open(dir, held)
-      const file = new StoreFile(dir, root, revs, meta, log, held)
-      if (records.length > 0) {
-        const last = records.at(-1)!.seq
-        await file.commitToLmdb(records.map((r) => decodeWrites(r.body)), last)
-        file.batchSeq = file.storedSeq = last
-        file.batchesReplayed = records.length
-      }
+      const { log, records } = WriteAheadLog.open(dir, lastBatchIn(meta))
+      // the file holds them all once they are written to it below
+      const file = new StoreFile(dir, root, revs, meta, log, records.at(-1)?.seq ?? lastBatchIn(meta))
+      if (records.length > 0) await file.commitToLmdb(records.map((r) => decodeWrites(r.body)), records.at(-1)!.seq)
+      file.batchesReplayed = records.length
       log.start()
       return file
     } catch (err) {
@@ -254,7 +232,8 @@ export class StoreFile {
   commit<T>(writes: (w: FileWrites) => void, done: () => T, failed: (err: Error) => never, stored?: () => void): Promise<T> {
     const settled = new Promise<T>((resolve, reject) => {
       const w: QueuedWrite = { writes, done, failed, stored, resolve: resolve as (value: unknown) => void, reject }
-      if (this.broken) return runSettled(w, () => failed(this.broken!))
+      const broken = this.unstored.broken
+      if (broken) return runSettled(w, () => failed(broken))
       if (this.heldWrites) return void this.heldWrites.push(w)
       this.queued.push(w)
       this.scheduleBatch()
@@ -275,7 +254,7 @@ export class StoreFile {
 
   /** Bytes of the log records lmdb has not taken yet: what its file is still to grow by, about. */
   get unstoredBytes(): number {
-    return this.unstoredRecordBytes
+    return this.unstored.bytes
   }
 
   /** A value of the meta table, as the last logged write left it. */
@@ -306,7 +285,7 @@ export class StoreFile {
   private async logBatch(batch: QueuedWrite[]): Promise<void> {
     // lmdb takes what waits before more is logged: after a failure of its own (the write fails if it still
     // cannot), or when too much waits
-    if (this.storeFailure || this.unstoredRecordBytes > MAX_UNSTORED_BYTES) await this.stored()
+    if (this.unstored.mustCatchUp) await this.stored()
     const started = process.hrtime.bigint()
     const seq = this.batchSeq + 1
     let recorded: ReturnType<WriteRecorder['take']>
@@ -320,9 +299,8 @@ export class StoreFile {
     await this.log.append(seq, frameRecord(record, seq))
     this.observer?.logged(Number(process.hrtime.bigint() - started) / 1e9)
     this.batchSeq = seq
-    this.unstored.push({ seq, writes, queued: batch, bytes: record.length })
-    this.unstoredRecordBytes += record.length
     for (const write of writes) if (write.table === META) this.unstoredMeta.set(write.key as string, { seq, value: write.value })
+    this.unstored.add({ seq, writes, queued: batch, bytes: record.length })
   }
 
   /** Settles the batch being logged: acknowledged (then on to lmdb) or failed. */
@@ -332,7 +310,6 @@ export class StoreFile {
     if (err) this.fail(batch, err)
     else {
       for (const w of batch) runSettled(w, w.done)
-      this.scheduleStore()
     }
     // writes issued while it was logged make the next one
     if (this.queued.length > 0 && !this.starting) this.startBatch()
@@ -348,58 +325,13 @@ export class StoreFile {
     for (let i = failing.length - 1; i >= 0; i--) runSettled(failing[i]!, () => failing[i]!.failed(err))
   }
 
-  /** Hands the logged batches to lmdb when due: STORE_EVERY_MS after the last time, or now when waited for. */
-  private scheduleStore(): void {
-    if (this.storing || this.closing || this.unstored.length === 0) return
-    const wait =
-      this.storeWaiters.length > 0 || this.unstoredRecordBytes > MAX_UNSTORED_BYTES ? 0 : this.storedAt + (this.storeFailure ? this.storeRetryMs : STORE_EVERY_MS) - performance.now()
-    if (wait > 0) {
-      this.storeTimer ??= setTimeout(() => {
-        this.storeTimer = undefined
-        this.scheduleStore()
-      }, wait)
-      return
-    }
-    clearTimeout(this.storeTimer)
-    this.storeTimer = undefined
-    void this.store()
-  }
-
-  /** Writes every logged batch waiting into one lmdb transaction; a failure leaves them waiting (and logged). */
-  private async store(): Promise<void> {
-    this.storing = true
-    const batches = this.unstored.splice(0)
-    const last = batches.at(-1)!.seq
-    let failure: Error | undefined
-    try {
-      await this.commitToLmdb(batches.map((b) => b.writes), last)
-    } catch (err) {
-      failure = err as Error
-    }
-    this.storing = false
-    this.storedAt = performance.now()
+  /** lmdb holds `batches` now: their rows and meta values need no longer be served from memory, nor their log segments kept. */
+  private taken(batches: LoggedBatch[]): void {
     this.writesDone++
-    if (failure) {
-      this.unstored.unshift(...batches)
-      if (this.lastBatchCommitted() >= last) this.broken = failure
-      if (this.storeFailure) this.storeRetryMs = Math.min(this.storeRetryMs * 2, 1000)
-      this.storeFailure = failure
-      for (const waiter of this.storeWaiters.splice(0)) waiter.reject(failure)
-    } else {
-      this.storeFailure = undefined
-      this.storeRetryMs = STORE_RETRY_MS
-      this.storedSeq = last
-      for (const b of batches) {
-        this.unstoredRecordBytes -= b.bytes
-        for (const w of b.queued) w.stored?.()
-      }
-      for (const [name, logged] of this.unstoredMeta) if (logged.seq <= last) this.unstoredMeta.delete(name)
-      this.log.release(last)
-      const waiting = this.storeWaiters
-      this.storeWaiters = waiting.filter((waiter) => waiter.seq > last)
-      for (const waiter of waiting) if (waiter.seq <= last) waiter.resolve()
-    }
-    if (!this.broken) this.scheduleStore()
+    for (const b of batches) for (const w of b.queued) w.stored?.()
+    const last = batches.at(-1)!.seq
+    for (const [name, logged] of this.unstoredMeta) if (logged.seq <= last) this.unstoredMeta.delete(name)
+    this.log.release(last)
   }
 
   /** Writes `batches` and the record of `last` in one lmdb transaction; resolves once it is durable. */
@@ -407,7 +339,12 @@ export class StoreFile {
     const started = process.hrtime.bigint()
     const meta = this.meta
     const committed = meta.batch(() => {
-      for (const writes of batches) for (const write of writes) queued(this.applyToLmdb(write))
+      for (const writes of batches) {
+        for (const write of writes) {
+          const table: Database<unknown, Key> = write.table === REVISIONS ? this.revs : write.table === META ? meta : this.table(write.table)
+          queued(write.removed ? table.remove(write.key) : table.put(write.key, write.value))
+        }
+      }
       queued(meta.put(LAST_BATCH_KEY, batchMark(last)))
     }) as Promise<unknown> & { flushed?: Promise<unknown> }
     try {
@@ -420,23 +357,12 @@ export class StoreFile {
     this.observer?.committed(Number(process.hrtime.bigint() - started) / 1e9)
   }
 
-  private applyToLmdb(write: LoggedWrite): Promise<unknown> {
-    const table: Database<unknown, Key> = write.table === REVISIONS ? this.revs : write.table === META ? this.meta : this.table(write.table)
-    return write.removed ? table.remove(write.key) : table.put(write.key, write.value)
-  }
-
   /**
    * Resolves once lmdb holds every batch logged so far; rejects with the reason when lmdb fails to take
    * them (or has failed and fails again).
    */
   private stored(): Promise<void> {
-    if (this.broken) return Promise.reject(this.broken)
-    const seq = this.batchSeq
-    if (this.storedSeq >= seq) return Promise.resolve()
-    return new Promise<void>((resolve, reject) => {
-      this.storeWaiters.push({ seq, resolve, reject })
-      this.scheduleStore()
-    })
+    return this.unstored.held(this.batchSeq)
   }
 
   /** The number of the last batch the file holds (0: none yet). */
@@ -591,8 +517,7 @@ export class StoreFile {
   /** Closes the files once lmdb holds what was logged (what it cannot take stays in the log for the next start). */
   async close(): Promise<void> {
     await this.stored().catch(noop)
-    this.closing = true
-    clearTimeout(this.storeTimer)
+    this.unstored.close()
     await this.log.close()
     await this.root.close()
   }
