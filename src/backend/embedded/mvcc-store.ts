@@ -366,9 +366,14 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
     return this.file.readTransaction(tables)
   }
 
-  /** Settles once every write issued so far is durable or has failed. */
+  /**
+   * Settles once every write issued so far is durable in the store file or has failed; rejects with the
+   * persist error while lmdb cannot take logged writes (the log keeps them).
+   */
   writesSettled(): Promise<unknown> {
-    return this.file.writesSettled()
+    return this.file.writesSettled().catch((err: Error) => {
+      throw Errors.persistFailed('the logged writes to the store file', err)
+    })
   }
 
   /** Read transactions open (etcd's open read transactions: here, snapshots being sent). */
@@ -379,7 +384,12 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
   /** etcd's defragment, after any compaction in progress (see StoreFile.defragment). */
   defragment(): Promise<void> {
     this.assertUsable()
-    this.defragmentation ??= this.file.defragment(() => this.compaction.idle()).finally(() => (this.defragmentation = undefined))
+    this.defragmentation ??= this.file
+      .defragment(() => this.compaction.idle())
+      .catch((err: Error) => {
+        throw Errors.persistFailed('the defragment', err)
+      })
+      .finally(() => (this.defragmentation = undefined))
     return this.defragmentation
   }
 

@@ -146,6 +146,30 @@ t.test('a full disk under a defragment: the writes held by it follow those they 
   await checkFullDisk(t, opened, filler, writes, before)
 })
 
+t.test('while lmdb cannot take acknowledged writes: what waits for them fails with the persist error until space is freed', { skip: cannotMount() }, async (t) => {
+  const { opened, filler } = await storeOnFullDisk(t)
+  const { store } = opened
+  // 1.8 MB of writes: the log's segment has room for them, the disk has not (lmdb may fail to take some
+  // already, and the writes after that are refused)
+  const acked: string[] = []
+  let refused: unknown
+  for (let i = 0; i < 6 && !refused; i++) {
+    const txn = store.write()
+    txn.put(key(`big${i}`), BIG, 0n)
+    refused = await txn.end().then(() => void acked.push(`big${i}`), (err: unknown) => err)
+  }
+  t.ok(acked.length > 0, `${acked.length} writes acknowledged`)
+  if (refused) t.match(refused, { code: Errors.persistFailed.code }, 'the next refused')
+  const persistError = { code: Errors.persistFailed.code, message: /^etcdserver: failed to persist the logged writes to the store file: / }
+  await t.rejects(store.writesSettled(), persistError, 'a hash or snapshot waiting for the acknowledged writes')
+  await t.rejects(store.defragment(), { code: Errors.persistFailed.code, message: /^etcdserver: failed to persist the defragment: / }, 'a defragment')
+  rmSync(filler)
+  await t.resolves(store.writesSettled(), 'with space freed, lmdb takes them')
+  await t.resolves(store.defragment(), 'and a defragment succeeds')
+  const { store: reopened } = await opened.reopen()
+  t.same(readAll(reopened).map((kv) => kv.slice(0, kv.indexOf('='))), [...acked, 'kept'].sort(), 'the reopened file holds every acknowledged write')
+})
+
 t.test('open read transactions are counted until done, across a defragment that swaps the file under one', async (t) => {
   const { store } = await openTestStore(t)
   await putKey(store, 'a', '1')
