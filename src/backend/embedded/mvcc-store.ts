@@ -381,15 +381,14 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
     return this.file.openReadTransactions
   }
 
-  /** etcd's defragment, after any compaction in progress (see StoreFile.defragment). */
+  /**
+   * etcd's defragment, after any compaction in progress (see StoreFile.defragment). A copy that fails
+   * answers as etcd's does (the cause's own error, code Unknown); logged writes lmdb cannot take, as they do
+   * for a hash or snapshot.
+   */
   defragment(): Promise<void> {
     this.assertUsable()
-    this.defragmentation ??= this.file
-      .defragment(() => this.compaction.idle())
-      .catch((err: Error) => {
-        throw Errors.persistFailed('the defragment', err)
-      })
-      .finally(() => (this.defragmentation = undefined))
+    this.defragmentation ??= this.file.defragment(this.writesSettled(), () => this.compaction.idle()).finally(() => (this.defragmentation = undefined))
     return this.defragmentation
   }
 

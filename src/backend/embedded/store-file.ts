@@ -14,6 +14,12 @@ import { frameRecord, WriteAheadLog } from './write-ahead-log.js'
 
 export const STORE_FILE = 'store.mdb'
 const DEFRAG_FILE = 'defrag.mdb'
+
+/** Removes what a defragment's copy left in `dir`: the copy and its lock file. */
+function removeDefragCopy(dir: string): void {
+  rmSync(join(dir, DEFRAG_FILE), { force: true })
+  rmSync(join(dir, DEFRAG_FILE + '-lock'), { force: true })
+}
 const noop = () => undefined
 const readOnly = () => {
   throw new Error('a read-only view of the revisions table')
@@ -197,8 +203,7 @@ export class StoreFile {
    */
   static async open(dir: string): Promise<StoreFile> {
     // a defragment that did not finish leaves its copy behind; the old file is still whole
-    rmSync(join(dir, DEFRAG_FILE), { force: true })
-    rmSync(join(dir, DEFRAG_FILE + '-lock'), { force: true })
+    removeDefragCopy(dir)
     const { root, revs, meta } = openFiles(join(dir, STORE_FILE))
     try {
       const { log, records } = WriteAheadLog.open(dir, lastBatchIn(meta))
@@ -471,13 +476,12 @@ export class StoreFile {
 
   /**
    * etcd's defragment: the live data is copied into a fresh file, which then replaces this one. The
-   * writes issued before it are made durable in the old file first, those issued during it wait until
-   * the new file is in use (after `quiet`, which waits for other writers such as compaction); reads go on
-   * from the old file until the swap.
+   * writes issued before it are made durable in the old file first (`writesBefore`: writesSettled(), taken
+   * as it is called), those issued during it wait until the new file is in use (after `quiet`, which waits
+   * for other writers such as compaction); reads go on from the old file until the swap.
    */
-  async defragment(quiet: () => Promise<void>): Promise<void> {
+  async defragment(writesBefore: Promise<unknown>, quiet: () => Promise<void>): Promise<void> {
     const started = process.hrtime.bigint()
-    const writesBefore = this.writesSettled()
     let release!: () => void
     this.defragmenting = new Promise<void>((resolve) => (release = resolve))
     const held: QueuedWrite[] = []
@@ -486,8 +490,14 @@ export class StoreFile {
       await writesBefore
       await quiet()
       const copy = join(this.dir, DEFRAG_FILE)
-      await this.copyTo(copy)
-      syncPath(copy)
+      try {
+        await this.copyTo(copy)
+        syncPath(copy)
+      } catch (err) {
+        // a copy that failed part way (a full disk) gives its space back, and the next defragment can begin
+        removeDefragCopy(this.dir)
+        throw err
+      }
       const old = this.root
       const files = openFiles(copy)
       this.root = files.root
