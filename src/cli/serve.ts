@@ -152,25 +152,35 @@ function scheduleBackups(config: ServeConfig, backend: Backend, s3: S3Store | un
   return loop
 }
 
-/** The remote backend; a replica that would not fit in --replica-max-bytes stops the start with etcd-style text. */
-async function openRemote(remote: RemoteConfig): Promise<Backend & { reloadTls(): boolean }> {
+/**
+ * A backend opened by `open`; the `stopping` error (a described state of what is served, not a fault of
+ * etcdgw's) stops the start with its message on one line and exit status 1.
+ */
+async function openOrStop<B>(open: () => Promise<B>, stopping: { code: string }): Promise<B> {
   try {
-    return await openRemoteBackend({
-      ...remote,
-      requestTimeoutMs: remote.commandTimeoutMs,
-      replica: remote.replica && { maxBytes: remote.replicaMaxBytes, prefixes: remote.replicaPrefixes },
-    })
+    return await open()
   } catch (err) {
-    if (!(err instanceof EtcdError) || err.code !== Errors.replicaTooLarge.code) throw err
+    if (!(err instanceof EtcdError) || err.code !== stopping.code) throw err
     process.stderr.write(`etcdgw serve: ${err.message}\n`)
     process.exit(1)
   }
 }
 
+/** The remote backend; a replica that would not fit in --replica-max-bytes stops the start with etcd-style text. */
+function openRemote(remote: RemoteConfig): Promise<Backend & { reloadTls(): boolean }> {
+  const open = () =>
+    openRemoteBackend({
+      ...remote,
+      requestTimeoutMs: remote.commandTimeoutMs,
+      replica: remote.replica && { maxBytes: remote.replicaMaxBytes, prefixes: remote.replicaPrefixes },
+    })
+  return openOrStop(open, Errors.replicaTooLarge)
+}
+
 /** The embedded backend; a store that cannot be opened as it is (a damaged log) stops the start with a clear error. */
-async function openEmbedded(config: ServeConfig): Promise<Backend> {
-  try {
-    return await openEmbeddedBackend({
+function openEmbedded(config: ServeConfig): Promise<Backend> {
+  const open = () =>
+    openEmbeddedBackend({
       dataDir: config.dataDir,
       name: config.name,
       maxTxnOps: config.maxTxnOps,
@@ -182,11 +192,7 @@ async function openEmbedded(config: ServeConfig): Promise<Backend> {
       progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
       clientUrls: config.advertiseClientUrls.map((u) => u.origin),
     })
-  } catch (err) {
-    if (!(err instanceof EtcdError) || err.code !== Errors.logDamaged.code) throw err
-    process.stderr.write(`etcdgw serve: ${err.message}\n`)
-    process.exit(1)
-  }
+  return openOrStop(open, Errors.logDamaged)
 }
 
 async function shutdown(
