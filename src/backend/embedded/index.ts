@@ -80,8 +80,8 @@ export async function openEmbeddedBackend(opts: EmbeddedOptions): Promise<Backen
   const guard = new AlarmGuard(alarms, {
     quotaBytes,
     // the logged writes lmdb has yet to take count as the file they will grow
-    dbSize: (recent) => store.fileSize(recent) + store.unstoredBytes,
-    diskFree: (recent) => store.diskFree(recent) - store.unstoredBytes,
+    dbSize: (recent) => store.sizeOnceStored(recent),
+    diskFree: (recent) => store.freeOnceStored(recent),
     memberId: store.memberId,
   })
   const saved = store.getMeta<SavedAuth>(AUTH_META_KEY)

@@ -340,14 +340,14 @@ export class MvccStore implements TxnStore, WatchableStore, IndexRangeSource {
     return this.file.size(recent)
   }
 
-  /** Bytes of logged writes lmdb has not taken yet (its file is still to grow by about that much). */
-  get unstoredBytes(): number {
-    return this.file.unstoredBytes
+  /** About the bytes of the backend file once lmdb holds every logged write (what the quota compares). */
+  sizeOnceStored(recent = false): number {
+    return this.file.sizeOnceStored(recent)
   }
 
-  /** Bytes the data dir's file system still has for this store; with `recent`, a figure up to RECENT_MS old. */
-  diskFree(recent = false): number {
-    return this.file.diskFree(recent)
+  /** About the bytes the data dir's file system will have left once lmdb holds every logged write. */
+  freeOnceStored(recent = false): number {
+    return this.file.freeOnceStored(recent)
   }
 
   /** Bytes of the file's pages that hold data (etcd's dbSizeInUse). */

@@ -171,6 +171,8 @@ export class StoreFile {
   private readonly sizeSeen = new FigureAfterWrites(() => statSync(join(this.dir, STORE_FILE)).size)
   /** Other files fill a disk too: looked up at least every second. */
   private readonly freeSeen = new FigureAfterWrites(() => freeBytes(this.dir), 1000)
+  /** The file's size and the disk's free bytes as lmdb's transaction in progress began (what its batches grow from). */
+  private atTake = { size: 0, free: 0 }
   private readonly tables = new Map<string, Database<unknown, Buffer>>()
   private readonly readPins = new ReadPins<RootDatabase>()
 
@@ -186,7 +188,10 @@ export class StoreFile {
   ) {
     this.batchSeq = lastBatch
     this.unstored = new UnstoredBatches<LoggedBatch>(lastBatch, {
-      take: (batches) => this.commitToLmdb(batches.map((b) => b.writes), batches.at(-1)!.seq),
+      take: (batches) => {
+        this.atTake = { size: this.size(), free: this.diskFree() }
+        return this.commitToLmdb(batches.map((b) => b.writes), batches.at(-1)!.seq)
+      },
       taken: (batches) => this.taken(batches),
       // lmdb made the transaction visible, then could not sync it: what the file holds is no longer known,
       // so no write is taken until the store is opened again (the log still holds every batch)
@@ -255,11 +260,6 @@ export class StoreFile {
   /** Writes issued and not yet logged (or failed). */
   get pendingWrites(): number {
     return this.queued.length + (this.heldWrites?.length ?? 0) + (this.logging?.length ?? 0)
-  }
-
-  /** Bytes of the log records lmdb has not taken yet: what its file is still to grow by, about. */
-  get unstoredBytes(): number {
-    return this.unstored.bytes
   }
 
   /** A value of the meta table, as the last logged write left it. */
@@ -401,8 +401,26 @@ export class StoreFile {
    * Bytes the file system has left for unprivileged writers; looked up again after writes (with `recent`,
    * once the figure is RECENT_MS old) and at least every second (other files fill a disk too).
    */
-  diskFree(recent = false): number {
+  private diskFree(recent = false): number {
     return this.freeSeen.get(this.writesDone, recent)
+  }
+
+  /**
+   * About the bytes the file will have once lmdb holds every logged write (what the quota compares): its
+   * size grown by the records lmdb has yet to take. Those of the transaction in progress may be in the file
+   * already, so they count only from the size it began at, never twice.
+   */
+  sizeOnceStored(recent = false): number {
+    const { taking, waitingToTake } = this.unstored
+    const size = this.size(recent)
+    return (taking > 0 ? Math.max(size, this.atTake.size + taking) : size) + waitingToTake
+  }
+
+  /** About the bytes the file system will have left once lmdb holds every logged write (as sizeOnceStored). */
+  freeOnceStored(recent = false): number {
+    const { taking, waitingToTake } = this.unstored
+    const free = this.diskFree(recent)
+    return (taking > 0 ? Math.min(free, this.atTake.free - taking) : free) - waitingToTake
   }
 
   /** Bytes of the file's pages that hold data (etcd's dbSizeInUse): meta pages plus every table's tree. */

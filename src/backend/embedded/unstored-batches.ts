@@ -31,7 +31,10 @@ export interface BatchTaker<B> {
 
 export class UnstoredBatches<B extends UnstoredBatch> {
   private waiting: B[] = []
+  /** Bytes of the records of the batches not handed to lmdb yet. */
   private waitingBytes = 0
+  /** Bytes of the records of the batches lmdb is taking now (its file may have grown by them already). */
+  private takingBytes = 0
   private storing = false
   private storedAt = 0
   private timer: NodeJS.Timeout | undefined
@@ -56,14 +59,19 @@ export class UnstoredBatches<B extends UnstoredBatch> {
     this.schedule()
   }
 
-  /** Bytes of the waiting batches' records: what lmdb's file is still to grow by, about. */
-  get bytes(): number {
+  /** Bytes of the records of the batches lmdb is taking now (its file may have grown by them already). */
+  get taking(): number {
+    return this.takingBytes
+  }
+
+  /** Bytes of the records of the batches not handed to lmdb yet. */
+  get waitingToTake(): number {
     return this.waitingBytes
   }
 
   /** Whether lmdb should take what waits before more is logged: it failed last time, or too much waits. */
   get mustCatchUp(): boolean {
-    return this.failure !== undefined || this.waitingBytes > MAX_UNSTORED_BYTES
+    return this.failure !== undefined || this.takingBytes + this.waitingBytes > MAX_UNSTORED_BYTES
   }
 
   /**
@@ -105,6 +113,8 @@ export class UnstoredBatches<B extends UnstoredBatch> {
   private async store(): Promise<void> {
     this.storing = true
     const batches = this.waiting.splice(0)
+    this.takingBytes = this.waitingBytes
+    this.waitingBytes = 0
     let failure: Error | undefined
     try {
       await this.taker.take(batches)
@@ -113,8 +123,11 @@ export class UnstoredBatches<B extends UnstoredBatch> {
     }
     this.storing = false
     this.storedAt = performance.now()
+    const handedBytes = this.takingBytes
+    this.takingBytes = 0
     if (failure) {
       this.waiting.unshift(...batches)
+      this.waitingBytes += handedBytes
       if (this.taker.failed(batches, failure)) this.broken = failure
       if (this.failure) this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS)
       this.failure = failure
@@ -123,7 +136,6 @@ export class UnstoredBatches<B extends UnstoredBatch> {
       this.failure = undefined
       this.retryMs = STORE_RETRY_MS
       this.heldSeq = batches.at(-1)!.seq
-      for (const b of batches) this.waitingBytes -= b.bytes
       this.taker.taken(batches)
       const waiters = this.waiters
       this.waiters = waiters.filter((waiter) => waiter.seq > this.heldSeq)

@@ -163,11 +163,35 @@ t.test('while lmdb cannot take acknowledged writes: what waits for them fails wi
   const persistError = { code: Errors.persistFailed.code, message: /^etcdserver: failed to persist the logged writes to the store file: / }
   await t.rejects(store.writesSettled(), persistError, 'a hash or snapshot waiting for the acknowledged writes')
   await t.rejects(store.defragment(), persistError, "a defragment, which waits for them first")
+  t.ok(store.sizeOnceStored() >= store.fileSize() + acked.length * BIG.length, 'the quota still counts the writes lmdb failed to take')
   rmSync(filler)
   await t.resolves(store.writesSettled(), 'with space freed, lmdb takes them')
   await t.resolves(store.defragment(), 'and a defragment succeeds')
   const { store: reopened } = await opened.reopen()
   t.same(readAll(reopened).map((kv) => kv.slice(0, kv.indexOf('='))), [...acked, 'kept'].sort(), 'the reopened file holds every acknowledged write')
+})
+
+t.test("the quota's size while lmdb takes a large write: its record is counted once, never in the file and as waiting both", async (t) => {
+  const { store } = await openTestStore(t)
+  const big = store.write()
+  big.put(key('big'), Buffer.alloc(24 << 20, 1), 0n)
+  await big.end()
+  // lmdb takes the big write now; each small write logged meanwhile has the file's size looked up again,
+  // which shows the pages lmdb has written before its transaction is done
+  let stored = false
+  const settled = store.writesSettled().then(() => void (stored = true))
+  const seen: number[] = []
+  for (let i = 0; !stored && i < 2000; i++) {
+    await putKey(store, `small${i % 10}`, 'v')
+    seen.push(store.sizeOnceStored())
+  }
+  await settled
+  t.ok(stored, 'lmdb took the big write')
+  await store.writesSettled()
+  const final = store.sizeOnceStored()
+  t.equal(final, store.fileSize(), 'with every write stored, the file alone')
+  const most = Math.max(...seen)
+  t.ok(most <= final + 64 * 1024, `at most the file it became: ${most} against ${final}, over ${seen.length} writes`)
 })
 
 t.test('open read transactions are counted until done, across a defragment that swaps the file under one', async (t) => {
