@@ -122,13 +122,14 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Every backup in `dir`, oldest first. */
+/** Every backup in `dir`, oldest first (one that retention removes while it is listed is left out). */
 export function listBackups(dir: string): BackupEntry[] {
   const entries: BackupEntry[] = []
   for (const name of readdirSync(dir)) {
     if (!backupTime(name)) continue
     const path = join(dir, name)
-    const entry = backupEntry(name, path, statSync(path).size, readSidecar(path))
+    const stat = statSync(path, { throwIfNoEntry: false })
+    const entry = stat && backupEntry(name, path, stat.size, readSidecar(path))
     if (entry) entries.push(entry)
   }
   return entries.sort(byTime)
