@@ -106,8 +106,9 @@ t.test('values of every length read back byte-identical on every read path', asy
   small.kvs.forEach((kv, n) => expect('range of many keys', n, valueOf(kv)))
 
   const order = [...putRev.keys()]
+  const eventsOf = (messages: string[]) => messages.map((m) => JSON.parse(m) as WatchResult).flatMap((m) => m.result.events ?? [])
   const checkWatch = (what: string, messages: string[]) => {
-    const events = messages.map((m) => JSON.parse(m) as WatchResult).flatMap((m) => m.result.events ?? [])
+    const events = eventsOf(messages)
     t.equal(events.length, order.length, `${what}: one event per put of v`)
     events.forEach((e, i) => {
       expect(`${what} kv`, order[i]!, valueOf(e.kv))
@@ -120,13 +121,10 @@ t.test('values of every length read back byte-identical on every read path', asy
   // the same events replayed from history, by a watch created after the writes
   const replay = await openWs(url, '/v3/watch')
   replay.send(JSON.stringify({ create_request: { key: b64('v'), prev_kv: true, start_revision: String(putRev.get(order[0]!)) } }))
-  const replayed = await replay.waitFor(2, 30_000)
-  let seen = 0
-  while (seen < order.length) {
-    const all = await replay.waitFor(replayed.length + 1, 2_000)
-    const count = all.slice(1).reduce((sum, m) => sum + ((JSON.parse(m) as WatchResult).result.events?.length ?? 0), 0)
-    if (count === seen) break
-    seen = count
+  // the replay comes in batches of events, as many messages as the server cuts it into: wait for every event
+  const deadline = Date.now() + 30_000
+  while (eventsOf(replay.messages.slice(1)).length < order.length && Date.now() < deadline) {
+    await replay.waitFor(replay.messages.length + 1, deadline - Date.now())
   }
   replay.close()
   checkWatch('replayed watch', replay.messages.slice(1))
