@@ -3,7 +3,9 @@ import { runCli as runCommand } from '../helpers/snapshot-workload.js'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import t from 'tap'
+import t, { type Test } from 'tap'
+import { eventually } from '../helpers/eventually.js'
+import { scrape } from '../helpers/exposition.js'
 import { startServe } from '../helpers/serve-process.js'
 import { mtlsArgs, pkiFor } from '../helpers/tls-serve-fixture.js'
 import { ETCDCTL_BIN as ETCDCTL, etcdMissing, startEtcd } from '../helpers/etcd.js'
@@ -74,26 +76,53 @@ async function transcript(client: Client): Promise<string[]> {
   return out
 }
 
-/** A watcher started first, the writes, then the watcher's output after an interrupt. */
-async function watchTranscript(client: Client, start: (args: string[]) => { stop: () => Promise<string> }): Promise<string[]> {
+/** Each watch and the events it prints: w/1's and w/2's puts and their deletes; w/1's put and delete of all three rounds. */
+const watches = [
+  { args: ['watch', 'w', '--prefix'], events: 4 },
+  { args: ['watch', 'w', '--prefix', '-w', 'json'], events: 4 },
+  { args: ['watch', 'w/1', '--rev', '2'], events: 6 },
+]
+
+/** Events in a watch's output: a PUT or DELETE line, or a kv of a JSON response. */
+const eventsIn = (stdout: string) => stdout.match(/^(PUT|DELETE)$|"kv":/gm)?.length ?? 0
+
+/** The server's watchers: etcd's gauge, which ours has too. */
+async function watchersOn(url: string): Promise<number> {
+  return (await scrape(url)).get('etcd_debugging_mvcc_watcher_total')?.samples[0]?.value ?? NaN
+}
+
+/**
+ * A watcher started first, the writes once the server has its watcher, then the watcher's output after an
+ * interrupt once it has printed every event.
+ */
+async function watchTranscript(t: Test, url: string, client: Client, start: (args: string[]) => Background): Promise<string[]> {
   const results: string[] = []
-  for (const args of [['watch', 'w', '--prefix'], ['watch', 'w', '--prefix', '-w', 'json'], ['watch', 'w/1', '--rev', '2']]) {
+  const idle = await watchersOn(url)
+  for (const { args, events } of watches) {
+    // the last watcher's cancel may reach the server after its process has ended
+    t.ok(await eventually(async () => (await watchersOn(url)) === idle, 20_000), `${args.join(' ')}: no watcher left from before`)
     const watcher = start(args)
-    await new Promise((r) => setTimeout(r, 700))
+    t.ok(await eventually(async () => (await watchersOn(url)) === idle + 1, 20_000), `${args.join(' ')}: the server has its watcher`)
     await client(['put', 'w/1', 'one'])
     await client(['put', 'w/2', 'two 2'])
     await client(['del', 'w', '--prefix'])
-    await new Promise((r) => setTimeout(r, 500))
+    t.ok(await eventually(async () => eventsIn(watcher.stdout()) >= events, 20_000), `${args.join(' ')}: ${events} events printed`)
     results.push(`$ ${args.join(' ')}\n${normalize(await watcher.stop())}`)
   }
   return results
 }
 
-function background(command: string, args: string[]): { stop: () => Promise<string> } {
+interface Background {
+  stdout(): string
+  stop(): Promise<string>
+}
+
+function background(command: string, args: string[]): Background {
   const child = spawn(command, args, { env: { ...process.env, ETCDCTL_API: '3' }, stdio: ['ignore', 'pipe', 'ignore'] })
   let stdout = ''
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString('latin1')))
   return {
+    stdout: () => stdout,
     stop: () =>
       new Promise((resolve) => {
         child.on('close', () => resolve(stdout))
@@ -118,11 +147,11 @@ t.test('etcdgw get/put/del/watch print as etcdctl does', { skip: etcdMissing() }
   const got = await Promise.all(Object.values(targets).map((url) => transcript(ours(url))))
   Object.keys(targets).forEach((name, i) => t.same(got[i], expected, `every command on ${name}`))
 
-  const expectedWatch = await watchTranscript(etcdctl(reference.url), (args) =>
+  const expectedWatch = await watchTranscript(t, reference.url, etcdctl(reference.url), (args) =>
     background(ETCDCTL, ['--endpoints', reference.url, ...args]),
   )
   t.match(expectedWatch[0], /PUT\nw\/1\none\n/, 'etcdctl watched')
-  const gotWatch = await watchTranscript(ours(embedded.url), (args) =>
+  const gotWatch = await watchTranscript(t, embedded.url, ours(embedded.url), (args) =>
     background(process.execPath, [MAIN_JS, ...args, '--endpoints', embedded.url]),
   )
   t.same(gotWatch, expectedWatch, 'watch output')
