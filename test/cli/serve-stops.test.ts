@@ -18,7 +18,9 @@ else {
     const statuses: number[] = []
     for (let i = 0; i < KEYS; i++) statuses.push((await gw.gateway(etcd.url, '/v3/kv/put', { key: gw.b64(`k${i}`), value: gw.b64('v'.repeat(100)) })).status)
     t.same(statuses, statuses.map(() => 200), `${KEYS} keys in etcd`)
-    const r = await etcdgw(['serve', '--endpoints', etcd.url, '--replica-max-bytes', '1000', '--listen-client-urls', 'http://127.0.0.1:0'])
+    // the replica loads before serve listens once etcd has said it has auth disabled, which serve waits for
+    // up to --command-timeout: generous, so that a loaded machine's slow answer still comes in time
+    const r = await etcdgw(['serve', '--endpoints', etcd.url, '--replica-max-bytes', '1000', '--command-timeout', '20s', '--listen-client-urls', 'http://127.0.0.1:0'])
     t.equal(r.code, 1, 'serve exits 1')
     t.match(
       r.stderr,

@@ -13,6 +13,7 @@ import { RemoteMaintenance } from './maintenance.js'
 import { Replica, type ReplicaOptions } from './replica/replica.js'
 import { ReplicaKV } from './replica/replica-kv.js'
 import { ReplicaLease } from './replica/replica-lease.js'
+import { replicaMetrics } from './replica/replica-metrics.js'
 import { DEFAULT_REPLICA_MAX_BYTES } from './replica/replica-store.js'
 import { ReplicaWatch } from './replica/replica-watch.js'
 import { RemoteWatch } from './watch.js'
@@ -54,7 +55,8 @@ export async function openRemoteBackend(opts: RemoteOptions): Promise<RemoteBack
   const pool = new EndpointPool(opts)
   await pool.probeAll()
   const authProbe = new EtcdAuthProbe(pool)
-  await authProbe.start(1_000)
+  // the first answer is awaited as long as any request to etcd, so that the replica loads at start when it can
+  await authProbe.start(opts.requestTimeoutMs)
   const keepAlives = new KeepAliveStream(pool)
   const watch = new RemoteWatch(pool)
   const tokenWatches = new WatchesByToken(pool)
@@ -69,8 +71,9 @@ export async function openRemoteBackend(opts: RemoteOptions): Promise<RemoteBack
   const plain = services(pool, keepAlives)
   let replica: Replica | undefined
   try {
-    // with auth enabled in etcd every request needs a user's token, which the replica cannot check
-    if (opts.replica !== false && authProbe.knownDisabled()) {
+    // with auth enabled in etcd every request needs a user's token, which the replica cannot check: it
+    // loads and answers only while etcd is known to have auth disabled
+    if (opts.replica !== false) {
       replica = await Replica.open(pool, {
         maxBytes: DEFAULT_REPLICA_MAX_BYTES,
         compactionProbeMs: DEFAULT_COMPACTION_PROBE_MS,
@@ -84,6 +87,8 @@ export async function openRemoteBackend(opts: RemoteOptions): Promise<RemoteBack
     throw err
   }
   const served = replica ? withReplica(replica, plain.kv, plain.lease, watch, opts.requestTimeoutMs) : undefined
+  const metrics = upstreamMetrics(pool)
+  if (replica) replicaMetrics(replica, metrics)
   const backend: RemoteBackend = {
     ...plain,
     ...served?.services,
@@ -98,7 +103,7 @@ export async function openRemoteBackend(opts: RemoteOptions): Promise<RemoteBack
       return { ...backend, ...services(pool.withToken(token), tokenKeepAlives.of(token)), watch: tokenWatches.of(token) }
     },
     upstreams: () => pool.health(),
-    metrics: upstreamMetrics(pool),
+    metrics,
     reloadTls: () => pool.reloadTls(),
     async close() {
       authProbe.stop()

@@ -22,7 +22,10 @@ export interface ReplicaOptions {
   compactionProbeMs: number
   /** Keys per range request while loading. */
   pageSize?: number
-  /** While false, every request goes to etcd (etcd has auth enabled: only etcd can check a user's rights). */
+  /**
+   * While false, every request goes to etcd (etcd has auth enabled, or cannot say: only etcd can check a
+   * user's rights), and the replica does not load: it loads once this is true.
+   */
   answersWhile?: () => boolean
   /** Keep only the keys under these prefixes (default: every key); requests touching others go to etcd. */
   prefixes?: readonly Buffer[]
@@ -88,11 +91,15 @@ export class Replica {
 
   /**
    * Loads the keyspace and starts following it; rejects when it would not fit in `maxBytes`. When etcd
-   * cannot answer yet (no leader, unreachable), the load goes on in the background and requests go to
-   * etcd meanwhile.
+   * cannot answer yet (no leader, unreachable) or the replica may not answer yet (answersWhile), the load
+   * goes on in the background and requests go to etcd meanwhile.
    */
   static async open(pool: EndpointPool, opts: ReplicaOptions): Promise<Replica> {
     const replica = new Replica(pool, opts)
+    if (!replica.allowed()) {
+      replica.resyncing = replica.reload().finally(() => (replica.resyncing = undefined))
+      return replica
+    }
     try {
       await replica.load()
       replica.follow()
@@ -111,7 +118,7 @@ export class Replica {
    * it: see openRemoteBackend's `as`): not while it loads, nor while etcd has auth enabled.
    */
   answersLocally(): boolean {
-    return this.loaded && !this.closed && (this.opts.answersWhile?.() ?? true)
+    return this.loaded && !this.closed && this.allowed()
   }
 
   /**
@@ -157,7 +164,7 @@ export class Replica {
    * it answers nothing because etcd has auth enabled (every read goes to etcd then).
    */
   caughtUpForWrite(rev: number, timeoutMs: number): Promise<boolean> {
-    if (!(this.opts.answersWhile?.() ?? true)) return Promise.resolve(false)
+    if (!this.allowed()) return Promise.resolve(false)
     return this.applied(rev, timeoutMs, false)
   }
 
@@ -182,6 +189,11 @@ export class Replica {
     this.upstream?.stream.cancel()
     this.upstream = undefined
     for (const w of this.waiters.splice(0)) this.settle(w, false)
+  }
+
+  /** Whether requests without a token may be answered here (answersWhile). */
+  private allowed(): boolean {
+    return this.opts.answersWhile?.() ?? true
   }
 
   private applied(rev: number, timeoutMs: number, read: boolean): Promise<boolean> {
@@ -395,8 +407,13 @@ export class Replica {
     this.resyncing = this.reload().finally(() => (this.resyncing = undefined))
   }
 
+  /** Loads once the replica may answer, and retries until the load succeeds. */
   private async reload(): Promise<void> {
     for (let backoff = 50; !this.closed; backoff = Math.min(MAX_BACKOFF_MS, backoff * 2)) {
+      if (!this.allowed()) {
+        await sleep(backoff)
+        continue
+      }
       try {
         await this.load()
         this.follow()
