@@ -12,6 +12,7 @@ import { openRemoteBackend } from '../../../src/backend/remote/index.js'
 import { etcdMissing, startEtcdCluster, waitHealthy, type RunningServer } from '../../helpers/etcd.js'
 import { put, range, watchCreate } from '../../helpers/requests.js'
 import * as gw from '../../helpers/etcd-json-gateway.js'
+import { replicaAnswers } from '../../helpers/replica-answering.js'
 
 const REQUEST_TIMEOUT_MS = 3_000
 const DIRECT_WRITERS = 3
@@ -29,6 +30,7 @@ else {
   t.teardown(() => readGateway.close())
   const writeGateway: Backend = await openRemoteBackend({ endpoints, requestTimeoutMs: REQUEST_TIMEOUT_MS })
   t.teardown(() => writeGateway.close())
+  t.ok(await replicaAnswers(readGateway), "the reading gateway's replica answers")
 
   async function leader(): Promise<RunningServer> {
     for (;;) {
@@ -142,6 +144,7 @@ else {
       replica: { prefixes: [Buffer.from('kept/')] },
     })
     t.teardown(() => prefixed.close())
+    t.ok(await replicaAnswers(prefixed), 'its replica answers')
     // the cluster's revision moves on with keys the replica does not keep, and reads of those go to etcd
     let running = true
     const otherWriter = (async () => {

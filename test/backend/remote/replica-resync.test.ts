@@ -13,6 +13,7 @@ import { put, range, watchCreate } from '../../helpers/requests.js'
 import { etcdctl } from '../../helpers/snapshot-workload.js'
 import { tempDir } from '../../helpers/temp-dir.js'
 import * as gw from '../../helpers/etcd-json-gateway.js'
+import { replicaAnswers } from '../../helpers/replica-answering.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const values = (res: { kvs: { key: Buffer; value: Buffer }[] }) => res.kvs.map((kv) => `${kv.key}=${kv.value}`)
@@ -23,6 +24,7 @@ else {
   const etcd = await startEtcd({ teardown: t })
   const backend: Backend = await openRemoteBackend({ endpoints: [etcd.url], requestTimeoutMs: 5_000, replica: { compactionProbeMs: 100 } })
   t.teardown(() => backend.close())
+  t.ok(await replicaAnswers(backend), 'the replica answers')
   const rev = async (key: string, value: string) => (await backend.kv.put(put({ key, value }))).header.revision
 
   await t.test('a compaction through etcdctl: reads and watches below it answer as etcd does', async (t) => {
