@@ -24,7 +24,7 @@ t.test('serve backs up its embedded store on a schedule', async (t) => {
   const current = Number((await rangeAll(gw.url, 0)).body.header!.revision)
 
   let verified: ReturnType<typeof listBackups> = []
-  for (let i = 0; i < 100 && !verified.some((e) => e.record!.revision === current); i++) {
+  for (const deadline = Date.now() + 30_000; !verified.some((e) => e.record!.revision === current) && Date.now() < deadline; ) {
     await sleep(100)
     verified = existsSync(dir) ? listBackups(dir).filter((e) => e.record) : []
   }
@@ -36,8 +36,10 @@ t.test('serve backs up its embedded store on a schedule', async (t) => {
   t.match(metrics, new RegExp(`^etcdgw_backup_last_revision ${current}$`, 'm'))
   t.match(metrics, /^etcd_mvcc_db_total_size_in_bytes /m, 'beside the server\'s own metrics')
 
+  // the server paused while its latest backup is restored: two backups more, a second each, and it is deleted
   const dataDir = join(tmp, 'restored')
-  const restored = await etcdgw(['backup', 'restore', 'latest', '--dir', dir, '--data-dir', dataDir])
+  process.kill(gw.pid, 'SIGSTOP')
+  const restored = await etcdgw(['backup', 'restore', 'latest', '--dir', dir, '--data-dir', dataDir]).finally(() => process.kill(gw.pid, 'SIGCONT'))
   t.equal(restored.code, 0, restored.stderr)
   const copy = await startGateway({ teardown: t, flags: ['--data-dir', dataDir] })
   await sameHistory(t, gw.url, copy.url, 'served → backup → restored')
