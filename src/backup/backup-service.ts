@@ -69,6 +69,8 @@ export class BackupService {
       ...(opts.dir !== undefined ? { dir: opts.dir } : {}),
       ...(opts.s3 ? { s3: opts.s3.description } : {}),
       source: opts.source.description,
+      // the line is written at the end: when the backup began, to place it among other events
+      startedAt: at.toISOString(),
       durationMs: outcome.durationMs,
       destinations: outcome.destinations.map(logged),
     }
