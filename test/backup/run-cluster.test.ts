@@ -31,22 +31,30 @@ interface LogLine {
   revision?: number
   deleted?: string[]
   error?: string
+  startedAt?: string
   durationMs?: number
 }
 
-/** The run's log lines, each awaited in turn. */
-function logLines(child: ChildProcess): () => Promise<LogLine> {
+/** The run's log lines: each awaited in turn (next), every one so far (all), and the end of its output. */
+function logLines(child: ChildProcess): { next: () => Promise<LogLine>; all: LogLine[]; ended: Promise<void> } {
+  const all: LogLine[] = []
   const queue: LogLine[] = []
   const waiting: Array<(l: LogLine) => void> = []
-  createInterface({ input: child.stdout! }).on('line', (line) => {
+  const lines = createInterface({ input: child.stdout! })
+  lines.on('line', (line) => {
     const parsed = JSON.parse(line) as LogLine
+    all.push(parsed)
     const next = waiting.shift()
     if (next) next(parsed)
     else queue.push(parsed)
   })
-  return () => {
-    const queued = queue.shift()
-    return queued ? Promise.resolve(queued) : new Promise((resolve) => waiting.push(resolve))
+  return {
+    next: () => {
+      const queued = queue.shift()
+      return queued ? Promise.resolve(queued) : new Promise((resolve) => waiting.push(resolve))
+    },
+    all,
+    ended: new Promise((resolve) => lines.once('close', resolve)),
   }
 }
 
@@ -80,15 +88,19 @@ t.test('backup run against an mTLS etcd cluster', { skip: hasEtcd ? false : 'etc
   guardChild(run)
   const exited = new Promise<number | null>((resolve) => run.on('exit', (code) => resolve(code)))
   t.teardown(() => run.kill('SIGKILL'))
-  const next = logLines(run)
+  const log = logLines(run)
+  const next = log.next
   const until = async (wanted: (l: LogLine) => boolean) => {
     for (;;) {
       const line = await next()
       if (wanted(line)) return line
     }
   }
-  /** A backup that started after `event` (one under way then may have used the files before). */
-  const startedAfter = (event: LogLine) => (l: LogLine) => l.msg.startsWith('backup') && Date.parse(l.time) - l.durationMs! >= Date.parse(event.time)
+  /**
+   * A backup that started after `event` was logged (one under way then may have used the files before; one
+   * started in the same millisecond may have too).
+   */
+  const startedAfter = (event: LogLine) => (l: LogLine) => l.msg.startsWith('backup') && Date.parse(l.startedAt!) > Date.parse(event.time)
   /** As a renewal writes them: the key, then the certificate. */
   const replaceClient = async (from: { cert?: string; key?: string }) => {
     await copyFile(from.key!, client.key)
@@ -120,10 +132,8 @@ t.test('backup run against an mTLS etcd cluster', { skip: hasEtcd ? false : 'etc
   t.match(fourth, { result: 'ok', deleted: [second.name] }, JSON.stringify(fourth))
   // the first backup started after the write was acknowledged has it
   let after = fourth
-  let before = third
-  while (Date.parse(after.time) - (after.durationMs ?? 0) < putAt) [before, after] = [after, await next()]
+  while (Date.parse(after.startedAt!) <= putAt) after = await next()
   t.ok(after.revision! > first.revision!, 'the write made while the member was down is in the backup')
-  t.same(listBackups(dir).map((e) => [e.name, e.record !== undefined]), [[before.name, true], [after.name, true]], 'two kept, both verified')
 
   const metrics = await send(`http://127.0.0.1:${metricsPort}`, '/metrics', '', { method: 'GET' })
   t.equal(metrics.status, 200)
@@ -155,6 +165,10 @@ t.test('backup run against an mTLS etcd cluster', { skip: hasEtcd ? false : 'etc
 
   run.kill('SIGTERM')
   t.equal(await exited, 0, 'SIGTERM: exits 0 once the running backup is done')
+  // kept: the newest two verified, once no backup runs (one under way has its file in before retention runs)
+  await log.ended
+  const verified = log.all.filter((l) => l.msg === 'backup verified')
+  t.same(listBackups(dir).map((e) => [e.name, e.record !== undefined]), verified.slice(-2).map((l) => [l.name, true]), 'two kept, the newest, both verified')
 
   // the member a backup is about to use dies: the snapshot comes from another (etcd serves it without a leader)
   const [, m2, m3] = cluster.members as [unknown, RunningMember, RunningMember]
