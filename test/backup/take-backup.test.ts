@@ -15,6 +15,7 @@ import { type BackupLog, BackupService } from '../../src/backup/backup-service.j
 import { etcdSource, type SnapshotSource } from '../../src/backup/sources.js'
 import { etcdMissing, startEtcd } from '../helpers/etcd.js'
 import { MAIN_JS, startGateway } from '../helpers/gateway.js'
+import { startByteGate } from '../helpers/byte-gate.js'
 import { post } from '../helpers/http.js'
 import { cannotMount, fill, smallDisk } from '../helpers/tmpfs.js'
 import { applyWorkload, etcdctl, etcdgw, sameHistory } from '../helpers/snapshot-workload.js'
@@ -181,14 +182,15 @@ t.test('backups of a real etcd', { skip: missing }, async (t) => {
   })
 
   t.test('kill -9 mid-write: no half file is listed, and the next backup removes it and succeeds', async (t) => {
-    // 24 MB of values, so the snapshot takes long enough to be cut
+    // 24 MB of values, of which the writer gets 1 MiB: the snapshot stops part-way, killed there
     for (let i = 0; i < 24; i++) {
       const res = await post(etcd.url, '/v3/kv/put', JSON.stringify({ key: Buffer.from(`big/${i}`).toString('base64'), value: Buffer.alloc(1_000_000, i).toString('base64') }))
       t.equal(res.status, 200)
     }
+    const gate = await startByteGate(t, etcd.url, 'toClient', 1 << 20)
     const dir = join(tmp, 'killed')
     mkdirSync(dir)
-    const child = spawn(process.execPath, [MAIN_JS, 'backup', 'now', '--endpoints', etcd.url, '--dir', dir], { stdio: 'ignore' })
+    const child = spawn(process.execPath, [MAIN_JS, 'backup', 'now', '--endpoints', gate.url, '--dir', dir], { stdio: 'ignore' })
     const exited = new Promise((resolve) => child.on('exit', (_code, signal) => resolve(signal)))
     const watcher = watch(dir, (_event, file) => {
       if (file?.endsWith('.part')) child.kill('SIGKILL')
