@@ -20,7 +20,8 @@ import { ETCD_BIN, etcdMissing } from '../helpers/etcd.js'
 import { launch, type RunningServer } from '../helpers/managed-server.js'
 import { freePort } from '../helpers/process.js'
 import { MAIN } from '../helpers/serve-process.js'
-import { eventually, nodeGet, nodePost } from '../helpers/tls-client.js'
+import { eventually } from '../helpers/eventually.js'
+import { nodeGet, nodePost } from '../helpers/tls-client.js'
 
 const COMPOSE_FILE = fileURLToPath(new URL('../../../docker-compose.yml', import.meta.url))
 const ETCDCTL = join(dirname(ETCD_BIN), 'etcdctl')

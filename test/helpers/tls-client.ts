@@ -97,16 +97,6 @@ export function run(file: string, args: string[]): Promise<CurlResult> {
   })
 }
 
-/** Retries `probe` until it returns true (at most timeoutMs): for effects that follow a file change. */
-export async function eventually(probe: () => Promise<boolean>, timeoutMs = 10_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    if (await probe()) return true
-    if (Date.now() > deadline) return false
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
-
 /** Serials compared as numbers: tools differ in case and leading zeros. */
 export function sameSerial(a: string, b: string): boolean {
   const norm = (s: string) => s.toUpperCase().replace(/^0+/, '')

@@ -7,7 +7,7 @@ import { connect } from 'node:tls'
 import t, { type Test } from 'tap'
 import { WebSocket } from 'ws'
 import { startServe } from '../helpers/serve-process.js'
-import { eventually } from '../helpers/tls-client.js'
+import { eventually } from '../helpers/eventually.js'
 import { certsCli } from './cli-runner.js'
 import { etcdAvailable, EtcdCluster, type RunningMember } from './etcd-cluster.js'
 

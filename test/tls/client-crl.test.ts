@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import t from 'tap'
 import { clientSubject, DEFAULT_CERT_VALIDITY_MS, filesAt, filesOf, issueCert, readKeyPair, writeFileAtomic, writeKeyPair } from '../../pki/index.js'
 import { MAIN, startServe } from '../helpers/serve-process.js'
-import { eventually, nodePost, type ClientTls } from '../helpers/tls-client.js'
+import { eventually } from '../helpers/eventually.js'
+import { nodePost, type ClientTls } from '../helpers/tls-client.js'
 import { mtlsArgs, pkiFor, PUT, serialOfFile, stopServe } from '../helpers/tls-serve-fixture.js'
 
 /**

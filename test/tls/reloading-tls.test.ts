@@ -7,7 +7,8 @@ import { openEmbeddedBackend } from '../../src/backend/embedded/index.js'
 import { ReloadingTls, type TlsLog } from '../../src/tls/reloading-tls.js'
 import { DEFAULT_CERT_VALIDITY_MS, renewCert } from '../../pki/index.js'
 import { makeTestPki, removeTestPki } from '../helpers/tls-certs.js'
-import { eventually, nodeGet, sameSerial, servedSerial } from '../helpers/tls-client.js'
+import { eventually } from '../helpers/eventually.js'
+import { nodeGet, sameSerial, servedSerial } from '../helpers/tls-client.js'
 
 t.test('files behind symlinks into another directory: fs.watch sees nothing there, the periodic check reloads them', async (t) => {
   const pki = await makeTestPki()

@@ -6,7 +6,8 @@ import t from 'tap'
 import { clientSubject, filesAt, filesOf, issueCert, leafSubject, readKeyPair, writeFileAtomic, writeKeyPair } from '../../pki/index.js'
 import { certsCli } from '../pki/cli-runner.js'
 import { startServe } from '../helpers/serve-process.js'
-import { eventually, nodeGet, nodePost, opensslServedSerial, sameSerial, servedSerial, type ClientTls } from '../helpers/tls-client.js'
+import { eventually } from '../helpers/eventually.js'
+import { nodeGet, nodePost, opensslServedSerial, sameSerial, servedSerial, type ClientTls } from '../helpers/tls-client.js'
 import { mtlsArgs, pkiFor, PUT, RANGE, serialOfFile, stopServe } from '../helpers/tls-serve-fixture.js'
 
 t.test('renew on disk: the next handshake shows the new serial, an open keep-alive connection keeps working', async (t) => {

@@ -5,7 +5,8 @@ import t from 'tap'
 import { clientSubject, filesAt, filesOf, issueCert, readKeyPair, writeKeyPair } from '../../pki/index.js'
 import { etcdMissing, startEtcd } from '../helpers/etcd.js'
 import { startServe } from '../helpers/serve-process.js'
-import { eventually, nodeGet, nodePost } from '../helpers/tls-client.js'
+import { eventually } from '../helpers/eventually.js'
+import { nodeGet, nodePost } from '../helpers/tls-client.js'
 import { pkiFor, PUT, stopServe } from '../helpers/tls-serve-fixture.js'
 
 const missing = etcdMissing()

@@ -5,7 +5,8 @@ import t from 'tap'
 import { WebSocket } from 'ws'
 import { certsCli } from '../pki/cli-runner.js'
 import { startServe } from '../helpers/serve-process.js'
-import { eventually, nodePost, sameSerial, servedSerial, type ClientTls } from '../helpers/tls-client.js'
+import { eventually } from '../helpers/eventually.js'
+import { nodePost, sameSerial, servedSerial, type ClientTls } from '../helpers/tls-client.js'
 import { mtlsArgs, pkiFor, PUT, serialOfFile, stopServe } from '../helpers/tls-serve-fixture.js'
 
 t.test('an open WebSocket watch over TLS keeps streaming across a certificate reload', async (t) => {
