@@ -11,6 +11,7 @@ import type { HTTPRequest, Page } from 'puppeteer-core'
 import t, { type Test } from 'tap'
 import { DEFAULT_CA_VALIDITY_MS, filesOf, initPki } from '../../pki/index.js'
 import { chromiumMissing, launchBrowser, openPage, screenshot } from '../helpers/browser.js'
+import { chooseFlat, firstEntryShown, newestEventShown, nextPage, search, shownEntries, watchPrefix } from '../helpers/console-page.js'
 import { startServe } from '../helpers/serve-process.js'
 import { etcdgw } from '../helpers/snapshot-workload.js'
 
@@ -201,14 +202,10 @@ async function run(): Promise<void> {
   })
 
   t.test('a watch shows a put as it is made; pause holds events, resume shows them, clear empties the list', async (t) => {
-    await page.goto(`${base}/ui/#/watch`)
-    await page.waitForSelector('#watch-key')
-    await page.type('#watch-key', 'ui-test/watch/')
-    await page.locator('.watch button[type="submit"]').click()
-    await page.waitForFunction(() => document.querySelector('.watch .summary')?.textContent?.startsWith('Watching'))
+    await watchPrefix(page, base, 'ui-test/watch/')
     const started = Date.now()
     await putText(base, 'ui-test/watch/a', 'first')
-    await page.waitForFunction(() => document.querySelector('.events tbody tr td:nth-child(3)')?.textContent === 'ui-test/watch/a')
+    await newestEventShown(page, 'ui-test/watch/a')
     t.comment(`the put shown ${Date.now() - started} ms after it was sent`)
 
     await page.locator('.watch button::-p-text(Pause)').click()
@@ -229,11 +226,7 @@ async function run(): Promise<void> {
   t.test('a watch whose connection is cut resumes after the last revision shown: no gap, no duplicate', async (t) => {
     const proxy = await startCuttableProxy(new URL(base).port)
     t.teardown(() => proxy.close())
-    await page.goto(`http://127.0.0.1:${proxy.port}/ui/#/watch`)
-    await page.waitForSelector('#watch-key')
-    await page.locator('#watch-key').fill('ui-test/resume/')
-    await page.locator('.watch button[type="submit"]').click()
-    await page.waitForFunction(() => document.querySelector('.watch .summary')?.textContent?.startsWith('Watching'))
+    await watchPrefix(page, `http://127.0.0.1:${proxy.port}`, 'ui-test/resume/')
     await putText(base, 'ui-test/resume/k', 'before')
     await page.waitForFunction(() => document.querySelectorAll('.events tbody tr').length === 1)
 
@@ -371,10 +364,7 @@ async function run(): Promise<void> {
     t.equal(await text(p, '.key-list .error'), 'Permission denied: user viewer may not do this here (etcdserver: permission denied).')
 
     // the watch socket carries the token: a put by root shows
-    await p.goto(`${url}/ui/#/watch`)
-    await p.locator('#watch-key').fill('ui-auth/')
-    await p.locator('.watch button[type="submit"]').click()
-    await p.waitForFunction(() => document.querySelector('.watch .summary')?.textContent?.startsWith('Watching'))
+    await watchPrefix(p, url, 'ui-auth/')
     await call(url, 'kv/put', { key: 'ui-auth/b', value: 'watched' }, rootToken)
     await p.waitForFunction(() => document.querySelectorAll('.events tbody tr').length === 1)
     t.equal(await text(p, '.events tbody tr td.value-cell'), 'watched')
@@ -391,12 +381,11 @@ async function run(): Promise<void> {
     await loadKeys(base, MILLION)
     await page.goto(`${base}/ui/#/keys`)
     await page.waitForSelector('#key-search')
-    await page.click('input[name="key-layout"][value="flat"]')
+    await chooseFlat(page)
     const reads = recordRanges(page, 'm/', 'm0')
-    await page.locator('#key-search').fill('m/')
     let started = Date.now()
-    await page.keyboard.press('Enter')
-    await page.waitForFunction(() => document.querySelector('ul.entries li:first-child button')?.textContent === 'm/0000000')
+    await search(page, 'm/')
+    await firstEntryShown(page, key(0))
     const first = Date.now() - started
     t.match(await text(page, '.key-list .summary'), new RegExp(`^Keys 1–100 of ${MILLION.toLocaleString('en')} at revision \\d+$`))
 
@@ -405,10 +394,10 @@ async function run(): Promise<void> {
     const wrongPages: { page: number; keys: string[] }[] = []
     for (let p = 1; p <= 40; p++) {
       started = Date.now()
-      await page.click('.pager button:last-child')
-      await page.waitForFunction((k) => document.querySelector('ul.entries li:first-child button')?.textContent === k, {}, key(p * 100))
+      await nextPage(page)
+      await firstEntryShown(page, key(p * 100))
       pageTimes.push(Date.now() - started)
-      const shown = await page.$$eval('ul.entries li button', (bs) => bs.map((b) => b.textContent ?? ''))
+      const shown = await shownEntries(page)
       if (shown.join() !== Array.from({ length: 100 }, (_, i) => key(p * 100 + i)).join()) wrongPages.push({ page: p + 1, keys: shown })
       if (p === 10 || p === 40) heap.push(await usedHeap(page))
     }
@@ -573,9 +562,8 @@ async function definitions(page: Page, selector: string): Promise<Record<string,
 }
 
 async function searchFlat(page: Page, prefix: string): Promise<void> {
-  if (!(await page.$('input[name="key-layout"][value="flat"]:checked'))) await page.click('input[name="key-layout"][value="flat"]')
-  await page.locator('#key-search').fill(prefix)
-  await page.keyboard.press('Enter')
+  await chooseFlat(page)
+  await search(page, prefix)
   await page.waitForFunction((p) => {
     const first = document.querySelector('ul.entries li:first-child button')?.textContent ?? ''
     return first.startsWith(p) && !/Loading/.test(document.querySelector('.key-list .summary')?.textContent ?? '')
