@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
+import { runConsoleBench } from './console-bench.js'
 import { runKvBench } from './kv-bench.js'
 import { runFanoutBench } from './watch-fanout.js'
 import { runHostileBench } from './hostile-clients.js'
@@ -16,12 +17,14 @@ const USAGE = `npm run bench -- [options]
   --runs N          runs; medians over them (3; the KV matrix, remote, fan-out and scale sections; each scale
                     run loads, restarts and probes both targets afresh)
   --conns 1,10,50   connection counts
-  --only range|put|fanout|snapshot|hostile|scale
+  --only range|put|fanout|snapshot|hostile|scale|console
                     one KV op only, the watch fan-out (spec §7.3), snapshot save and restore beside
-                    etcdctl, hostile clients, or etcd and etcdgw loaded with many keys (restart, memory,
-                    gets, pages, counts), instead of the KV matrix
+                    etcdctl, hostile clients, etcd and etcdgw loaded with many keys (restart, memory,
+                    gets, pages, counts), or the web console in Chromium over many keys (first page,
+                    next pages, a put shown by a watch; etcdgw's store, then etcd behind etcdgw),
+                    instead of the KV matrix
   --keys N          snapshot: keys in the store; --remote: keys the replica loads (0: no load cell);
-                    scale: keys loaded; 256-byte values (1000000)
+                    scale, console: keys loaded; 256-byte values (1000000)
   --small-keys N    scale: keys of the run whose get and page latency is compared with --keys' (10000)
   --large-keys N    scale: keys of 1–10 KB in the extra cell (50000)
   --seconds S       hostile clients: how long each flood lasts (20)
@@ -102,6 +105,10 @@ async function main(): Promise<void> {
       runs: Math.round(positive(values.runs, '--runs')),
     })
     publish('scale', report)
+    return
+  }
+  if (values.only === 'console') {
+    publish('console', await runConsoleBench({ keys: Math.round(positive(values.keys, '--keys')) }))
     return
   }
   if (values.only === 'hostile') {

@@ -9,9 +9,10 @@
  * are) at a smaller key count: load, restart, page. All of it `runs` times, each run on fresh data dirs in
  * fresh processes; the tables show the median of every figure over the runs (and each run's beside it).
  */
-import { Agent, request } from 'node:http'
 import { loadAverage, machineFacts, renderMarkdown, renderText, type Table } from './report.js'
 import { medianCell, type Cell, type Latency } from './scale-runs.js'
+import { b64, call, closeConnections, IN_FLIGHT, keyOf, loadKeys } from './scale-keys.js'
+import { percentile } from './stats.js'
 import { startTarget, type Target } from './targets.js'
 
 export interface ScaleOptions {
@@ -25,7 +26,6 @@ export interface ScaleOptions {
   runs: number
 }
 
-const IN_FLIGHT = 8
 const SAMPLES = 300
 const WARMUP = 30
 const PAST_WRITES = 100
@@ -33,58 +33,10 @@ const PREFIX_END = b64('scale0')
 /** Latency is flat across key counts when the large count's p50 is at most this many times the small one's. */
 const FLAT = 1.5
 
-function b64(s: string | Buffer): string {
-  return Buffer.from(s).toString('base64')
-}
-
-const keyOf = (i: number) => `scale/${String(i).padStart(8, '0')}`
-
-/** One keep-alive connection per request in flight, as a client library would keep them. */
-const agent = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT })
-
-function call<T>(url: string, path: string, body: unknown): Promise<T> {
-  const payload = JSON.stringify(body)
-  return new Promise((resolve, reject) => {
-    const req = request(`${url}${path}`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString()
-        if (res.statusCode !== 200) reject(new Error(`${path}: HTTP ${res.statusCode} ${text.slice(0, 300)}`))
-        else resolve(JSON.parse(text) as T)
-      })
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-    req.end(payload)
-  })
-}
-
 interface RangeAnswer {
   header: { revision: string }
   kvs?: unknown[]
   count?: string
-}
-
-/** Loads `keys` keys in txns of `batch` puts, IN_FLIGHT at a time; the seconds it took. */
-async function load(url: string, keys: number, batch: number, valueOf: (i: number) => string): Promise<number> {
-  const started = performance.now()
-  let next = 0
-  const writer = async () => {
-    while (next < keys) {
-      const from = next
-      next = Math.min(keys, next + batch)
-      const success = []
-      for (let i = from; i < next; i++) success.push({ request_put: { key: b64(keyOf(i)), value: valueOf(i) } })
-      await call(url, '/v3/kv/txn', { success })
-    }
-  }
-  await Promise.all(Array.from({ length: IN_FLIGHT }, writer))
-  return (performance.now() - started) / 1000
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!
 }
 
 /** p50 and p99 in ms of SAMPLES sequential calls (after WARMUP unrecorded ones); `check` sees every answer. */
@@ -111,7 +63,7 @@ function expectPage(answer: RangeAnswer): void {
 async function measure(target: Target, keys: number, batch: number, valueOf: (i: number) => string, full: boolean): Promise<Cell> {
   try {
     const rssEmpty = target.rssBytes()
-    const loadSeconds = await load(target.url, keys, batch, valueOf)
+    const loadSeconds = await loadKeys(target.url, keys, batch, valueOf)
     let past = 0
     for (let i = 0; i < PAST_WRITES; i++) {
       const put = await call<RangeAnswer>(target.url, '/v3/kv/put', { key: b64(keyOf(spread(i, keys))), value: valueOf(i) })
@@ -246,7 +198,7 @@ export async function runScaleBench(opts: ScaleOptions): Promise<{ text: string;
         `page p50 ${ms(etcd.page.p50)} / ${ms(etcdgw.page.p50)} ms (etcd / etcdgw; load ${loadAverage()})`,
     )
   }
-  agent.destroy()
+  closeConnections()
   facts.push(`load average at end: ${loadAverage()}; the section took ${((Date.now() - started) / 1000).toFixed(0)} s`)
   const mainTable = table(main)
   const bigTable = table(big)

@@ -5,3 +5,8 @@ export function median(values: readonly number[]): number {
   const mid = xs.length >> 1
   return xs.length % 2 ? xs[mid] : (xs[mid - 1] + xs[mid]) / 2
 }
+
+/** The value at quantile `p` (0–1) of samples sorted ascending: the smallest with at least p of them below it. */
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!
+}

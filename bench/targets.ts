@@ -44,6 +44,8 @@ export interface StartOptions {
   nodeArgs?: string[]
   /** etcdgw-remote: the etcd client URL it fronts. */
   upstream?: string
+  /** etcdgw-remote: more `serve` flags (e.g. --replica=false). */
+  serveFlags?: string[]
 }
 
 export async function startTarget(name: TargetName, opts: StartOptions = {}): Promise<Target> {
@@ -56,7 +58,7 @@ export async function startTarget(name: TargetName, opts: StartOptions = {}): Pr
       return startCeiling(opts.nodeArgs ?? [])
     case 'etcdgw-remote':
       if (!opts.upstream) throw new Error('etcdgw-remote needs the upstream etcd URL')
-      return startEtcdgwRemote(opts.upstream, opts.nodeArgs ?? [])
+      return startEtcdgwRemote(opts.upstream, opts.nodeArgs ?? [], opts.serveFlags ?? [])
   }
 }
 
@@ -88,12 +90,12 @@ async function startEtcdgw(nodeArgs: string[]): Promise<Target> {
 }
 
 /** etcdgw in front of a running etcd (remote mode), started the way users start it. */
-async function startEtcdgwRemote(upstream: string, nodeArgs: string[]): Promise<Target> {
+async function startEtcdgwRemote(upstream: string, nodeArgs: string[], serveFlags: string[]): Promise<Target> {
   if (!existsSync(ETCDGW_MAIN)) throw new Error(`${ETCDGW_MAIN} is missing: run npm run build`)
   const dir = trackDir(mkdtempSync(join(tmpdir(), 'etcdgw-bench-remote-')))
   const url = `http://127.0.0.1:${await freePort()}`
   return launch('etcdgw-remote', url, dir, process.execPath, [
-    ...nodeArgs, ETCDGW_MAIN, 'serve', '--listen-client-urls', url, '--endpoints', upstream,
+    ...nodeArgs, ETCDGW_MAIN, 'serve', '--listen-client-urls', url, '--endpoints', upstream, ...serveFlags,
   ])
 }
 

@@ -3,7 +3,9 @@
  * (ranges, start revisions, filters, prev_kv) are open on both, over WebSocket and HTTP streams; every
  * watcher's complete message sequence must be equal.
  */
+import { isDeepStrictEqual } from 'node:util'
 import t from 'tap'
+import { eventually } from '../helpers/eventually.js'
 import { seededRandom, testSeed } from '../helpers/seeded-random.js'
 import { etcdMissing, startOurs, startRealEtcd } from '../helpers/servers.js'
 import { b64, normalize, openStream, post, type StreamClient } from '../helpers/stream-clients.js'
@@ -64,22 +66,31 @@ t.test(`random writes and watchers, etcd vs etcdgw (WATCH_DIFF_SEED=${seed})`, a
         })
     }
   }
-  await new Promise((r) => setTimeout(r, 1_000))
-  streams.forEach(([a, b], i) => {
-    // etcd delivers a watcher that starts in the past from its sync loop (every 100 ms), merging the
-    // revisions committed meanwhile into one message: message boundaries depend on timing, events do not.
-    const byId = (s: StreamClient) => {
-      const m = new Map<string, unknown[]>()
-      for (const msg of s.messages) {
-        const r = JSON.parse(msg).result as { watch_id?: string; events?: unknown[]; header: unknown }
-        const id = r.watch_id ?? '0'
-        const list = m.get(id) ?? []
-        if (r.events) list.push(...r.events)
-        else list.push({ ...r, header: undefined })
-        m.set(id, list)
-      }
-      return Object.fromEntries([...m].sort())
+  // etcd delivers a watcher that starts in the past from its sync loop (every 100 ms), merging the
+  // revisions committed meanwhile into one message: message boundaries depend on timing, events do not.
+  const byId = (s: StreamClient) => {
+    const m = new Map<string, unknown[]>()
+    for (const msg of s.messages) {
+      const r = JSON.parse(msg).result as { watch_id?: string; events?: unknown[]; header: unknown }
+      const id = r.watch_id ?? '0'
+      const list = m.get(id) ?? []
+      if (r.events) list.push(...r.events)
+      else list.push({ ...r, header: undefined })
+      m.set(id, list)
     }
+    return Object.fromEntries([...m].sort())
+  }
+  // Both sides deliver at their own pace: wait until each stream's watchers have had the same events for
+  // longer than etcd's sync loop takes to send more, or give up and compare what arrived.
+  const received = () => JSON.stringify(streams.map((pair) => pair.map((s) => s.messages.length)))
+  let before = ''
+  await eventually(() => {
+    const now = received()
+    const settled = now === before
+    before = now
+    return settled && streams.every(([a, b]) => isDeepStrictEqual(byId(b), byId(a)))
+  }, 10_000, 300)
+  streams.forEach(([a, b], i) => {
     t.strictSame(byId(b), byId(a), `stream ${i}: every watcher's events`)
     a.close()
     b.close()

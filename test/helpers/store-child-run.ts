@@ -14,13 +14,15 @@ export function startChild(dir: string, step: string) {
     out += chunk.toString()
     for (const check of lines) check(out)
   })
-  const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)))
+  // 'close', not 'exit': by then every line the child printed has been read
+  const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.once('close', (code, signal) => resolve(signal ?? code)))
   return {
-    /** Resolves when the child has printed `line` (rejects if it exits first). */
-    printed: (line: string) =>
+    /** Resolves when the child has printed `line`, or a line `line` matches (rejects if it exits first). */
+    printed: (line: string | RegExp) =>
       new Promise<void>((resolve, reject) => {
         const check = (text: string) => {
-          if (!text.split('\n').includes(line)) return
+          const said = text.split('\n')
+          if (!(typeof line === 'string' ? said.includes(line) : said.some((l) => line.test(l)))) return
           lines.delete(check)
           resolve()
         }

@@ -1,6 +1,7 @@
 /** What etcdgw does on purpose better than etcd on watch streams, and its own limits. */
 import t from 'tap'
 import { WebSocket } from 'ws'
+import { eventually } from '../helpers/eventually.js'
 import { startOurs } from '../helpers/servers.js'
 import { b64, openStream, openWs, post } from '../helpers/stream-clients.js'
 
@@ -44,7 +45,9 @@ t.test('close frames are answered; GET without upgrade is 405', async (t) => {
 })
 
 t.test('idle sockets are pinged; a peer that never answers is dropped, one that answers stays', async (t) => {
-  const ours = await startOurs(t, { app: { wsPingIntervalMs: 100 } })
+  // A live peer has one interval to answer its ping: long enough for this process to read it under load.
+  const intervalMs = 250
+  const ours = await startOurs(t, { app: { wsPingIntervalMs: intervalMs } })
   const url = ours.url.replace('http', 'ws') + '/v3/watch'
   const dead = new WebSocket(url, { autoPong: false })
   const alive = new WebSocket(url)
@@ -54,7 +57,10 @@ t.test('idle sockets are pinged; a peer that never answers is dropped, one that 
   const started = Date.now()
   const code = await new Promise<number>((r) => dead.once('close', (c) => r(c)))
   t.equal(code, 1006, 'terminated without close frame')
-  t.ok(Date.now() - started < 1_000, 'within a few intervals')
+  t.ok(Date.now() - started < 20 * intervalMs, 'within a few intervals (the default is 30 s)')
+  // One timer pings every socket: the live one can be pinged in the tick that drops the dead one, and
+  // this client may read the drop first.
+  await eventually(() => pings >= 1, 5_000)
   t.ok(pings >= 1, 'the live socket was pinged')
   t.equal(alive.readyState, WebSocket.OPEN)
   alive.terminate()
@@ -74,17 +80,23 @@ t.test('a client that does not read loses its watches with a reason naming the l
   const value = b64('x'.repeat(512 * 1024))
   for (let i = 0; i < 40; i++) await post(ours.url, '/v3/kv/put', JSON.stringify({ key: b64('big'), value }))
   socket.resume()
-  await new Promise((r) => setTimeout(r, 500))
-  const canceled = frames.filter((f) => f.includes('"canceled":true'))
-  t.equal(canceled.length, 2, 'both watches canceled')
-  for (const f of canceled) t.match(f, /"cancel_reason":"etcdgw: watch canceled: more than 262144 bytes are waiting to be sent to this client \(--watch-send-buffer-bytes\)/)
+  // Up to 10 MB of events were waiting for this client: it reads them at its own pace. Each watch's
+  // events come before its cancel, so once both cancels are in, every event sent is too.
+  const canceled = () => frames.filter((f) => f.includes('"canceled":true'))
+  await eventually(() => canceled().length >= 2, 20_000)
+  t.equal(canceled().length, 2, 'both watches canceled')
+  for (const f of canceled()) t.match(f, /"cancel_reason":"etcdgw: watch canceled: more than 262144 bytes are waiting to be sent to this client \(--watch-send-buffer-bytes\)/)
   const events = frames.filter((f) => f.includes('"events"')).length
   t.ok(events < 80, `not every event was buffered (${events} of 80)`)
   const before = frames.length
+  const fresh = () => frames.slice(before).join('\n')
+  // The create waits while the server still has more than the limit unsent: a put made before the watch
+  // exists is not in it.
   socket.send(create('small'))
+  await eventually(() => fresh().includes('"created":true'), 20_000)
   await post(ours.url, '/v3/kv/put', JSON.stringify({ key: b64('small'), value: b64('v') }))
-  await new Promise((r) => setTimeout(r, 200))
-  t.match(frames.slice(before).join('\n'), /"created":true[\s\S]*"events"/, 'new watches work')
+  await eventually(() => /"created":true[\s\S]*"events"/.test(fresh()), 10_000)
+  t.match(fresh(), /"created":true[\s\S]*"events"/, 'new watches work')
   socket.terminate()
 })
 

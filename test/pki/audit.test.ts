@@ -5,12 +5,12 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { auditPki, type AuditFinding } from '../../pki/index.js'
 import { certsCli } from './cli-runner.js'
-import { freshPki, tempDir } from './fixture.js'
+import { currentPki, freshPki, tempDir } from './fixture.js'
 
 const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url))
 
 t.test('a fresh tree has no audit findings', async (t) => {
-  const dir = await freshPki(t)
+  const dir = await currentPki(t)
   t.same(await auditPki(dir), [])
   const r = await certsCli('verify', '--dir', dir, '-o', 'json')
   t.equal(r.code, 0)
@@ -18,7 +18,7 @@ t.test('a fresh tree has no audit findings', async (t) => {
 })
 
 t.test('the audit finds each planted problem, and each fix command removes its finding', async (t) => {
-  const dir = await freshPki(t)
+  const dir = await currentPki(t)
   const outside = await tempDir(t)
   const file = (p: string) => join(dir, p)
   const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' })

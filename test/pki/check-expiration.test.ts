@@ -5,7 +5,7 @@ import { basename, join } from 'node:path'
 import t from 'tap'
 import { formatExpirationJson, formatExpirationText, formatExpirationYaml, needsAttention, parseDuration, readExpirationInfo, shortHumanDuration, splitPemCerts } from '../../pki/index.js'
 import { certsCli } from './cli-runner.js'
-import { freshPki, NOW, tempDir } from './fixture.js'
+import { currentPki, freshPki, NOW, tempDir } from './fixture.js'
 
 // Certificates made at NOW (2026-01-15T10:20:30.500Z, truncated to :30): leaves expire 2027-01-15T10:20:30Z, etcd-ca 2036-01-13T10:20:30Z.
 const LEAF_EXPIRY = Date.UTC(2027, 0, 15, 10, 20, 30)
@@ -162,7 +162,7 @@ CERTIFICATE AUTHORITY   EXPIRES   RESIDUAL TIME   EXTERNALLY MANAGED
 })
 
 t.test('-o prometheus: a node-exporter textfile in x509-certificate-exporter\'s metrics, one sample per certificate', async (t) => {
-  const dir = await freshPki(t)
+  const dir = await currentPki(t)
   // a rotation bundle: both CAs show up, each with its own serial
   t.equal((await certsCli('rotate-ca', '--dir', dir)).code, 0)
   await rm(join(dir, 'etcd/healthcheck-client.crt'))

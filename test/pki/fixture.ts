@@ -14,9 +14,18 @@ export async function tempDir(t: Test): Promise<string> {
   return dir
 }
 
-/** A fresh kubeadm-shaped tree made at NOW with the default validities. */
-export async function freshPki(t: Test, member: Member = MEMBER): Promise<string> {
+/** A fresh kubeadm-shaped tree made at NOW with the default validities, for tests that hand the library NOW. */
+export function freshPki(t: Test): Promise<string> {
+  return pkiMadeAt(t, NOW)
+}
+
+/** The same tree made at the real time, for tests that run the CLI: it reads the real clock, by which NOW's leaves expire in 2027. */
+export function currentPki(t: Test): Promise<string> {
+  return pkiMadeAt(t, new Date())
+}
+
+async function pkiMadeAt(t: Test, now: Date): Promise<string> {
   const dir = await tempDir(t)
-  await initPki({ dir, member, keyType: 'RSA-2048', certValidityMs: DEFAULT_CERT_VALIDITY_MS, caValidityMs: DEFAULT_CA_VALIDITY_MS, now: NOW })
+  await initPki({ dir, member: MEMBER, keyType: 'RSA-2048', certValidityMs: DEFAULT_CERT_VALIDITY_MS, caValidityMs: DEFAULT_CA_VALIDITY_MS, now })
   return dir
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { LEAF_NAMES, renewCert, DEFAULT_CERT_VALIDITY_MS, type RenewResult } from '../../pki/index.js'
 import { certsCli } from './cli-runner.js'
-import { freshPki, NOW, tempDir } from './fixture.js'
+import { currentPki, freshPki, NOW, tempDir } from './fixture.js'
 
 const read = async (dir: string, file: string) => new X509Certificate(await readFile(join(dir, file)))
 
@@ -49,7 +49,7 @@ t.test('without the CA key (an external CA) nothing is renewed', async (t) => {
 })
 
 t.test('--add-san and --remove-san change only the SANs; the key type stays unless another is asked for', async (t) => {
-  const dir = await freshPki(t)
+  const dir = await currentPki(t)
   const before = await read(dir, 'etcd/server.crt')
   const added = await certsCli('renew', 'etcd-server', '--dir', dir, '--add-san', '10.0.0.20,etcd-1.example.com', '--add-san', 'fd00::20', '--remove-san', '10.0.0.9', '--remove-san', 'etcd.example.com')
   t.equal(added.code, 0, 'renew with SAN changes', { stderr: added.stderr })

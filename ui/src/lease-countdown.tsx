@@ -14,8 +14,11 @@ export function LeaseCountdown({ id }: { id: string }) {
         const res = await api.leaseTimeToLive(id)
         if (stopped) return
         const ttl = Number(res.TTL ?? 0)
+        // the time left counts from the answer: `now` may be up to a tick older
+        const answered = Date.now()
+        setNow(answered)
         // etcd answers TTL -1 for a lease that no longer exists
-        setExpiresAt(ttl < 0 ? null : Date.now() + ttl * 1000)
+        setExpiresAt(ttl < 0 ? null : answered + ttl * 1000)
         setGranted(res.grantedTTL ?? '')
         setError('')
       } catch (err) {
