@@ -263,3 +263,18 @@ function* listeningLines(table: string): Generator<string[]> {
     closeSync(fd)
   }
 }
+
+/**
+ * Pauses process `pid` (SIGSTOP); the returned function resumes it (SIGCONT), once however often it is
+ * called, and is also run at `teardown`.
+ */
+export function pauseProcess(pid: number, teardown: { teardown(fn: () => void): void }): () => void {
+  process.kill(pid, 'SIGSTOP')
+  let resumed = false
+  const resume = () => {
+    if (!resumed) process.kill(pid, 'SIGCONT')
+    resumed = true
+  }
+  teardown.teardown(resume)
+  return resume
+}

@@ -7,6 +7,7 @@ import t from 'tap'
 import type { Backend, WatchResponse } from '../../../src/backend/backend.js'
 import { openRemoteBackend } from '../../../src/backend/remote/index.js'
 import { etcdMissing, startEtcd } from '../../helpers/etcd.js'
+import { pauseProcess } from '../../helpers/process.js'
 import { put, range, watchCreate } from '../../helpers/requests.js'
 import * as gw from '../../helpers/etcd-json-gateway.js'
 import { replicaAnswers } from '../../helpers/replica-answering.js'
@@ -52,13 +53,7 @@ else {
     const responses: WatchResponse[] = []
     const stream = backend.watch.open((r) => responses.push(r))
     t.teardown(() => stream.close())
-    process.kill(etcd.pid, 'SIGSTOP')
-    let resumed = false
-    const resume = () => {
-      if (!resumed) process.kill(etcd.pid, 'SIGCONT')
-      resumed = true
-    }
-    t.teardown(resume)
+    const resume = pauseProcess(etcd.pid, t)
     const local = await backend.kv.range(range({ key: 'a/', rangeEnd: 'a0', serializable: true }))
     t.same(keys(local), ['a/1', 'a/2'], 'a serializable read inside a prefix')
     stream.send({ kind: 'create', request: watchCreate({ key: 'c/', rangeEnd: 'c0', watchId: 1 }) })

@@ -7,6 +7,7 @@ import t from 'tap'
 import type { Backend } from '../../../src/backend/backend.js'
 import { openRemoteBackend } from '../../../src/backend/remote/index.js'
 import { etcdMissing, startEtcd } from '../../helpers/etcd.js'
+import { pauseProcess } from '../../helpers/process.js'
 import { AuthSession, ROOT_AND_APP1 } from '../../helpers/auth-client.js'
 import { put, range } from '../../helpers/requests.js'
 import * as gw from '../../helpers/etcd-json-gateway.js'
@@ -20,13 +21,7 @@ else {
   t.test('etcd not answering at start: the replica loads once it answers', async (t) => {
     const etcd = await startEtcd({ fastElection: true, teardown: t })
     await gw.gateway(etcd.url, '/v3/kv/put', { key: gw.b64('k'), value: gw.b64('before') })
-    process.kill(etcd.pid, 'SIGSTOP')
-    let resumed = false
-    const resume = () => {
-      if (!resumed) process.kill(etcd.pid, 'SIGCONT')
-      resumed = true
-    }
-    t.teardown(resume)
+    const resume = pauseProcess(etcd.pid, t)
     const backend = await openRemoteBackend({ endpoints: [etcd.url], requestTimeoutMs: 1_000 })
     t.teardown(() => backend.close())
     t.equal(await answering(backend), 0, 'the backend opens without it')
