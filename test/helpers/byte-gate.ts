@@ -1,7 +1,8 @@
 /**
  * A TCP relay to a loopback server that lets the first `limit` bytes through one way (over all its
- * connections) and then holds the rest (the sender is paused, TCP pushes back); the other way passes freely. A transfer through it stops
- * part-way for certain, so a test can act in the middle of it (kill the writer) without racing its end.
+ * connections) and then holds the rest (the sender is paused, TCP pushes back); the other way passes
+ * freely. A transfer through it stops part-way for certain, so a test can act in the middle of it (kill
+ * the writer) without racing its end.
  */
 import { createServer, connect, type Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
